@@ -1,0 +1,41 @@
+package io.k3gpu.core.remote;
+
+/**
+ * Runs shell commands on one node. Implementations reuse one connection for every call.
+ * Commands are POSIX sh command lines; secrets never go in them, only in {@code stdin}.
+ */
+public interface RemoteShell extends AutoCloseable {
+
+    /** The host as the user named it (for messages). */
+    String host();
+
+    /** Runs {@code command} as the login user. Never throws for a non-zero exit status. */
+    ExecResult exec(String command, byte[] stdin);
+
+    /** Runs {@code command} as root: directly when logged in as root, else through sudo. */
+    ExecResult sudo(String command, byte[] stdin);
+
+    default ExecResult exec(String command) {
+        return exec(command, null);
+    }
+
+    default ExecResult sudo(String command) {
+        return sudo(command, null);
+    }
+
+    /** Like {@link #sudo(String, byte[])} but throws {@link RemoteCommandException} on a non-zero exit status. */
+    default ExecResult sudoOrThrow(String what, String command, byte[] stdin) {
+        ExecResult r = sudo(command, stdin);
+        if (r.exitCode() != 0) {
+            throw new RemoteCommandException(host(), what, r);
+        }
+        return r;
+    }
+
+    default ExecResult sudoOrThrow(String what, String command) {
+        return sudoOrThrow(what, command, null);
+    }
+
+    @Override
+    void close();
+}

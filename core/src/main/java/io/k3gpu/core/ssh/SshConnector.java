@@ -1,0 +1,302 @@
+package io.k3gpu.core.ssh;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.config.hosts.ConfigFileHostEntryResolver;
+import org.apache.sshd.client.config.hosts.HostConfigEntry;
+import org.apache.sshd.client.future.ConnectFuture;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.SshException;
+import org.apache.sshd.common.config.keys.FilePasswordProvider;
+import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.common.util.security.SecurityUtils;
+import org.apache.sshd.core.CoreModuleProperties;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Opens SSH sessions (Apache MINA SSHD) for one run of the tool: one client, one session per host, reused by every
+ * command of the run. Host keys are checked against known_hosts with OpenSSH's modes; ~/.ssh/config is honoured
+ * (HostName, User, Port, IdentityFile, ProxyJump).
+ */
+public final class SshConnector implements AutoCloseable {
+    private static final AttributeRepository.AttributeKey<CheckingHostKeyVerifier> VERIFIER =
+            new AttributeRepository.AttributeKey<>();
+    private final SshClient client;
+    private final Consumer<String> warnings;
+    private final Map<String, SshRemoteShell> open = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+
+    public SshConnector(Consumer<String> warnings) {
+        this.warnings = warnings;
+        this.client = SshClient.setUpDefaultClient();
+        CoreModuleProperties.TCP_NODELAY.set(client, true);
+        // Sessions live for a whole run; a node busy installing K3s must not see its connection dropped.
+        CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ZERO);
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(30));
+        client.setHostConfigEntryResolver((host, port, local, user, proxy, ctx) -> null);
+        // Each connection carries its own verifier (mode, file, and why it refused) in its connect context.
+        client.setServerKeyVerifier((session, remote, key) -> {
+            CheckingHostKeyVerifier v = session.getAttribute(VERIFIER);
+            return v != null && v.verifyServerKey(session, remote, key);
+        });
+        client.start();
+    }
+
+    /** How many SSH connections this run has opened (the fleet benchmark checks one per host). */
+    public int connectionsOpened() {
+        return connections.get();
+    }
+
+    /** The session for {@code target}, opened on first use and reused afterwards. */
+    public SshRemoteShell connect(SshTarget target) {
+        String key = target.user() + "@" + target.host() + ":" + target.port();
+        SshRemoteShell existing = open.get(key);
+        if (existing != null && existing.isOpen()) {
+            return existing;
+        }
+        SshRemoteShell shell = openSession(target);
+        open.put(key, shell);
+        return shell;
+    }
+
+    private SshRemoteShell openSession(SshTarget target) {
+        HostConfigEntry entry = resolve(target);
+        String display = target.host();
+        Duration timeout = target.connectTimeout();
+        Path knownHosts = target.knownHosts();
+        createParent(knownHosts);
+        CheckingHostKeyVerifier verifier = new CheckingHostKeyVerifier(
+                target.hostKeyChecking(), knownHosts, display, warnings);
+        List<KeyPair> keys = loadKeys(target, entry);
+        ClientSession session = null;
+        try {
+            AttributeRepository context = AttributeRepository.ofKeyValuePair(VERIFIER, verifier);
+            ConnectFuture future = client.connect(entry, context, null);
+            if (!future.await(timeout)) {
+                future.cancel();
+                throw unreachable(target, entry, "no answer within " + seconds(timeout));
+            }
+            if (future.getException() != null) {
+                throw translateConnect(target, entry, future.getException());
+            }
+            session = future.getSession();
+            connections.incrementAndGet();
+            for (KeyPair kp : keys) {
+                session.addPublicKeyIdentity(kp);
+            }
+            if (target.password() != null) {
+                session.addPasswordIdentity(new String(target.password()));
+            }
+            session.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
+            session.auth().verify(timeout.plusSeconds(10));
+            return new SshRemoteShell(display, entry.getUsername(), session, target.sudoPassword());
+        } catch (K3gpuException e) {
+            closeQuietly(session);
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(session);
+            HostKeyProblem problem = verifier.problem();
+            if (problem != null) {
+                throw hostKeyRefused(problem, target);
+            }
+            throw translateAuth(target, entry, keys, e);
+        }
+    }
+
+    private HostConfigEntry resolve(SshTarget target) {
+        int port = target.port() == null ? 0 : target.port();
+        HostConfigEntry fromConfig = null;
+        if (target.sshConfig() != null && Files.isRegularFile(target.sshConfig())) {
+            try {
+                fromConfig = new ConfigFileHostEntryResolver(target.sshConfig())
+                        .resolveEffectiveHost(target.host(), port, null, target.user(), null, null);
+            } catch (IOException e) {
+                throw new K3gpuException(ExitCode.USAGE, "cannot read " + target.sshConfig() + ": " + e.getMessage(),
+                        "fix the file or pass --ssh-config /dev/null", e);
+            }
+        }
+        String hostName = fromConfig != null && fromConfig.getHostName() != null ? fromConfig.getHostName() : target.host();
+        String user = target.user() != null ? target.user()
+                : fromConfig != null && fromConfig.getUsername() != null && !fromConfig.getUsername().isEmpty()
+                ? fromConfig.getUsername() : "root";
+        int effectivePort = target.port() != null ? target.port()
+                : fromConfig != null && fromConfig.getPort() > 0 ? fromConfig.getPort() : 22;
+        HostConfigEntry entry = new HostConfigEntry(target.host(), hostName, effectivePort, user,
+                fromConfig == null ? null : fromConfig.getProxyJump());
+        if (fromConfig != null && fromConfig.getIdentities() != null) {
+            entry.setIdentities(fromConfig.getIdentities());
+        }
+        return entry;
+    }
+
+    /** Explicit --ssh-key files, then the config's IdentityFile entries, then ~/.ssh/id_ed25519 or id_rsa. */
+    private List<KeyPair> loadKeys(SshTarget target, HostConfigEntry entry) {
+        Set<Path> files = new LinkedHashSet<>(target.identityFiles());
+        if (entry.getIdentities() != null) {
+            for (String id : entry.getIdentities()) {
+                files.add(Path.of(id.replaceFirst("^~", System.getProperty("user.home"))));
+            }
+        }
+        if (target.identityFiles().isEmpty()) {
+            files.addAll(defaultIdentityFiles());
+        }
+        List<KeyPair> keys = new ArrayList<>();
+        Map<Path, String> problems = new LinkedHashMap<>();
+        for (Path file : files) {
+            if (!Files.isRegularFile(file)) {
+                if (target.identityFiles().contains(file)) {
+                    throw new K3gpuException(ExitCode.USAGE, "SSH key " + file + " does not exist",
+                            "create one with k3gpu ssh-keys, or pass --ssh-key with an existing private key");
+                }
+                continue;
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                Iterable<KeyPair> loaded = SecurityUtils.loadKeyPairIdentities(null, () -> file.toString(), in,
+                        FilePasswordProvider.EMPTY);
+                if (loaded != null) {
+                    loaded.forEach(keys::add);
+                }
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                problems.put(file, e.getMessage());
+            }
+        }
+        if (keys.isEmpty() && target.password() == null && !problems.isEmpty()) {
+            Map.Entry<Path, String> first = problems.entrySet().iterator().next();
+            throw new K3gpuException(ExitCode.SSH, "cannot load SSH key " + first.getKey() + ": " + first.getValue(),
+                    "k3gpu needs an unencrypted private key (or one without a passphrase): pass --ssh-key");
+        }
+        return keys;
+    }
+
+    /** k3sup's default: ~/.ssh/id_ed25519 when present, else ~/.ssh/id_rsa. */
+    public static List<Path> defaultIdentityFiles() {
+        Path ssh = Path.of(System.getProperty("user.home"), ".ssh");
+        Path ed = ssh.resolve("id_ed25519");
+        return List.of(Files.exists(ed) ? ed : ssh.resolve("id_rsa"));
+    }
+
+    private static void createParent(Path knownHosts) {
+        try {
+            Path parent = knownHosts.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                Files.createDirectories(parent);
+            }
+        } catch (IOException e) {
+            throw new K3gpuException(ExitCode.SSH, "cannot create the directory of " + knownHosts + ": " + e.getMessage(),
+                    "pass --known-hosts with a writable file");
+        }
+    }
+
+    private static K3gpuException translateConnect(SshTarget target, HostConfigEntry entry, Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof UnknownHostException) {
+            return new K3gpuException(ExitCode.SSH, "cannot resolve host " + entry.getHostName(),
+                    "check --ip/--host and ~/.ssh/config", t);
+        }
+        if (root instanceof ConnectException) {
+            return new K3gpuException(ExitCode.SSH, "connection refused by " + where(entry),
+                    "is sshd running on the node and listening on port " + entry.getPort() + "?", t);
+        }
+        if (root instanceof NoRouteToHostException) {
+            return unreachable(target, entry, "no route to host");
+        }
+        return new K3gpuException(ExitCode.SSH, "cannot connect to " + where(entry) + ": " + root.getMessage(),
+                "check the address, the port and the network", t);
+    }
+
+    private static K3gpuException unreachable(SshTarget target, HostConfigEntry entry, String why) {
+        return new K3gpuException(ExitCode.SSH, "cannot reach " + where(entry) + ": " + why,
+                "check that the node is on and its address is right (--connect-timeout is "
+                        + seconds(target.connectTimeout()) + ")");
+    }
+
+    private static K3gpuException hostKeyRefused(HostKeyProblem p, SshTarget target) {
+        if (p.kind() == HostKeyProblem.Kind.CHANGED) {
+            return new K3gpuException(ExitCode.SSH,
+                    "REMOTE HOST IDENTIFICATION HAS CHANGED for " + p.host() + ": it presented " + p.presentedFingerprint()
+                            + ", which differs from the key in " + p.knownHostsFile()
+                            + (p.line() > 0 ? ":" + p.line() : "") + " (someone may be intercepting the connection)",
+                    "if the node was reinstalled, remove the old key with: ssh-keygen -f " + p.knownHostsFile()
+                            + " -R " + knownHostsName(target));
+        }
+        return new K3gpuException(ExitCode.SSH,
+                "host key of " + p.host() + " (" + p.presentedFingerprint() + ") is not in " + p.knownHostsFile()
+                        + " and --strict-host-key-checking is yes",
+                "verify the fingerprint, then add it (ssh-keyscan " + target.host() + " >> " + p.knownHostsFile()
+                        + ") or run once with --strict-host-key-checking accept-new");
+    }
+
+    private static String knownHostsName(SshTarget target) {
+        return target.port() == null || target.port() == 22 ? target.host() : "'[" + target.host() + "]:" + target.port() + "'";
+    }
+
+    private static K3gpuException translateAuth(SshTarget target, HostConfigEntry entry, Collection<KeyPair> keys,
+                                                Exception e) {
+        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof SshException && msg.contains("No more authentication methods")) {
+            String tried = keys.isEmpty() ? "no key could be loaded" : keys.size() + " key(s) tried";
+            return new K3gpuException(ExitCode.SSH,
+                    "permission denied for " + entry.getUsername() + "@" + where(entry) + " (" + tried
+                            + (target.password() != null ? ", password rejected" : "") + ")",
+                    "copy your key to the node with: k3gpu ssh-keys --ip " + target.host() + " --user "
+                            + entry.getUsername() + ", or pass --ssh-key / --user", e);
+        }
+        if (msg.contains("timeout") || msg.contains("Timeout")) {
+            return unreachable(target, entry, "the SSH handshake did not finish within " + seconds(target.connectTimeout()));
+        }
+        return new K3gpuException(ExitCode.SSH, "SSH to " + where(entry) + " failed: " + msg,
+                "run with --debug for details", e);
+    }
+
+    private static String where(HostConfigEntry entry) {
+        return entry.getHostName() + ":" + entry.getPort();
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    private static void closeQuietly(ClientSession s) {
+        if (s != null) {
+            try {
+                s.close(true);
+            } catch (RuntimeException ignored) {
+                // closing a half-open session: nothing to report
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (SshRemoteShell s : open.values()) {
+            s.close();
+        }
+        open.clear();
+        client.stop();
+    }
+}

@@ -1,0 +1,168 @@
+package io.k3gpu.core.ssh;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.remote.ExecResult;
+import io.k3gpu.core.remote.RemoteShell;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.session.ClientSession;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
+
+/** A {@link RemoteShell} over one MINA SSHD session; every command is a new exec channel on that session. */
+public final class SshRemoteShell implements RemoteShell {
+    private final String host;
+    private final String user;
+    private final ClientSession session;
+    private final char[] sudoPassword;
+    private volatile SudoMode sudoMode;
+
+    SshRemoteShell(String host, String user, ClientSession session, char[] sudoPassword) {
+        this.host = host;
+        this.user = user;
+        this.session = session;
+        this.sudoPassword = sudoPassword == null ? null : sudoPassword.clone();
+    }
+
+    @Override
+    public String host() {
+        return host;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    boolean isOpen() {
+        return session.isOpen();
+    }
+
+    @Override
+    public ExecResult exec(String command, byte[] stdin) {
+        try (ChannelExec channel = session.createExecChannel(command)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            channel.setOut(out);
+            channel.setErr(err);
+            channel.open().verify();
+            try (OutputStream in = channel.getInvertedIn()) {
+                if (stdin != null && stdin.length > 0) {
+                    in.write(stdin);
+                    in.flush();
+                }
+            } catch (IOException e) {
+                // The command may exit without reading its input; its status tells what happened.
+            }
+            Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+            Integer status = channel.getExitStatus();
+            if (status == null) {
+                String signal = channel.getExitSignal();
+                if (signal == null && !events.contains(ClientChannelEvent.EXIT_STATUS) && !session.isOpen()) {
+                    throw new K3gpuException(ExitCode.SSH, "the SSH connection to " + host + " was lost",
+                            "check the node and the network, then run again");
+                }
+                status = signal == null ? 255 : 128 + signalNumber(signal);
+            }
+            return new ExecResult(status, out.toByteArray(), err.toByteArray());
+        } catch (IOException e) {
+            throw new K3gpuException(ExitCode.SSH, "SSH channel to " + host + " failed: " + e.getMessage(),
+                    "check the node and the network, then run again", e);
+        }
+    }
+
+    @Override
+    public ExecResult sudo(String command, byte[] stdin) {
+        SudoMode mode = sudoMode();
+        byte[] input = stdin;
+        if (mode == SudoMode.PASSWORD) {
+            input = withPasswordLine(stdin);
+        }
+        try {
+            return exec(mode.wrap(command), input);
+        } finally {
+            if (input != stdin && input != null) {
+                Arrays.fill(input, (byte) 0);
+            }
+        }
+    }
+
+    /** How this session gets root; found out once, on first use. */
+    public SudoMode sudoMode() {
+        SudoMode m = sudoMode;
+        if (m == null) {
+            m = detectSudo();
+            sudoMode = m;
+        }
+        return m;
+    }
+
+    private SudoMode detectSudo() {
+        if ("root".equals(user)) {
+            return SudoMode.ROOT;
+        }
+        ExecResult probe = exec("sudo -n true", null);
+        if (probe.ok()) {
+            return SudoMode.NOPASSWD;
+        }
+        String why = probe.stderr();
+        if (why.contains("not in the sudoers") || why.contains("may not run sudo")) {
+            throw new K3gpuException(ExitCode.REMOTE_COMMAND, user + " on " + host + " may not use sudo",
+                    "log in as root (--user root) or add " + user + " to the sudo group on the node");
+        }
+        if (probe.exitCode() == 127 || why.contains("sudo: not found") || why.contains("command not found")) {
+            throw new K3gpuException(ExitCode.REMOTE_COMMAND, "sudo is not installed on " + host,
+                    "log in as root with --user root, or install sudo on the node");
+        }
+        if (sudoPassword == null) {
+            throw new K3gpuException(ExitCode.REMOTE_COMMAND,
+                    "sudo on " + host + " needs a password for " + user,
+                    "allow passwordless sudo on the node (echo '" + user + " ALL=(ALL) NOPASSWD: ALL' | sudo tee /etc/sudoers.d/"
+                            + user + ") or pass the password with --sudo-password-stdin");
+        }
+        ExecResult check = exec(SudoMode.PASSWORD.wrap("true"), withPasswordLine(null));
+        if (!check.ok()) {
+            throw new K3gpuException(ExitCode.REMOTE_COMMAND,
+                    "sudo on " + host + " rejected the password given for " + user,
+                    "check the password passed with --sudo-password-stdin");
+        }
+        return SudoMode.PASSWORD;
+    }
+
+    private byte[] withPasswordLine(byte[] stdin) {
+        byte[] pw = new String(sudoPassword).concat("\n").getBytes(StandardCharsets.UTF_8);
+        if (stdin == null || stdin.length == 0) {
+            return pw;
+        }
+        byte[] all = Arrays.copyOf(pw, pw.length + stdin.length);
+        System.arraycopy(stdin, 0, all, pw.length, stdin.length);
+        Arrays.fill(pw, (byte) 0);
+        return all;
+    }
+
+    private static int signalNumber(String signal) {
+        return switch (signal) {
+            case "HUP" -> 1;
+            case "INT" -> 2;
+            case "KILL" -> 9;
+            case "TERM" -> 15;
+            case "PIPE" -> 13;
+            default -> 0;
+        };
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close(false).await(java.time.Duration.ofSeconds(5));
+        } catch (IOException e) {
+            // closing: nothing left to report
+        }
+    }
+}
