@@ -1,0 +1,77 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.error.ExitCode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Map;
+
+/** The k3gpu command line: one class per verb; this one wires them and owns exit codes and error rendering. */
+@Command(name = "k3gpu",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Turn NVIDIA GPU machines (Jetson boards, GPU servers) into GPU nodes of a K3s cluster, over SSH.",
+        subcommands = {
+                SshKeysCommand.class,
+                FactsCommand.class,
+                GpuRuntimeCommand.class,
+                LabCommand.class,
+                DemoCommand.class,
+                CommandLine.HelpCommand.class
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "0:success",
+                "1:the operation failed (e.g. a verification did not pass, a change was rolled back)",
+                "2:usage error: bad flags or input",
+                "3:SSH failure: connect, host key or authentication",
+                "4:a command on the node failed (its exit code and stderr are in the message)",
+                "5:Kubernetes API error",
+                "7:timed out",
+                "130:interrupted"})
+public final class K3gpu {
+
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces and details of failures.")
+    boolean debug;
+
+    /** Runs k3gpu with the given streams and environment; returns the exit code (tests call this). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env) {
+        Terminal terminal = new Terminal(out, err, in, env);
+        CommandLine cl = new CommandLine(new K3gpu(), new Factory(terminal));
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setParameterExceptionHandler(ErrorHandler::usage);
+        cl.setExitCodeExceptionMapper(t -> ExitCode.FAILED.code());
+        try {
+            return cl.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        System.exit(run(args, out, err, System.in, System.getenv()));
+    }
+
+    /** Gives every command the terminal (streams, stdin, environment) of this run. */
+    private record Factory(Terminal terminal) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                return cls.getDeclaredConstructor(Terminal.class).newInstance(terminal);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(cls);
+            }
+        }
+    }
+
+}

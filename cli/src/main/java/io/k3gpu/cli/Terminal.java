@@ -1,0 +1,64 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+
+import java.io.BufferedReader;
+import java.io.Console;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/** The streams, stdin and environment of one run; the only place commands read secrets from. */
+public final class Terminal {
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final InputStream in;
+    private final Map<String, String> env;
+    private BufferedReader stdinLines;
+
+    Terminal(PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env) {
+        this.out = out;
+        this.err = err;
+        this.in = in;
+        this.env = env;
+    }
+
+    public PrintWriter out() {
+        return out;
+    }
+
+    public PrintWriter err() {
+        return err;
+    }
+
+    public String env(String name) {
+        return env.get(name);
+    }
+
+    /** Reads one line of stdin as a secret (for --password-stdin and --sudo-password-stdin). */
+    public char[] secretFromStdin(String flag) {
+        try {
+            if (stdinLines == null) {
+                stdinLines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            }
+            String line = stdinLines.readLine();
+            if (line == null || line.isEmpty()) {
+                throw new K3gpuException(ExitCode.USAGE, flag + " was given but stdin held no password",
+                        "pipe the password in, e.g. printf '%s\\n' \"$PASS\" | k3gpu ... " + flag);
+            }
+            return line.toCharArray();
+        } catch (IOException e) {
+            throw new K3gpuException(ExitCode.USAGE, "cannot read stdin for " + flag + ": " + e.getMessage(), null);
+        }
+    }
+
+    /** Asks for a secret on the console without echo; null when there is no console. */
+    public char[] prompt(String question) {
+        Console console = System.console();
+        return console == null ? null : console.readPassword("%s", question);
+    }
+}

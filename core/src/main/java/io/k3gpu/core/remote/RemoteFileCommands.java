@@ -1,0 +1,53 @@
+package io.k3gpu.core.remote;
+
+/**
+ * Shell commands that read and replace files on a node without ever leaving them half-written. Pure; each is
+ * golden-tested. The content always travels on stdin, never on the command line.
+ */
+public final class RemoteFileCommands {
+    /** Exit status of {@link #read(String)} when the file does not exist. */
+    public static final int ABSENT = 44;
+
+    private RemoteFileCommands() {
+    }
+
+    /** Prints the file, or exits {@value #ABSENT} when there is none. */
+    public static String read(String path) {
+        String f = Shell.quote(path);
+        return "if [ -f " + f + " ]; then cat -- " + f + "; else exit " + ABSENT + "; fi";
+    }
+
+    /**
+     * Writes stdin to {@code path} atomically: a temporary file in the same directory (same filesystem), given the
+     * old file's mode and owner (or {@code newFileMode} for a new file), flushed, then renamed over the target.
+     * On any failure the temporary file is removed and the target is untouched.
+     */
+    public static String atomicWrite(String path, String newFileMode) {
+        String f = Shell.quote(path);
+        return "set -e; f=" + f + "; mkdir -p -- \"$(dirname -- \"$f\")\"; "
+                + "t=$(mktemp \"$f.k3gpu.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT; "
+                + "cat > \"$t\"; "
+                + "if [ -e \"$f\" ]; then chmod --reference=\"$f\" -- \"$t\"; chown --reference=\"$f\" -- \"$t\"; "
+                + "else chmod " + newFileMode + " -- \"$t\"; fi; "
+                + "sync -- \"$t\" 2>/dev/null || true; mv -f -- \"$t\" \"$f\"; trap - EXIT";
+    }
+
+    /** Copies {@code path} to {@code backup}, keeping mode, owner and timestamps; refuses to overwrite a backup. */
+    public static String backup(String path, String backup) {
+        return "cp -p --no-clobber -- " + Shell.quote(path) + " " + Shell.quote(backup)
+                + " && [ -f " + Shell.quote(backup) + " ]";
+    }
+
+    /** Puts a backup back in place atomically (copy beside the target, then rename), byte for byte. */
+    public static String restore(String backup, String path) {
+        String f = Shell.quote(path);
+        String b = Shell.quote(backup);
+        return "set -e; t=$(mktemp " + Shell.quote(path + ".k3gpu.XXXXXX") + "); trap 'rm -f -- \"$t\"' EXIT; "
+                + "cp -p -- " + b + " \"$t\"; mv -f -- \"$t\" " + f + "; trap - EXIT";
+    }
+
+    /** Removes a file that a failed change created where none existed before. */
+    public static String remove(String path) {
+        return "rm -f -- " + Shell.quote(path);
+    }
+}

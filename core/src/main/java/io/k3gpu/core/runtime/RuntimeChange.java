@@ -1,0 +1,15 @@
+package io.k3gpu.core.runtime;
+
+/**
+ * What {@link EnableNvidiaRuntime} did on one node.
+ *
+ * @param outcome  unchanged, changed, or (with --dry-run) what would change
+ * @param diff     unified diff of the config file; empty when the file is already right
+ * @param backup   the backup of the previous file, or null when none was made
+ * @param restarted the service that was restarted, or null
+ */
+public record RuntimeChange(String host, ContainerRuntime runtime, Outcome outcome, String file, String diff,
+                            String backup, String restarted, String detail) {
+
+    public enum Outcome { UNCHANGED, CHANGED, WOULD_CHANGE }
+}
