@@ -56,6 +56,7 @@ public final class SshConnector implements AutoCloseable {
         CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ZERO);
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(30));
         client.setHostConfigEntryResolver((host, port, local, user, proxy, ctx) -> null);
+        client.setAgentFactory(UnixSocketSshAgent.factoryFor(System.getenv("SSH_AUTH_SOCK")));
         // Each connection carries its own verifier (mode, file, and why it refused) in its connect context.
         client.setServerKeyVerifier((session, remote, key) -> {
             CheckingHostKeyVerifier v = session.getAttribute(VERIFIER);
