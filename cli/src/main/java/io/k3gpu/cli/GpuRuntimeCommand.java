@@ -56,7 +56,7 @@ final class GpuRuntimeCommand implements Callable<Integer> {
                     terminal.out().print(change.diff());
                 }
                 terminal.out().println(change.host() + ": " + change.runtime().flag() + ": "
-                        + change.outcome().name().toLowerCase().replace('_', ' ') + " (" + change.file() + ")"
+                        + change.outcome().label() + " (" + change.file() + ")"
                         + (change.backup() == null ? "" : "; backup " + change.backup()) + "; " + change.detail());
             }
             return 0;

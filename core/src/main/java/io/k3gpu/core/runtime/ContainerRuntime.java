@@ -1,5 +1,6 @@
 package io.k3gpu.core.runtime;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 
@@ -20,6 +21,7 @@ public enum ContainerRuntime {
         this.configFile = configFile;
     }
 
+    @JsonValue
     public String flag() {
         return flag;
     }

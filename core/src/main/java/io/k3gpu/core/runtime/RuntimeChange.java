@@ -1,5 +1,9 @@
 package io.k3gpu.core.runtime;
 
+import com.fasterxml.jackson.annotation.JsonValue;
+
+import java.util.Locale;
+
 /**
  * What {@link EnableNvidiaRuntime} did on one node.
  *
@@ -11,5 +15,13 @@ package io.k3gpu.core.runtime;
 public record RuntimeChange(String host, ContainerRuntime runtime, Outcome outcome, String file, String diff,
                             String backup, String restarted, String detail) {
 
-    public enum Outcome { UNCHANGED, CHANGED, WOULD_CHANGE }
+    public enum Outcome {
+        UNCHANGED, CHANGED, WOULD_CHANGE;
+
+        /** As shown to users and in JSON: unchanged, changed, would-change. */
+        @JsonValue
+        public String label() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
 }
