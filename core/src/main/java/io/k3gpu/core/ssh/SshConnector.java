@@ -59,7 +59,8 @@ public final class SshConnector implements AutoCloseable {
         client.setAgentFactory(UnixSocketSshAgent.factoryFor(System.getenv("SSH_AUTH_SOCK")));
         // Each connection carries its own verifier (mode, file, and why it refused) in its connect context.
         client.setServerKeyVerifier((session, remote, key) -> {
-            CheckingHostKeyVerifier v = session.getAttribute(VERIFIER);
+            AttributeRepository context = session.getConnectionContext();
+            CheckingHostKeyVerifier v = context == null ? null : context.getAttribute(VERIFIER);
             return v != null && v.verifyServerKey(session, remote, key);
         });
         client.start();

@@ -1,0 +1,65 @@
+package io.k3gpu.core.facts;
+
+import java.util.List;
+
+/**
+ * What a node is, as far as making it a GPU node of a K3s cluster goes. Values a node does not have are null (or
+ * false, or empty lists).
+ *
+ * @param arch the machine as {@code uname -m} prints it ({@code aarch64}, {@code x86_64})
+ * @param os the PRETTY_NAME of {@code /etc/os-release}
+ * @param kernel {@code uname -r}
+ * @param jetsonModel the device-tree model of a Jetson; null when the machine is not a Jetson
+ * @param socFamily {@code tegra210}, {@code tegra234}, ...
+ * @param l4tVersion the Jetson Linux release, e.g. {@code 32.7.1}
+ * @param l4tSource where the L4T version came from: {@code nv_tegra_release} or {@code nvidia-l4t-core}
+ * @param gpus the GPUs {@code nvidia-smi} lists; empty without nvidia-smi, as on most Jetsons
+ * @param dockerDefaultRuntime what {@code docker info} reports; null when the Docker daemon is not running
+ * @param dockerRuntimes the runtimes the running Docker daemon knows, sorted by name
+ * @param nvidiaContainerRuntime whether {@code nvidia-container-runtime} is installed
+ * @param k3sRole {@code server}, {@code agent}, or null when K3s is not installed or its role is unknown
+ * @param k3sVersion e.g. {@code v1.31.4+k3s1}
+ * @param k3sDefaultRuntime the {@code default-runtime} of {@code /etc/rancher/k3s/config.yaml}
+ */
+public record NodeFacts(
+        String hostname,
+        String arch,
+        String os,
+        String kernel,
+        String jetsonModel,
+        String socFamily,
+        String l4tVersion,
+        String l4tSource,
+        String jetpackVersion,
+        String cudaVersion,
+        List<Gpu> gpus,
+        boolean dockerInstalled,
+        boolean dockerRunning,
+        String dockerDefaultRuntime,
+        List<String> dockerRuntimes,
+        boolean nvidiaContainerRuntime,
+        String nvidiaContainerRuntimePath,
+        boolean containerdInstalled,
+        boolean k3sInstalled,
+        String k3sRole,
+        String k3sVersion,
+        String k3sDefaultRuntime) {
+
+    public static final String L4T_FROM_NV_TEGRA_RELEASE = "nv_tegra_release";
+    public static final String L4T_FROM_PACKAGE = "nvidia-l4t-core";
+
+    public NodeFacts {
+        gpus = gpus == null ? List.of() : List.copyOf(gpus);
+        dockerRuntimes = dockerRuntimes == null ? List.of() : List.copyOf(dockerRuntimes);
+    }
+
+    /** A Jetson: a Tegra SoC, or a Jetson Linux release installed. */
+    public boolean isJetson() {
+        return socFamily != null || l4tVersion != null;
+    }
+
+    /** Whether there is a GPU to offer to the cluster: a Jetson's integrated GPU or a discrete one. */
+    public boolean hasGpu() {
+        return isJetson() || !gpus.isEmpty();
+    }
+}

@@ -1,0 +1,75 @@
+package io.k3gpu.core.facts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+
+class FactsScriptTest {
+    private static final String SCRIPT = FactsScript.text();
+
+    @Test
+    void printsEverySectionTheParserReadsInOrderEndingWithEnd() {
+        List<String> sections = new ArrayList<>();
+        Matcher m = Pattern.compile("(?m)^k3gpu_section (\\S+)$").matcher(SCRIPT);
+        while (m.find()) {
+            sections.add(m.group(1));
+        }
+
+        assertThat(sections).containsExactly(
+                FactsScript.HOSTNAME, FactsScript.ARCH, FactsScript.KERNEL, FactsScript.OS_RELEASE,
+                FactsScript.NV_TEGRA_RELEASE, FactsScript.L4T_CORE_VERSION, FactsScript.DT_MODEL,
+                FactsScript.DT_COMPATIBLE, FactsScript.SOC_FAMILY, FactsScript.CUDA_VERSION_TXT,
+                FactsScript.CUDA_VERSION_JSON, FactsScript.NVCC, FactsScript.NVIDIA_SMI, FactsScript.DOCKER,
+                FactsScript.DOCKER_DEFAULT_RUNTIME, FactsScript.DOCKER_INFO_RC, FactsScript.DOCKER_RUNTIMES,
+                FactsScript.NVIDIA_CONTAINER_RUNTIME, FactsScript.CONTAINERD, FactsScript.K3S,
+                FactsScript.K3S_VERSION, FactsScript.K3S_UNITS, FactsScript.K3S_ENABLED, FactsScript.K3S_DIRS,
+                FactsScript.K3S_CONFIG_DEFAULT_RUNTIME, FactsScript.END);
+    }
+
+    @Test
+    void eachMarkerStartsOnItsOwnLine() {
+        assertThat(SCRIPT).contains("k3gpu_section() { printf '\\n@@k3gpu:%s\\n' \"$1\"; }");
+    }
+
+    @Test
+    void runsTheExactProbesTheFactsNeed() {
+        assertThat(SCRIPT).contains(
+                "dpkg-query --showformat='${Version}' --show nvidia-l4t-core",
+                "tr '\\0' '\\n' <\"$k3gpu_f\"",
+                "\"/proc/device-tree/$1\" \"/sys/firmware/devicetree/base/$1\"",
+                "nvidia-smi \\\n  --query-gpu=index,name,uuid,memory.total,driver_version "
+                        + "--format=csv,noheader,nounits",
+                "docker info --format '{{.DefaultRuntime}}'",
+                "k3gpu_rc=$?",
+                "docker info --format '{{json .Runtimes}}'",
+                "/usr/local/cuda/bin/nvcc --version",
+                "systemctl is-enabled \"$k3gpu_u\"");
+    }
+
+    @Test
+    void neverSendsTheK3sConfigBackOnlyItsDefaultRuntimeLines() {
+        assertThat(SCRIPT).doesNotContain("k3gpu_file /etc/rancher/k3s/config.yaml")
+                .contains("grep -E \"^[\\\"']?default-runtime[\\\"']?[[:space:]]*:\" /etc/rancher/k3s/config.yaml");
+    }
+
+    @Test
+    void discardsTheErrorsOfEveryCommandThatCanFail() {
+        for (String probe : List.of("hostname", "uname -m", "uname -r", "dpkg-query", "nvcc --version",
+                "docker info", "command -v docker", "command -v containerd", "command -v k3s", "k3s --version",
+                "systemctl is-enabled", "grep -E")) {
+            Matcher line = Pattern.compile("(?m)^(?!k3gpu_section ).*" + Pattern.quote(probe) + ".*$").matcher(SCRIPT);
+            assertThat(line.find()).as(probe).isTrue();
+            assertThat(line.group()).as(probe).contains("2>/dev/null");
+        }
+    }
+
+    @Test
+    void alwaysExitsZero() {
+        assertThat(SCRIPT).endsWith("k3gpu_section end\nexit 0\n");
+    }
+}
