@@ -32,7 +32,7 @@ final class FactsCommand implements Callable<Integer> {
     public Integer call() {
         boolean json = output.json();
         ConsoleEvents events = new ConsoleEvents(terminal.err());
-        try (SshConnector connector = new SshConnector(m -> events.warn(ssh.address(), m))) {
+        try (SshConnector connector = ssh.connector()) {
             NodeFacts f = GatherFacts.from(connector.connect(ssh.target()));
             if (json) {
                 terminal.out().println(NodeFactsJson.toJson(f));

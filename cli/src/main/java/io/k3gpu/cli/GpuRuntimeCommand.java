@@ -45,7 +45,7 @@ final class GpuRuntimeCommand implements Callable<Integer> {
         boolean json = output.json();
         ContainerRuntime requested = runtime == null ? null : ContainerRuntime.parse(runtime);
         ConsoleEvents events = new ConsoleEvents(terminal.err());
-        try (SshConnector connector = new SshConnector(m -> events.warn(ssh.address(), m))) {
+        try (SshConnector connector = ssh.connector()) {
             SshRemoteShell shell = connector.connect(ssh.target());
             RuntimeChange change = new EnableNvidiaRuntime(events, Clock.systemUTC(), Duration.ofSeconds(20))
                     .run(shell, requested, dryRun);
@@ -56,7 +56,7 @@ final class GpuRuntimeCommand implements Callable<Integer> {
                     terminal.out().print(change.diff());
                 }
                 terminal.out().println(change.host() + ": " + change.runtime().flag() + ": "
-                        + change.outcome().label() + " (" + change.file() + ")"
+                        + change.outcome().label().replace('-', ' ') + " (" + change.file() + ")"
                         + (change.backup() == null ? "" : "; backup " + change.backup()) + "; " + change.detail());
             }
             return 0;

@@ -66,7 +66,7 @@ final class SshKeysCommand implements Callable<Integer> {
         }
         // The login password doubles as the sudo password for --root, as it does for ssh-copy-id users.
         SshTarget target = ssh.target(password).withPassword(password);
-        try (SshConnector connector = new SshConnector(m -> events.warn(address, m))) {
+        try (SshConnector connector = ssh.connector()) {
             CopySshKey.Result r = new CopySshKey(events).run(connector, target, pair, root);
             if (json) {
                 terminal.out().println(Json.pretty(r));

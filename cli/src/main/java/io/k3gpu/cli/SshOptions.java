@@ -3,6 +3,7 @@ package io.k3gpu.cli;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.ssh.HostKeyChecking;
+import io.k3gpu.core.ssh.SshConnector;
 import io.k3gpu.core.ssh.SshTarget;
 import io.k3gpu.core.util.Durations;
 import picocli.CommandLine.Option;
@@ -64,6 +65,13 @@ public final class SshOptions {
             throw new K3gpuException(ExitCode.USAGE, "no node given", "pass --ip ADDRESS (or --host NAME)");
         }
         return a;
+    }
+
+    /** A connector for this run; warnings (e.g. a newly recorded host key) go to stderr. */
+    public SshConnector connector() {
+        String node = ip != null ? ip : host;
+        return new SshConnector(m -> terminal.err().println("warning: " + (node == null ? "" : node + ": ") + m),
+                terminal.env("SSH_AUTH_SOCK"));
     }
 
     public SshTarget target() {

@@ -45,7 +45,8 @@ public final class CopySshKey {
                     : authorize(login, AuthorizedKeysCommands.authorize("/root/.ssh", "root"), keyLine, true);
         }
         SshTarget keyOnly = target.withPassword(null).withIdentityFiles(List.of(pair.privateKey()));
-        try (SshConnector proof = new SshConnector(m -> events.warn(host, m))) {
+        // Only the key itself: no password, no ssh-agent.
+        try (SshConnector proof = new SshConnector(m -> events.warn(host, m), null)) {
             SshRemoteShell withKey = proof.connect(keyOnly);
             ExecResult who = withKey.exec("id -un");
             boolean works = who.ok() && who.stdout().strip().equals(user);

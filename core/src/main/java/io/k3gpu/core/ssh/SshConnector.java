@@ -47,8 +47,18 @@ public final class SshConnector implements AutoCloseable {
     private final Consumer<String> warnings;
     private final Map<String, SshRemoteShell> open = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final Set<KeyPair> loadedKeys = ConcurrentHashMap.newKeySet();
+    private volatile SshTarget lastTarget;
 
+    /** A connector that tries ssh-agent keys from {@code SSH_AUTH_SOCK} of this process. */
     public SshConnector(Consumer<String> warnings) {
+        this(warnings, System.getenv("SSH_AUTH_SOCK"));
+    }
+
+    /**
+     * @param agentSocket the ssh-agent socket whose keys are tried after the key files; null for none
+     */
+    public SshConnector(Consumer<String> warnings, String agentSocket) {
         this.warnings = warnings;
         this.client = SshClient.setUpDefaultClient();
         CoreModuleProperties.TCP_NODELAY.set(client, true);
@@ -56,13 +66,21 @@ public final class SshConnector implements AutoCloseable {
         CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ZERO);
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(30));
         client.setHostConfigEntryResolver((host, port, local, user, proxy, ctx) -> null);
-        client.setAgentFactory(UnixSocketSshAgent.factoryFor(System.getenv("SSH_AUTH_SOCK")));
+        client.setAgentFactory(UnixSocketSshAgent.factoryFor(agentSocket));
         // Each connection carries its own verifier (mode, file, and why it refused) in its connect context.
         client.setServerKeyVerifier((session, remote, key) -> {
             AttributeRepository context = session.getConnectionContext();
             CheckingHostKeyVerifier v = context == null ? null : context.getAttribute(VERIFIER);
+            if (v == null) {
+                // A ProxyJump host: MINA connects it without our context; check it like the target behind it.
+                SshTarget t = lastTarget;
+                v = t == null ? null : new CheckingHostKeyVerifier(t.hostKeyChecking(), t.knownHosts(),
+                        "jump host " + remote, warnings);
+            }
             return v != null && v.verifyServerKey(session, remote, key);
         });
+        // Jump hosts authenticate with every key this run has loaded (as OpenSSH uses the same identities).
+        client.setKeyIdentityProvider(session -> List.copyOf(loadedKeys));
         client.start();
     }
 
@@ -92,6 +110,8 @@ public final class SshConnector implements AutoCloseable {
         CheckingHostKeyVerifier verifier = new CheckingHostKeyVerifier(
                 target.hostKeyChecking(), knownHosts, display, warnings);
         List<KeyPair> keys = loadKeys(target, entry);
+        loadedKeys.addAll(keys);
+        lastTarget = target;
         ClientSession session = null;
         try {
             AttributeRepository context = AttributeRepository.ofKeyValuePair(VERIFIER, verifier);
