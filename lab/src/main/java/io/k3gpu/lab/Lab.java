@@ -5,12 +5,14 @@ import io.k3gpu.core.error.K3gpuException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -18,6 +20,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -252,6 +255,10 @@ public final class Lab {
         try {
             Files.createDirectories(dir.getParent());
             Files.createDirectories(dir);
+            // a tmpfs of its own: node files are many small ones, and a busy disk made creating and deleting them
+            // take seconds; down() unmounts it (where mounting fails the lab lives in plain directories)
+            Exec.run(List.of("mount", "-t", "tmpfs", "-o", "mode=0700,size=2g", "k3gpu-lab-" + config.id(),
+                    dir.toString()));
             Files.setPosixFilePermissions(dir, NodeFiles.perms(0700));
             Files.writeString(dir.resolve(MARKER), "k3gpu lab " + config.id() + "\n");
             Files.createDirectories(dir.resolve("nodes"));
@@ -292,14 +299,13 @@ public final class Lab {
             join(clientKey);
             String pub = read(state.publicKeyFile());
             NodeFiles files = new NodeFiles(new NodeFiles.Shared(config, lib, pub, users, hashes, dockerGid(host[1]),
-                    nodes, new Fixtures(config.fixturesDir()), host[0], host[1], host[2], host[3], host[4]));
+                    nodes, new Fixtures(config.fixturesDir()), host[0], host[1], host[2], host[3]));
             List<Future<?>> work = new ArrayList<>();
             for (LabNode n : nodes) {
                 work.add(pool.submit(() -> {
                     files.write(n);
-                    Path hostKey = n.dir().resolve("upper/etc/k3gpu-lab/ssh_host_ed25519_key");
-                    Exec.run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "root@" + n.hostname(),
-                            "-f", hostKey.toString())).orThrow("ssh-keygen (host key of " + n.name() + ")");
+                    HostKeys.write(n.dir().resolve("upper/etc/k3gpu-lab/ssh_host_ed25519_key"), "root@" + n.hostname());
+                    return null;
                 }));
             }
             work.forEach(Lab::join);
@@ -328,7 +334,6 @@ public final class Lab {
         }
         net.append("addr add ").append(config.bridgeIp()).append("/24 dev ").append(config.bridge()).append('\n');
         net.append("link set ").append(config.bridge()).append(" up\n");
-        disableIpv6(config.bridge());
         Exec.run(List.of("ip", "-batch", "-"), net.toString(), Duration.ofSeconds(60)).orThrow("creating the lab network");
         disableIpv6(config.bridge());
         for (LabNode n : nodes) {
@@ -478,11 +483,10 @@ public final class Lab {
         return sb.toString();
     }
 
-    /** passwd, group, shadow, gshadow, dpkg status of the host (the nodes' lower layers). */
+    /** passwd, group, shadow, gshadow of the host (the nodes' lower layer). */
     private static String[] readHostFiles() {
         return new String[] {readOrEmpty(Path.of("/etc/passwd")), readOrEmpty(Path.of("/etc/group")),
-                readOrEmpty(Path.of("/etc/shadow")), readOrEmpty(Path.of("/etc/gshadow")),
-                readOrEmpty(Path.of("/var/lib/dpkg/status"))};
+                readOrEmpty(Path.of("/etc/shadow")), readOrEmpty(Path.of("/etc/gshadow"))};
     }
 
     private static void writeState(LabState s) {
@@ -547,12 +551,17 @@ public final class Lab {
             }
         }
         String prefix = "10.213." + config.subnet() + ".";
-        for (String line : Exec.run(List.of("ip", "-o", "-4", "addr", "show")).stdout().split("\n")) {
-            if (line.contains(" " + prefix)) {
-                String iface = line.trim().split("\\s+").length > 1 ? line.trim().split("\\s+")[1] : "?";
-                throw new K3gpuException(ExitCode.FAILED, "lab: the subnet " + prefix + "0/24 is in use (on " + iface + ")",
-                        "pick another subnet");
+        try {
+            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+                    if (a.getHostAddress().startsWith(prefix)) {
+                        throw new K3gpuException(ExitCode.FAILED, "lab: the subnet " + prefix + "0/24 is in use (on "
+                                + nif.getName() + ")", "pick another subnet");
+                    }
+                }
             }
+        } catch (SocketException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -745,9 +754,5 @@ public final class Lab {
             Thread.currentThread().interrupt();
             throw new K3gpuException(ExitCode.INTERRUPTED, "lab: interrupted", null, e);
         }
-    }
-
-    static boolean exists(Path p) {
-        return Files.exists(p, LinkOption.NOFOLLOW_LINKS);
     }
 }

@@ -37,7 +37,7 @@ final class NodeFiles {
     /** What every node of one lab shares. */
     record Shared(LabConfig config, Path libDir, String clientPublicKey, List<LabUser> users,
                   Map<String, String> passwordHashes, int dockerGid, List<LabNode> allNodes, Fixtures fixtures,
-                  String hostPasswd, String hostGroup, String hostShadow, String hostGshadow, String hostDpkgStatus) {
+                  String hostPasswd, String hostGroup, String hostShadow, String hostGshadow) {
     }
 
     private final Shared shared;
@@ -214,11 +214,9 @@ final class NodeFiles {
             }
         }
         if (dpkg.length() > 0) {
-            String status = shared.hostDpkgStatus();
-            if (!status.isEmpty() && !status.endsWith("\n\n")) {
-                status += status.endsWith("\n") ? "\n" : "\n\n";
-            }
-            upper(var, "lib/dpkg/status", status + dpkg, -1);
+            // an entry of dpkg's update journal: dpkg and dpkg-query read it on top of /var/lib/dpkg/status, so the
+            // node's package database gains the replayed packages without a copy of the host's status file
+            upper(var, "lib/dpkg/updates/" + dpkgUpdateName(), dpkg.toString(), 0644);
         }
     }
 
@@ -281,6 +279,23 @@ final class NodeFiles {
         return "Package: " + pkg + "\nStatus: install ok installed\nPriority: optional\nSection: misc\n"
                 + "Installed-Size: 1\nMaintainer: simulated by the k3gpu lab\nArchitecture: " + arch + "\nVersion: "
                 + version + "\nDescription: " + description + "\n (replayed by the k3gpu lab; no files installed)\n\n";
+    }
+
+    /** A name after the host's pending dpkg updates (normally there are none: 0000). */
+    private static String dpkgUpdateName() throws IOException {
+        int next = 0;
+        Path updates = Path.of("/var/lib/dpkg/updates");
+        if (Files.isDirectory(updates)) {
+            try (var names = Files.list(updates)) {
+                for (Path p : (Iterable<Path>) names::iterator) {
+                    String n = p.getFileName().toString();
+                    if (n.matches("\\d+")) {
+                        next = Math.max(next, Integer.parseInt(n) + 1);
+                    }
+                }
+            }
+        }
+        return String.format("%04d", next);
     }
 
     private static String withNewline(String s) {
