@@ -42,6 +42,11 @@ public final class RemoteFiles {
                 content.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Uploads bytes (a binary, an archive) the same safe way. */
+    public void writeAtomically(String path, byte[] content, String newFileMode) {
+        shell.sudoOrThrow("writing " + path, RemoteFileCommands.atomicWrite(path, newFileMode), content);
+    }
+
     public void restore(String backup, String path) {
         shell.sudoOrThrow("restoring " + path + " from " + backup, RemoteFileCommands.restore(backup, path));
     }

@@ -1,0 +1,120 @@
+package io.k3gpu.core.k3s;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.event.Events;
+import io.k3gpu.core.facts.GatherFacts;
+import io.k3gpu.core.facts.NodeFacts;
+import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.runtime.ContainerRuntime;
+import io.k3gpu.core.runtime.EnableNvidiaRuntime;
+import io.k3gpu.core.runtime.RuntimeChange;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * k3sup join, verified: installs the agent with the server's token (never on a command line), waits until the Node
+ * is Ready in the API (k3sup never checks), and labels it with what its GPU is. With {@code gpu} the NVIDIA runtime
+ * is made the default first. Re-running on a joined node changes only what is out of date.
+ */
+public final class JoinNode {
+
+    /** @param changes what this run changed, in order; empty when the node was already as asked */
+    public record Result(String host, String nodeName, String serverUrl, NodeStatus node, Map<String, String> labels,
+                         List<String> changes) {
+    }
+
+    /**
+     * @param docker     K3s with --docker (the seed's way; experimental in K3s)
+     * @param gpu        make nvidia the default runtime first (Docker's with --docker, else K3s's containerd)
+     * @param extraArgs  more k3s agent flags (k3sup's --k3s-extra-args)
+     * @param asServer   join as an extra server (embedded etcd HA) instead of an agent
+     */
+    public record Options(boolean docker, boolean gpu, String extraArgs, boolean asServer, String version,
+                          String installUrl, java.nio.file.Path airgapBundle, Duration timeout) {
+    }
+
+    private final Events events;
+
+    public JoinNode(Events events) {
+        this.events = events;
+    }
+
+    public Result run(RemoteShell node, ClusterApi api, String serverUrl, char[] token, Options o) {
+        String host = node.host();
+        List<String> changes = new ArrayList<>();
+        if (o.docker()) {
+            events.warn(host, "--docker uses K3s's embedded cri-dockerd, which K3s marks experimental; "
+                    + "--gpu (containerd with the NVIDIA default runtime) is the supported way");
+        }
+        NodeFacts facts = GatherFacts.from(node);
+        if (o.gpu()) {
+            if (!facts.hasGpu()) {
+                throw new K3gpuException(ExitCode.FAILED, host + " (" + facts.hostname() + ") has no NVIDIA GPU: "
+                        + "no Jetson identity and nvidia-smi lists none", "join it without --gpu");
+            }
+            RuntimeChange rc = new EnableNvidiaRuntime(events, Clock.systemUTC(), Duration.ofSeconds(20))
+                    .run(node, o.docker() ? ContainerRuntime.DOCKER : ContainerRuntime.K3S, false);
+            if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
+                changes.add("set the NVIDIA default runtime (" + rc.runtime().flag() + ")");
+                facts = GatherFacts.from(node);
+            }
+        }
+        String version = o.version() != null ? o.version() : api.serverVersion();
+        K3sInstall.Role role = o.asServer() ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
+        String exec = (o.asServer() ? "server" : "agent") + (o.docker() ? " --docker" : "")
+                + (o.extraArgs() == null || o.extraArgs().isBlank() ? "" : " " + o.extraArgs().strip());
+        boolean joined = joinedTo(node, role, serverUrl) && facts.k3sInstalled() && version.equals(facts.k3sVersion())
+                && api.node(facts.hostname()).map(NodeStatus::ready).orElse(false)
+                && runtimeMatches(api, facts.hostname(), o.docker());
+        if (joined && changes.isEmpty()) {
+            events.info(host, "already joined to " + serverUrl + " as " + facts.hostname());
+        } else {
+            events.info(host, "installing the K3s " + role.name().toLowerCase() + " " + version + " (" + exec + ")");
+            K3sInstall install = new K3sInstall(role, exec, version, null, serverUrl, token, o.installUrl(), o.airgapBundle());
+            K3sFlowSupport.runInstall(node, install, facts.arch());
+            changes.add("installed K3s " + version + " (" + exec + ")");
+        }
+        String name = facts.hostname();
+        events.info(host, "waiting for node " + name + " to be Ready");
+        NodeStatus ready = api.awaitNodeReady(name, o.timeout()).orElseThrow(() -> new K3gpuException(
+                ExitCode.TIMEOUT, "node " + name + " (" + host + ") did not become Ready within "
+                + o.timeout().toSeconds() + "s; the agent's last log lines: "
+                + K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|'),
+                "check --server-ip and the token; journalctl -u " + role.service() + " on the node tells more"));
+        Map<String, String> labels = GpuLabels.of(facts, runtimeLabel(facts, o.docker()));
+        Map<String, String> changedLabels = api.label(facts.hostname(), labels);
+        if (!changedLabels.isEmpty()) {
+            changes.add("labelled " + String.join(", ", changedLabels.keySet()));
+        }
+        NodeStatus now = api.node(facts.hostname()).orElse(ready);
+        return new Result(host, facts.hostname(), serverUrl, now, labels, changes);
+    }
+
+    /** Does the node's K3s unit already point at this server? Reads only the K3S_URL line (never the token). */
+    private static boolean joinedTo(RemoteShell node, K3sInstall.Role role, String serverUrl) {
+        String env = "/etc/systemd/system/" + role.service() + ".service.env";
+        var r = node.sudo("grep -h '^K3S_URL=' " + env + " 2>/dev/null");
+        String line = r.stdout().strip();
+        return role == K3sInstall.Role.SERVER ? !line.isEmpty() && line.contains(serverUrl)
+                : line.replace("'", "").replace("\"", "").equals("K3S_URL=" + serverUrl);
+    }
+
+    private static boolean runtimeMatches(ClusterApi api, String node, boolean docker) {
+        String runtime = api.node(node).map(NodeStatus::containerRuntime).orElse("");
+        return docker == runtime.startsWith("docker://");
+    }
+
+    /** How pods here get (or don't get) the GPU: docker-nvidia, containerd-nvidia, docker-runc, containerd-runc. */
+    static String runtimeLabel(NodeFacts f, boolean docker) {
+        String engine = docker ? "docker" : "containerd";
+        String dflt = docker ? f.dockerDefaultRuntime() : f.k3sDefaultRuntime();
+        return engine + "-" + (dflt == null ? "runc" : dflt);
+    }
+}

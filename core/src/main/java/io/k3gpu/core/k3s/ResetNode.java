@@ -1,0 +1,57 @@
+package io.k3gpu.core.k3s;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.event.Events;
+import io.k3gpu.core.facts.GatherFacts;
+import io.k3gpu.core.facts.NodeFacts;
+import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.remote.ExecResult;
+import io.k3gpu.core.remote.RemoteShell;
+
+import java.util.List;
+
+/** Removes K3s from a node with its own uninstall script, deletes its Node object, and proves nothing is left. */
+public final class ResetNode {
+
+    public record Result(String host, String nodeName, String role, boolean uninstalled, boolean nodeDeleted) {
+    }
+
+    private final Events events;
+
+    public ResetNode(Events events) {
+        this.events = events;
+    }
+
+    /** @param api the cluster to delete the Node from; null when there is none to reach (a server being reset) */
+    public Result run(RemoteShell node, ClusterApi api) {
+        String host = node.host();
+        NodeFacts facts = GatherFacts.from(node);
+        String role = facts.k3sRole();
+        boolean uninstalled = false;
+        for (K3sInstall.Role r : List.of(K3sInstall.Role.AGENT, K3sInstall.Role.SERVER)) {
+            ExecResult out = node.sudo(InstallCommands.uninstall(r));
+            if (!out.ok()) {
+                throw new K3gpuException(ExitCode.REMOTE_COMMAND, r.uninstallScript() + " failed on " + host
+                        + " (exit " + out.exitCode() + "): " + out.tail(3), "run it by hand on the node to see why");
+            }
+            if (!out.stdout().strip().endsWith("absent")) {
+                uninstalled = true;
+                events.info(host, "ran " + r.uninstallScript());
+            }
+        }
+        String left = node.sudo(InstallCommands.leftovers()).stdout().strip();
+        if (!left.isEmpty()) {
+            throw new K3gpuException(ExitCode.FAILED, "K3s files are still on " + host + " after uninstalling: "
+                    + left.replace('\n', ' '), "remove them by hand");
+        }
+        boolean deleted = false;
+        if (api != null) {
+            deleted = api.deleteNode(facts.hostname());
+            if (deleted) {
+                events.info(host, "deleted node " + facts.hostname() + " from the cluster");
+            }
+        }
+        return new Result(host, facts.hostname(), role, uninstalled, deleted);
+    }
+}

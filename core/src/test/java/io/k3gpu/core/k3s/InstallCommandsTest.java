@@ -1,0 +1,86 @@
+package io.k3gpu.core.k3s;
+
+import io.k3gpu.core.remote.ExecResult;
+import io.k3gpu.core.remote.LocalSh;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class InstallCommandsTest {
+    private static final char[] TOKEN = "K10abc::server:s3cr3t".toCharArray();
+
+    @TempDir
+    Path tmp;
+
+    private static K3sInstall agent(String url) {
+        return new K3sInstall(K3sInstall.Role.AGENT, "agent --docker", "v1.31.4+k3s1", null,
+                "https://192.168.0.12:6443", TOKEN, url, null);
+    }
+
+    @Test
+    void envFileCarriesTheTokenAndRedactsItForPrinting() {
+        assertThat(InstallCommands.envFile(agent(null), false)).isEqualTo("""
+                INSTALL_K3S_EXEC='agent --docker'
+                INSTALL_K3S_VERSION=v1.31.4+k3s1
+                K3S_URL=https://192.168.0.12:6443
+                K3S_TOKEN=K10abc::server:s3cr3t
+                """);
+        assertThat(InstallCommands.envFile(agent(null), true)).contains("K3S_TOKEN='<redacted>'")
+                .doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void installCommandNeverContainsTheToken() {
+        String cmd = InstallCommands.install(agent(null), null);
+        assertThat(cmd).doesNotContain("s3cr3t").doesNotContain("K3S_TOKEN");
+        assertThat(cmd).isEqualTo("set -e; umask 077; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; cat > \"$d/env\"; "
+                + "if command -v curl >/dev/null 2>&1; then curl -sfL --retry 2 -o \"$d/install.sh\" https://get.k3s.io; "
+                + "else wget -q -O \"$d/install.sh\" https://get.k3s.io; fi || { echo \"k3gpu: could not download the K3s "
+                + "install script from \"https://get.k3s.io >&2; exit 90; }; [ -s \"$d/install.sh\" ] || { echo \"k3gpu: the "
+                + "K3s install script from \"https://get.k3s.io is empty >&2; exit 90; }; set -a; . \"$d/env\"; set +a; "
+                + "rm -f \"$d/env\"; sh \"$d/install.sh\"");
+    }
+
+    @Test
+    void theScriptSeesTheEnvironmentAndNoFileIsLeftBehind() throws IOException {
+        Path script = tmp.resolve("install.sh");
+        Files.writeString(script, "echo \"exec=$INSTALL_K3S_EXEC url=$K3S_URL token=${#K3S_TOKEN}\"; ls \"$(dirname \"$0\")\"\n");
+        String env = InstallCommands.envFile(agent("file://" + script), false);
+        ExecResult r = LocalSh.run(InstallCommands.install(agent("file://" + script), null), env);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("exec=agent --docker url=https://192.168.0.12:6443 token=21\ninstall.sh\n");
+    }
+
+    @Test
+    void aFailedDownloadFailsTheCommand() {
+        K3sInstall i = agent("file://" + tmp.resolve("missing.sh"));
+        ExecResult r = LocalSh.run(InstallCommands.install(i, null), InstallCommands.envFile(i, false));
+        assertThat(r.exitCode()).isEqualTo(InstallCommands.DOWNLOAD_FAILED);
+        assertThat(r.stderr()).contains("could not download the K3s install script");
+    }
+
+    @Test
+    void airGapRunsTheUploadedScriptWithoutDownloading() {
+        K3sInstall i = new K3sInstall(K3sInstall.Role.SERVER, "server", null, null, null, null, null, tmp);
+        assertThat(InstallCommands.envFile(i, false)).isEqualTo("INSTALL_K3S_EXEC=server\nINSTALL_K3S_SKIP_DOWNLOAD=true\n");
+        assertThat(InstallCommands.install(i, "/var/lib/rancher/k3s/k3gpu-install.sh"))
+                .contains("cp -- /var/lib/rancher/k3s/k3gpu-install.sh \"$d/install.sh\"").doesNotContain("curl");
+    }
+
+    @Test
+    void uninstallAndLeftoverCommandsAreGolden() {
+        assertThat(InstallCommands.uninstall(K3sInstall.Role.AGENT)).isEqualTo(
+                "if [ -x /usr/local/bin/k3s-agent-uninstall.sh ]; then /usr/local/bin/k3s-agent-uninstall.sh; else echo absent; fi");
+        assertThat(LocalSh.run(InstallCommands.leftovers(), null).stdout()).isEmpty();
+    }
+
+    @Test
+    void printingTheInstallNeverShowsTheToken() {
+        assertThat(agent(null).toString()).doesNotContain("s3cr3t");
+    }
+}
