@@ -1,0 +1,42 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.k3s.ResetNode;
+import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.ssh.SshConnector;
+import io.k3gpu.core.util.LocalFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "reset",
+        description = {"Remove K3s from a node with its own uninstall script, delete its Node object (when a kubeconfig",
+                "is at hand) and check that no K3s files are left."})
+final class ResetCommand implements Callable<Integer> {
+    private final Terminal terminal;
+
+    @Mixin
+    SshOptions ssh;
+
+    @Mixin
+    KubeOptions kube;
+
+    ResetCommand(Terminal terminal) {
+        this.terminal = terminal;
+        this.ssh = new SshOptions(terminal);
+        this.kube = new KubeOptions(terminal);
+    }
+
+    @Override
+    public Integer call() {
+        ConsoleEvents events = new ConsoleEvents(terminal.err());
+        boolean haveKubeconfig = LocalFiles.read(kube.file()).isPresent();
+        try (SshConnector connector = ssh.connector(); ClusterApi api = haveKubeconfig ? kube.api() : null) {
+            ResetNode.Result r = new ResetNode(events).run(connector.connect(ssh.target()), api);
+            terminal.out().println(r.host() + ": " + (r.uninstalled() ? "K3s removed" : "K3s was not installed")
+                    + (r.nodeDeleted() ? "; node " + r.nodeName() + " deleted from the cluster" : "")
+                    + "; no K3s files left");
+            return 0;
+        }
+    }
+}
