@@ -1,0 +1,37 @@
+package io.k3gpu.core.verify;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The seed's gpu-test pod, for one node. Pure; golden-tested. */
+public final class GpuTestPod {
+    /** Where --probe mounts the shipped probe script (from a ConfigMap). */
+    public static final String PROBE_DIR = "/opt/k3gpu";
+
+    private GpuTestPod() {
+    }
+
+    /**
+     * @param probeConfigMap the ConfigMap holding gpu_probe.py, or null for the seed's import check
+     */
+    public static String manifest(String name, String namespace, String node, VerifyImage image, String probeConfigMap) {
+        Map<String, Object> pod = Manifests.load("gpu-test-pod.yaml");
+        Map<String, Object> meta = Manifests.map(pod, "metadata");
+        meta.put("name", name);
+        meta.put("namespace", namespace);
+        Map<String, Object> spec = Manifests.map(pod, "spec");
+        Manifests.map(spec, "nodeSelector").put("kubernetes.io/hostname", node);
+        Map<String, Object> c = Manifests.list(spec, "containers").get(0);
+        c.put("image", image.image());
+        if (probeConfigMap == null) {
+            c.put("command", new ArrayList<>(image.command()));
+        } else {
+            c.put("command", new ArrayList<>(List.of("python3", PROBE_DIR + "/gpu_probe.py")));
+            c.put("volumeMounts", new ArrayList<>(List.of(Map.of("name", "k3gpu", "mountPath", PROBE_DIR))));
+            spec.put("volumes", new ArrayList<>(List.of(Map.of("name", "k3gpu",
+                    "configMap", Map.of("name", probeConfigMap)))));
+        }
+        return Manifests.dump(pod);
+    }
+}
