@@ -1,5 +1,7 @@
 package io.k3gpu.core.verify;
 
+import io.k3gpu.core.kube.Manifests;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

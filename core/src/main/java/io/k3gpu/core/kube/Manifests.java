@@ -1,4 +1,4 @@
-package io.k3gpu.core.verify;
+package io.k3gpu.core.kube;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
@@ -15,12 +15,12 @@ import java.util.List;
 import java.util.Map;
 
 /** Pod and Job templates kept as YAML on the classpath, loaded as data, adjusted in code and written back. */
-final class Manifests {
+public final class Manifests {
     private Manifests() {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> load(String name) {
+    public static Map<String, Object> load(String name) {
         try (InputStream in = Manifests.class.getResourceAsStream("/io/k3gpu/manifests/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("missing manifest template " + name);
@@ -32,7 +32,7 @@ final class Manifests {
         }
     }
 
-    static String dump(Map<String, Object> doc) {
+    public static String dump(Map<String, Object> doc) {
         DumperOptions o = new DumperOptions();
         o.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
         o.setIndicatorIndent(2);
@@ -42,12 +42,12 @@ final class Manifests {
     }
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> map(Map<String, Object> parent, String key) {
+    public static Map<String, Object> map(Map<String, Object> parent, String key) {
         return (Map<String, Object>) parent.get(key);
     }
 
     @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> list(Map<String, Object> parent, String key) {
+    public static List<Map<String, Object>> list(Map<String, Object> parent, String key) {
         return (List<Map<String, Object>>) parent.get(key);
     }
 }

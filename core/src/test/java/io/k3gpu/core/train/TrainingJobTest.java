@@ -1,0 +1,83 @@
+package io.k3gpu.core.train;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TrainingJobTest {
+    @Test
+    void seedRepoFlowClonesIntoAnEmptyDirAndRunsTheScript() {
+        String yaml = TrainingJob.manifest(new TrainingJob.Spec("mnist-training", "default", "jetson",
+                "icetekio/jetson-nano-tensorflow", "https://github.com/IceCI/example-mnist-training.git", "mnist.py",
+                null, null, false, null, null));
+        assertThat(yaml).isEqualTo("""
+                apiVersion: batch/v1
+                kind: Job
+                metadata:
+                  name: mnist-training
+                  labels:
+                    app.kubernetes.io/name: training
+                    app.kubernetes.io/managed-by: k3gpu
+                    k3gpu.dev/training: 'true'
+                    k3gpu.dev/node: jetson
+                  namespace: default
+                spec:
+                  backoffLimit: 0
+                  ttlSecondsAfterFinished: 600
+                  template:
+                    metadata:
+                      labels:
+                        app.kubernetes.io/name: training
+                        app.kubernetes.io/managed-by: k3gpu
+                        k3gpu.dev/training: 'true'
+                    spec:
+                      nodeSelector:
+                        kubernetes.io/hostname: jetson
+                      restartPolicy: Never
+                      initContainers:
+                        - name: git-clone
+                          image: iceci/utils
+                          command:
+                            - git
+                            - clone
+                            - https://github.com/IceCI/example-mnist-training.git
+                            - /workspace
+                          volumeMounts:
+                            - mountPath: /workspace
+                              name: workspace
+                      containers:
+                        - name: train
+                          image: icetekio/jetson-nano-tensorflow
+                          command:
+                            - python3
+                            - /workspace/mnist.py
+                          volumeMounts:
+                            - mountPath: /workspace
+                              name: workspace
+                      volumes:
+                        - name: workspace
+                          emptyDir: {}
+                """);
+    }
+
+    @Test
+    void builtinTrainerComesFromTheConfigMapWithDataEpochsAndGpu() {
+        String yaml = TrainingJob.manifest(new TrainingJob.Spec("t", "default", "gpu1", "nvcr.io/nvidia/pytorch:24.12-py3",
+                null, null, "fashion-mnist", 5, true, "/usr/share/datasets/fashion-mnist", "k3gpu-workloads"));
+        assertThat(yaml).doesNotContain("initContainers").doesNotContain("emptyDir")
+                .contains("""
+                            command:
+                              - python3
+                              - /opt/k3gpu/mnist_train.py
+                              - --dataset
+                              - fashion-mnist
+                              - --epochs
+                              - '5'
+                              - --data-dir
+                              - /data
+                """)
+                .contains("nvidia.com/gpu: 1")
+                .contains("path: /usr/share/datasets/fashion-mnist")
+                .contains("name: k3gpu-workloads");
+    }
+}
