@@ -65,17 +65,8 @@ class TrainingJobTest {
         String yaml = TrainingJob.manifest(new TrainingJob.Spec("t", "default", "gpu1", "nvcr.io/nvidia/pytorch:24.12-py3",
                 null, null, "fashion-mnist", 5, true, "/usr/share/datasets/fashion-mnist", "k3gpu-workloads"));
         assertThat(yaml).doesNotContain("initContainers").doesNotContain("emptyDir")
-                .contains("""
-                            command:
-                              - python3
-                              - /opt/k3gpu/mnist_train.py
-                              - --dataset
-                              - fashion-mnist
-                              - --epochs
-                              - '5'
-                              - --data-dir
-                              - /data
-                """)
+                .contains("- /opt/k3gpu/mnist_train.py\n            - --dataset\n            - fashion-mnist\n"
+                        + "            - --epochs\n            - '5'\n            - --data-dir\n            - /data\n")
                 .contains("nvidia.com/gpu: 1")
                 .contains("path: /usr/share/datasets/fashion-mnist")
                 .contains("name: k3gpu-workloads");
