@@ -28,6 +28,36 @@ public interface ClusterApi extends AutoCloseable {
     /** Deletes the Node object; false when there was none. */
     boolean deleteNode(String name);
 
+    /** Creates or replaces a ConfigMap (the shipped workloads travel this way, so they work air-gapped). */
+    void applyConfigMap(String namespace, String name, Map<String, String> data);
+
+    /** Creates the object(s) in a YAML manifest (a Pod or a Job) in {@code namespace}. */
+    void create(String namespace, String yaml);
+
+    /**
+     * Watches the pod until it has finished, cannot pull its image, cannot be scheduled, or {@code timeout} passes.
+     * With {@code untilRunning} it also returns as soon as the pod runs (to follow its logs).
+     */
+    PodOutcome awaitPod(String namespace, String pod, Duration timeout, boolean untilRunning);
+
+    /** The container's log so far. */
+    String podLogs(String namespace, String pod, String container);
+
+    /** Follows the container's log, line by line, until it ends or the returned handle is closed. */
+    AutoCloseable followLogs(String namespace, String pod, String container, java.util.function.Consumer<String> lines);
+
+    void deletePod(String namespace, String name);
+
+    /** Deletes the Job and its pods. */
+    void deleteJob(String namespace, String name);
+
+    List<JobStatus> jobs(String namespace, String labelSelector);
+
+    Optional<JobStatus> job(String namespace, String name);
+
+    /** The newest pod a Job made, if any yet. */
+    Optional<String> podOfJob(String namespace, String job);
+
     @Override
     void close();
 }

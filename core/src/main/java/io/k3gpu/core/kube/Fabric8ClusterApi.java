@@ -1,6 +1,16 @@
 package io.k3gpu.core.kube;
 
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
 import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -12,6 +22,8 @@ import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** {@link ClusterApi} on the fabric8 kubernetes-client. */
 public final class Fabric8ClusterApi implements ClusterApi {
@@ -105,6 +118,188 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public boolean deleteNode(String name) {
         return call("deleting node " + name, () -> !client.nodes().withName(name).delete().isEmpty());
+    }
+
+    @Override
+    public void applyConfigMap(String namespace, String name, Map<String, String> data) {
+        call("writing ConfigMap " + name, () -> client.configMaps().inNamespace(namespace).resource(
+                new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(namespace)
+                        .addToLabels("app.kubernetes.io/managed-by", "k3gpu").endMetadata().withData(data).build())
+                .createOr(r -> r.update()));
+    }
+
+    @Override
+    public void create(String namespace, String yaml) {
+        call("creating " + firstLine(yaml), () -> {
+            for (HasMetadata item : client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+                client.resource(item).inNamespace(namespace).create();
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public PodOutcome awaitPod(String namespace, String pod, Duration timeout, boolean untilRunning) {
+        try {
+            Pod p = client.pods().inNamespace(namespace).withName(pod).waitUntilCondition(
+                    x -> x != null && (outcome(x, false).finished() || outcome(x, false).imagePullFailed()
+                            || outcome(x, false).unschedulable() != null
+                            || (untilRunning && "Running".equals(x.getStatus() == null ? null : x.getStatus().getPhase()))),
+                    timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return outcome(p, false);
+        } catch (KubernetesClientTimeoutException e) {
+            Pod p = client.pods().inNamespace(namespace).withName(pod).get();
+            return p == null ? new PodOutcome("Unknown", null, null, null, null, true) : outcome(p, true);
+        } catch (KubernetesClientException e) {
+            throw apiError("waiting for pod " + pod, e);
+        }
+    }
+
+    static PodOutcome outcome(Pod p, boolean timedOut) {
+        PodStatus st = p.getStatus();
+        String phase = st == null || st.getPhase() == null ? "Pending" : st.getPhase();
+        Integer exit = null;
+        String reason = null;
+        String message = null;
+        if (st != null && st.getContainerStatuses() != null) {
+            for (ContainerStatus cs : st.getContainerStatuses()) {
+                if (cs.getState() != null && cs.getState().getTerminated() != null && exit == null) {
+                    exit = cs.getState().getTerminated().getExitCode();
+                }
+                if (cs.getState() != null && cs.getState().getWaiting() != null && reason == null) {
+                    reason = cs.getState().getWaiting().getReason();
+                    message = cs.getState().getWaiting().getMessage();
+                }
+            }
+        }
+        if (st != null && st.getInitContainerStatuses() != null && reason == null) {
+            for (ContainerStatus cs : st.getInitContainerStatuses()) {
+                if (cs.getState() != null && cs.getState().getWaiting() != null
+                        && !"PodInitializing".equals(cs.getState().getWaiting().getReason())) {
+                    reason = cs.getState().getWaiting().getReason();
+                    message = cs.getState().getWaiting().getMessage();
+                }
+            }
+        }
+        String unschedulable = null;
+        if (st != null && st.getConditions() != null) {
+            for (PodCondition c : st.getConditions()) {
+                if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())
+                        && "Unschedulable".equals(c.getReason())) {
+                    unschedulable = c.getMessage();
+                }
+            }
+        }
+        return new PodOutcome(phase, exit, reason, message, unschedulable, timedOut);
+    }
+
+    @Override
+    public String podLogs(String namespace, String pod, String container) {
+        return call("reading the log of pod " + pod, () -> client.pods().inNamespace(namespace).withName(pod)
+                .inContainer(container).getLog());
+    }
+
+    @Override
+    public AutoCloseable followLogs(String namespace, String pod, String container, Consumer<String> lines) {
+        LineOutput out = new LineOutput(lines);
+        LogWatch watch = call("following the log of pod " + pod, () -> client.pods().inNamespace(namespace)
+                .withName(pod).inContainer(container).watchLog(out));
+        return () -> {
+            watch.close();
+            out.flushLine();
+        };
+    }
+
+    @Override
+    public void deletePod(String namespace, String name) {
+        call("deleting pod " + name, () -> client.pods().inNamespace(namespace).withName(name).delete());
+    }
+
+    @Override
+    public void deleteJob(String namespace, String name) {
+        call("deleting job " + name, () -> client.batch().v1().jobs().inNamespace(namespace).withName(name)
+                .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete());
+        call("deleting the pods of job " + name, () -> client.pods().inNamespace(namespace)
+                .withLabel("job-name", name).delete());
+    }
+
+    @Override
+    public List<JobStatus> jobs(String namespace, String labelSelector) {
+        return call("listing jobs", () -> client.batch().v1().jobs().inNamespace(namespace)
+                .withLabelSelector(labelSelector).list().getItems().stream().map(Fabric8ClusterApi::jobStatus).toList());
+    }
+
+    @Override
+    public Optional<JobStatus> job(String namespace, String name) {
+        return call("reading job " + name, () -> Optional.ofNullable(client.batch().v1().jobs().inNamespace(namespace)
+                .withName(name).get()).map(Fabric8ClusterApi::jobStatus));
+    }
+
+    @Override
+    public Optional<String> podOfJob(String namespace, String job) {
+        return call("finding the pod of job " + job, () -> client.pods().inNamespace(namespace)
+                .withLabel("job-name", job).list().getItems().stream()
+                .max(java.util.Comparator.comparing(p -> p.getMetadata().getCreationTimestamp() == null ? ""
+                        : p.getMetadata().getCreationTimestamp()))
+                .map(p -> p.getMetadata().getName()));
+    }
+
+    static JobStatus jobStatus(Job j) {
+        var st = j.getStatus();
+        String state = "Running";
+        if (st != null && st.getConditions() != null) {
+            for (JobCondition c : st.getConditions()) {
+                if ("True".equals(c.getStatus()) && ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))) {
+                    state = c.getType();
+                }
+            }
+        }
+        if ("Running".equals(state) && st != null) {
+            if (st.getSucceeded() != null && st.getSucceeded() > 0) {
+                state = "Complete";
+            } else if (st.getFailed() != null && st.getFailed() > 0) {
+                state = "Failed";
+            }
+        }
+        Instant started = st == null || st.getStartTime() == null ? null : Instant.parse(st.getStartTime());
+        Instant finished = st == null || st.getCompletionTime() == null ? null : Instant.parse(st.getCompletionTime());
+        Map<String, String> labels = j.getMetadata().getLabels() == null ? Map.of() : j.getMetadata().getLabels();
+        return new JobStatus(j.getMetadata().getName(), j.getMetadata().getNamespace(), state, started, finished, labels);
+    }
+
+    private static String firstLine(String yaml) {
+        for (String l : yaml.split("\\R")) {
+            if (l.startsWith("kind:")) {
+                return l.substring(5).strip();
+            }
+        }
+        return "objects";
+    }
+
+    /** Splits a log stream into lines for a consumer. */
+    private static final class LineOutput extends java.io.OutputStream {
+        private final Consumer<String> lines;
+        private final java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+
+        LineOutput(Consumer<String> lines) {
+            this.lines = lines;
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            if (b == '\n') {
+                flushLine();
+            } else {
+                buf.write(b);
+            }
+        }
+
+        synchronized void flushLine() {
+            if (buf.size() > 0) {
+                lines.accept(buf.toString(StandardCharsets.UTF_8));
+                buf.reset();
+            }
+        }
     }
 
     static boolean isReady(Node n) {

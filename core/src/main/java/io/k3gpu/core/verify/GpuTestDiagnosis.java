@@ -1,5 +1,6 @@
 package io.k3gpu.core.verify;
 
+import io.k3gpu.core.kube.PodOutcome;
 import io.k3gpu.core.workloads.ProbeResult;
 
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.k3gpu.core.verify;
 
+import io.k3gpu.core.kube.PodOutcome;
+
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package io.k3gpu.core.verify;
+package io.k3gpu.core.kube;
 
 /**
  * Where a pod ended up, as far as a verdict needs it.

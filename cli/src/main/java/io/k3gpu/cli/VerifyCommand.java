@@ -1,0 +1,65 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.util.Durations;
+import io.k3gpu.core.verify.VerifyGpu;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+@Command(name = "verify",
+        description = {"Prove pods on a node get the GPU: run the seed's gpu-test pod (or the shipped probe with --probe),",
+                "read its logs and say PASS or FAIL, why, and what to run. Exit 0 on PASS, 1 on FAIL."})
+final class VerifyCommand implements Callable<Integer> {
+    private final Terminal terminal;
+
+    @Mixin
+    KubeOptions kube;
+
+    @Mixin
+    OutputOptions output;
+
+    @Option(names = "--node", paramLabel = "NAME", required = true, description = "The node (its Kubernetes name).")
+    String node;
+
+    @Option(names = "--image", paramLabel = "IMAGE",
+            description = "Image to test with (default: the seed's icetekio/jetson-nano-tensorflow on JetPack 4, NVIDIA's PyTorch images elsewhere).")
+    String image;
+
+    @Option(names = "--probe", description = "Run the shipped GPU probe: device, CUDA versions, matmul TFLOP/s and copy bandwidth.")
+    boolean probe;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "3m", description = "How long the pod may take (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--keep", description = "Keep the pod afterwards (default: delete it).")
+    boolean keep;
+
+    VerifyCommand(Terminal terminal) {
+        this.terminal = terminal;
+        this.kube = new KubeOptions(terminal);
+    }
+
+    @Override
+    public Integer call() {
+        boolean json = output.json();
+        try (ClusterApi api = kube.api()) {
+            VerifyGpu.Result r = new VerifyGpu(new ConsoleEvents(terminal.err()))
+                    .run(api, node, image, probe, Durations.parse("--timeout", timeout), keep);
+            if (json) {
+                terminal.out().println(Json.pretty(r));
+            } else {
+                terminal.out().println((r.pass() ? "PASS: " : "FAIL: ") + r.reason());
+                for (String e : r.evidence()) {
+                    terminal.out().println("  " + e);
+                }
+                if (r.hint() != null) {
+                    terminal.out().println("fix: " + r.hint());
+                }
+            }
+            return r.pass() ? 0 : 1;
+        }
+    }
+}

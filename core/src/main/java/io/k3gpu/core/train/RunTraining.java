@@ -1,0 +1,104 @@
+package io.k3gpu.core.train;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.event.Events;
+import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.kube.JobStatus;
+import io.k3gpu.core.kube.PodOutcome;
+import io.k3gpu.core.verify.VerifyGpu;
+import io.k3gpu.core.workloads.TrainingEvent;
+import io.k3gpu.core.workloads.TrainingSummary;
+import io.k3gpu.core.workloads.Workloads;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** Runs a training Job on a node, follows its log live, and sums up how it went. */
+public final class RunTraining {
+
+    /** @param summary the trainer's final line, when it printed one */
+    public record Result(String job, String node, String state, Duration duration, TrainingSummary summary,
+                         String failure) {
+    }
+
+    private final Events events;
+
+    public RunTraining(Events events) {
+        this.events = events;
+    }
+
+    /** @param logLines receives each log line as it arrives (null: do not follow) */
+    public Result run(ClusterApi api, TrainingJob.Spec spec, Duration timeout, Consumer<String> logLines) {
+        if (api.node(spec.node()).isEmpty()) {
+            throw new K3gpuException(ExitCode.FAILED, "there is no node named " + spec.node() + " in the cluster",
+                    "pass a name from: k3gpu nodes");
+        }
+        if (spec.repo() == null) {
+            api.applyConfigMap(spec.namespace(), VerifyGpu.WORKLOADS_CONFIGMAP, Workloads.all());
+        }
+        Instant start = Instant.now();
+        events.info(spec.node(), "creating job " + spec.name() + " (" + spec.image() + ")");
+        api.create(spec.namespace(), TrainingJob.manifest(spec));
+        String pod = awaitPodOf(api, spec, timeout);
+        PodOutcome running = api.awaitPod(spec.namespace(), pod, timeout, true);
+        if (running.imagePullFailed() || running.unschedulable() != null) {
+            String why = running.unschedulable() != null ? "could not be scheduled: " + running.unschedulable()
+                    : "could not pull its image (" + running.waitingReason() + ")";
+            return new Result(spec.name(), spec.node(), "Failed", Duration.between(start, Instant.now()), null,
+                    "the training pod " + why);
+        }
+        PodOutcome end;
+        if (logLines != null && !running.finished()) {
+            try (AutoCloseable follow = api.followLogs(spec.namespace(), pod, TrainingJob.CONTAINER, logLines)) {
+                end = api.awaitPod(spec.namespace(), pod, timeout, false);
+            } catch (K3gpuException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new K3gpuException(ExitCode.KUBERNETES, "following the training log failed: " + e.getMessage(), null, e);
+            }
+        } else {
+            end = api.awaitPod(spec.namespace(), pod, timeout, false);
+            if (logLines != null) {
+                api.podLogs(spec.namespace(), pod, TrainingJob.CONTAINER).lines().forEach(logLines);
+            }
+        }
+        String logs = end.finished() ? api.podLogs(spec.namespace(), pod, TrainingJob.CONTAINER) : "";
+        Optional<TrainingEvent> outcome = TrainingEvent.outcome(logs);
+        TrainingSummary summary = outcome.filter(e -> e instanceof TrainingSummary).map(e -> (TrainingSummary) e).orElse(null);
+        String state = api.job(spec.namespace(), spec.name()).map(JobStatus::state)
+                .orElse("Succeeded".equals(end.phase()) ? "Complete" : "Failed");
+        if (end.timedOut()) {
+            state = "Running";
+        }
+        String failure = null;
+        if (!"Complete".equals(state)) {
+            failure = end.timedOut() ? "still running after " + timeout.toSeconds() + "s"
+                    : "the trainer exited " + end.exitCode() + outcome.filter(e -> !(e instanceof TrainingSummary))
+                    .map(e -> ": " + e).orElse("");
+        }
+        return new Result(spec.name(), spec.node(), state, Duration.between(start, Instant.now()), summary, failure);
+    }
+
+    private static String awaitPodOf(ClusterApi api, TrainingJob.Spec spec, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Optional<String> pod = api.podOfJob(spec.namespace(), spec.name());
+            if (pod.isPresent()) {
+                return pod.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new K3gpuException(ExitCode.TIMEOUT, "job " + spec.name() + " made no pod within "
+                        + timeout.toSeconds() + "s", "is the cluster's job controller running? (k3gpu ready)");
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new K3gpuException(ExitCode.INTERRUPTED, "interrupted", null, e);
+            }
+        }
+    }
+}
