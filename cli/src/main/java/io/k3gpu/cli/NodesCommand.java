@@ -92,21 +92,43 @@ final class NodesCommand implements Callable<Integer> {
         return s == null || s.isEmpty() ? "-" : s;
     }
 
-    /** kubectl's age: 45s, 12m, 5h, 3d. */
+    /** kubectl's age column (its HumanDuration): 45s, 5m30s, 12m, 3h20m, 20h, 5d4h, 30d, 2y10d. */
     static String age(Instant created, Instant now) {
         if (created == null) {
             return "<unknown>";
         }
         Duration d = Duration.between(created, now);
-        if (d.toSeconds() < 120) {
-            return Math.max(0, d.toSeconds()) + "s";
+        long seconds = d.toSeconds();
+        if (seconds < -1) {
+            return "<invalid>";
         }
-        if (d.toMinutes() < 120) {
-            return d.toMinutes() + "m";
+        if (seconds < 120) {
+            return Math.max(0, seconds) + "s";
         }
-        if (d.toHours() < 48) {
-            return d.toHours() + "h";
+        long minutes = d.toMinutes();
+        if (minutes < 10) {
+            return seconds % 60 == 0 ? minutes + "m" : minutes + "m" + seconds % 60 + "s";
         }
-        return d.toDays() + "d";
+        if (minutes < 180) {
+            return minutes + "m";
+        }
+        long hours = d.toHours();
+        if (hours < 8) {
+            return minutes % 60 == 0 ? hours + "h" : hours + "h" + minutes % 60 + "m";
+        }
+        if (hours < 48) {
+            return hours + "h";
+        }
+        if (hours < 24 * 8) {
+            return hours % 24 == 0 ? hours / 24 + "d" : hours / 24 + "d" + hours % 24 + "h";
+        }
+        if (hours < 24 * 365 * 2) {
+            return hours / 24 + "d";
+        }
+        long days = hours / 24;
+        if (hours < 24 * 365 * 8) {
+            return days % 365 == 0 ? days / 365 + "y" : days / 365 + "y" + days % 365 + "d";
+        }
+        return days / 365 + "y";
     }
 }
