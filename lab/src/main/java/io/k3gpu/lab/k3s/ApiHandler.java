@@ -1,0 +1,580 @@
+package io.k3gpu.lab.k3s;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The Kubernetes API in front of the store, request by request (watches and logs stream, see {@link ApiListener}):
+ * version, discovery and OpenAPI documents; lists with label and field selectors and typed list kinds; Tables for
+ * {@code kubectl get}; creation with defaults (generateName, namespace, pod phase Pending, namespace Active, job
+ * selector); strategic merge patches applied here, JSON and merge patches by the store; protobuf bodies refused with
+ * 415; errors as the apiserver words them ({@code pods "x" not found}).
+ */
+final class ApiHandler {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+    static final String JSON = "application/json";
+
+    record Request(String method, String path, String query, Map<String, String> headers, byte[] body) {
+        String header(String name) {
+            return headers.get(name.toLowerCase(Locale.ROOT));
+        }
+
+        Map<String, String> params() {
+            return ApiHandler.params(query);
+        }
+
+        String bodyText() {
+            return body == null ? "" : new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    record Response(int status, String contentType, byte[] body) {
+        static Response json(int status, JsonNode node) {
+            return new Response(status, JSON, Json.write(node).getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Response text(int status, String text) {
+            return new Response(status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        String bodyText() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final ApiStore store;
+    private final String version;
+    private final String platform;
+    private final Clock clock;
+    private volatile String serverAddress = "127.0.0.1:6443";
+
+    ApiHandler(ApiStore store, String version, String platform, Clock clock) {
+        this.store = store;
+        this.version = version;
+        this.platform = platform;
+        this.clock = clock;
+    }
+
+    void serverAddress(String address) {
+        this.serverAddress = address;
+    }
+
+    ApiStore store() {
+        return store;
+    }
+
+    Response handle(Request r) {
+        try {
+            Response meta = r.method().equals("GET") ? documents(r) : null;
+            if (meta != null) {
+                return meta;
+            }
+            ApiResources.ApiPath p = ApiResources.parse(r.path());
+            if (p == null) {
+                return notFoundPath();
+            }
+            String ct = r.header("content-type");
+            if (ct != null && ct.contains("protobuf")) {
+                return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                        + "accepted media types include: application/json, application/yaml, "
+                        + "application/json-patch+json, application/merge-patch+json, "
+                        + "application/strategic-merge-patch+json", null);
+            }
+            return switch (r.method()) {
+                case "GET" -> p.name() == null ? list(r, p) : get(r, p);
+                case "POST" -> create(r, p);
+                case "PUT" -> update(r, p);
+                case "PATCH" -> patch(r, p);
+                case "DELETE" -> p.name() == null ? deleteCollection(r, p) : delete(p);
+                default -> status(405, "MethodNotAllowed", "the server does not allow this method on the "
+                        + "requested resource", null);
+            };
+        } catch (IllegalArgumentException | tools.jackson.core.JacksonException e) {
+            return status(400, "BadRequest", e.getMessage() == null ? "bad request" : e.getMessage().lines()
+                    .findFirst().orElse("bad request"), null);
+        }
+    }
+
+    private Response documents(Request r) {
+        String path = r.path().replaceAll("/+$", "");
+        if (path.isEmpty()) {
+            ObjectNode o = Json.object();
+            ArrayNode paths = o.putArray("paths");
+            List.of("/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version")
+                    .forEach(paths::add);
+            return Response.json(200, o);
+        }
+        switch (path) {
+            case "/version":
+                return Response.json(200, versionInfo());
+            case "/api":
+                return Response.json(200, Discovery.apiVersions(serverAddress));
+            case "/apis":
+                return Response.json(200, Discovery.apiGroupList());
+            case "/openapi/v3":
+                return Response.json(200, Discovery.openApiRoot());
+            case "/openapi/v2":
+                return status(404, "NotFound", "the server could not find the requested resource", null);
+            case "/healthz", "/livez", "/readyz":
+                return Response.text(200, "ok");
+            default:
+                break;
+        }
+        if (path.startsWith("/healthz/") || path.startsWith("/livez/") || path.startsWith("/readyz/")) {
+            return Response.text(200, "ok");
+        }
+        String[] parts = path.split("/");
+        if (path.equals("/api/v1")) {
+            return Response.json(200, Discovery.resourceList("", "v1"));
+        }
+        if (parts.length == 3 && parts[1].equals("apis")) {
+            return ApiResources.groups().contains(parts[2]) ? Response.json(200, Discovery.apiGroup(parts[2]))
+                    : notFoundPath();
+        }
+        if (parts.length == 4 && parts[1].equals("apis")) {
+            ObjectNode list = Discovery.resourceList(parts[2], parts[3]);
+            return list == null ? notFoundPath() : Response.json(200, list);
+        }
+        if (path.startsWith("/openapi/v3/")) {
+            String gv = path.substring("/openapi/v3/".length());
+            ObjectNode doc = null;
+            if (gv.equals("api/v1")) {
+                doc = Discovery.openApiGroupVersion("", "v1", version);
+            } else if (gv.startsWith("apis/") && gv.split("/").length == 3) {
+                doc = Discovery.openApiGroupVersion(gv.split("/")[1], gv.split("/")[2], version);
+            }
+            return doc == null ? notFoundPath() : Response.json(200, doc);
+        }
+        return null;
+    }
+
+    ObjectNode versionInfo() {
+        ObjectNode v = Json.object();
+        String[] mm = version.replaceFirst("^v", "").split("[.+-]");
+        v.put("major", mm.length > 0 ? mm[0] : "1");
+        v.put("minor", mm.length > 1 ? mm[1] : "0");
+        v.put("gitVersion", version);
+        v.put("gitCommit", Discovery.hash(version).substring(0, 40));
+        v.put("gitTreeState", "clean");
+        v.put("buildDate", "2024-12-11T00:00:00Z");
+        v.put("goVersion", "go1.22.9");
+        v.put("compiler", "gc");
+        v.put("platform", platform);
+        return v;
+    }
+
+    // ---- reads
+
+    /** The objects of a collection that match the request's selectors, and the store's resource version. */
+    record Listing(List<JsonNode> items, String resourceVersion) {
+    }
+
+    Listing listing(ApiResources.ApiPath p, Map<String, String> params) {
+        ApiStore.Result res = store.call("GET", p.collectionPath(), null, null);
+        JsonNode doc = Json.parse(res.body());
+        Predicate<JsonNode> labels = Selectors.labels(params.get("labelSelector"));
+        Predicate<JsonNode> fields = Selectors.fields(params.get("fieldSelector"));
+        List<JsonNode> items = new ArrayList<>();
+        for (JsonNode item : doc.path("items")) {
+            if (item instanceof ObjectNode o && labels.test(o) && fields.test(o)
+                    && (p.namespace() == null || p.namespace().equals(Json.text(o, "metadata.namespace")))) {
+                items.add(clean(o));
+            }
+        }
+        items.sort(Comparator.comparing((JsonNode o) -> String.valueOf(Json.text(o, "metadata.namespace")))
+                .thenComparing(o -> String.valueOf(Json.text(o, "metadata.name"))));
+        return new Listing(items, Json.text(doc, "metadata.resourceVersion"));
+    }
+
+    private Response list(Request r, ApiResources.ApiPath p) {
+        Listing l = listing(p, r.params());
+        if (Tables.wanted(r.header("accept"))) {
+            return Response.json(200, Tables.table(p.resource(), l.items(), l.resourceVersion(),
+                    r.params().get("includeObject"), clock.instant(), tableVersion(r)));
+        }
+        ObjectNode out = Json.object();
+        out.put("kind", p.resource().kind() + "List");
+        out.put("apiVersion", p.resource().groupVersion());
+        out.putObject("metadata").put("resourceVersion", l.resourceVersion());
+        ArrayNode items = out.putArray("items");
+        l.items().forEach(items::add);
+        return Response.json(200, out);
+    }
+
+    private Response get(Request r, ApiResources.ApiPath p) {
+        ApiStore.Result res = store.call("GET", p.storePath(), null, null);
+        if (res.code() == 404 || res.body() == null) {
+            return notFound(p);
+        }
+        ObjectNode o = clean(Json.parseObject(res.body()));
+        if (Tables.wanted(r.header("accept"))) {
+            return Response.json(200, Tables.table(p.resource(), List.of(o), Json.text(o, "metadata.resourceVersion"),
+                    r.params().get("includeObject"), clock.instant(), tableVersion(r)));
+        }
+        return Response.json(200, o);
+    }
+
+    private static String tableVersion(Request r) {
+        String accept = r.header("accept");
+        return accept != null && !accept.contains("v=v1;") && accept.contains("v=v1beta1") ? "meta.k8s.io/v1beta1"
+                : "meta.k8s.io/v1";
+    }
+
+    // ---- writes
+
+    private Response create(Request r, ApiResources.ApiPath p) {
+        if (p.name() != null && "binding".equals(p.subresource())) {
+            return bind(r, p);
+        }
+        if (p.name() != null) {
+            return status(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                    + "resource", null);
+        }
+        ObjectNode o = body(r);
+        ApiResources.Resource res = p.resource();
+        o.put("apiVersion", res.groupVersion());
+        o.put("kind", res.kind());
+        ObjectNode meta = Json.objectAt(o, "metadata");
+        if (res.namespaced()) {
+            String ns = Json.text(o, "metadata.namespace");
+            if (ns != null && !ns.isEmpty() && p.namespace() != null && !ns.equals(p.namespace())) {
+                return status(400, "BadRequest", "the namespace of the provided object does not match the "
+                        + "namespace sent on the request", null);
+            }
+            meta.put("namespace", p.namespace() != null ? p.namespace() : ns == null ? "default" : ns);
+        } else {
+            meta.remove("namespace");
+        }
+        String name = Json.text(o, "metadata.name");
+        if (name == null || name.isEmpty()) {
+            String prefix = Json.text(o, "metadata.generateName");
+            if (prefix == null || prefix.isEmpty()) {
+                return status(422, "Invalid", res.kind() + " \"\" is invalid: metadata.name: Required value: name "
+                        + "or generateName is required", null);
+            }
+            StringBuilder b = new StringBuilder(prefix);
+            for (int i = 0; i < 5; i++) {
+                b.append(NAME_CHARS.charAt(RANDOM.nextInt(NAME_CHARS.length())));
+            }
+            name = b.toString();
+            meta.put("name", name);
+        }
+        meta.remove("resourceVersion");
+        meta.remove("uid");
+        meta.remove("creationTimestamp");
+        applyDefaults(res, o);
+        if (r.params().containsKey("dryRun")) {
+            return Response.json(201, o);
+        }
+        ApiResources.ApiPath collection = new ApiResources.ApiPath(res, Json.text(o, "metadata.namespace"), null,
+                null, false);
+        ApiStore.Result result = store.call("POST", collection.storePath(), JSON, Json.write(o));
+        if (result.code() == 409) {
+            return status(409, "AlreadyExists", res.plural() + " \"" + name + "\" already exists",
+                    details(res, name));
+        }
+        if (!result.ok()) {
+            return passThrough(result);
+        }
+        ObjectNode created = clean(Json.parseObject(result.body()));
+        if (res.kind().equals("Job") && created.path("spec").path("selector").isMissingNode()) {
+            created = selectJobPods(collection, created);
+        }
+        return Response.json(201, created);
+    }
+
+    /** A job's pods carry its controller-uid; the selector needs the uid the store assigned. */
+    private ObjectNode selectJobPods(ApiResources.ApiPath collection, ObjectNode job) {
+        String uid = Json.text(job, "metadata.uid");
+        String name = Json.text(job, "metadata.name");
+        ObjectNode spec = Json.objectAt(job, "spec");
+        Json.objectAt(Json.objectAt(spec, "selector"), "matchLabels").put("batch.kubernetes.io/controller-uid", uid);
+        ObjectNode labels = Json.objectAt(Json.objectAt(Json.objectAt(spec, "template"), "metadata"), "labels");
+        labels.put("batch.kubernetes.io/controller-uid", uid);
+        labels.put("batch.kubernetes.io/job-name", name);
+        labels.put("controller-uid", uid);
+        labels.put("job-name", name);
+        ApiStore.Result r = store.call("PUT", collection.storePath() + "/" + name, JSON, Json.write(job));
+        return r.ok() ? clean(Json.parseObject(r.body())) : job;
+    }
+
+    private Response bind(Request r, ApiResources.ApiPath p) {
+        ObjectNode binding = body(r);
+        String node = Json.text(binding, "target.name");
+        ApiResources.ApiPath pod = new ApiResources.ApiPath(p.resource(), p.namespace(), p.name(), null, false);
+        ApiStore.Result res = store.call("PATCH", pod.storePath(), "application/merge-patch+json",
+                "{\"spec\":{\"nodeName\":" + Json.write(Json.NODES.stringNode(node)) + "}}");
+        if (res.code() == 404) {
+            return notFound(pod);
+        }
+        ObjectNode ok = Json.object();
+        ok.put("kind", "Status");
+        ok.put("apiVersion", "v1");
+        ok.putObject("metadata");
+        ok.put("status", "Success");
+        ok.put("code", 201);
+        return Response.json(201, ok);
+    }
+
+    private Response update(Request r, ApiResources.ApiPath p) {
+        if (p.name() == null) {
+            return status(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                    + "resource", null);
+        }
+        ObjectNode o = body(r);
+        o.put("apiVersion", p.resource().groupVersion());
+        o.put("kind", p.resource().kind());
+        String path = p.storePath() + ("status".equals(p.subresource()) ? "/status" : "");
+        ApiStore.Result res = store.call("PUT", path, JSON, Json.write(o));
+        return written(p, res);
+    }
+
+    private Response patch(Request r, ApiResources.ApiPath p) {
+        if (p.name() == null) {
+            return status(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                    + "resource", null);
+        }
+        String ct = r.header("content-type");
+        ct = ct == null ? "" : ct.split(";")[0].strip();
+        String path = p.storePath() + ("status".equals(p.subresource()) ? "/status" : "");
+        switch (ct) {
+            case "application/json-patch+json" -> {
+                ApiStore.Result res = store.call("PATCH", path, ct, r.bodyText());
+                return written(p, res);
+            }
+            case "application/merge-patch+json", "application/strategic-merge-patch+json" -> {
+                // both applied here: the store's merge patch concatenates lists, RFC 7386 replaces them
+                ApiStore.Result current = store.call("GET", p.storePath(), null, null);
+                if (current.code() == 404 || current.body() == null) {
+                    return notFound(p);
+                }
+                ObjectNode original = Json.parseObject(current.body());
+                ObjectNode patched = ct.startsWith("application/merge")
+                        ? StrategicMergePatch.mergePatch(original, body(r))
+                        : StrategicMergePatch.apply(original, body(r));
+                ApiStore.Result res = store.call("PUT", path, JSON, Json.write(patched));
+                return written(p, res);
+            }
+            case "application/apply-patch+yaml" -> {
+                return status(415, "UnsupportedMediaType", "server-side apply is not supported by the k3gpu lab's "
+                        + "simulated K3s; use client-side kubectl apply", null);
+            }
+            default -> {
+                return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                        + "accepted media types include: application/json-patch+json, "
+                        + "application/merge-patch+json, application/strategic-merge-patch+json", null);
+            }
+        }
+    }
+
+    private Response written(ApiResources.ApiPath p, ApiStore.Result res) {
+        if (res.code() == 404) {
+            return notFound(p);
+        }
+        if (res.code() == 409) {
+            return status(409, "Conflict", "Operation cannot be fulfilled on " + p.resource().plural() + " \""
+                    + p.name() + "\": the object has been modified; please apply your changes to the latest version "
+                    + "and try again", details(p.resource(), p.name()));
+        }
+        if (!res.ok()) {
+            return passThrough(res);
+        }
+        return Response.json(200, clean(Json.parseObject(res.body())));
+    }
+
+    private Response delete(ApiResources.ApiPath p) {
+        ApiStore.Result res = store.call("DELETE", p.storePath(), null, null);
+        if (res.code() == 404) {
+            return notFound(p);
+        }
+        if (!res.ok()) {
+            return passThrough(res);
+        }
+        return Response.json(200, clean(Json.parseObject(res.body())));
+    }
+
+    private Response deleteCollection(Request r, ApiResources.ApiPath p) {
+        Listing l = listing(p, r.params());
+        ObjectNode out = Json.object();
+        out.put("kind", p.resource().kind() + "List");
+        out.put("apiVersion", p.resource().groupVersion());
+        out.putObject("metadata");
+        ArrayNode items = out.putArray("items");
+        for (JsonNode item : l.items()) {
+            ApiResources.ApiPath one = new ApiResources.ApiPath(p.resource(), Json.text(item, "metadata.namespace"),
+                    Json.text(item, "metadata.name"), null, false);
+            if (store.call("DELETE", one.storePath(), null, null).ok()) {
+                items.add(item);
+            }
+        }
+        return Response.json(200, out);
+    }
+
+    /** Defaults a real apiserver fills in on creation, where later reads depend on them. */
+    private static void applyDefaults(ApiResources.Resource r, ObjectNode o) {
+        switch (r.kind()) {
+            case "Namespace" -> {
+                ObjectNode spec = Json.objectAt(o, "spec");
+                if (!spec.has("finalizers")) {
+                    spec.putArray("finalizers").add("kubernetes");
+                }
+                Json.objectAt(o, "status").put("phase", "Active");
+            }
+            case "Pod" -> {
+                ObjectNode spec = Json.objectAt(o, "spec");
+                defaultText(spec, "restartPolicy", "Always");
+                defaultText(spec, "dnsPolicy", "ClusterFirst");
+                defaultText(spec, "schedulerName", "default-scheduler");
+                defaultText(spec, "serviceAccountName", "default");
+                if (!spec.has("terminationGracePeriodSeconds")) {
+                    spec.put("terminationGracePeriodSeconds", 30);
+                }
+                for (String list : List.of("initContainers", "containers")) {
+                    for (JsonNode c : spec.path(list)) {
+                        if (c instanceof ObjectNode co) {
+                            String image = co.path("image").asString("");
+                            String tail = image.substring(image.lastIndexOf('/') + 1);
+                            defaultText(co, "imagePullPolicy", !tail.contains(":") || tail.endsWith(":latest")
+                                    ? "Always" : "IfNotPresent");
+                            defaultText(co, "terminationMessagePath", "/dev/termination-log");
+                            defaultText(co, "terminationMessagePolicy", "File");
+                        }
+                    }
+                }
+                ObjectNode status = Json.objectAt(o, "status");
+                defaultText(status, "phase", "Pending");
+                defaultText(status, "qosClass", "BestEffort");
+            }
+            case "Job" -> {
+                ObjectNode spec = Json.objectAt(o, "spec");
+                if (!spec.has("parallelism")) {
+                    spec.put("parallelism", 1);
+                }
+                if (!spec.has("completions")) {
+                    spec.put("completions", 1);
+                }
+                if (!spec.has("backoffLimit")) {
+                    spec.put("backoffLimit", 6);
+                }
+                defaultText(spec, "completionMode", "NonIndexed");
+                if (!spec.has("suspend")) {
+                    spec.put("suspend", false);
+                }
+                ObjectNode podSpec = Json.objectAt(Json.objectAt(spec, "template"), "spec");
+                defaultText(podSpec, "restartPolicy", "Never");
+            }
+            default -> {
+            }
+        }
+    }
+
+    private static void defaultText(ObjectNode o, String field, String value) {
+        if (!o.hasNonNull(field) || o.path(field).asString("").isEmpty()) {
+            o.put(field, value);
+        }
+    }
+
+    private static ObjectNode body(Request r) {
+        String ct = r.header("content-type");
+        String text = r.bodyText();
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("the request body is empty");
+        }
+        if (ct != null && ct.contains("yaml")) {
+            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+            return (ObjectNode) Json.MAPPER.valueToTree(doc);
+        }
+        return Json.parseObject(text);
+    }
+
+    /** Tidies the store's JSON: a cluster-scoped object has no namespace (the store writes null after patches). */
+    static ObjectNode clean(ObjectNode o) {
+        if (o.path("metadata") instanceof ObjectNode meta && meta.has("namespace") && meta.get("namespace").isNull()) {
+            meta.remove("namespace");
+        }
+        return o;
+    }
+
+    // ---- errors
+
+    private static Response passThrough(ApiStore.Result res) {
+        if (res.body() != null && res.body().contains("\"Status\"")) {
+            return new Response(res.code(), JSON, res.body().getBytes(StandardCharsets.UTF_8));
+        }
+        return status(res.code(), res.code() >= 500 ? "InternalError" : "BadRequest",
+                res.body() == null ? "request failed" : res.body(), null);
+    }
+
+    private static ObjectNode details(ApiResources.Resource r, String name) {
+        ObjectNode d = Json.object();
+        d.put("name", name);
+        if (!r.group().isEmpty()) {
+            d.put("group", r.group());
+        }
+        d.put("kind", r.plural());
+        return d;
+    }
+
+    static Response notFound(ApiResources.ApiPath p) {
+        String what = p.resource().group().isEmpty() ? p.resource().plural()
+                : p.resource().plural() + "." + p.resource().group();
+        return status(404, "NotFound", what + " \"" + p.name() + "\" not found", details(p.resource(), p.name()));
+    }
+
+    static Response notFoundPath() {
+        return status(404, "NotFound", "the server could not find the requested resource", Json.object());
+    }
+
+    static Response status(int code, String reason, String message, ObjectNode details) {
+        return Response.json(code, statusBody(code, reason, message, details));
+    }
+
+    static ObjectNode statusBody(int code, String reason, String message, ObjectNode details) {
+        ObjectNode s = Json.object();
+        s.put("kind", "Status");
+        s.put("apiVersion", "v1");
+        s.putObject("metadata");
+        s.put("status", "Failure");
+        s.put("message", message);
+        s.put("reason", reason);
+        if (details != null) {
+            s.set("details", details);
+        }
+        s.put("code", code);
+        return s;
+    }
+
+    static Map<String, String> params(String query) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (query == null || query.isEmpty()) {
+            return out;
+        }
+        for (String pair : query.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq >= 0 ? pair.substring(0, eq) : pair, StandardCharsets.UTF_8);
+            String v = eq >= 0 ? URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8) : "";
+            out.put(k, v);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,607 @@
+package io.k3gpu.lab.k3s;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.TrustOptions;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The simulated {@code k3s server}, usable in-process ({@link #start}) and from {@link K3sServerMain}. At start it
+ * writes what K3s writes — {@code <data-dir>/server/tls/*} (cluster CA, client CA, admin and serving certificates),
+ * {@code <data-dir>/server/token} ({@code K10<CA hash>::server:<password>}, 0600) with {@code node-token} a symlink
+ * to it, {@code agent-token} when one is set, and the kubeconfig {@code /etc/rancher/k3s/k3s.yaml} (admin client
+ * certificate, mode per --write-kubeconfig-mode) — then serves the Kubernetes API on 6443 and, unless
+ * --disable-agent, registers its own Node and keeps it Ready with heartbeats. Nothing is removed on close: K3s keeps
+ * its data, and a restart reuses the CAs and the token.
+ *
+ * <p>With {@code --server URL} it joins the first server as an extra control-plane node: it checks the first
+ * server's CA against the token's hash ({@code GET /cacerts}), takes the cluster CAs and passwords from
+ * {@code /v1-k3s/server-bootstrap} (HTTP Basic {@code server:<password>}), serves with a certificate of its own from
+ * the shared CA, forwards every API request to the first server (one shared store, as with embedded etcd), and
+ * registers its own Node there with the control-plane, etcd and master roles.
+ */
+public final class K3sServer implements AutoCloseable {
+    private final K3sServerOptions options;
+    private final K3sLog log;
+    private final Vertx vertx;
+    private final ApiListener listener;
+    private final ApiClient api;
+    private final ScheduledExecutorService timer;
+    private final int port;
+    private final String url;
+    private final Path kubeconfig;
+    private final Path dataDir;
+    private final String token;
+    private final String nodeName;
+    private final K3sPki pki;
+    private volatile boolean closed;
+
+    /** How the server reaches the API it registers its Node with: its own handler, or the first server. */
+    interface ApiClient {
+        ApiHandler.Response call(String method, String path, String contentType, String body);
+    }
+
+    private K3sServer(K3sServerOptions options, K3sLog log, Vertx vertx, ApiListener listener, ApiClient api,
+                      ScheduledExecutorService timer, int port, String url, Path kubeconfig, Path dataDir,
+                      String token, String nodeName, K3sPki pki) {
+        this.options = options;
+        this.log = log;
+        this.vertx = vertx;
+        this.listener = listener;
+        this.api = api;
+        this.timer = timer;
+        this.port = port;
+        this.url = url;
+        this.kubeconfig = kubeconfig;
+        this.dataDir = dataDir;
+        this.token = token;
+        this.nodeName = nodeName;
+        this.pki = pki;
+    }
+
+    /** Starts a server; failures K3s would report as fatal are thrown as {@link K3sStartException}. */
+    public static K3sServer start(K3sServerOptions o) {
+        K3sLog log = new K3sLog(o.logOutput, o.clock, o.debug);
+        log.info("Starting k3s " + o.version + " (" + o.commit + ")");
+        Path dataDir = o.resolvedDataDir();
+        Path serverDir = dataDir.resolve("server");
+        Path tlsDir = serverDir.resolve("tls");
+        Vertx vertx = null;
+        try {
+            Files.createDirectories(serverDir);
+            K3sPki.setMode(serverDir, "rwx------");
+            JoinInfo join = o.serverUrl == null ? null : join(o, tlsDir, log);
+
+            HostFacts host = o.hostFacts != null ? o.hostFacts : HostFacts.probe(dataDir, o.docker);
+            String nodeName = o.nodeName != null && !o.nodeName.isBlank() ? o.nodeName : host.hostname();
+            Set<InetAddress> addresses = new LinkedHashSet<>();
+            addresses.add(InetAddress.getByName("127.0.0.1"));
+            addresses.addAll(HostFacts.allAddresses());
+            List<String> sans = new ArrayList<>(o.tlsSans);
+            sans.addAll(o.nodeIps);
+            sans.addAll(o.nodeExternalIps);
+            if (o.advertiseAddress != null) {
+                sans.add(o.advertiseAddress);
+            }
+            for (String san : sans) {
+                if (K3sPki.isIpLiteral(san)) {
+                    addresses.add(InetAddress.getByName(san));
+                }
+            }
+            K3sPki pki = K3sPki.loadOrCreate(tlsDir, K3sPki.dnsNames(host.hostname(), sans), addresses, o.clock);
+
+            Passwords pw = passwords(o, serverDir, pki, join);
+            String serverToken = K3sToken.format(pki.serverCaBytes, "server", pw.server);
+            Path tokenFile = serverDir.resolve("token");
+            writeSecret(tokenFile, serverToken + "\n");
+            Path nodeToken = serverDir.resolve("node-token");
+            if (!Files.isSymbolicLink(nodeToken)) {
+                Files.deleteIfExists(nodeToken);
+                Files.createSymbolicLink(nodeToken, tokenFile);
+            }
+            Path agentTokenFile = serverDir.resolve("agent-token");
+            if (pw.agent != null) {
+                writeSecret(agentTokenFile, K3sToken.format(pki.serverCaBytes, "node", pw.agent) + "\n");
+            }
+
+            vertx = Vertx.vertx();
+            WatchHub hub = new WatchHub();
+            ApiStore store = new ApiStore(hub);
+            String platform = "linux/" + host.architecture();
+            ApiHandler handler = new ApiHandler(store, o.version, platform, o.clock);
+            Map<String, Set<String>> basic = pw.agent == null
+                    ? Map.of("server", Set.of(pw.server), "node", Set.of(pw.server))
+                    : Map.of("server", Set.of(pw.server), "node", Set.of(pw.agent, pw.server));
+            Passwords passwords = pw;
+            ApiListener listener = new ApiListener(vertx, pki, handler, hub, log, basic,
+                    who -> bootstrapDocument(tlsDir, passwords));
+            String bind = o.bindAddress == null || o.bindAddress.isBlank() ? "0.0.0.0" : o.bindAddress;
+            int port = listener.listen(bind, o.httpsPort);
+            String advertise = o.advertiseAddress != null ? o.advertiseAddress
+                    : !o.nodeIps.isEmpty() ? o.nodeIps.get(0)
+                    : host.internalIp() != null ? host.internalIp() : "127.0.0.1";
+            handler.serverAddress(advertise + ":" + port);
+            log.info("Running kube-apiserver --advertise-address=" + advertise + " --bind-address=" + bind
+                    + " --secure-port=" + port + " --anonymous-auth=false --client-ca-file="
+                    + tlsDir.resolve("client-ca.crt") + " --tls-cert-file="
+                    + tlsDir.resolve("serving-kube-apiserver.crt"));
+
+            ApiClient client;
+            if (join != null) {
+                URI first = URI.create(o.serverUrl);
+                listener.forwardTo(new ApiListener.Upstream(vertx.createHttpClient(new HttpClientOptions()
+                        .setSsl(true).setTrustOptions(TrustOptions.wrap(K3sPki.trust(pki.serverCa.cert())))
+                        .setKeyCertOptions(KeyCertOptions.wrap(adminKeys(pki)))), first.getHost(),
+                        first.getPort() > 0 ? first.getPort() : 6443));
+                client = remote(o.serverUrl, pki);
+            } else {
+                client = (method, path, ct, body) -> {
+                    int q = path.indexOf('?');
+                    return handler.handle(new ApiHandler.Request(method, q >= 0 ? path.substring(0, q) : path,
+                            q >= 0 ? path.substring(q + 1) : null, ct == null ? Map.of() : Map.of("content-type", ct),
+                            body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8)));
+                };
+                for (String ns : List.of("default", "kube-system", "kube-public", "kube-node-lease")) {
+                    client.call("POST", "/api/v1/namespaces", ApiHandler.JSON,
+                            "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" + ns + "\"}}");
+                }
+            }
+
+            log.info("Node token is available at " + tokenFile);
+            log.info("To join server node to cluster: k3s server -s https://" + hostPort(advertise, port)
+                    + " -t ${SERVER_NODE_TOKEN}");
+            if (pw.agent != null) {
+                log.info("Agent token is available at " + agentTokenFile);
+            }
+            log.info("To join agent node to cluster: k3s agent -s https://" + hostPort(advertise, port)
+                    + " -t ${AGENT_NODE_TOKEN}");
+
+            Path kubeconfig = o.resolvedKubeconfig();
+            String kubeHost = bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
+            String url = "https://" + hostPort(kubeHost, port);
+            Kubeconfig.write(kubeconfig, url, pki);
+            log.info("Wrote kubeconfig " + kubeconfig);
+            try {
+                Files.setPosixFilePermissions(kubeconfig,
+                        Kubeconfig.permissions(Integer.parseInt(o.resolvedKubeconfigMode(), 8)));
+            } catch (NumberFormatException e) {
+                log.error("Failed to set " + kubeconfig + " to mode " + o.resolvedKubeconfigMode() + ": invalid mode");
+            }
+            log.info("Run: k3s kubectl");
+
+            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "k3s-kubelet");
+                t.setDaemon(true);
+                return t;
+            });
+            K3sServer server = new K3sServer(o, log, vertx, listener, client, timer, port, url, kubeconfig, dataDir,
+                    serverToken, nodeName, pki);
+            server.createRuntimeClasses(host);
+            log.info("k3s is up and running");
+            if (!o.disableAgent) {
+                server.registerNode(host, join != null);
+                long every = Math.max(1, o.heartbeat.toMillis());
+                timer.scheduleAtFixedRate(() -> server.heartbeat(host, join != null), every, every,
+                        TimeUnit.MILLISECONDS);
+            }
+            return server;
+        } catch (IOException e) {
+            closeQuietly(vertx);
+            throw new K3sStartException("starting kubernetes: " + e.getMessage(), e);
+        } catch (K3sStartException e) {
+            closeQuietly(vertx);
+            throw e;
+        } catch (RuntimeException e) {
+            closeQuietly(vertx);
+            throw new K3sStartException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+        }
+    }
+
+    /** The API's base URL as the kubeconfig names it, e.g. https://127.0.0.1:6443. */
+    public String url() {
+        return url;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path kubeconfig() {
+        return kubeconfig;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The full server token, K10...::server:... */
+    public String token() {
+        return token;
+    }
+
+    /** The server's own node name (registered unless --disable-agent). */
+    public String nodeName() {
+        return nodeName;
+    }
+
+    /** The cluster CA as /cacerts serves it. */
+    public byte[] caCertificate() {
+        return pki.serverCaBytes.clone();
+    }
+
+    /** Stops serving; keeps every file. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        timer.shutdownNow();
+        listener.close();
+        closeQuietly(vertx);
+    }
+
+    // ---- the server's own node
+
+    private K3sNodeObject.Spec nodeSpec(boolean joined) {
+        return new K3sNodeObject.Spec(nodeName, options.version, true, options.clusterInit || joined, options.docker,
+                options.defaultRuntime, options.nodeLabels, options.nodeTaints, options.nodeIps,
+                options.nodeExternalIps, options.nodeArgs.isEmpty() ? List.of("server") : options.nodeArgs,
+                joined ? null : "10.42.0.0/24");
+    }
+
+    private void registerNode(HostFacts host, boolean joined) {
+        ObjectNode node = K3sNodeObject.build(nodeSpec(joined), host, options.clock.instant());
+        api.call("DELETE", "/api/v1/nodes/" + nodeName, null, null);
+        ApiHandler.Response r = api.call("POST", "/api/v1/nodes", ApiHandler.JSON, Json.write(node));
+        if (r.status() == 201) {
+            renewLease(options.clock.instant());
+            log.info("Successfully registered node " + nodeName);
+            log.info("Control-plane role label has been set successfully on node: " + nodeName);
+        } else {
+            log.error("Unable to register node " + nodeName + " with API server: " + r.bodyText());
+        }
+    }
+
+    private void heartbeat(HostFacts host, boolean joined) {
+        if (closed) {
+            return;
+        }
+        try {
+            ApiHandler.Response current = api.call("GET", "/api/v1/nodes/" + nodeName, null, null);
+            if (current.status() == 404) {
+                registerNode(host, joined);
+                return;
+            }
+            Instant now = options.clock.instant();
+            Instant transition = now;
+            JsonNode conds = Json.parse(current.bodyText()).path("status").path("conditions");
+            for (JsonNode c : conds) {
+                if ("Ready".equals(c.path("type").asString()) && "True".equals(c.path("status").asString())) {
+                    transition = Instant.parse(c.path("lastTransitionTime").asString(now.toString()));
+                }
+            }
+            ObjectNode patch = Json.object();
+            ArrayNode conditions = K3sNodeObject.conditions(now, transition);
+            patch.putObject("status").set("conditions", conditions);
+            api.call("PATCH", "/api/v1/nodes/" + nodeName + "/status", "application/merge-patch+json",
+                    Json.write(patch));
+            renewLease(now);
+        } catch (RuntimeException e) {
+            log.error("Error updating node status, will retry: " + e.getMessage());
+        }
+    }
+
+    /** The kubelet's lease in kube-node-lease, renewed with every heartbeat. */
+    private void renewLease(Instant now) {
+        String path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/" + nodeName;
+        String renew = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(now);
+        ApiHandler.Response r = api.call("PATCH", path, "application/merge-patch+json",
+                "{\"spec\":{\"renewTime\":\"" + renew + "\"}}");
+        if (r.status() == 404) {
+            ObjectNode lease = Json.object();
+            lease.put("apiVersion", "coordination.k8s.io/v1");
+            lease.put("kind", "Lease");
+            lease.putObject("metadata").put("name", nodeName).put("namespace", "kube-node-lease");
+            lease.putObject("spec").put("holderIdentity", nodeName).put("leaseDurationSeconds", 40)
+                    .put("renewTime", renew);
+            api.call("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", ApiHandler.JSON,
+                    Json.write(lease));
+        }
+    }
+
+    /** Like K3s since December 2023: a RuntimeClass for each NVIDIA runtime found on PATH at start. */
+    private void createRuntimeClasses(HostFacts host) {
+        for (String runtime : host.nvidiaRuntimes()) {
+            log.info("Found " + runtime + " container runtime");
+            ObjectNode rc = Json.object();
+            rc.put("apiVersion", "node.k8s.io/v1");
+            rc.put("kind", "RuntimeClass");
+            rc.putObject("metadata").put("name", runtime);
+            rc.put("handler", runtime);
+            api.call("POST", "/apis/node.k8s.io/v1/runtimeclasses", ApiHandler.JSON, Json.write(rc));
+        }
+    }
+
+    // ---- tokens
+
+    private record Passwords(String server, String agent) {
+    }
+
+    private static Passwords passwords(K3sServerOptions o, Path serverDir, K3sPki pki, JoinInfo join)
+            throws IOException {
+        String given = o.token;
+        if (given == null && o.tokenFile != null) {
+            given = readToken(o.tokenFile);
+        }
+        String caHash = K3sToken.hashCA(pki.serverCaBytes);
+        K3sToken existing = null;
+        Path tokenFile = serverDir.resolve("token");
+        if (Files.isRegularFile(tokenFile)) {
+            existing = K3sToken.parse(Files.readString(tokenFile).strip());
+        }
+        String server;
+        if (join != null) {
+            server = join.serverPassword;
+        } else if (given != null && !given.isBlank()) {
+            K3sToken t = parseServerToken(given);
+            checkHash(t, caHash);
+            server = t.password();
+            if (existing != null && !existing.password().equals(server)) {
+                throw new K3sStartException("starting kubernetes: preparing server: bootstrap data already found "
+                        + "and encrypted with different token");
+            }
+        } else if (existing != null) {
+            server = existing.password();
+        } else {
+            byte[] b = new byte[16];
+            new SecureRandom().nextBytes(b);
+            server = HexFormat.of().formatHex(b);
+        }
+        String agentGiven = o.agentToken;
+        if (agentGiven == null && o.agentTokenFile != null) {
+            agentGiven = readToken(o.agentTokenFile);
+        }
+        String agent = join != null ? join.agentPassword : null;
+        if (agentGiven != null && !agentGiven.isBlank()) {
+            K3sToken t = parseServerToken(agentGiven);
+            checkHash(t, caHash);
+            agent = t.password();
+        } else if (agent == null && Files.isRegularFile(serverDir.resolve("agent-token"))) {
+            agent = K3sToken.parse(Files.readString(serverDir.resolve("agent-token")).strip()).password();
+        }
+        return new Passwords(server, agent);
+    }
+
+    private static K3sToken parseServerToken(String text) {
+        try {
+            return K3sToken.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new K3sStartException("starting kubernetes: preparing server: " + e.getMessage());
+        }
+    }
+
+    private static void checkHash(K3sToken t, String caHash) {
+        if (t.caHash() != null && !t.caHash().equals(caHash)) {
+            throw new K3sStartException("starting kubernetes: preparing server: token CA hash does not match the "
+                    + "Cluster CA certificate hash: " + t.caHash() + " != " + caHash);
+        }
+    }
+
+    private static String readToken(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new K3sStartException("failed to read token file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeSecret(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        K3sPki.setMode(file, "rw-------");
+    }
+
+    // ---- joining a first server
+
+    private record JoinInfo(String serverPassword, String agentPassword) {
+    }
+
+    private static ObjectNode bootstrapDocument(Path tlsDir, Passwords pw) {
+        try {
+            ObjectNode b = Json.object();
+            for (String[] f : new String[][] {{"ServerCA", "server-ca.crt"}, {"ServerCAKey", "server-ca.key"},
+                {"ClientCA", "client-ca.crt"}, {"ClientCAKey", "client-ca.key"}}) {
+                b.putObject(f[0]).put("Content", Base64.getEncoder().encodeToString(
+                        Files.readAllBytes(tlsDir.resolve(f[1]))));
+            }
+            ObjectNode passwd = b.putObject("Passwd");
+            passwd.put("server", pw.server);
+            if (pw.agent != null) {
+                passwd.put("node", pw.agent);
+            }
+            return b;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JoinInfo join(K3sServerOptions o, Path tlsDir, K3sLog log) throws IOException {
+        String given = o.token;
+        if (given == null && o.tokenFile != null) {
+            given = readToken(o.tokenFile);
+        }
+        if (given == null || given.isBlank()) {
+            throw new K3sStartException("--token is required when joining a server with --server");
+        }
+        K3sToken t = parseServerToken(given);
+        URI base = URI.create(o.serverUrl.replaceAll("/+$", ""));
+        if (!"https".equals(base.getScheme())) {
+            throw new K3sStartException("only https:// URLs are supported, invalid scheme: " + o.serverUrl);
+        }
+        byte[] cacerts;
+        try {
+            HttpClient insecure = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(10))
+                    .build();
+            HttpResponse<byte[]> r = insecure.send(HttpRequest.newBuilder(base.resolve("/cacerts")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            cacerts = r.body();
+        } catch (IOException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new K3sStartException("failed to get CA certs: Get \"" + base.resolve("/cacerts") + "\": "
+                    + e.getMessage(), e);
+        }
+        String hash = K3sToken.hashCA(cacerts);
+        if (t.caHash() != null && !t.caHash().equals(hash)) {
+            throw new K3sStartException("token CA hash does not match the Cluster CA certificate hash: " + t.caHash()
+                    + " != " + hash);
+        }
+        JsonNode doc;
+        try {
+            X509Certificate ca = (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(cacerts));
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, K3sPki.trust(ca).getTrustManagers(), null);
+            HttpClient c = HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(10)).build();
+            String basic = Base64.getEncoder().encodeToString(("server:" + t.password())
+                    .getBytes(StandardCharsets.UTF_8));
+            HttpResponse<String> r = c.send(HttpRequest.newBuilder(base.resolve("/v1-k3s/server-bootstrap"))
+                    .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new K3sStartException("failed to get bootstrap data from " + base + ": " + r.statusCode()
+                        + " " + r.body());
+            }
+            doc = Json.parse(r.body());
+        } catch (GeneralSecurityException e) {
+            throw new K3sStartException("failed to validate the server's CA: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new K3sStartException("interrupted while joining " + base, e);
+        }
+        Files.createDirectories(tlsDir);
+        K3sPki.setMode(tlsDir, "rwx------");
+        for (String[] f : new String[][] {{"ServerCA", "server-ca.crt"}, {"ServerCAKey", "server-ca.key"},
+            {"ClientCA", "client-ca.crt"}, {"ClientCAKey", "client-ca.key"}}) {
+            Path p = tlsDir.resolve(f[1]);
+            Files.write(p, Base64.getDecoder().decode(doc.path(f[0]).path("Content").asString("")));
+            K3sPki.setMode(p, f[1].endsWith(".key") ? "rw-------" : "rw-r--r--");
+        }
+        log.info("Cluster CA and bootstrap data fetched from " + base);
+        return new JoinInfo(doc.path("Passwd").path("server").asString(t.password()),
+                doc.path("Passwd").path("node").asString(null));
+    }
+
+    private static KeyManagerFactory adminKeys(K3sPki pki) {
+        try {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            char[] pw = "k3s".toCharArray();
+            ks.setKeyEntry("admin", pki.admin.key(), pw, new Certificate[] {pki.admin.cert(), pki.clientCa.cert()});
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, pw);
+            return kmf;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ApiClient remote(String serverUrl, K3sPki pki) {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(adminKeys(pki).getKeyManagers(), K3sPki.trust(pki.serverCa.cert()).getTrustManagers(), null);
+            HttpClient http = HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(10)).build();
+            URI base = URI.create(serverUrl.replaceAll("/+$", ""));
+            return (method, path, ct, body) -> {
+                HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+                        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofString(body));
+                if (ct != null) {
+                    b.header("Content-Type", ct);
+                }
+                try {
+                    HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+                    return new ApiHandler.Response(r.statusCode(), ApiHandler.JSON, r.body());
+                } catch (IOException e) {
+                    return ApiHandler.status(503, "ServiceUnavailable", e.getMessage(), null);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return ApiHandler.status(503, "ServiceUnavailable", "interrupted", null);
+                }
+            };
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static SSLContext trustAll() {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[] {new X509TrustManager() {
+                public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            }}, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String hostPort(String host, int port) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    private static void closeQuietly(Vertx vertx) {
+        if (vertx != null) {
+            try {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // already stopping
+            }
+        }
+    }
+}

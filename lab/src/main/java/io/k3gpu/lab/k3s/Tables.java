@@ -1,0 +1,385 @@
+package io.k3gpu.lab.k3s;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Server-side printing ({@code Accept: application/json;as=Table;g=meta.k8s.io;v=v1}) with the kube-apiserver's
+ * columns, so {@code kubectl get} and {@code -o wide} show what they show against a real cluster: nodes, pods, jobs,
+ * configmaps, runtimeclasses, namespaces and events; other types get Name and Age.
+ */
+final class Tables {
+    private record Column(String name, String type, String format, int priority, String description) {
+    }
+
+    private Tables() {
+    }
+
+    /** Whether an Accept header asks for a Table. */
+    static boolean wanted(String accept) {
+        return accept != null && accept.contains("as=Table");
+    }
+
+    /**
+     * A Table of {@code items}.
+     *
+     * @param includeObject None, Metadata (default) or Object
+     */
+    static ObjectNode table(ApiResources.Resource r, List<JsonNode> items, String resourceVersion,
+                            String includeObject, Instant now, String tableApiVersion) {
+        List<Column> cols = columns(r.kind(), r.group());
+        ObjectNode t = Json.object();
+        t.put("kind", "Table");
+        t.put("apiVersion", tableApiVersion);
+        ObjectNode meta = t.putObject("metadata");
+        if (resourceVersion != null) {
+            meta.put("resourceVersion", resourceVersion);
+        }
+        ArrayNode defs = t.putArray("columnDefinitions");
+        for (Column c : cols) {
+            defs.addObject().put("name", c.name()).put("type", c.type()).put("format", c.format())
+                    .put("description", c.description()).put("priority", c.priority());
+        }
+        ArrayNode rows = t.putArray("rows");
+        for (JsonNode item : items) {
+            ObjectNode row = rows.addObject();
+            ArrayNode cells = row.putArray("cells");
+            for (Object cell : cells(r.kind(), r.group(), item, now)) {
+                if (cell instanceof Integer i) {
+                    cells.add(i);
+                } else {
+                    cells.add(String.valueOf(cell));
+                }
+            }
+            if ("Object".equalsIgnoreCase(includeObject)) {
+                row.set("object", item);
+            } else if (!"None".equalsIgnoreCase(includeObject)) {
+                ObjectNode partial = row.putObject("object");
+                partial.put("kind", "PartialObjectMetadata");
+                partial.put("apiVersion", tableApiVersion);
+                partial.set("metadata", item.path("metadata").deepCopy());
+            }
+        }
+        return t;
+    }
+
+    private static List<Column> columns(String kind, String group) {
+        Column name = new Column("Name", "string", "name", 0,
+                "Name must be unique within a namespace. Is required when creating resources.");
+        Column age = new Column("Age", "string", "", 0,
+                "CreationTimestamp is a timestamp representing the server time when this object was created.");
+        return switch (kind) {
+            case "Node" -> List.of(name, col("Status", 0, "The status of the node"),
+                    col("Roles", 0, "The roles of the node"), age,
+                    col("Version", 0, "Kubelet Version reported by the node."),
+                    col("Internal-IP", 1, "List of internal IPs."), col("External-IP", 1, "List of external IPs."),
+                    col("OS-Image", 1, "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 "
+                            + "(wheezy))."),
+                    col("Kernel-Version", 1, "Kernel Version reported by the node from 'uname -r' (e.g. "
+                            + "3.16.0-0.bpo.4-amd64)."),
+                    col("Container-Runtime", 1, "ContainerRuntime Version reported by the node through runtime "
+                            + "remote API (e.g. containerd://1.4.2)."));
+            case "Pod" -> List.of(name, col("Ready", 0, "The aggregate readiness state of this pod for accepting "
+                            + "traffic."),
+                    col("Status", 0, "The aggregate status of the containers in this pod."),
+                    col("Restarts", 0, "The number of times the containers in this pod have been restarted and "
+                            + "when the last container in this pod has restarted."), age,
+                    col("IP", 1, "IP address allocated to the pod. Routable at least within the cluster. Empty if "
+                            + "not yet allocated."),
+                    col("Node", 1, "NodeName is a request to schedule this pod onto a specific node."),
+                    col("Nominated Node", 1, "nominatedNodeName is set only when this pod preempts other pods on "
+                            + "the node."),
+                    col("Readiness Gates", 1, "If specified, all readiness gates will be evaluated for pod "
+                            + "readiness."));
+            case "Job" -> List.of(name, col("Status", 0, "Status of the job."),
+                    col("Completions", 0, "The number of pods which reached phase Succeeded."),
+                    col("Duration", 0, "Time required to complete the job."), age,
+                    col("Containers", 1, "Names of each container in the template."),
+                    col("Images", 1, "Images referenced by each container in the template."),
+                    col("Selector", 1, "A label query over pods that should match the pod count."));
+            case "ConfigMap" -> List.of(name, col("Data", 0, "Data contains the configuration data."), age);
+            case "RuntimeClass" -> List.of(name, col("Handler", 0, "Handler specifies the underlying runtime and "
+                    + "configuration that the CRI implementation will use to handle pods of this class."), age);
+            case "Namespace" -> List.of(name, col("Status", 0, "The status of the namespace"), age);
+            case "Event" -> group.isEmpty() ? List.of(col("Last Seen", 0, "Time when last this event was seen"),
+                    col("Type", 0, "Type of this event (Normal, Warning), new types could be added in the future."),
+                    col("Reason", 0, "This should be a short, machine understandable string that gives the reason "
+                            + "for the transition into the object's current status."),
+                    col("Object", 0, "The object that this event is about."),
+                    col("Subobject", 1, "The subobject that this event is about."),
+                    col("Source", 1, "The component reporting this event."),
+                    col("Message", 0, "A human-readable description of the status of this operation."),
+                    col("First Seen", 1, "The time at which the event was first recorded."),
+                    col("Count", 1, "The number of times this event has occurred."),
+                    new Column("Name", "string", "name", 1, "The name of this event."))
+                    : List.of(name, age);
+            default -> List.of(name, age);
+        };
+    }
+
+    private static Column col(String name, int priority, String description) {
+        return new Column(name, "string", "", priority, description);
+    }
+
+    private static List<Object> cells(String kind, String group, JsonNode o, Instant now) {
+        String name = Json.text(o, "metadata.name");
+        String age = since(Json.text(o, "metadata.creationTimestamp"), now);
+        return switch (kind) {
+            case "Node" -> nodeCells(o, name, age);
+            case "Pod" -> podCells(o, name, age);
+            case "Job" -> jobCells(o, name, age, now);
+            case "ConfigMap" -> List.of(name, o.path("data").size() + o.path("binaryData").size(), age);
+            case "RuntimeClass" -> List.of(name, orDefault(Json.text(o, "handler"), ""), age);
+            case "Namespace" -> List.of(name, orDefault(Json.text(o, "status.phase"), "Active"), age);
+            case "Event" -> group.isEmpty() ? eventCells(o, name, now) : List.of(name, age);
+            default -> List.of(name, age);
+        };
+    }
+
+    private static List<Object> nodeCells(JsonNode o, String name, String age) {
+        String status = "NotReady";
+        for (JsonNode c : o.path("status").path("conditions")) {
+            if ("Ready".equals(c.path("type").asString())) {
+                status = "True".equals(c.path("status").asString()) ? "Ready" : "NotReady";
+            }
+        }
+        if (o.path("spec").path("unschedulable").asBoolean(false)) {
+            status += ",SchedulingDisabled";
+        }
+        TreeSet<String> roles = new TreeSet<>();
+        for (Map.Entry<String, JsonNode> l : o.path("metadata").path("labels").properties()) {
+            if (l.getKey().startsWith("node-role.kubernetes.io/")) {
+                String role = l.getKey().substring("node-role.kubernetes.io/".length());
+                if (!role.isEmpty()) {
+                    roles.add(role);
+                }
+            } else if (l.getKey().equals("kubernetes.io/role") && !l.getValue().asString().isEmpty()) {
+                roles.add(l.getValue().asString());
+            }
+        }
+        String internal = address(o, "InternalIP");
+        String external = address(o, "ExternalIP");
+        JsonNode info = o.path("status").path("nodeInfo");
+        return List.of(name, status, roles.isEmpty() ? "<none>" : String.join(",", roles), age,
+                orDefault(info.path("kubeletVersion").asString(""), ""), internal, external,
+                orDefault(info.path("osImage").asString(""), "<unknown>"),
+                orDefault(info.path("kernelVersion").asString(""), "<unknown>"),
+                orDefault(info.path("containerRuntimeVersion").asString(""), "<unknown>"));
+    }
+
+    private static String address(JsonNode node, String type) {
+        List<String> found = new ArrayList<>();
+        for (JsonNode a : node.path("status").path("addresses")) {
+            if (type.equals(a.path("type").asString())) {
+                found.add(a.path("address").asString());
+            }
+        }
+        return found.isEmpty() ? "<none>" : found.get(0);
+    }
+
+    private static List<Object> podCells(JsonNode o, String name, String age) {
+        JsonNode spec = o.path("spec");
+        JsonNode status = o.path("status");
+        int total = spec.path("containers").size();
+        int ready = 0;
+        int restarts = 0;
+        String reason = orDefault(status.path("phase").asString(""), "Pending");
+        if (!status.path("reason").asString("").isEmpty()) {
+            reason = status.path("reason").asString();
+        }
+        boolean initializing = false;
+        JsonNode inits = status.path("initContainerStatuses");
+        int initCount = spec.path("initContainers").size();
+        for (int i = 0; i < inits.size(); i++) {
+            JsonNode c = inits.get(i);
+            restarts += c.path("restartCount").asInt(0);
+            JsonNode term = c.path("state").path("terminated");
+            JsonNode wait = c.path("state").path("waiting");
+            if (!term.isMissingNode() && term.path("exitCode").asInt(0) == 0) {
+                continue;
+            }
+            if (!term.isMissingNode()) {
+                String r = term.path("reason").asString("");
+                reason = "Init:" + (r.isEmpty() ? "ExitCode:" + term.path("exitCode").asInt() : r);
+            } else if (!wait.isMissingNode() && !wait.path("reason").asString("").isEmpty()
+                    && !"PodInitializing".equals(wait.path("reason").asString())) {
+                reason = "Init:" + wait.path("reason").asString();
+            } else {
+                reason = "Init:" + i + "/" + initCount;
+            }
+            initializing = true;
+            break;
+        }
+        if (!initializing) {
+            boolean hasRunning = false;
+            JsonNode cs = status.path("containerStatuses");
+            for (int i = cs.size() - 1; i >= 0; i--) {
+                JsonNode c = cs.get(i);
+                restarts += c.path("restartCount").asInt(0);
+                JsonNode wait = c.path("state").path("waiting");
+                JsonNode term = c.path("state").path("terminated");
+                if (!wait.isMissingNode() && !wait.path("reason").asString("").isEmpty()) {
+                    reason = wait.path("reason").asString();
+                } else if (!term.isMissingNode()) {
+                    String r = term.path("reason").asString("");
+                    reason = r.isEmpty() ? "ExitCode:" + term.path("exitCode").asInt() : r;
+                } else if (c.path("ready").asBoolean(false) && !c.path("state").path("running").isMissingNode()) {
+                    hasRunning = true;
+                    ready++;
+                }
+            }
+            if ("Completed".equals(reason) && hasRunning) {
+                reason = "Running";
+            }
+        }
+        if (!o.path("metadata").path("deletionTimestamp").isMissingNode()
+                && !o.path("metadata").path("deletionTimestamp").isNull()) {
+            reason = "NodeLost".equals(status.path("reason").asString("")) ? "Unknown" : "Terminating";
+        }
+        String ip = orDefault(status.path("podIP").asString(""), "<none>");
+        String node = orDefault(spec.path("nodeName").asString(""), "<none>");
+        String nominated = orDefault(status.path("nominatedNodeName").asString(""), "<none>");
+        String gates = "<none>";
+        if (spec.path("readinessGates").size() > 0) {
+            gates = "0/" + spec.path("readinessGates").size();
+        }
+        return List.of(name, ready + "/" + total, reason, String.valueOf(restarts), age, ip, node, nominated, gates);
+    }
+
+    private static List<Object> jobCells(JsonNode o, String name, String age, Instant now) {
+        JsonNode spec = o.path("spec");
+        JsonNode status = o.path("status");
+        int succeeded = status.path("succeeded").asInt(0);
+        String completions;
+        if (spec.has("completions") && !spec.path("completions").isNull()) {
+            completions = succeeded + "/" + spec.path("completions").asInt();
+        } else {
+            int parallelism = spec.path("parallelism").asInt(1);
+            completions = parallelism > 1 ? succeeded + "/1 of " + parallelism : succeeded + "/1";
+        }
+        String state = "Running";
+        for (JsonNode c : status.path("conditions")) {
+            if (!"True".equals(c.path("status").asString())) {
+                continue;
+            }
+            switch (c.path("type").asString("")) {
+                case "Complete" -> state = "Complete";
+                case "Failed" -> state = "Failed";
+                case "Suspended" -> state = "Suspended";
+                case "FailureTarget" -> state = "FailureTarget";
+                case "SuccessCriteriaMet" -> state = "SuccessCriteriaMet";
+                default -> {
+                }
+            }
+        }
+        if (o.path("metadata").has("deletionTimestamp")) {
+            state = "Terminating";
+        }
+        String duration = "";
+        Instant start = instant(status.path("startTime").asString(null));
+        if (start != null) {
+            Instant end = instant(status.path("completionTime").asString(null));
+            duration = human(Duration.between(start, end == null ? now : end));
+        }
+        List<String> names = new ArrayList<>();
+        List<String> images = new ArrayList<>();
+        for (JsonNode c : spec.path("template").path("spec").path("containers")) {
+            names.add(c.path("name").asString(""));
+            images.add(c.path("image").asString(""));
+        }
+        List<String> selector = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : spec.path("selector").path("matchLabels").properties()) {
+            selector.add(e.getKey() + "=" + e.getValue().asString());
+        }
+        return List.of(name, state, completions, duration, age, String.join(",", names), String.join(",", images),
+                selector.isEmpty() ? "<none>" : String.join(",", selector));
+    }
+
+    private static List<Object> eventCells(JsonNode o, String name, Instant now) {
+        String last = Json.text(o, "lastTimestamp");
+        if (last == null) {
+            last = Json.text(o, "eventTime");
+        }
+        if (last == null) {
+            last = Json.text(o, "metadata.creationTimestamp");
+        }
+        String first = Json.text(o, "firstTimestamp");
+        JsonNode inv = o.path("involvedObject");
+        String object = inv.path("kind").asString("").toLowerCase(java.util.Locale.ROOT) + "/"
+                + inv.path("name").asString("");
+        String source = orDefault(o.path("source").path("component").asString(""),
+                o.path("reportingComponent").asString(""));
+        if (!o.path("source").path("host").asString("").isEmpty()) {
+            source += ", " + o.path("source").path("host").asString();
+        }
+        return List.of(since(last, now), orDefault(Json.text(o, "type"), ""), orDefault(Json.text(o, "reason"), ""),
+                object, orDefault(inv.path("fieldPath").asString(""), ""), source,
+                orDefault(Json.text(o, "message"), "").strip(), first == null ? "<unknown>" : since(first, now),
+                String.valueOf(o.path("count").asInt(1)), name);
+    }
+
+    private static String orDefault(String s, String fallback) {
+        return s == null || s.isEmpty() ? fallback : s;
+    }
+
+    private static Instant instant(String text) {
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    /** kubectl's age of a timestamp ({@code <unknown>} when absent). */
+    static String since(String timestamp, Instant now) {
+        Instant t = instant(timestamp);
+        return t == null ? "<unknown>" : human(Duration.between(t, now));
+    }
+
+    /** Kubernetes's HumanDuration: 45s, 3m20s, 15m, 5h3m, 20h, 3d4h, 30d, 2y10d. */
+    static String human(Duration d) {
+        long seconds = d.getSeconds();
+        if (seconds < -1) {
+            return "<invalid>";
+        } else if (seconds < 0) {
+            return "0s";
+        } else if (seconds < 60 * 2) {
+            return seconds + "s";
+        }
+        long minutes = seconds / 60;
+        if (minutes < 10) {
+            long s = seconds % 60;
+            return s == 0 ? minutes + "m" : minutes + "m" + s + "s";
+        } else if (minutes < 60 * 3) {
+            return minutes + "m";
+        }
+        long hours = seconds / 3600;
+        if (hours < 8) {
+            long m = minutes % 60;
+            return m == 0 ? hours + "h" : hours + "h" + m + "m";
+        } else if (hours < 48) {
+            return hours + "h";
+        } else if (hours < 24 * 8) {
+            long h = hours % 24;
+            return h == 0 ? hours / 24 + "d" : hours / 24 + "d" + h + "h";
+        } else if (hours < 24 * 365 * 2) {
+            return hours / 24 + "d";
+        } else if (hours < 24 * 365 * 8) {
+            long dy = (hours / 24) % 365;
+            return dy == 0 ? hours / 24 / 365 + "y" : hours / 24 / 365 + "y" + dy + "d";
+        }
+        return hours / 24 / 365 + "y";
+    }
+}

@@ -1,0 +1,81 @@
+package io.k3gpu.lab.k3s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+class TablesTest {
+    private static final Instant NOW = Instant.parse("2026-11-28T18:00:00Z");
+
+    @Test
+    void humanDurationsAreKubectls() {
+        assertThat(Tables.human(Duration.ofSeconds(45))).isEqualTo("45s");
+        assertThat(Tables.human(Duration.ofSeconds(119))).isEqualTo("119s");
+        assertThat(Tables.human(Duration.ofSeconds(200))).isEqualTo("3m20s");
+        assertThat(Tables.human(Duration.ofMinutes(15))).isEqualTo("15m");
+        assertThat(Tables.human(Duration.ofMinutes(5 * 60 + 3))).isEqualTo("5h3m");
+        assertThat(Tables.human(Duration.ofHours(20))).isEqualTo("20h");
+        assertThat(Tables.human(Duration.ofHours(76))).isEqualTo("3d4h");
+        assertThat(Tables.human(Duration.ofDays(30))).isEqualTo("30d");
+        assertThat(Tables.human(Duration.ofDays(740))).isEqualTo("2y10d");
+    }
+
+    @Test
+    void nodeRowHasWideColumns() {
+        ObjectNode node = Json.parseObject(("{'metadata':{'name':'jetson1','creationTimestamp':'2026-11-28T17:55:00Z',"
+                + "'labels':{'node-role.kubernetes.io/master':'true','node-role.kubernetes.io/control-plane':'true'}},"
+                + "'status':{'conditions':[{'type':'Ready','status':'True'}],'addresses':[{'type':'InternalIP',"
+                + "'address':'192.168.0.40'},{'type':'Hostname','address':'jetson1'}],'nodeInfo':{'kubeletVersion':"
+                + "'v1.31.4+k3s1','osImage':'Ubuntu 18.04.6 LTS','kernelVersion':'4.9.253-tegra',"
+                + "'containerRuntimeVersion':'docker://20.10.21'}}}").replace('\'', '"'));
+        ObjectNode t = Tables.table(ApiResources.find("", "v1", "nodes"), List.of(node), "5", null, NOW,
+                "meta.k8s.io/v1");
+        List<String> names = t.path("columnDefinitions").valueStream().map(c -> c.path("name").asString()).toList();
+        assertThat(names).containsExactly("Name", "Status", "Roles", "Age", "Version", "Internal-IP", "External-IP",
+                "OS-Image", "Kernel-Version", "Container-Runtime");
+        assertThat(t.path("rows").get(0).path("cells").valueStream().map(JsonNode::asString).toList())
+                .containsExactly("jetson1", "Ready", "control-plane,master", "5m", "v1.31.4+k3s1", "192.168.0.40",
+                        "<none>", "Ubuntu 18.04.6 LTS", "4.9.253-tegra", "docker://20.10.21");
+        assertThat(t.path("rows").get(0).path("object").path("kind").asString()).isEqualTo("PartialObjectMetadata");
+    }
+
+    @Test
+    void podStatusFollowsKubectlRules() {
+        ObjectNode pod = Json.parseObject(("{'metadata':{'name':'mnist','creationTimestamp':'2026-11-28T17:59:00Z'},"
+                + "'spec':{'nodeName':'jetson1','initContainers':[{'name':'clone'}],'containers':[{'name':'train'}]},"
+                + "'status':{'phase':'Pending','podIP':'10.42.1.5','initContainerStatuses':[{'name':'clone',"
+                + "'state':{'running':{}}}]}}").replace('\'', '"'));
+        ObjectNode t = Tables.table(ApiResources.find("", "v1", "pods"), List.of(pod), "5", null, NOW,
+                "meta.k8s.io/v1");
+        assertThat(t.path("rows").get(0).path("cells").valueStream().map(JsonNode::asString).toList())
+                .containsExactly("mnist", "0/1", "Init:0/1", "0", "60s", "10.42.1.5", "jetson1", "<none>", "<none>");
+
+        ObjectNode failed = Json.parseObject(("{'metadata':{'name':'gpu-test','creationTimestamp':"
+                + "'2026-11-28T17:59:00Z'},'spec':{'containers':[{'name':'tf'}]},'status':{'phase':'Pending',"
+                + "'containerStatuses':[{'name':'tf','ready':false,'restartCount':2,'state':{'waiting':{'reason':"
+                + "'ImagePullBackOff'}}}]}}").replace('\'', '"'));
+        ObjectNode t2 = Tables.table(ApiResources.find("", "v1", "pods"), List.of(failed), "5", null, NOW,
+                "meta.k8s.io/v1");
+        assertThat(t2.path("rows").get(0).path("cells").get(2).asString()).isEqualTo("ImagePullBackOff");
+        assertThat(t2.path("rows").get(0).path("cells").get(3).asString()).isEqualTo("2");
+    }
+
+    @Test
+    void jobStatusCompletionsAndDuration() {
+        ObjectNode job = Json.parseObject(("{'metadata':{'name':'mnist','creationTimestamp':'2026-11-28T17:50:00Z'},"
+                + "'spec':{'completions':1,'template':{'spec':{'containers':[{'name':'train','image':'python:3'}]}}},"
+                + "'status':{'succeeded':1,'startTime':'2026-11-28T17:50:00Z','completionTime':"
+                + "'2026-11-28T17:53:20Z','conditions':[{'type':'Complete','status':'True'}]}}").replace('\'', '"'));
+        ObjectNode t = Tables.table(ApiResources.find("batch", "v1", "jobs"), List.of(job), "5", null, NOW,
+                "meta.k8s.io/v1");
+        assertThat(t.path("rows").get(0).path("cells").valueStream().map(JsonNode::asString).toList())
+                .containsExactly("mnist", "Complete", "1/1", "3m20s", "10m", "train", "python:3", "<none>");
+    }
+}
