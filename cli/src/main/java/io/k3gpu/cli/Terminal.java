@@ -35,6 +35,11 @@ public final class Terminal {
         return err;
     }
 
+    /** Standard input, for commands that read data from it (e.g. {@code stats parse -}). */
+    public InputStream in() {
+        return in;
+    }
+
     public String env(String name) {
         return env.get(name);
     }

@@ -1,5 +1,7 @@
 package io.k3gpu.core.remote;
 
+import java.util.function.Consumer;
+
 /**
  * Runs shell commands on one node. Implementations reuse one connection for every call.
  * Commands are POSIX sh command lines; secrets never go in them, only in {@code stdin}.
@@ -34,6 +36,17 @@ public interface RemoteShell extends AutoCloseable {
 
     default ExecResult sudoOrThrow(String what, String command) {
         return sudoOrThrow(what, command, null);
+    }
+
+    /**
+     * Starts {@code command} as the login user and returns at once; each line it prints goes to {@code stdoutLines}
+     * or {@code stderrLines} as it arrives (on the connection's I/O thread: keep the consumers short). The command
+     * runs until it ends or {@link RemoteProcess#stop} is called.
+     *
+     * @throws UnsupportedOperationException when this shell cannot stream (the default)
+     */
+    default RemoteProcess start(String command, Consumer<String> stdoutLines, Consumer<String> stderrLines) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot stream a command");
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.k3gpu.core.ssh;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.remote.ExecResult;
+import io.k3gpu.core.remote.LineSplitter;
+import io.k3gpu.core.remote.RemoteProcess;
 import io.k3gpu.core.remote.RemoteShell;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
@@ -15,9 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /** A {@link RemoteShell} over one MINA SSHD session; every command is a new exec channel on that session. */
 public final class SshRemoteShell implements RemoteShell {
+    private static final java.time.Duration OPEN_TIMEOUT = java.time.Duration.ofSeconds(30);
     private final String host;
     private final String user;
     private final ClientSession session;
@@ -73,6 +77,30 @@ public final class SshRemoteShell implements RemoteShell {
             return new ExecResult(status, out.toByteArray(), err.toByteArray());
         } catch (IOException e) {
             throw new K3gpuException(ExitCode.SSH, "SSH channel to " + host + " failed: " + e.getMessage(),
+                    "check the node and the network, then run again", e);
+        }
+    }
+
+    @Override
+    public RemoteProcess start(String command, Consumer<String> stdoutLines, Consumer<String> stderrLines) {
+        ChannelExec channel = null;
+        try {
+            channel = session.createExecChannel(command);
+            LineSplitter out = new LineSplitter(stdoutLines);
+            LineSplitter err = new LineSplitter(stderrLines);
+            channel.setOut(out);
+            channel.setErr(err);
+            SshRemoteProcess process = new SshRemoteProcess(host, session, channel, out, err);
+            channel.open().verify(OPEN_TIMEOUT);
+            return process;
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close(true);
+            }
+            if (e instanceof K3gpuException k) {
+                throw k;
+            }
+            throw new K3gpuException(ExitCode.SSH, "cannot start a command on " + host + ": " + e.getMessage(),
                     "check the node and the network, then run again", e);
         }
     }
@@ -146,7 +174,7 @@ public final class SshRemoteShell implements RemoteShell {
         return all;
     }
 
-    private static int signalNumber(String signal) {
+    static int signalNumber(String signal) {
         return switch (signal) {
             case "HUP" -> 1;
             case "INT" -> 2;

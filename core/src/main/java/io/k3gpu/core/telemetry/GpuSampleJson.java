@@ -5,8 +5,13 @@ import io.k3gpu.core.telemetry.GpuSample.Engine;
 import io.k3gpu.core.telemetry.GpuSample.Power;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -160,6 +165,136 @@ public final class GpuSampleJson {
         } else {
             ObjectNode t = o.putObject(key);
             values.forEach(t::put);
+        }
+    }
+
+    /**
+     * The sample that {@link #toJson} wrote, read back (keys not of the contract, like a recording's {@code node},
+     * are ignored; missing keys are null).
+     *
+     * @throws TelemetryParseException when the text is not a JSON object with a known {@code source}
+     */
+    public static GpuSample fromJson(String json) {
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(json);
+        } catch (JacksonException e) {
+            throw new TelemetryParseException("not JSON: " + e.getOriginalMessage(), e);
+        }
+        return fromNode(node);
+    }
+
+    /** Like {@link #fromJson(String)} for a parsed tree. */
+    public static GpuSample fromNode(JsonNode o) {
+        if (o == null || !o.isObject()) {
+            throw new TelemetryParseException("not a JSON object");
+        }
+        String src = text(o, "source");
+        Source source;
+        if (Source.TEGRASTATS.id().equals(src)) {
+            source = Source.TEGRASTATS;
+        } else if (Source.NVIDIA_SMI.id().equals(src)) {
+            source = Source.NVIDIA_SMI;
+        } else {
+            throw new TelemetryParseException("no known \"source\" in the object (" + src + ")");
+        }
+        GpuSample.Builder b = GpuSample.ownedBuilder(source).time(parseTime(text(o, "time")));
+        if (source == Source.NVIDIA_SMI) {
+            b.index(integer(o, "index")).name(text(o, "name")).uuid(text(o, "uuid"))
+                    .gpuLoadPercent(integer(o, "gpuLoadPercent")).memoryLoadPercent(integer(o, "memoryLoadPercent"))
+                    .memoryUsedMiB(integer(o, "memoryUsedMiB")).memoryTotalMiB(integer(o, "memoryTotalMiB"))
+                    .temperatureC(number(o, "temperatureC")).powerDrawW(number(o, "powerDrawW"))
+                    .powerLimitW(number(o, "powerLimitW")).smClockMHz(integer(o, "smClockMHz"))
+                    .memClockMHz(integer(o, "memClockMHz"));
+            JsonNode extra = o.get("extra");
+            if (extra != null && extra.isObject()) {
+                Map<String, String> m = new LinkedHashMap<>();
+                extra.forEachEntry((k, v) -> m.put(k, v.isNull() ? null : v.asString()));
+                b.extra(m);
+            }
+            return b.build();
+        }
+        b.ramUsedMB(integer(o, "ramUsedMB")).ramTotalMB(integer(o, "ramTotalMB"))
+                .ramLfbBlocks(integer(o, "ramLfbBlocks")).ramLfbBlockKB(integer(o, "ramLfbBlockKB"))
+                .swapUsedMB(integer(o, "swapUsedMB")).swapTotalMB(integer(o, "swapTotalMB"))
+                .swapCachedMB(integer(o, "swapCachedMB")).iramUsedKB(integer(o, "iramUsedKB"))
+                .iramTotalKB(integer(o, "iramTotalKB")).iramLfbKB(integer(o, "iramLfbKB"))
+                .gpuLoadPercent(integer(o, "gpuLoadPercent")).emcLoadPercent(integer(o, "emcLoadPercent"))
+                .emcFreqMHz(integer(o, "emcFreqMHz")).mtsFgPercent(integer(o, "mtsFgPercent"))
+                .mtsBgPercent(integer(o, "mtsBgPercent"));
+        JsonNode cpus = o.get("cpus");
+        if (cpus != null && cpus.isArray()) {
+            List<Cpu> list = new ArrayList<>();
+            for (JsonNode c : cpus) {
+                list.add(new Cpu(c.path("online").asBoolean(false), integer(c, "loadPercent"), integer(c, "freqMHz")));
+            }
+            b.cpus(list);
+        }
+        JsonNode gpuFreq = o.get("gpuFreqMHz");
+        if (gpuFreq != null && gpuFreq.isArray()) {
+            List<Integer> list = new ArrayList<>();
+            for (JsonNode f : gpuFreq) {
+                list.add(f.isNumber() ? f.intValue() : null);
+            }
+            b.gpuFreqMHz(list);
+        }
+        b.temperaturesC(numbers(o.get("temperaturesC"))).temperaturesMaxC(numbers(o.get("temperaturesMaxC")));
+        JsonNode rails = o.get("powerMilliwatts");
+        if (rails != null && rails.isObject()) {
+            Map<String, Power> m = new LinkedHashMap<>();
+            rails.forEachEntry((k, v) -> m.put(k, new Power(integer(v, "current"), integer(v, "average"),
+                    integer(v, "max"))));
+            b.powerMilliwatts(m);
+        }
+        JsonNode engines = o.get("engines");
+        if (engines != null && engines.isObject()) {
+            Map<String, Engine> m = new LinkedHashMap<>();
+            engines.forEachEntry((k, v) -> m.put(k, new Engine(v.path("online").asBoolean(false),
+                    integer(v, "loadPercent"), integer(v, "freqMHz"))));
+            b.engines(m);
+        }
+        JsonNode unparsed = o.get("unparsed");
+        if (unparsed != null && unparsed.isArray()) {
+            List<String> list = new ArrayList<>();
+            unparsed.forEach(u -> list.add(u.asString()));
+            b.unparsed(list);
+        }
+        return b.build();
+    }
+
+    private static String text(JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        return v == null || v.isNull() ? null : v.asString();
+    }
+
+    private static Integer integer(JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        return v == null || !v.isNumber() ? null : v.intValue();
+    }
+
+    private static Double number(JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        return v == null || !v.isNumber() ? null : v.doubleValue();
+    }
+
+    private static Map<String, Double> numbers(JsonNode o) {
+        if (o == null || !o.isObject()) {
+            return null;
+        }
+        Map<String, Double> m = new LinkedHashMap<>();
+        o.forEachEntry((k, v) -> m.put(k, v.isNumber() ? v.doubleValue() : null));
+        return m;
+    }
+
+    /** An ISO-8601 local date-time as {@link #toJson} writes it; null for null or an unreadable value. */
+    public static LocalDateTime parseTime(String t) {
+        if (t == null) {
+            return null;
+        }
+        try {
+            return LocalDateTime.parse(t, TIME);
+        } catch (DateTimeParseException e) {
+            return null;
         }
     }
 

@@ -52,42 +52,27 @@ public final class TegrastatsParser {
         if (line == null) {
             throw new TelemetryParseException("not tegrastats output: no line");
         }
-        String[] tokens = tokenize(line);
-        if (tokens.length == 0) {
+        Run run = new Run(line);
+        if (run.n == 0) {
             throw new TelemetryParseException("not tegrastats output: empty line");
         }
-        return new Run(tokens, line).parse();
-    }
-
-    /** Splits on runs of whitespace (spaces, tabs, CR), dropping leading and trailing whitespace. */
-    static String[] tokenize(String line) {
-        List<String> out = new ArrayList<>(48);
-        int len = line.length();
-        int i = 0;
-        while (i < len) {
-            while (i < len && isSpace(line.charAt(i))) {
-                i++;
-            }
-            int start = i;
-            while (i < len && !isSpace(line.charAt(i))) {
-                i++;
-            }
-            if (i > start) {
-                out.add(line.substring(start, i));
-            }
-        }
-        return out.toArray(new String[0]);
+        return run.parse();
     }
 
     private static boolean isSpace(char c) {
         return c <= ' ' || (c > 0x7f && Character.isWhitespace(c));
     }
 
-    /** The state of parsing one line. */
+    /**
+     * The state of parsing one line. Tokens are spans of the line (start and end offsets), split on runs of
+     * whitespace; values are read in place and only names (sensors, rails, engines) and unknown tokens become
+     * strings, which keeps a line to a few small allocations.
+     */
     private static final class Run {
-        private final String[] t;
-        private final int n;
         private final String line;
+        /** Token k is line[span[2k], span[2k+1]). */
+        private int[] span;
+        private final int n;
         private final GpuSample.Builder b = GpuSample.ownedBuilder(Source.TEGRASTATS);
         private boolean ram;
         private boolean swap;
@@ -96,22 +81,63 @@ public final class TegrastatsParser {
         private boolean gpu;
         private boolean mts;
         private List<Cpu> cpus;
-        private final Map<String, Double> temps = new LinkedHashMap<>();
+        private Map<String, Double> temps;
         private Map<String, Double> tempsMax;
-        private final Map<String, Power> power = new LinkedHashMap<>();
-        private final Map<String, Engine> engines = new LinkedHashMap<>();
-        private final List<String> unparsed = new ArrayList<>();
+        private Map<String, Power> power;
+        private Map<String, Engine> engines;
+        private List<String> unparsed;
 
-        Run(String[] tokens, String line) {
-            this.t = tokens;
-            this.n = tokens.length;
+        Run(String line) {
             this.line = line;
+            this.span = new int[Math.min(128, 2 * (line.length() / 2 + 1))];
+            int len = line.length();
+            int count = 0;
+            int i = 0;
+            while (i < len) {
+                while (i < len && isSpace(line.charAt(i))) {
+                    i++;
+                }
+                int start = i;
+                while (i < len && !isSpace(line.charAt(i))) {
+                    i++;
+                }
+                if (i > start) {
+                    if (2 * count + 2 > span.length) {
+                        span = java.util.Arrays.copyOf(span, span.length * 2);
+                    }
+                    span[2 * count] = start;
+                    span[2 * count + 1] = i;
+                    count++;
+                }
+            }
+            this.n = count;
+        }
+
+        private int from(int k) {
+            return span[2 * k];
+        }
+
+        private int to(int k) {
+            return span[2 * k + 1];
+        }
+
+        private String tok(int k) {
+            return line.substring(from(k), to(k));
+        }
+
+        /** Token k is exactly {@code word}. */
+        private boolean is(int k, String word) {
+            return to(k) - from(k) == word.length() && line.startsWith(word, from(k));
+        }
+
+        private boolean endsWith(int k, String suffix) {
+            return to(k) - from(k) >= suffix.length() && line.startsWith(suffix, to(k) - suffix.length());
         }
 
         GpuSample parse() {
             int i = 0;
             if (n >= 2) {
-                LocalDateTime time = timestamp(t[0], t[1]);
+                LocalDateTime time = timestamp(line, from(0), to(0), from(1), to(1));
                 if (time != null) {
                     b.time(time);
                     i = 2;
@@ -121,7 +147,10 @@ public final class TegrastatsParser {
             while (i < n) {
                 int used = token(i);
                 if (used == 0) {
-                    unparsed.add(t[i]);
+                    if (unparsed == null) {
+                        unparsed = new ArrayList<>();
+                    }
+                    unparsed.add(tok(i));
                     i++;
                 } else {
                     recognised++;
@@ -133,59 +162,63 @@ public final class TegrastatsParser {
                         + abbreviate(line) + "'");
             }
             return b.cpus(cpus)
-                    .temperaturesC(temps.isEmpty() ? null : temps)
+                    .temperaturesC(temps)
                     .temperaturesMaxC(tempsMax)
-                    .powerMilliwatts(power.isEmpty() ? null : power)
-                    .engines(engines.isEmpty() ? null : engines)
-                    .unparsed(unparsed)
+                    .powerMilliwatts(power)
+                    .engines(engines)
+                    .unparsed(unparsed == null ? List.of() : unparsed)
                     .build();
         }
 
         /** Reads the field that starts at token i; returns how many tokens it used, 0 if none was recognised. */
         private int token(int i) {
-            String k = t[i];
-            String next = i + 1 < n ? t[i + 1] : null;
-            switch (k.length() <= 9 && isKeywordStart(k.charAt(0)) ? k : "") {
-                case "RAM":
+            int f = from(i);
+            int t = to(i);
+            boolean next = i + 1 < n;
+            if (t - f <= 9 && isKeywordStart(line.charAt(f))) {
+                if (is(i, "RAM")) {
                     return ram(i);
-                case "SWAP":
+                } else if (is(i, "SWAP")) {
                     return swap(i);
-                case "IRAM":
+                } else if (is(i, "IRAM")) {
                     return iram(i);
-                case "cpu":
-                    return next != null && cpu(next) ? 2 : 0;
-                case "CPU":
-                    if (next != null && cpu(next)) {
+                } else if (is(i, "cpu")) {
+                    return next && cpu(i + 1) ? 2 : 0;
+                } else if (is(i, "CPU")) {
+                    if (next && cpu(i + 1)) {
                         return 2;
                     }
-                    break; // "CPU 465/465" is a power rail on JetPack 4 Xavier
-                case "EMC_FREQ":
-                    return next != null && emc(next) ? 2 : 0;
-                case "EMC":
-                    if (next != null && emc(next)) {
+                    // "CPU 465/465" is a power rail on JetPack 4 Xavier
+                } else if (is(i, "EMC_FREQ")) {
+                    return next && emc(i + 1) ? 2 : 0;
+                } else if (is(i, "EMC")) {
+                    if (next && emc(i + 1)) {
                         return 2;
                     }
-                    break;
-                case "GR3D_FREQ":
-                case "GR3D":
-                    return next != null && gpu(next) ? 2 : 0;
-                case "MTS":
+                } else if (is(i, "GR3D_FREQ") || is(i, "GR3D")) {
+                    return next && gpu(i + 1) ? 2 : 0;
+                } else if (is(i, "MTS")) {
                     return mts(i);
-                default:
-                    break;
+                }
             }
-            if (temperature(k)) {
+            if (temperature(i)) {
                 return 1;
             }
-            if (next != null && isUpperName(k)) {
-                Power p = powerValue(next);
+            if (next && isName(line, f, t, true)) {
+                Power p = powerValue(line, from(i + 1), to(i + 1));
                 if (p != null) {
-                    power.put(uniqueKey(power, k), p);
+                    if (power == null) {
+                        power = new LinkedHashMap<>();
+                    }
+                    power.put(uniqueKey(power, tok(i)), p);
                     return 2;
                 }
-                Engine e = engineValue(next);
+                Engine e = engineValue(line, from(i + 1), to(i + 1));
                 if (e != null) {
-                    String name = k.length() > 5 && k.endsWith("_FREQ") ? k.substring(0, k.length() - 5) : k;
+                    String name = t - f > 5 && endsWith(i, "_FREQ") ? line.substring(f, t - 5) : tok(i);
+                    if (engines == null) {
+                        engines = new LinkedHashMap<>();
+                    }
                     engines.put(uniqueKey(engines, name), e);
                     return 2;
                 }
@@ -198,28 +231,27 @@ public final class TegrastatsParser {
             if (ram || i + 1 >= n) {
                 return 0;
             }
-            String v = t[i + 1];
-            boolean attached = v.endsWith("(lfb");
-            int[] ab = slash(v, 0, attached ? v.length() - 4 : v.length(), "MB");
+            boolean attached = endsWith(i + 1, "(lfb");
+            int[] ab = slash(line, from(i + 1), attached ? to(i + 1) - 4 : to(i + 1), "MB");
             if (ab == null) {
                 return 0;
             }
             int used = 2;
             int[] lfb = null;
             if (attached) {
-                lfb = i + 2 < n ? lfbBlocks(t[i + 2]) : null;
+                lfb = i + 2 < n ? lfbBlocks(line, from(i + 2), to(i + 2)) : null;
                 if (lfb == null) {
                     return 0;
                 }
                 used = 3;
-            } else if (i + 3 < n && t[i + 2].equals("(lfb")) {
-                lfb = lfbBlocks(t[i + 3]);
+            } else if (i + 3 < n && is(i + 2, "(lfb")) {
+                lfb = lfbBlocks(line, from(i + 3), to(i + 3));
                 if (lfb != null) {
                     used = 4;
                 }
             }
             ram = true;
-            b.ramUsedMB(ab[0]).ramTotalMB(ab[1]);
+            b.ramUsedMB(box(ab[0])).ramTotalMB(box(ab[1]));
             if (lfb != null) {
                 b.ramLfbBlocks(lfb[0]).ramLfbBlockKB(lfb[1]);
             }
@@ -231,28 +263,27 @@ public final class TegrastatsParser {
             if (swap || i + 1 >= n) {
                 return 0;
             }
-            String v = t[i + 1];
-            boolean attached = v.endsWith("(cached");
-            int[] ab = slash(v, 0, attached ? v.length() - 7 : v.length(), "MB");
+            boolean attached = endsWith(i + 1, "(cached");
+            int[] ab = slash(line, from(i + 1), attached ? to(i + 1) - 7 : to(i + 1), "MB");
             if (ab == null) {
                 return 0;
             }
             int used = 2;
             int cached = -1;
             if (attached) {
-                cached = i + 2 < n ? closedSize(t[i + 2], "MB)") : -1;
+                cached = i + 2 < n ? closedSize(line, from(i + 2), to(i + 2), "MB)") : -1;
                 if (cached < 0) {
                     return 0;
                 }
                 used = 3;
-            } else if (i + 3 < n && t[i + 2].equals("(cached")) {
-                cached = closedSize(t[i + 3], "MB)");
+            } else if (i + 3 < n && is(i + 2, "(cached")) {
+                cached = closedSize(line, from(i + 3), to(i + 3), "MB)");
                 if (cached >= 0) {
                     used = 4;
                 }
             }
             swap = true;
-            b.swapUsedMB(ab[0]).swapTotalMB(ab[1]);
+            b.swapUsedMB(box(ab[0])).swapTotalMB(box(ab[1]));
             if (cached >= 0) {
                 b.swapCachedMB(cached);
             }
@@ -264,22 +295,21 @@ public final class TegrastatsParser {
             if (iram || i + 1 >= n) {
                 return 0;
             }
-            String v = t[i + 1];
-            boolean attached = v.endsWith("(lfb");
-            int[] ab = slash(v, 0, attached ? v.length() - 4 : v.length(), "kB");
+            boolean attached = endsWith(i + 1, "(lfb");
+            int[] ab = slash(line, from(i + 1), attached ? to(i + 1) - 4 : to(i + 1), "kB");
             if (ab == null) {
                 return 0;
             }
             int used = 2;
             int lfb = -1;
             if (attached) {
-                lfb = i + 2 < n ? closedSize(t[i + 2], "kB)") : -1;
+                lfb = i + 2 < n ? closedSize(line, from(i + 2), to(i + 2), "kB)") : -1;
                 if (lfb < 0) {
                     return 0;
                 }
                 used = 3;
-            } else if (i + 3 < n && t[i + 2].equals("(lfb")) {
-                lfb = closedSize(t[i + 3], "kB)");
+            } else if (i + 3 < n && is(i + 2, "(lfb")) {
+                lfb = closedSize(line, from(i + 3), to(i + 3), "kB)");
                 if (lfb >= 0) {
                     used = 4;
                 }
@@ -293,32 +323,34 @@ public final class TegrastatsParser {
         }
 
         // [52%@1479,off,...]  or old  [17%,13%]@408
-        private boolean cpu(String v) {
-            if (cpus != null || v.isEmpty() || v.charAt(0) != '[') {
+        private boolean cpu(int k) {
+            int f = from(k);
+            int t = to(k);
+            if (cpus != null || line.charAt(f) != '[') {
                 return false;
             }
-            int close = v.indexOf(']');
-            if (close < 0) {
+            int close = line.indexOf(']', f);
+            if (close < 0 || close >= t) {
                 return false;
             }
             Integer shared = null;
-            if (close + 1 < v.length()) {
-                if (v.charAt(close + 1) != '@') {
+            if (close + 1 < t) {
+                if (line.charAt(close + 1) != '@') {
                     return false;
                 }
-                int f = uint(v, close + 2, v.length());
-                if (f < 0) {
+                int fr = uint(line, close + 2, t);
+                if (fr < 0) {
                     return false;
                 }
-                shared = f;
+                shared = box(fr);
             }
             List<Cpu> list = new ArrayList<>(16);
-            int start = 1;
-            if (close > 1) {
+            int start = f + 1;
+            if (close > f + 1) {
                 while (true) {
-                    int comma = v.indexOf(',', start);
+                    int comma = line.indexOf(',', start);
                     int end = comma < 0 || comma > close ? close : comma;
-                    Cpu c = core(v, start, end, shared);
+                    Cpu c = core(line, start, end, shared);
                     if (c == null) {
                         return false;
                     }
@@ -333,42 +365,11 @@ public final class TegrastatsParser {
             return true;
         }
 
-        /** {@code off}, {@code 52%@1479}, {@code 17%} (old format: the shared clock) or {@code @1479}; else null. */
-        private Cpu core(String v, int from, int to, Integer shared) {
-            if (from >= to) {
-                return null;
-            }
-            if (to - from == 3 && v.startsWith("off", from)) {
-                return new Cpu(false, null, null);
-            }
-            int at = v.indexOf('@', from);
-            if (at < 0 || at >= to) {
-                at = to;
-            }
-            Integer load = null;
-            if (at > from) {
-                int l = v.charAt(at - 1) == '%' ? uint(v, from, at - 1) : -1;
-                if (l < 0) {
-                    return null;
-                }
-                load = l;
-            }
-            Integer freq = shared;
-            if (at < to) {
-                int f = uint(v, at + 1, to);
-                if (f < 0) {
-                    return null;
-                }
-                freq = f;
-            }
-            return new Cpu(true, load, freq);
-        }
-
-        private boolean emc(String v) {
+        private boolean emc(int k) {
             if (emc) {
                 return false;
             }
-            LoadFreq lf = loadFreq(v, 0, v.length(), true);
+            LoadFreq lf = loadFreq(line, from(k), to(k), true);
             if (lf == null || lf.freqs.size() > 1) {
                 return false;
             }
@@ -377,11 +378,11 @@ public final class TegrastatsParser {
             return true;
         }
 
-        private boolean gpu(String v) {
+        private boolean gpu(int k) {
             if (gpu) {
                 return false;
             }
-            LoadFreq lf = loadFreq(v, 0, v.length(), true);
+            LoadFreq lf = loadFreq(line, from(k), to(k), true);
             if (lf == null) {
                 return false;
             }
@@ -392,11 +393,11 @@ public final class TegrastatsParser {
 
         // MTS fg 1% bg 1%
         private int mts(int i) {
-            if (mts || i + 4 >= n || !t[i + 1].equals("fg") || !t[i + 3].equals("bg")) {
+            if (mts || i + 4 >= n || !is(i + 1, "fg") || !is(i + 3, "bg")) {
                 return 0;
             }
-            int fg = percent(t[i + 2]);
-            int bg = percent(t[i + 4]);
+            int fg = percent(line, from(i + 2), to(i + 2));
+            int bg = percent(line, from(i + 4), to(i + 4));
             if (fg < 0 || bg < 0) {
                 return 0;
             }
@@ -406,32 +407,39 @@ public final class TegrastatsParser {
         }
 
         // NAME@42C, name@42.5C, name@-256C, name@42.5C/43C
-        private boolean temperature(String tok) {
-            int at = tok.indexOf('@');
-            if (at <= 0 || !isName(tok, 0, at, false)) {
+        private boolean temperature(int k) {
+            int f = from(k);
+            int t = to(k);
+            int at = line.indexOf('@', f);
+            if (at <= f || at >= t || !isName(line, f, at, false)) {
                 return false;
             }
-            int len = tok.length();
-            int slash = tok.indexOf('/', at);
-            int end1 = slash < 0 ? len : slash;
-            if (tok.charAt(end1 - 1) != 'C') {
+            int slash = line.indexOf('/', at);
+            if (slash >= t) {
+                slash = -1;
+            }
+            int end1 = slash < 0 ? t : slash;
+            if (line.charAt(end1 - 1) != 'C') {
                 return false;
             }
-            double cur = decimal(tok, at + 1, end1 - 1);
+            double cur = decimal(line, at + 1, end1 - 1);
             if (Double.isNaN(cur)) {
                 return false;
             }
             double max = Double.NaN;
             if (slash >= 0) {
-                if (tok.charAt(len - 1) != 'C') {
+                if (line.charAt(t - 1) != 'C') {
                     return false;
                 }
-                max = decimal(tok, slash + 1, len - 1);
+                max = decimal(line, slash + 1, t - 1);
                 if (Double.isNaN(max)) {
                     return false;
                 }
             }
-            String name = uniqueKey(temps, tok.substring(0, at));
+            if (temps == null) {
+                temps = new LinkedHashMap<>();
+            }
+            String name = uniqueKey(temps, line.substring(f, at));
             temps.put(name, reading(cur));
             if (slash >= 0) {
                 if (tempsMax == null) {
@@ -443,32 +451,82 @@ public final class TegrastatsParser {
         }
     }
 
+    /** {@code off}, {@code 52%@1479}, {@code 17%} (old format: the shared clock) or {@code @1479}; else null. */
+    private static Cpu core(String v, int from, int to, Integer shared) {
+        if (from >= to) {
+            return null;
+        }
+        if (to - from == 3 && v.startsWith("off", from)) {
+            return new Cpu(false, null, null);
+        }
+        int at = v.indexOf('@', from);
+        if (at < 0 || at >= to) {
+            at = to;
+        }
+        Integer load = null;
+        if (at > from) {
+            int l = v.charAt(at - 1) == '%' ? uint(v, from, at - 1) : -1;
+            if (l < 0) {
+                return null;
+            }
+            load = l;
+        }
+        Integer freq = shared;
+        if (at < to) {
+            int f = uint(v, at + 1, to);
+            if (f < 0) {
+                return null;
+            }
+            freq = box(f);
+        }
+        return new Cpu(true, load, freq);
+    }
+
     /** The first letters of RAM, SWAP, IRAM, cpu/CPU, EMC(_FREQ), GR3D(_FREQ), MTS: no need to hash other tokens. */
     private static boolean isKeywordStart(char c) {
         return c == 'R' || c == 'S' || c == 'I' || c == 'c' || c == 'C' || c == 'E' || c == 'G' || c == 'M';
+    }
+
+    /** Boxes of 0..4095 made once: clocks, milliwatts and megabytes repeat from line to line. */
+    private static final Integer[] BOXES = new Integer[4096];
+
+    static {
+        for (int i = 0; i < BOXES.length; i++) {
+            BOXES[i] = i;
+        }
+    }
+
+    private static Integer box(int v) {
+        return v >= 0 && v < BOXES.length ? BOXES[v] : Integer.valueOf(v);
     }
 
     private static Double reading(double celsius) {
         return celsius == -256.0 ? null : celsius;
     }
 
-    /** A rail value: {@code 3410/3410}, {@code 4520mW/4680mW} or {@code 5139mW/5139mW/5139mW}; else null. */
-    static Power powerValue(String v) {
-        int s1 = v.indexOf('/');
-        if (s1 < 0) {
+    /** A rail value over v[from, to): {@code 3410/3410}, {@code 4520mW/4680mW} or {@code 5139mW/5139mW/5139mW}. */
+    private static Power powerValue(String v, int from, int to) {
+        int s1 = v.indexOf('/', from);
+        if (s1 < 0 || s1 >= to) {
             return null;
         }
         int s2 = v.indexOf('/', s1 + 1);
-        if (s2 >= 0 && v.indexOf('/', s2 + 1) >= 0) {
-            return null;
+        if (s2 >= to) {
+            s2 = -1;
         }
-        int cur = milliwatts(v, 0, s1);
-        int avg = milliwatts(v, s1 + 1, s2 < 0 ? v.length() : s2);
-        int max = s2 < 0 ? 0 : milliwatts(v, s2 + 1, v.length());
+        if (s2 >= 0) {
+            int s3 = v.indexOf('/', s2 + 1);
+            if (s3 >= 0 && s3 < to) {
+                return null;
+            }
+        }
+        int cur = milliwatts(v, from, s1);
+        int avg = milliwatts(v, s1 + 1, s2 < 0 ? to : s2);
+        int max = s2 < 0 ? 0 : milliwatts(v, s2 + 1, to);
         if (cur < 0 || avg < 0 || max < 0) {
             return null;
         }
-        return new Power(cur, avg, s2 < 0 ? null : max);
+        return new Power(box(cur), box(avg), s2 < 0 ? null : box(max));
     }
 
     private static int milliwatts(String v, int from, int to) {
@@ -478,16 +536,19 @@ public final class TegrastatsParser {
         return uint(v, from, to);
     }
 
-    /** An engine value: {@code off}, {@code 716}, {@code 79%}, {@code 79%@166}, {@code @1556}, {@code @[1556]}. */
-    static Engine engineValue(String v) {
-        if (v.equals("off")) {
+    /**
+     * An engine value over v[from, to): {@code off}, {@code 716}, {@code 79%}, {@code 79%@166}, {@code @1556},
+     * {@code @[1556]}.
+     */
+    private static Engine engineValue(String v, int from, int to) {
+        if (to - from == 3 && v.startsWith("off", from)) {
             return new Engine(false, null, null);
         }
-        int f = uint(v, 0, v.length());
+        int f = uint(v, from, to);
         if (f >= 0) {
-            return new Engine(true, null, f);
+            return new Engine(true, null, box(f));
         }
-        LoadFreq lf = loadFreq(v, 0, v.length(), true);
+        LoadFreq lf = loadFreq(v, from, to, true);
         if (lf == null || lf.freqs.size() > 1) {
             return null;
         }
@@ -522,7 +583,7 @@ public final class TegrastatsParser {
         i++;
         if (v.charAt(i) != '[') {
             int f = uint(v, i, to);
-            return f < 0 ? null : new LoadFreq(load, List.of(f));
+            return f < 0 ? null : new LoadFreq(load, List.of(box(f)));
         }
         if (!allowList || v.charAt(to - 1) != ']') {
             return null;
@@ -537,7 +598,7 @@ public final class TegrastatsParser {
             if (f < 0) {
                 return null;
             }
-            freqs.add(f);
+            freqs.add(box(f));
             if (end == close) {
                 break;
             }
@@ -561,31 +622,31 @@ public final class TegrastatsParser {
         return a < 0 || c < 0 ? null : new int[] {a, c};
     }
 
-    /** {@code NxSMB)} or {@code NxSkB)}: N blocks and the block size in kB; null if it is not that. */
-    private static int[] lfbBlocks(String v) {
-        int x = v.indexOf('x');
-        if (x <= 0 || !v.endsWith(")")) {
+    /** {@code NxSMB)} or {@code NxSkB)} over v[from, to): N blocks and the block size in kB; null if not that. */
+    private static int[] lfbBlocks(String v, int from, int to) {
+        int x = v.indexOf('x', from);
+        if (x <= from || x >= to || v.charAt(to - 1) != ')') {
             return null;
         }
-        int blocks = uint(v, 0, x);
-        int kb = closedSize(v.substring(x + 1), "kB)");
+        int blocks = uint(v, from, x);
+        int kb = closedSize(v, x + 1, to, "kB)");
         if (kb < 0) {
-            int mb = closedSize(v.substring(x + 1), "MB)");
+            int mb = closedSize(v, x + 1, to, "MB)");
             kb = mb < 0 || mb > Integer.MAX_VALUE / 1024 ? -1 : mb * 1024;
         }
         return blocks < 0 || kb < 0 ? null : new int[] {blocks, kb};
     }
 
-    /** {@code 6MB)} with suffix {@code MB)}: 6; -1 if not that. */
-    private static int closedSize(String v, String suffix) {
-        if (!v.endsWith(suffix)) {
+    /** {@code 6MB)} over v[from, to) with suffix {@code MB)}: 6; -1 if not that. */
+    private static int closedSize(String v, int from, int to, String suffix) {
+        if (to - from < suffix.length() || !v.startsWith(suffix, to - suffix.length())) {
             return -1;
         }
-        return uint(v, 0, v.length() - suffix.length());
+        return uint(v, from, to - suffix.length());
     }
 
-    private static int percent(String v) {
-        return v.endsWith("%") ? uint(v, 0, v.length() - 1) : -1;
+    private static int percent(String v, int from, int to) {
+        return to > from && v.charAt(to - 1) == '%' ? uint(v, from, to - 1) : -1;
     }
 
     /** Digits only, at most 9 of them; -1 otherwise (so no overflow and no sign). */
@@ -660,10 +721,6 @@ public final class TegrastatsParser {
         return true;
     }
 
-    private static boolean isUpperName(String v) {
-        return isName(v, 0, v.length(), true);
-    }
-
     private static boolean isLetter(char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
     }
@@ -681,18 +738,18 @@ public final class TegrastatsParser {
         }
     }
 
-    /** MM-DD-YYYY HH:MM:SS, or null. */
-    private static LocalDateTime timestamp(String date, String time) {
-        if (date.length() != 10 || time.length() != 8 || date.charAt(2) != '-' || date.charAt(5) != '-'
-                || time.charAt(2) != ':' || time.charAt(5) != ':') {
+    /** MM-DD-YYYY HH:MM:SS (the date at v[d, dEnd), the time at v[t, tEnd)), or null. */
+    private static LocalDateTime timestamp(String v, int d, int dEnd, int t, int tEnd) {
+        if (dEnd - d != 10 || tEnd - t != 8 || v.charAt(d + 2) != '-' || v.charAt(d + 5) != '-'
+                || v.charAt(t + 2) != ':' || v.charAt(t + 5) != ':') {
             return null;
         }
-        int month = uint(date, 0, 2);
-        int day = uint(date, 3, 5);
-        int year = uint(date, 6, 10);
-        int hour = uint(time, 0, 2);
-        int minute = uint(time, 3, 5);
-        int second = uint(time, 6, 8);
+        int month = uint(v, d, d + 2);
+        int day = uint(v, d + 3, d + 5);
+        int year = uint(v, d + 6, d + 10);
+        int hour = uint(v, t, t + 2);
+        int minute = uint(v, t + 3, t + 5);
+        int second = uint(v, t + 6, t + 8);
         if (month < 0 || day < 0 || year < 0 || hour < 0 || minute < 0 || second < 0) {
             return null;
         }

@@ -1,0 +1,314 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.ssh.SshConnector;
+import io.k3gpu.core.telemetry.GpuSample;
+import io.k3gpu.core.telemetry.Source;
+import io.k3gpu.core.telemetry.chart.ChartData;
+import io.k3gpu.core.telemetry.chart.TelemetryChart;
+import io.k3gpu.core.telemetry.live.FleetOptions;
+import io.k3gpu.core.telemetry.live.NodeState;
+import io.k3gpu.core.telemetry.live.NodeStatus;
+import io.k3gpu.core.telemetry.live.Recorder;
+import io.k3gpu.core.telemetry.live.TelemetryFleet;
+import io.k3gpu.core.telemetry.live.TelemetryLink;
+import io.k3gpu.core.telemetry.live.TelemetryListener;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+@Command(name = "stats", mixinStandardHelpOptions = true,
+        description = "Watch the GPU nodes' hardware live: tegrastats on Jetsons, nvidia-smi on discrete-GPU "
+                + "nodes (chosen per node), over each node's SSH session, all nodes at once. On a terminal "
+                + "the view is redrawn in place; otherwise one line per sample. Ctrl-C or --duration stops "
+                + "it, and the tool on the node with it. Subcommands read and plot recordings.",
+        subcommands = {StatsParseCommand.class, StatsPlotCommand.class})
+final class StatsCommand implements Callable<Integer> {
+    private final Terminal terminal;
+
+    @Mixin
+    SshOptions ssh;
+
+    @Option(names = "--interval", paramLabel = "MS", defaultValue = "1000",
+            description = "Sampling interval in milliseconds (or a duration like 2s); default ${DEFAULT-VALUE}.")
+    String interval;
+
+    @Option(names = "--duration", paramLabel = "DURATION",
+            description = "Stop after this long (e.g. 30s, 5m); default: until Ctrl-C.")
+    String duration;
+
+    @Option(names = "--record", paramLabel = "FILE",
+            description = "Also write every sample to FILE.jsonl (everything) or FILE.csv (flat columns).")
+    Path record;
+
+    @Option(names = "--plot", paramLabel = "FILE",
+            description = "When stopping, draw the run as time-series charts: FILE.png or FILE.svg.")
+    Path plot;
+
+    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto",
+            description = "auto (default: tegrastats where present, else nvidia-smi), tegrastats or nvidia-smi.")
+    String source;
+
+    @Option(names = "--view", paramLabel = "VIEW", defaultValue = "auto",
+            description = "auto (default: live when stdout is a terminal), live (redrawn in place) or plain "
+                    + "(one line per sample).")
+    String view;
+
+    StatsCommand(Terminal terminal) {
+        this.terminal = terminal;
+        this.ssh = new SshOptions(terminal);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        List<String> hosts = StatsTargets.hosts(ssh);
+        int intervalMs = StatsTargets.intervalMs(interval);
+        Duration limit = StatsTargets.duration(duration);
+        Source forced = StatsTargets.source(source);
+        boolean live = live();
+        if (plot != null) {
+            checkPlotName(plot);
+        }
+        PrintWriter out = terminal.out();
+        PrintWriter err = terminal.err();
+        ConsoleEvents events = new ConsoleEvents(err);
+        List<TelemetryListener> listeners = new ArrayList<>();
+        StatsLiveView liveView = live ? new StatsLiveView(hosts, unicode()) : null;
+        PlainOutput plain = live ? null : new PlainOutput(out, err);
+        AtomicLong samples = new AtomicLong();
+        listeners.add(live ? liveView : plain);
+        ChartData chart = plot == null ? null : new ChartData();
+        if (chart != null) {
+            listeners.add((node, received, sample) -> chart.add(node, received, sample));
+        }
+        Recorder recorder = record == null ? null : Recorder.open(record, hosts.size());
+        if (recorder != null) {
+            listeners.add(recorder);
+        }
+        listeners.add((node, received, sample) -> samples.incrementAndGet());
+
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch cleanedUp = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                cleanedUp.await(8, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "k3gpu-stats-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (SshConnector connector = new SshConnector(m -> events.warn(null, m))) {
+            List<TelemetryLink> links = StatsTargets.links(hosts, ssh, connector, forced, intervalMs);
+            TelemetryFleet fleet = new TelemetryFleet(links, new Fanout(listeners),
+                    FleetOptions.defaults(Duration.ofMillis(intervalMs)));
+            try {
+                if (live) {
+                    out.print("\033[?25l\033[2J");
+                    out.flush();
+                }
+                Map<String, RuntimeException> failed = fleet.start(
+                        StatsTargets.duration(ssh.connectTimeout).plusSeconds(20));
+                if (!failed.isEmpty()) {
+                    throw startFailure(failed, hosts.size());
+                }
+                if (plain != null) {
+                    plain.started = true;
+                }
+                long end = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+                int width = live ? columns() : 0;
+                while (System.nanoTime() < end) {
+                    long wait = Math.min(live ? 500 : 250, Math.max(1, (end - System.nanoTime()) / 1_000_000));
+                    if (stop.await(wait, TimeUnit.MILLISECONDS)) {
+                        break;
+                    }
+                    if (liveView != null) {
+                        out.print(liveView.frame(width, true));
+                        out.flush();
+                    }
+                }
+            } finally {
+                fleet.stop();
+                if (liveView != null) {
+                    out.print(liveView.frame(columns(), false));
+                    out.print("\033[?25h");
+                    out.flush();
+                }
+            }
+        } finally {
+            try {
+                if (recorder != null) {
+                    recorder.close();
+                    err.println("recorded " + samples.get() + " samples to " + recorder.file());
+                }
+                if (chart != null) {
+                    TelemetryChart.write(chart, plot);
+                    err.println("plotted " + chart.samples() + " samples to " + plot);
+                }
+                err.flush();
+            } finally {
+                cleanedUp.countDown();
+                removeHook(hook);
+            }
+        }
+        return 0;
+    }
+
+    private boolean live() {
+        return switch (view.toLowerCase(Locale.ROOT)) {
+            case "live" -> true;
+            case "plain" -> false;
+            case "auto" -> System.console() != null && !"dumb".equals(terminal.env("TERM"));
+            default -> throw new K3gpuException(ExitCode.USAGE, "unknown view '" + view + "'",
+                    "use --view auto, live or plain");
+        };
+    }
+
+    private boolean unicode() {
+        for (String name : List.of("LC_ALL", "LC_CTYPE", "LANG")) {
+            String v = terminal.env(name);
+            if (v != null && !v.isEmpty()) {
+                String u = v.toUpperCase(Locale.ROOT);
+                return u.contains("UTF-8") || u.contains("UTF8");
+            }
+        }
+        return false;
+    }
+
+    private int columns() {
+        String c = terminal.env("COLUMNS");
+        if (c != null && c.matches("\\d+")) {
+            return Integer.parseInt(c);
+        }
+        try {
+            Process p = new ProcessBuilder("sh", "-c", "stty size < /dev/tty").redirectErrorStream(true).start();
+            String[] f = new String(p.getInputStream().readAllBytes()).trim().split("\\s+");
+            if (p.waitFor(1, TimeUnit.SECONDS) && f.length == 2 && f[1].matches("\\d+")) {
+                return Integer.parseInt(f[1]);
+            }
+        } catch (java.io.IOException e) {
+            // no tty to ask
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 100;
+    }
+
+    static void checkPlotName(Path plot) {
+        String n = plot.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (!n.endsWith(".png") && !n.endsWith(".svg")) {
+            throw new K3gpuException(ExitCode.USAGE, "unknown chart format: " + plot,
+                    "name the file FILE.png or FILE.svg");
+        }
+    }
+
+    static K3gpuException startFailure(Map<String, RuntimeException> failed, int total) {
+        Map.Entry<String, RuntimeException> first = failed.entrySet().iterator().next();
+        RuntimeException e = first.getValue();
+        ExitCode code = e instanceof K3gpuException k ? k.exitCode() : ExitCode.FAILED;
+        String hint = e instanceof K3gpuException k ? k.hint() : null;
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (total == 1) {
+            return new K3gpuException(code, msg, hint, e);
+        }
+        StringBuilder sb = new StringBuilder("telemetry could not start on " + failed.size() + " of " + total
+                + " nodes: ");
+        int i = 0;
+        for (Map.Entry<String, RuntimeException> f : failed.entrySet()) {
+            sb.append(i++ == 0 ? "" : "; ").append(f.getKey()).append(": ").append(f.getValue().getMessage());
+        }
+        return new K3gpuException(code, sb.toString(), hint, e);
+    }
+
+    static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // the JVM is shutting down (Ctrl-C): the hook is running
+        }
+    }
+
+    /** Every sample as one line on stdout; node state changes and bad lines on stderr. */
+    private static final class PlainOutput implements TelemetryListener {
+        private final PrintWriter out;
+        private final PrintWriter err;
+        /** Until every node has started, a failure ends the run: no "retrying" then. */
+        volatile boolean started;
+
+        PlainOutput(PrintWriter out, PrintWriter err) {
+            this.out = out;
+            this.err = err;
+        }
+
+        @Override
+        public void sample(String node, LocalDateTime received, GpuSample sample) {
+            String line = StatsPlainLine.format(received.toLocalTime(), node, sample);
+            synchronized (out) {
+                out.println(line);
+                out.flush();
+            }
+        }
+
+        @Override
+        public void status(NodeStatus status) {
+            String text = switch (status.state()) {
+                case UP -> "up (" + (status.source() == null ? "?" : status.source().id()) + ")";
+                case DOWN -> "down: " + status.detail() + (status.retryIn() == null ? ""
+                        : "; retrying in " + Math.max(1, status.retryIn().toSeconds()) + "s");
+                default -> null;
+            };
+            if (started && text != null && (status.state() != NodeState.UP || status.reconnects() > 0)) {
+                synchronized (err) {
+                    err.println(status.node() + ": " + text);
+                    err.flush();
+                }
+            }
+        }
+
+        @Override
+        public void badLine(String node, String line, String error) {
+            synchronized (err) {
+                err.println("warning: " + node + ": " + error);
+                err.flush();
+            }
+        }
+    }
+
+    /** Hands everything to several listeners. */
+    record Fanout(List<TelemetryListener> listeners) implements TelemetryListener {
+        @Override
+        public void sample(String node, LocalDateTime received, GpuSample sample) {
+            for (TelemetryListener l : listeners) {
+                l.sample(node, received, sample);
+            }
+        }
+
+        @Override
+        public void status(NodeStatus status) {
+            for (TelemetryListener l : listeners) {
+                l.status(status);
+            }
+        }
+
+        @Override
+        public void badLine(String node, String line, String error) {
+            for (TelemetryListener l : listeners) {
+                l.badLine(node, line, error);
+            }
+        }
+    }
+}
