@@ -62,11 +62,22 @@ public final class K3gpu {
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setParameterExceptionHandler(ErrorHandler::usage);
         cl.setExitCodeExceptionMapper(t -> ExitCode.FAILED.code());
+        withHelpEverywhere(cl);
         try {
             return cl.execute(args);
         } finally {
             out.flush();
             err.flush();
+        }
+    }
+
+    /** -h/--help and -V/--version on every subcommand, as on the top command. */
+    private static void withHelpEverywhere(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (!sub.getCommandSpec().mixinStandardHelpOptions()) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true);
+            }
+            withHelpEverywhere(sub);
         }
     }
 

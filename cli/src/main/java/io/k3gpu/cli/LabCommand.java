@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Optional;
 
 @Command(name = "lab",
-        description = {"The simulated environment (needs root): nodes with a real sshd, each in its own network namespace,",
-                "replaying real Jetson / NVIDIA hardware. Profiles: jetson-nano, orin-nano, dgpu, cpu-only."},
+        description = {"The simulated environment (needs root): nodes with a real sshd and replayed Jetson/NVIDIA hardware.",
+                "Each node has its own network namespace. Profiles: jetson-nano, orin-nano, dgpu, cpu-only."},
         subcommands = {LabCommand.Up.class, LabCommand.Status.class, LabCommand.Down.class})
 final class LabCommand {
 

@@ -10,8 +10,8 @@ import picocli.CommandLine.Mixin;
 import java.util.concurrent.Callable;
 
 @Command(name = "reset",
-        description = {"Remove K3s from a node with its own uninstall script, delete its Node object (when a kubeconfig",
-                "is at hand) and check that no K3s files are left."})
+        description = {"Remove K3s from a node and delete its Node object; no K3s files are left.",
+                "Runs K3s's own uninstall script, deletes the Node when a kubeconfig is at hand, then checks the node."})
 final class ResetCommand implements Callable<Integer> {
     private final Terminal terminal;
 

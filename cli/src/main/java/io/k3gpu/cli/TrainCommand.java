@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "train",
-        description = {"Train a small CNN on MNIST / Fashion-MNIST on a node as a Kubernetes Job and follow it live.",
+        description = {"Train a small CNN on MNIST / Fashion-MNIST on a node as a Kubernetes Job, followed live.",
                 "--repo URL --script FILE reproduces the seed (git-clone init container, emptyDir /workspace);",
                 "--builtin mounts the shipped trainer from a ConfigMap (works air-gapped). Ctrl-C stops and cleans up."})
 final class TrainCommand implements Callable<Integer> {

@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify",
-        description = {"Prove pods on a node get the GPU: run the seed's gpu-test pod (or the shipped probe with --probe),",
-                "read its logs and say PASS or FAIL, why, and what to run. Exit 0 on PASS, 1 on FAIL."})
+        description = {"Prove that pods on a node get the GPU: PASS or FAIL, why, and what to run.",
+                "Runs the seed's gpu-test pod (or the shipped probe with --probe) and reads its logs. Exit 0 on PASS, 1 on FAIL."})
 final class VerifyCommand implements Callable<Integer> {
     private final Terminal terminal;
 
