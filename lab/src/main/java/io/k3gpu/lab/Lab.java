@@ -133,6 +133,7 @@ public final class Lab {
      */
     public static void down(Path stateDir) {
         stateDir = stateDir.toAbsolutePath().normalize();
+        io.k3gpu.lab.k3sdist.K3sDistribution.stop(stateDir); // the install mirror runs in the host's namespace
         Path file = stateDir.resolve(LabState.STATE_FILE);
         LabState s = null;
         if (Files.isRegularFile(file)) {
@@ -354,6 +355,8 @@ public final class Lab {
                 knownHosts, users, started, Instant.now().toString());
         writeState(up);
         phase(t0, "booted");
+        io.k3gpu.lab.k3sdist.K3sDistribution.start(up);
+        phase(t0, "k3s distribution");
         return up;
     }
 

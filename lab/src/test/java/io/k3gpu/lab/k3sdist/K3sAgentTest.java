@@ -1,0 +1,336 @@
+package io.k3gpu.lab.k3sdist;
+
+import io.k3gpu.lab.k3s.HostFacts;
+import io.k3gpu.lab.k3s.K3sNodeObject;
+import io.k3gpu.lab.k3s.K3sServer;
+import io.k3gpu.lab.k3s.K3sServerOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * The Python agent on the host, without a lab or root: its pure parts through a small harness, and whole runs
+ * against an in-process simulated server (paths under a scratch K3GPU_LAB_FSROOT, the kubelet on a free port).
+ */
+class K3sAgentTest {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    @TempDir
+    static Path dir;
+    static Path agent;
+    static K3sServer server;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        assumeThat(Path.of("/usr/bin/python3")).isExecutable();
+        agent = Files.write(dir.resolve("k3s_agent.py"), MirrorContent.resource("k3s-agent.py"));
+        HostFacts real = HostFacts.probe(dir, false);
+        HostFacts host = new HostFacts("k3s-server", real.architecture(), real.kernelVersion(), real.osImage(), 2,
+                4_000_000, 30_000_000, "127.0.0.1", "boot", "machine", 0, List.of(), null, null);
+        server = K3sServer.start(K3sServerOptions.defaults().etcRoot(dir.resolve("server")).bindAddress("127.0.0.1")
+                .httpsListenPort(0).hostFacts(host).logTo(new PrintStream(OutputStream.nullOutputStream())));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** Runs {@code code} with the agent imported as {@code a} and {@code args} as sys.argv[2:]; returns its output. */
+    static String harness(String code, Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-S", "-c",
+                "import json, sys\nsys.path.insert(0, sys.argv[1])\nimport k3s_agent as a\n" + code, dir.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+
+    /** A running agent; its stderr collected line by line. */
+    static final class AgentProcess implements AutoCloseable {
+        final Process process;
+        final List<String> lines = new ArrayList<>();
+
+        AgentProcess(Path root, Map<String, String> env, String... args) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-S", agent.toString(), "agent"));
+            cmd.addAll(List.of(args));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().putAll(Map.of("K3GPU_LAB_FSROOT", root.toString(), "K3GPU_LAB_KUBELET_PORT",
+                    Integer.toString(freePort()), "K3GPU_LAB_HEARTBEAT_SECONDS", "1"));
+            pb.environment().putAll(env);
+            pb.redirectErrorStream(true);
+            process = pb.start();
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    for (String l = r.readLine(); l != null; l = r.readLine()) {
+                        synchronized (lines) {
+                            lines.add(l);
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // the agent ended
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+
+        String awaitLine(Predicate<String> p, int seconds) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < deadline) {
+                synchronized (lines) {
+                    for (String l : lines) {
+                        if (p.test(l)) {
+                            return l;
+                        }
+                    }
+                }
+                Thread.sleep(50);
+            }
+            synchronized (lines) {
+                throw new AssertionError("no such line in " + seconds + " s; the agent wrote:\n"
+                        + String.join("\n", lines));
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static JsonNode api(String path) throws Exception {
+        SSLContext trustAll = SSLContext.getInstance("TLS");
+        trustAll.init(null, new TrustManager[] {new X509TrustManager() {
+            public void checkClientTrusted(X509Certificate[] c, String a) {
+            }
+
+            public void checkServerTrusted(X509Certificate[] c, String a) {
+            }
+
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        String password = server.token().substring(server.token().lastIndexOf(':') + 1);
+        HttpResponse<String> r = HttpClient.newBuilder().sslContext(trustAll).build().send(HttpRequest.newBuilder(
+                URI.create(server.url() + path)).header("Authorization", "Basic " + Base64.getEncoder()
+                .encodeToString(("node:" + password).getBytes(StandardCharsets.UTF_8))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+    }
+
+    // ------------------------------------------------------------------------------------------------------ pure
+
+    @Test
+    void configFileEnvironmentAndCommandLineCombineAsInK3s() throws Exception {
+        Path root = dir.resolve("cfg");
+        Files.createDirectories(root.resolve("etc/rancher/k3s/config.yaml.d"));
+        Files.writeString(root.resolve("etc/rancher/k3s/config.yaml"), "# shared by server and agent\n"
+                + "node-name: from-config\nnode-label:\n  - a=1   # first\n  - \"q=x y\"\ndocker: yes\n"
+                + "default-runtime: 'nvidia'\nwrite-kubeconfig-mode: \"0644\"\nnode-ip: [10.0.0.1, 10.0.0.2]\n"
+                + "kubelet-arg:\n- max-pods=50\n");
+        Files.writeString(root.resolve("etc/rancher/k3s/config.yaml.d/10-extra.yaml"), "node-label+: [c=3]\n");
+        JsonNode v = JSON.readTree(harness("o = a.parse_options(sys.argv[2:], {'K3S_URL': 'https://env:6443', "
+                + "'K3S_NODE_NAME': 'from-env', 'K3S_TOKEN': 'secret'})\n"
+                + "print(json.dumps([o.string('node-name'), o.list('node-label'), o.bool('docker'), "
+                + "o.string('default-runtime'), o.string('server'), o.string('token'), o.list('node-ip'), "
+                + "o.list('kubelet-arg'), o.node_args]))", Map.of("K3GPU_LAB_FSROOT", root.toString()),
+                "--node-name", "from-cli", "--node-label=b=2", "-t", "cli-token"));
+        assertThat(v.get(0).asString()).isEqualTo("from-cli");
+        assertThat(JSON.convertValue(v.get(1), List.class)).containsExactly("a=1", "q=x y", "c=3", "b=2");
+        assertThat(v.get(2).asBoolean()).isTrue();
+        assertThat(v.get(3).asString()).isEqualTo("nvidia");
+        assertThat(v.get(4).asString()).as("a variable fills what neither sets").isEqualTo("https://env:6443");
+        assertThat(v.get(5).asString()).isEqualTo("cli-token");
+        assertThat(JSON.convertValue(v.get(6), List.class)).containsExactly("10.0.0.1", "10.0.0.2");
+        assertThat(JSON.convertValue(v.get(7), List.class)).containsExactly("max-pods=50");
+        assertThat(JSON.convertValue(v.get(8), List.class)).as("node-args, secrets redacted").containsExactly("agent",
+                "--node-name=from-config", "--node-label=a=1", "--node-label=q=x y", "--node-label=c=3",
+                "--docker=true", "--default-runtime=nvidia", "--node-ip=10.0.0.1", "--node-ip=10.0.0.2",
+                "--kubelet-arg=max-pods=50", "--node-name", "from-cli", "--node-label=b=2", "-t", "********");
+    }
+
+    @Test
+    void tokensParseAsK3sParsesThem() throws Exception {
+        String hash = "ab".repeat(32);
+        String out = harness("def t(x):\n    try:\n        return list(a.parse_token(x))\n"
+                + "    except ValueError as e:\n        return str(e)\n"
+                + "print(json.dumps([t('K10" + hash + "::server:pw'), t('K10" + hash + "::node:p:w'), t('plain'), "
+                + "t('abcdef.0123456789abcdef'), t('K10abc::server:pw'), t('K10::server:')]))", Map.of());
+        JsonNode v = JSON.readTree(out);
+        assertThat(v.get(0).get(0).asString()).isEqualTo(hash);
+        assertThat(v.get(0).get(1).asString()).isEqualTo("pw");
+        assertThat(v.get(1).get(1).asString()).isEqualTo("p:w");
+        assertThat(v.get(2).get(0).isNull()).isTrue();
+        assertThat(v.get(2).get(1).asString()).isEqualTo("plain");
+        assertThat(v.get(3).asString()).startsWith("failed to normalize server token");
+        assertThat(v.get(4).asString()).isEqualTo("invalid token CA hash length");
+        assertThat(v.get(5).asString()).startsWith("failed to normalize server token");
+    }
+
+    @Test
+    void nodeObjectIsTheOneK3sNodeObjectBuilds() throws Exception {
+        String out = harness("a.utc_now = lambda: '2026-11-28T18:00:00Z'\n"
+                + "class F: pass\nf = F()\n"
+                + "f.hostname, f.architecture, f.kernel, f.os_image = 'jetson1', 'arm64', '4.9.253-tegra', "
+                + "'Ubuntu 18.04.6 LTS'\n"
+                + "f.cpus, f.memory_kib, f.storage_kib, f.internal_ip = 4, 4059136, 30435312, '192.168.0.40'\n"
+                + "f.boot_id, f.machine_id, f.gpus, f.runtimes = 'boot', 'machine', 1, [('nvidia', '/x')]\n"
+                + "f.docker_version, f.docker_runtime = '20.10.21', 'nvidia'\n"
+                + "o = a.parse_options(['--docker', '--node-label', 'k3gpu.dev/l4t=32.7.1', '--node-taint', "
+                + "'nvidia.com/gpu=true:NoSchedule', '--token', 'x'], {})\n"
+                + "ag = a.Agent(o)\nag.facts, ag.docker, ag.default_runtime, ag.node_ips = f, True, None, []\n"
+                + "ag.max_pods, ag.node_name = 110, 'jetson1'\n"
+                + "print(json.dumps(ag.node_object([], '10.42.1.0/24')))",
+                Map.of("K3GPU_LAB_K3S_VERSION", "v1.31.4+k3s1"));
+        ObjectNode python = (ObjectNode) JSON.readTree(out);
+        HostFacts facts = new HostFacts("jetson1", "arm64", "4.9.253-tegra", "Ubuntu 18.04.6 LTS", 4, 4059136,
+                30435312, "192.168.0.40", "boot", "machine", 1, List.of("nvidia"), "20.10.21", "nvidia");
+        ObjectNode java = K3sNodeObject.build(new K3sNodeObject.Spec("jetson1", "v1.31.4+k3s1", false, false, true,
+                null, List.of("k3gpu.dev/l4t=32.7.1"), List.of("nvidia.com/gpu=true:NoSchedule"), List.of(),
+                List.of(), List.of("agent", "--docker", "--node-label", "k3gpu.dev/l4t=32.7.1", "--node-taint",
+                "nvidia.com/gpu=true:NoSchedule", "--token", "********"), "10.42.1.0/24"), facts,
+                Instant.parse("2026-11-28T18:00:00Z"));
+        // the agent adds what real K3s agents add and the server's own node does not: the K3S_* environment
+        assertThat(((ObjectNode) python.path("metadata").path("annotations")).remove("k3s.io/node-env")).isNotNull();
+        assertThat(python).isEqualTo(java);
+    }
+
+    // ------------------------------------------------------------------------------------------------------ runs
+
+    @Test
+    void commandLineMistakesFailAsK3sDoes() throws Exception {
+        try (AgentProcess p = new AgentProcess(dir.resolve("usage"), Map.of(), "--frobnicate")) {
+            p.awaitLine(l -> l.equals("Incorrect Usage: flag provided but not defined: -frobnicate"), 10);
+            p.awaitLine(l -> l.endsWith("level=fatal msg=\"flag provided but not defined: -frobnicate\""), 10);
+            assertThat(p.process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.process.exitValue()).isEqualTo(1);
+        }
+        try (AgentProcess p = new AgentProcess(dir.resolve("usage"), Map.of("K3S_TOKEN", "x"))) {
+            p.awaitLine(l -> l.endsWith("level=fatal msg=\"--server is required\""), 10);
+            assertThat(p.process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.process.exitValue()).isEqualTo(1);
+        }
+        try (AgentProcess p = new AgentProcess(dir.resolve("usage"), Map.of("K3S_TOKEN", "x",
+                "K3GPU_LAB_K3S_VERSION", "v1.24.3+k3s1"), "--server", "https://127.0.0.1:1", "--docker")) {
+            p.awaitLine(l -> l.endsWith("level=fatal msg=\"--docker is no longer supported; to continue using docker, "
+                    + "install cri-dockerd and set --container-runtime-endpoint\""), 10);
+            assertThat(p.process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.process.exitValue()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void unreachableServerIsRetriedWithK3sWords() throws Exception {
+        int port = freePort();
+        try (AgentProcess p = new AgentProcess(dir.resolve("unreachable"), Map.of("K3S_TOKEN", "x"),
+                "-s", "https://127.0.0.1:" + port)) {
+            String err = "level=error msg=\"failed to get CA certs: Get \\\"https://127.0.0.1:" + port + "/cacerts\\\": "
+                    + "dial tcp 127.0.0.1:" + port + ": connect: connection refused\"";
+            p.awaitLine(l -> l.endsWith(err), 10);
+            assertThat(p.process.isAlive()).as("retrying, not exiting").isTrue();
+        }
+    }
+
+    @Test
+    void agentRegistersItsNodeKeepsItReadyAndServesTheKubelet() throws Exception {
+        Path root = dir.resolve("run");
+        Files.createDirectories(root.resolve("var/lib/rancher/k3s/agent/images"));
+        Files.write(root.resolve("var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar"),
+                MirrorContent.airgapImages(K3sReleases.STABLE, "amd64"));
+        try (AgentProcess p = new AgentProcess(root, Map.of("K3S_TOKEN", server.token(), "K3S_URL", server.url()),
+                "--node-name", "agent1", "--node-label", "k3gpu.dev/x=y", "--node-taint", "gpu=true:NoSchedule",
+                "--with-node-id")) {
+            String registered = p.awaitLine(l -> l.contains("\"Successfully registered node\""), 20);
+            String name = registered.replaceAll(".*node=\"([^\"]+)\".*", "$1");
+            assertThat(name).matches("agent1-[0-9a-f]{8}");
+            assertThat(Files.readString(root.resolve("etc/rancher/node/id")).strip()).isEqualTo(name.substring(7));
+            JsonNode node = api("/api/v1/nodes/" + name);
+            assertThat(node.path("metadata").path("labels").path("k3gpu.dev/x").asString()).isEqualTo("y");
+            assertThat(node.path("spec").path("taints").get(0).path("key").asString()).isEqualTo("gpu");
+            assertThat(node.path("spec").path("podCIDR").asString()).matches("10\\.42\\.\\d+\\.0/24");
+            assertThat(node.path("status").path("images")).hasSize(K3sReleases.IMAGES.size());
+            assertThat(node.path("status").path("nodeInfo").path("containerRuntimeVersion").asString())
+                    .isEqualTo("containerd://1.7.23-k3s2");
+            assertThat(api("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/" + name)).isNotNull();
+            assertThat(api("/api/v1/namespaces/kube-system/secrets/" + name + ".node-password.k3s")).isNotNull();
+            String first = heartbeat(node);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (heartbeat(api("/api/v1/nodes/" + name)).equals(first)) {
+                assertThat(System.nanoTime()).as("a newer heartbeat").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            assertThat(Files.readString(root.resolve("var/lib/rancher/k3s/agent/etc/containerd/config.toml")))
+                    .contains("version = 2");
+            assertThat(root.resolve("var/lib/rancher/k3s/agent/server-ca.crt")).isRegularFile();
+        }
+    }
+
+    @Test
+    void wrongPasswordWaitsForTheAgentConfigurationWith401() throws Exception {
+        String hash = server.token().substring(0, server.token().indexOf("::"));
+        try (AgentProcess p = new AgentProcess(dir.resolve("wrong"), Map.of("K3S_TOKEN", hash + "::server:nope",
+                "K3S_URL", server.url()), "--node-name", "intruder")) {
+            p.awaitLine(l -> l.endsWith("level=info msg=\"Waiting to retrieve agent configuration; server is not ready: "
+                    + "failed to retrieve configuration from server: " + server.url() + "/v1-k3s/config: "
+                    + "401 Unauthorized\""), 15);
+            assertThat(api("/api/v1/nodes/intruder")).isNull();
+        }
+    }
+
+    static String heartbeat(JsonNode node) {
+        for (JsonNode c : node.path("status").path("conditions")) {
+            if ("Ready".equals(c.path("type").asString())) {
+                return c.path("lastHeartbeatTime").asString();
+            }
+        }
+        return "";
+    }
+}
