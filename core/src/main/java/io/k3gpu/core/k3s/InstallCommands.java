@@ -85,9 +85,17 @@ public final class InstallCommands {
         return "if [ -x " + s + " ]; then " + s + "; else echo absent; fi";
     }
 
+    /**
+     * What K3s's uninstall scripts keep: the node password (a re-join to a rebuilt server is then refused with
+     * "Node password rejected") and the empty /etc/rancher. A reset removes them too.
+     */
+    public static String removeKept() {
+        return "rm -rf /etc/rancher/node; rmdir /etc/rancher 2>/dev/null || true";
+    }
+
     /** What K3s leaves on a node; the reset proves none of it is left. */
     public static String leftovers() {
-        return "for p in /usr/local/bin/k3s /etc/rancher/k3s /var/lib/rancher/k3s /etc/systemd/system/k3s.service "
+        return "for p in /usr/local/bin/k3s /etc/rancher/k3s /etc/rancher/node /var/lib/rancher/k3s /etc/systemd/system/k3s.service "
                 + "/etc/systemd/system/k3s-agent.service /usr/local/bin/k3s-uninstall.sh "
                 + "/usr/local/bin/k3s-agent-uninstall.sh; do if [ -e \"$p\" ]; then echo \"$p\"; fi; done";
     }

@@ -40,6 +40,9 @@ public final class ResetNode {
                 events.info(host, "ran " + r.uninstallScript());
             }
         }
+        if (uninstalled) {
+            node.sudoOrThrow("removing K3s's node password", InstallCommands.removeKept());
+        }
         String left = node.sudo(InstallCommands.leftovers()).stdout().strip();
         if (!left.isEmpty()) {
             throw new K3gpuException(ExitCode.FAILED, "K3s files are still on " + host + " after uninstalling: "
