@@ -257,6 +257,23 @@ class K3sLifecycleIT {
         assertThat(r.out()).contains("already installed");
     }
 
+    @Test
+    @Order(11)
+    void airGapBundleAndAPinnedVersionJoinWithoutTheMirror() throws Exception {
+        Cli.Result reset = k3gpu("reset", "gpu1", "--kubeconfig", kubeconfig.toString());
+        assertThat(reset.exit()).as(reset.err()).isZero();
+        // No --install-url: the bundle is uploaded over SSH and installed with INSTALL_K3S_SKIP_DOWNLOAD.
+        Cli.Result r = Cli.run(TestLab.args("join", lab.ssh("gpu1"), "--server-ip", lab.ip("node1"), "--gpu",
+                "--airgap-bundle", K3sDistribution.of(lab.state).airgapDir().toString(), "--timeout", "60s"));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(lab.sh("gpu1", "ls /var/lib/rancher/k3s/agent/images/")).contains("k3s-airgap-images-amd64");
+        assertThat(line(kubectl("get", "nodes"), "gpu1")).contains("Ready");
+
+        Cli.Result older = join("jetson2", "--gpu", "--k3s-version", "v1.30.8+k3s1");
+        assertThat(older.exit()).as(older.err()).isZero();
+        assertThat(line(kubectl("get", "nodes"), "jetson2")).contains("v1.30.8+k3s1");
+    }
+
     private static String line(String table, String node) {
         return table.lines().filter(l -> l.startsWith(node + " ")).findFirst().orElse("");
     }
