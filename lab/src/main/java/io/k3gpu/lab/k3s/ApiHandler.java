@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
 
+import io.k3gpu.lab.k3s.controllers.ApiHooks;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -64,6 +65,7 @@ final class ApiHandler {
     private final String platform;
     private final Clock clock;
     private volatile String serverAddress = "127.0.0.1:6443";
+    private volatile ApiHooks hooks = ApiHooks.NONE;
 
     ApiHandler(ApiStore store, String version, String platform, Clock clock) {
         this.store = store;
@@ -78,6 +80,11 @@ final class ApiHandler {
 
     ApiStore store() {
         return store;
+    }
+
+    /** The control plane's admission and deletion semantics (the controllers package). */
+    void hooks(ApiHooks hooks) {
+        this.hooks = hooks == null ? ApiHooks.NONE : hooks;
     }
 
     Response handle(Request r) {
@@ -102,7 +109,7 @@ final class ApiHandler {
                 case "POST" -> create(r, p);
                 case "PUT" -> update(r, p);
                 case "PATCH" -> patch(r, p);
-                case "DELETE" -> p.name() == null ? deleteCollection(r, p) : delete(p);
+                case "DELETE" -> p.name() == null ? deleteCollection(r, p) : delete(r, p);
                 default -> status(405, "MethodNotAllowed", "the server does not allow this method on the "
                         + "requested resource", null);
             };
@@ -280,6 +287,10 @@ final class ApiHandler {
         meta.remove("uid");
         meta.remove("creationTimestamp");
         applyDefaults(res, o);
+        ApiHooks.Reply refused = hooks.admit(res.groupVersion(), res.kind(), Json.text(o, "metadata.namespace"), o);
+        if (refused != null) {
+            return Response.json(refused.status(), refused.body());
+        }
         if (r.params().containsKey("dryRun")) {
             return Response.json(201, o);
         }
@@ -342,6 +353,13 @@ final class ApiHandler {
         o.put("apiVersion", p.resource().groupVersion());
         o.put("kind", p.resource().kind());
         String path = p.storePath() + ("status".equals(p.subresource()) ? "/status" : "");
+        if (!"status".equals(p.subresource())) {
+            ApiStore.Result current = store.call("GET", p.storePath(), null, null);
+            if (current.ok() && current.body() != null) {
+                hooks.beforeUpdate(p.resource().groupVersion(), p.resource().kind(),
+                        Json.parseObject(current.body()), o);
+            }
+        }
         ApiStore.Result res = store.call("PUT", path, JSON, Json.write(o));
         return written(p, res);
     }
@@ -396,10 +414,22 @@ final class ApiHandler {
         if (!res.ok()) {
             return passThrough(res);
         }
+        if (res.body() == null) { // the write removed the object (marked for deletion, last finalizer gone)
+            ObjectNode gone = statusBody(200, null, null, null);
+            gone.put("status", "Success");
+            gone.remove("reason");
+            gone.remove("message");
+            return Response.json(200, gone);
+        }
         return Response.json(200, clean(Json.parseObject(res.body())));
     }
 
-    private Response delete(ApiResources.ApiPath p) {
+    private Response delete(Request r, ApiResources.ApiPath p) {
+        ApiHooks.Reply handled = hooks.delete(p.resource().groupVersion(), p.resource().kind(), p.namespace(),
+                p.name(), r.params(), r.bodyText());
+        if (handled != null) {
+            return Response.json(handled.status(), clean(handled.body()));
+        }
         ApiStore.Result res = store.call("DELETE", p.storePath(), null, null);
         if (res.code() == 404) {
             return notFound(p);
@@ -420,7 +450,13 @@ final class ApiHandler {
         for (JsonNode item : l.items()) {
             ApiResources.ApiPath one = new ApiResources.ApiPath(p.resource(), Json.text(item, "metadata.namespace"),
                     Json.text(item, "metadata.name"), null, false);
-            if (store.call("DELETE", one.storePath(), null, null).ok()) {
+            ApiHooks.Reply handled = hooks.delete(p.resource().groupVersion(), p.resource().kind(), one.namespace(),
+                    one.name(), r.params(), r.bodyText());
+            if (handled != null) {
+                if (handled.status() == 200 && handled.body() != null) {
+                    items.add(clean(handled.body()));
+                }
+            } else if (store.call("DELETE", one.storePath(), null, null).ok()) {
                 items.add(item);
             }
         }
@@ -504,11 +540,15 @@ final class ApiHandler {
         return Json.parseObject(text);
     }
 
-    /** Tidies the store's JSON: a cluster-scoped object has no namespace (the store writes null after patches). */
+    /**
+     * Tidies the store's JSON: a cluster-scoped object has no namespace (the store writes null after patches), and
+     * the server's internal finalizer (graceful pod deletion) is not shown.
+     */
     static ObjectNode clean(ObjectNode o) {
         if (o.path("metadata") instanceof ObjectNode meta && meta.has("namespace") && meta.get("namespace").isNull()) {
             meta.remove("namespace");
         }
+        ApiHooks.hideInternal(o);
         return o;
     }
 

@@ -33,6 +33,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
+import io.k3gpu.lab.k3s.controllers.Controllers;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.net.KeyCertOptions;
@@ -48,7 +49,8 @@ import tools.jackson.databind.node.ObjectNode;
  * to it, {@code agent-token} when one is set, and the kubeconfig {@code /etc/rancher/k3s/k3s.yaml} (admin client
  * certificate, mode per --write-kubeconfig-mode) — then serves the Kubernetes API on 6443 and, unless
  * --disable-agent, registers its own Node and keeps it Ready with heartbeats. Nothing is removed on close: K3s keeps
- * its data, and a restart reuses the CAs and the token.
+ * its data, and a restart reuses the CAs and the token. The control plane (scheduler, Job/TTL/GC/node lifecycle
+ * controllers, admission and graceful deletion) is {@link io.k3gpu.lab.k3s.controllers}.
  *
  * <p>With {@code --server URL} it joins the first server as an extra control-plane node: it checks the first
  * server's CA against the token's hash ({@code GET /cacerts}), takes the cluster CAs and passwords from
@@ -70,6 +72,7 @@ public final class K3sServer implements AutoCloseable {
     private final String token;
     private final String nodeName;
     private final K3sPki pki;
+    private volatile Controllers controllers;
     private volatile boolean closed;
 
     /** How the server reaches the API it registers its Node with: its own handler, or the first server. */
@@ -212,6 +215,11 @@ public final class K3sServer implements AutoCloseable {
             });
             K3sServer server = new K3sServer(o, log, vertx, listener, client, timer, port, url, kubeconfig, dataDir,
                     serverToken, nodeName, pki);
+            if (join == null) { // an extra server forwards the API to the first, whose controllers act
+                server.controllers = Controllers.start(new ControllerBridge(handler, store, hub), o.clock, log,
+                        Controllers.Options.defaults().localNode(o.disableAgent ? null : nodeName));
+                handler.hooks(server.controllers);
+            }
             server.createRuntimeClasses(host);
             log.info("k3s is up and running");
             if (!o.disableAgent) {
@@ -272,6 +280,9 @@ public final class K3sServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (controllers != null) {
+            controllers.close();
+        }
         timer.shutdownNow();
         listener.close();
         closeQuietly(vertx);

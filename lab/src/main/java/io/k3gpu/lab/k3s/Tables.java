@@ -135,7 +135,7 @@ final class Tables {
         String age = since(Json.text(o, "metadata.creationTimestamp"), now);
         return switch (kind) {
             case "Node" -> nodeCells(o, name, age);
-            case "Pod" -> podCells(o, name, age);
+            case "Pod" -> podCells(o, name, age, now);
             case "Job" -> jobCells(o, name, age, now);
             case "ConfigMap" -> List.of(name, o.path("data").size() + o.path("binaryData").size(), age);
             case "RuntimeClass" -> List.of(name, orDefault(Json.text(o, "handler"), ""), age);
@@ -186,15 +186,40 @@ final class Tables {
         return found.isEmpty() ? "<none>" : found.get(0);
     }
 
-    private static List<Object> podCells(JsonNode o, String name, String age) {
+    /**
+     * kubectl's printPod (v1.31): phase or status.reason, SchedulingGated, init containers (Init:i/n,
+     * Init:&lt;reason&gt;, Init:ExitCode:n, Init:Signal:n; restartable init containers count as containers), then the
+     * containers from last to first (waiting reason, terminated reason, ExitCode:n, Signal:n), Completed with a
+     * container still running as Running (NotReady without the Ready condition), Terminating for a deleted pod that
+     * has not finished, Unknown for one lost with its node; restarts as {@code n (5m ago)}.
+     */
+    private static List<Object> podCells(JsonNode o, String name, String age, Instant now) {
         JsonNode spec = o.path("spec");
         JsonNode status = o.path("status");
         int total = spec.path("containers").size();
         int ready = 0;
         int restarts = 0;
-        String reason = orDefault(status.path("phase").asString(""), "Pending");
+        int sidecarRestarts = 0;
+        Instant lastRestart = null;
+        Instant lastSidecarRestart = null;
+        String phase = status.path("phase").asString("");
+        String reason = orDefault(phase, "Pending");
         if (!status.path("reason").asString("").isEmpty()) {
             reason = status.path("reason").asString();
+        }
+        for (JsonNode c : status.path("conditions")) {
+            if ("PodScheduled".equals(c.path("type").asString()) && "SchedulingGated".equals(c.path("reason")
+                    .asString())) {
+                reason = "SchedulingGated";
+            }
+        }
+        Map<String, Boolean> sidecars = new java.util.HashMap<>();
+        for (JsonNode c : spec.path("initContainers")) {
+            boolean sidecar = "Always".equals(c.path("restartPolicy").asString(""));
+            sidecars.put(c.path("name").asString(""), sidecar);
+            if (sidecar) {
+                total++;
+            }
         }
         boolean initializing = false;
         JsonNode inits = status.path("initContainerStatuses");
@@ -202,14 +227,37 @@ final class Tables {
         for (int i = 0; i < inits.size(); i++) {
             JsonNode c = inits.get(i);
             restarts += c.path("restartCount").asInt(0);
+            Instant finished = instant(c.path("lastState").path("terminated").path("finishedAt").asString(null));
+            if (finished != null && (lastRestart == null || finished.isAfter(lastRestart))) {
+                lastRestart = finished;
+            }
+            boolean sidecar = sidecars.getOrDefault(c.path("name").asString(""), false);
+            if (sidecar) {
+                sidecarRestarts += c.path("restartCount").asInt(0);
+                if (finished != null && (lastSidecarRestart == null || finished.isAfter(lastSidecarRestart))) {
+                    lastSidecarRestart = finished;
+                }
+            }
             JsonNode term = c.path("state").path("terminated");
             JsonNode wait = c.path("state").path("waiting");
             if (!term.isMissingNode() && term.path("exitCode").asInt(0) == 0) {
                 continue;
             }
+            if (sidecar && c.path("started").asBoolean(false)) {
+                if (c.path("ready").asBoolean(false)) {
+                    ready++;
+                }
+                continue;
+            }
             if (!term.isMissingNode()) {
                 String r = term.path("reason").asString("");
-                reason = "Init:" + (r.isEmpty() ? "ExitCode:" + term.path("exitCode").asInt() : r);
+                if (!r.isEmpty()) {
+                    reason = "Init:" + r;
+                } else if (term.path("signal").asInt(0) != 0) {
+                    reason = "Init:Signal:" + term.path("signal").asInt();
+                } else {
+                    reason = "Init:ExitCode:" + term.path("exitCode").asInt();
+                }
             } else if (!wait.isMissingNode() && !wait.path("reason").asString("").isEmpty()
                     && !"PodInitializing".equals(wait.path("reason").asString())) {
                 reason = "Init:" + wait.path("reason").asString();
@@ -219,40 +267,78 @@ final class Tables {
             initializing = true;
             break;
         }
-        if (!initializing) {
+        boolean initialized = false;
+        for (JsonNode c : status.path("conditions")) {
+            if ("Initialized".equals(c.path("type").asString()) && "True".equals(c.path("status").asString())) {
+                initialized = true;
+            }
+        }
+        if (!initializing || initialized) {
+            restarts = sidecarRestarts;
+            lastRestart = lastSidecarRestart;
             boolean hasRunning = false;
             JsonNode cs = status.path("containerStatuses");
             for (int i = cs.size() - 1; i >= 0; i--) {
                 JsonNode c = cs.get(i);
                 restarts += c.path("restartCount").asInt(0);
+                Instant finished = instant(c.path("lastState").path("terminated").path("finishedAt").asString(null));
+                if (finished != null && (lastRestart == null || finished.isAfter(lastRestart))) {
+                    lastRestart = finished;
+                }
                 JsonNode wait = c.path("state").path("waiting");
                 JsonNode term = c.path("state").path("terminated");
                 if (!wait.isMissingNode() && !wait.path("reason").asString("").isEmpty()) {
                     reason = wait.path("reason").asString();
+                } else if (!term.isMissingNode() && !term.path("reason").asString("").isEmpty()) {
+                    reason = term.path("reason").asString();
                 } else if (!term.isMissingNode()) {
-                    String r = term.path("reason").asString("");
-                    reason = r.isEmpty() ? "ExitCode:" + term.path("exitCode").asInt() : r;
+                    reason = term.path("signal").asInt(0) != 0 ? "Signal:" + term.path("signal").asInt()
+                            : "ExitCode:" + term.path("exitCode").asInt();
                 } else if (c.path("ready").asBoolean(false) && !c.path("state").path("running").isMissingNode()) {
                     hasRunning = true;
                     ready++;
                 }
             }
             if ("Completed".equals(reason) && hasRunning) {
-                reason = "Running";
+                boolean podReady = false;
+                for (JsonNode c : status.path("conditions")) {
+                    podReady |= "Ready".equals(c.path("type").asString()) && "True".equals(c.path("status").asString());
+                }
+                reason = podReady ? "Running" : "NotReady";
             }
         }
-        if (!o.path("metadata").path("deletionTimestamp").isMissingNode()
-                && !o.path("metadata").path("deletionTimestamp").isNull()) {
-            reason = "NodeLost".equals(status.path("reason").asString("")) ? "Unknown" : "Terminating";
+        boolean deleted = !o.path("metadata").path("deletionTimestamp").isMissingNode()
+                && !o.path("metadata").path("deletionTimestamp").isNull();
+        if (deleted && "NodeLost".equals(status.path("reason").asString(""))) {
+            reason = "Unknown";
+        } else if (deleted && !phase.equals("Succeeded") && !phase.equals("Failed")) {
+            reason = "Terminating";
         }
-        String ip = orDefault(status.path("podIP").asString(""), "<none>");
+        String restartText = String.valueOf(restarts);
+        if (restarts != 0 && lastRestart != null) {
+            restartText = restarts + " (" + human(Duration.between(lastRestart, now)) + " ago)";
+        }
+        String ip = status.path("podIPs").path(0).path("ip").asString("");
+        if (ip.isEmpty()) {
+            ip = status.path("podIP").asString("");
+        }
         String node = orDefault(spec.path("nodeName").asString(""), "<none>");
         String nominated = orDefault(status.path("nominatedNodeName").asString(""), "<none>");
         String gates = "<none>";
         if (spec.path("readinessGates").size() > 0) {
-            gates = "0/" + spec.path("readinessGates").size();
+            int trueGates = 0;
+            for (JsonNode g : spec.path("readinessGates")) {
+                for (JsonNode c : status.path("conditions")) {
+                    if (c.path("type").asString("").equals(g.path("conditionType").asString(""))
+                            && "True".equals(c.path("status").asString())) {
+                        trueGates++;
+                    }
+                }
+            }
+            gates = trueGates + "/" + spec.path("readinessGates").size();
         }
-        return List.of(name, ready + "/" + total, reason, String.valueOf(restarts), age, ip, node, nominated, gates);
+        return List.of(name, ready + "/" + total, reason, restartText, age, orDefault(ip, "<none>"), node, nominated,
+                gates);
     }
 
     private static List<Object> jobCells(JsonNode o, String name, String age, Instant now) {
@@ -266,23 +352,28 @@ final class Tables {
             int parallelism = spec.path("parallelism").asInt(1);
             completions = parallelism > 1 ? succeeded + "/1 of " + parallelism : succeeded + "/1";
         }
-        String state = "Running";
+        String state = "Running"; // kubectl's printJob: Complete, Failed, Terminating, Suspended, FailureTarget,
+        // SuccessCriteriaMet, Running
+        java.util.Set<String> trueConditions = new java.util.HashSet<>();
         for (JsonNode c : status.path("conditions")) {
-            if (!"True".equals(c.path("status").asString())) {
-                continue;
-            }
-            switch (c.path("type").asString("")) {
-                case "Complete" -> state = "Complete";
-                case "Failed" -> state = "Failed";
-                case "Suspended" -> state = "Suspended";
-                case "FailureTarget" -> state = "FailureTarget";
-                case "SuccessCriteriaMet" -> state = "SuccessCriteriaMet";
-                default -> {
-                }
+            if ("True".equals(c.path("status").asString())) {
+                trueConditions.add(c.path("type").asString(""));
             }
         }
-        if (o.path("metadata").has("deletionTimestamp")) {
+        boolean terminating = !o.path("metadata").path("deletionTimestamp").isMissingNode()
+                && !o.path("metadata").path("deletionTimestamp").isNull();
+        if (trueConditions.contains("Complete")) {
+            state = "Complete";
+        } else if (trueConditions.contains("Failed")) {
+            state = "Failed";
+        } else if (terminating) {
             state = "Terminating";
+        } else if (trueConditions.contains("Suspended")) {
+            state = "Suspended";
+        } else if (trueConditions.contains("FailureTarget")) {
+            state = "FailureTarget";
+        } else if (trueConditions.contains("SuccessCriteriaMet")) {
+            state = "SuccessCriteriaMet";
         }
         String duration = "";
         Instant start = instant(status.path("startTime").asString(null));

@@ -78,4 +78,48 @@ class TablesTest {
         assertThat(t.path("rows").get(0).path("cells").valueStream().map(JsonNode::asString).toList())
                 .containsExactly("mnist", "Complete", "1/1", "3m20s", "10m", "train", "python:3", "<none>");
     }
+    private static List<String> podRow(String json) {
+        ObjectNode pod = Json.parseObject(json.replace('\'', '"'));
+        return Tables.table(ApiResources.find("", "v1", "pods"), List.of(pod), "5", null, NOW, "meta.k8s.io/v1")
+                .path("rows").get(0).path("cells").valueStream().map(JsonNode::asString).toList();
+    }
+
+    @Test
+    void podStatusEdgeCasesAreKubectls() {
+        String meta = "'metadata':{'name':'p','creationTimestamp':'2026-11-28T17:59:00Z'%s}";
+        // a finished pod being deleted shows how it ended, not Terminating
+        assertThat(podRow("{" + meta.formatted(",'deletionTimestamp':'2026-11-28T18:00:30Z'") + ",'spec':{"
+                + "'containers':[{'name':'c'}]},'status':{'phase':'Succeeded','containerStatuses':[{'name':'c',"
+                + "'state':{'terminated':{'exitCode':0,'reason':'Completed'}}}]}}").get(2)).isEqualTo("Completed");
+        assertThat(podRow("{" + meta.formatted(",'deletionTimestamp':'2026-11-28T18:00:30Z'") + ",'spec':{"
+                + "'containers':[{'name':'c'}]},'status':{'phase':'Running','containerStatuses':[{'name':'c',"
+                + "'ready':true,'state':{'running':{}}}]}}").get(2)).isEqualTo("Terminating");
+        assertThat(podRow("{" + meta.formatted("") + ",'spec':{'containers':[{'name':'c'}]},'status':{'phase':"
+                + "'Failed','containerStatuses':[{'name':'c','state':{'terminated':{'exitCode':137,'signal':9}}}]}}")
+                .get(2)).isEqualTo("Signal:9");
+        assertThat(podRow("{" + meta.formatted("") + ",'spec':{'containers':[{'name':'a'},{'name':'b'}]},'status':{"
+                + "'phase':'Running','containerStatuses':[{'name':'a','ready':true,'state':{'running':{}}},{'name':'b',"
+                + "'state':{'terminated':{'exitCode':0,'reason':'Completed'}}}]}}").get(2)).isEqualTo("NotReady");
+        assertThat(podRow("{" + meta.formatted("") + ",'spec':{'containers':[{'name':'c'}]},'status':{'phase':"
+                + "'Pending','conditions':[{'type':'PodScheduled','status':'False','reason':'SchedulingGated'}]}}")
+                .get(2)).isEqualTo("SchedulingGated");
+        List<String> restarted = podRow("{" + meta.formatted("") + ",'spec':{'containers':[{'name':'c'}]},'status':{"
+                + "'phase':'Running','podIPs':[{'ip':'10.42.1.7'}],'containerStatuses':[{'name':'c','ready':true,"
+                + "'restartCount':2,'lastState':{'terminated':{'exitCode':1,'finishedAt':'2026-11-28T17:55:00Z'}},"
+                + "'state':{'running':{}}}]}}");
+        assertThat(restarted.subList(1, 6)).containsExactly("1/1", "Running", "2 (5m ago)", "60s", "10.42.1.7");
+    }
+
+    @Test
+    void jobStatusPrecedenceIsKubectls() {
+        ObjectNode job = Json.parseObject(("{'metadata':{'name':'j','creationTimestamp':'2026-11-28T17:50:00Z',"
+                + "'deletionTimestamp':'2026-11-28T17:59:00Z'},'spec':{'completions':1},'status':{'conditions':["
+                + "{'type':'FailureTarget','status':'True'}]}}").replace('\'', '"'));
+        assertThat(Tables.table(ApiResources.find("batch", "v1", "jobs"), List.of(job), "5", null, NOW,
+                "meta.k8s.io/v1").path("rows").get(0).path("cells").get(1).asString()).isEqualTo("Terminating");
+        ((tools.jackson.databind.node.ArrayNode) job.path("status").path("conditions")).addObject()
+                .put("type", "Failed").put("status", "True");
+        assertThat(Tables.table(ApiResources.find("batch", "v1", "jobs"), List.of(job), "5", null, NOW,
+                "meta.k8s.io/v1").path("rows").get(0).path("cells").get(1).asString()).isEqualTo("Failed");
+    }
 }
