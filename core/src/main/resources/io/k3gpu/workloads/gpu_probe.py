@@ -10,8 +10,10 @@ device-to-device copy bandwidth (GB/s, counting bytes read + bytes written).
 
 Human-readable progress goes to stderr; stdout carries the JSON line only.
 With no framework installed it reports "framework": null and
-"cudaVisible": false and exits 0. It exits 0 whenever it printed its JSON line;
-problems with single measurements are listed in "errors".
+"cudaVisible": false and exits 0; so it does with the k3gpu lab's simulated
+frameworks (modules marked __k3gpu_simulated__), saying so in "errors". It
+exits 0 whenever it printed its JSON line; problems with single measurements
+are listed in "errors".
 
 Works on Python 3.6+ (L4T images) and needs nothing but the framework.
 Sizes its problems from the device (SM count, memory) and caps the time each
@@ -559,11 +561,17 @@ def main(argv=None):
     order = {"auto": ["torch", "tensorflow"], "torch": ["torch"], "tensorflow": ["tensorflow"], "none": []}
     for fw in order[args.framework]:
         try:
-            __import__(fw)
+            module = __import__(fw)
         except ImportError:
             continue
         except Exception as e:  # a broken install: say so, try the next one
             result["errors"].append("import %s: %s" % (fw, first_line(e)))
+            continue
+        if getattr(module, "__k3gpu_simulated__", False):
+            # the k3gpu lab's stand-in, which only prints what the framework prints: nothing to measure
+            message = "%s %s is simulated (k3gpu lab): not probed" % (fw, getattr(module, "__version__", ""))
+            result["errors"].append(message)
+            log(message)
             continue
         try:
             if fw == "torch":

@@ -428,6 +428,21 @@ class Report(object):
             epoch, self.args.epochs, loss, "n/a" if accuracy is None else "%.4f" % accuracy, samples_per_second))
 
 
+def check_framework(fw):
+    """Imports fw and makes sure it can train: a module of that name is not enough (the k3gpu lab's images
+    provide simulated tensorflow / torch packages that only print what the real ones print on import)."""
+    module = __import__(fw)
+    if getattr(module, "__k3gpu_simulated__", False):
+        raise ImportError("%s %s is simulated (k3gpu lab), not a framework"
+                          % (fw, getattr(module, "__version__", "")))
+    if fw == "tensorflow":
+        from tensorflow import keras
+        if not hasattr(keras, "Sequential"):
+            raise ImportError("tensorflow has no usable tf.keras")
+    elif fw == "torch":
+        import torch.nn  # noqa: F401
+
+
 def pick_framework(choice):
     order = {"auto": ["tensorflow", "torch", "numpy"], "torch": ["torch"],
              "tensorflow": ["tensorflow"], "numpy": ["numpy"]}[choice]
@@ -436,7 +451,7 @@ def pick_framework(choice):
         try:
             if fw == "tensorflow":
                 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
-            __import__(fw)
+            check_framework(fw)
             return fw
         except ImportError as e:
             errors.append("%s: %s" % (fw, e))

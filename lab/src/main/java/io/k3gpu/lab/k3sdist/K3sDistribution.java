@@ -19,6 +19,7 @@ import java.nio.file.Path;
  *   k3s.channelUrl()    // http://10.213.238.1:8090/v1-release/channels  (stable, latest, testing, v1.24 ... v1.32)
  *   k3s.githubUrl()     // http://10.213.238.1:8090/k3s-io/k3s/releases  (the install script's GITHUB_URL default)
  *   k3s.airgapDir()     // <stateDir>/airgap: k3s, k3s-arm64, install.sh, k3s-airgap-images-{amd64,arm64}.tar, ...
+ *   k3s.gitRepoUrl()    // http://10.213.238.1:8090/git/example-mnist-training.git  (git's dumb HTTP protocol)
  * </pre>
  *
  * <p>Mirror paths: {@code /install.sh}; {@code /k3s/<version>/k3s}, {@code k3s-arm64},
@@ -84,6 +85,15 @@ public final class K3sDistribution {
         return K3sReleases.STABLE;
     }
 
+    /**
+     * The lab's git repository with the project's trainer as {@code mnist.py} (the seed's example-mnist-training),
+     * served by the mirror over git's dumb HTTP protocol: {@code git clone <gitRepoUrl()> /workspace} works from
+     * every node, e.g. {@code http://10.213.238.1:8090/git/example-mnist-training.git}.
+     */
+    public String gitRepoUrl() {
+        return mirrorUrl() + "/git/" + GitRepo.MNIST_REPO;
+    }
+
     /** The mirror's document root on the host. */
     public Path mirrorDir() {
         return stateDir.resolve(MIRROR_DIR);
@@ -104,8 +114,8 @@ public final class K3sDistribution {
     }
 
     /**
-     * Lab hook, once the lab's network is up: writes the mirror, the air-gap bundle and the nodes' K3s programs and
-     * jars, then starts the mirror on the bridge address.
+     * Lab hook, once the lab's network is up: writes the mirror, the air-gap bundle, the lab's git repository and the
+     * nodes' K3s programs and jars, then starts the mirror on the bridge address.
      */
     public static void start(LabState lab) {
         K3sDistribution d = of(lab);
@@ -114,6 +124,7 @@ public final class K3sDistribution {
             MirrorContent.writeMirror(d.mirrorDir(), hostPort);
             MirrorContent.writeAirgap(d.airgapDir(), hostPort, d.airgapVersion());
             MirrorContent.writeNodeFiles(d.sharedDir());
+            GitRepo.writeAll(d.mirrorDir().resolve("git"));
             ServerJars.install(d.sharedDir().resolve("lib"));
             MirrorDaemon.start(lab.stateDir(), lab.bridgeIp(), MIRROR_PORT, d.mirrorDir());
         } catch (IOException e) {

@@ -30,6 +30,14 @@ final class MirrorContent {
     static final String RESOURCES = "/io/k3gpu/lab/k3s-node/";
     /** Where the node-side programs are on every node (the lab's read-only shared directory). */
     static final String NODE_SHARED = "/usr/local/lib/k3gpu-lab/shared/k3s";
+    /**
+     * The agent's image catalog and the simulated frameworks its images provide (see {@code images/images.json}),
+     * beside the agent in the shared directory.
+     */
+    static final List<String> IMAGE_FILES = List.of("images/images.json",
+            "images/python/tensorflow/tensorflow/__init__.py", "images/python/torch/torch/__init__.py",
+            "images/python/torch/torch/_image.py", "images/python/torch/torch/cuda.py",
+            "images/python/torch/torch/version.py");
     /** Date of every member of the image tarballs: reproducible archives. */
     private static final long TAR_MTIME = 1734048000L;
 
@@ -149,8 +157,13 @@ final class MirrorContent {
      */
     static void writeNodeFiles(Path sharedK3s) throws IOException {
         Files.createDirectories(sharedK3s);
-        for (String name : List.of("k3s-agent.py", "k3s-service.sh")) {
+        for (String name : List.of("k3s-agent.py", "k3s-service.sh", "k3s-container.py")) {
             write(sharedK3s.resolve(name), resource(name), "rwxr-xr-x");
+        }
+        for (String name : IMAGE_FILES) {
+            Path file = sharedK3s.resolve(name);
+            Files.createDirectories(file.getParent());
+            write(file, resource(name), "rw-r--r--");
         }
         Path pyc = sharedK3s.resolve("k3s-agent.pyc");
         Files.deleteIfExists(pyc);

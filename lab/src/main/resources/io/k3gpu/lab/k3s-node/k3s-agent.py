@@ -18,9 +18,16 @@ Behaves, as seen from outside, like a K3s agent with its kubelet:
     (lastHeartbeatTime), the kube-node-lease Lease renewed, and the node's pods listed (spec.nodeName=<node>) for
     the pod manager;
   * a kubelet endpoint on :10250 (HTTPS, self-signed serving-kubelet.crt, no client authentication): /healthz,
-    /pods, /containerLogs/<ns>/<pod>/<container>?follow=&tailLines= (the server proxies `kubectl logs` there).
+    /pods, /containerLogs/<ns>/<pod>/<container>?follow=&tailLines=&previous= (the server proxies `kubectl logs`);
+  * runs the node's pods (a watch on spec.nodeName=<node>, and the heartbeat's list) as the kubelet does, one
+    PodWorker each: volumes (emptyDir, configMap, secret, hostPath), init containers in order, then the containers,
+    each a real process of the node started by k3s-container.py in a mount namespace of its own (the node's files
+    under a writable layer, the volumes at their mountPaths); images from the lab's catalog (images/images.json:
+    ENTRYPOINT/CMD/ENV/WORKDIR, platforms, simulated frameworks), ErrImagePull / ImagePullBackOff with the
+    runtime's words; restartPolicy Never/OnFailure/Always with kubelet's back-off; status patched as kubelet writes
+    it (phase, conditions, container states), kubelet's Events; deletion: SIGTERM, SIGKILL after the grace period,
+    then DELETE with gracePeriodSeconds=0 (the server's controllers' contract); pods gone from the API are killed.
 Logs go to stderr (the service log) in logrus's format, kubelet's lines in klog's, as K3s writes them.
-Pods are not run yet: Pods.sync() receives the node's pods every heartbeat; the workloads issue runs them there.
 """
 import errno
 import json
@@ -734,37 +741,1262 @@ def read_images(images_dir):
     return images
 
 
+# ------------------------------------------------------------------------------------------------------------ images
+
+# where the agent's companions are: k3s-container.py (starts a container), images/ (the catalog and the simulated
+# frameworks); on a node /usr/local/lib/k3gpu-lab/shared/k3s, beside this program
+SHARED = os.environ.get("K3GPU_LAB_K3S_SHARED") or os.path.dirname(os.path.abspath(__file__))
+# tests only: "none" runs containers without a mount namespace of their own (no root needed, no volumes mounted)
+ISOLATION = os.environ.get("K3GPU_LAB_POD_ISOLATION", "mount")
+PULL_SECONDS = float(os.environ.get("K3GPU_LAB_PULL_SECONDS") or 0.3)
+SERVICE_ENV = (("KUBERNETES_SERVICE_HOST", "10.43.0.1"), ("KUBERNETES_SERVICE_PORT", "443"),
+               ("KUBERNETES_SERVICE_PORT_HTTPS", "443"), ("KUBERNETES_PORT", "tcp://10.43.0.1:443"),
+               ("KUBERNETES_PORT_443_TCP", "tcp://10.43.0.1:443"), ("KUBERNETES_PORT_443_TCP_PROTO", "tcp"),
+               ("KUBERNETES_PORT_443_TCP_PORT", "443"), ("KUBERNETES_PORT_443_TCP_ADDR", "10.43.0.1"))
+# what containers keep of the node's /usr/local/bin: the replayed Jetson's identity (a container on a Jetson is
+# aarch64 too); nvidia-smi only with an NVIDIA-enabled runtime (which brings it into containers); the rest (K3s,
+# Docker, systemctl, tegrastats) is the node's, not an image's
+NODE_TOOLS_IN_IMAGES = ("uname", "arch", "dpkg")
+REF_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-/:@")
+
+
+class ImageRef:
+    """An image reference normalised as Docker and containerd do: busybox -> docker.io/library/busybox:latest."""
+
+    def __init__(self, text):
+        self.text = text
+        self.error = None
+        name, self.digest = (text.split("@", 1) + [None])[:2] if "@" in text else (text, None)
+        self.tag = None
+        if name.rfind(":") > name.rfind("/"):
+            name, self.tag = name[:name.rfind(":")], name[name.rfind(":") + 1:]
+        first = name.split("/", 1)[0]
+        if "/" not in name:
+            self.repo = "docker.io/library/" + name
+        elif "." in first or ":" in first or first == "localhost":
+            self.repo = name
+        else:
+            self.repo = "docker.io/" + name
+        if self.tag is None and self.digest is None:
+            self.tag = "latest"
+        path = self.repo.split("/", 1)[1] if "/" in self.repo else self.repo
+        if not text or any(c not in REF_CHARS for c in text.lower()) or not name:
+            self.error = 'couldn\'t parse image name "%s": invalid reference format' % text
+        elif text.lower() != text:
+            self.error = ('couldn\'t parse image name "%s": invalid reference format: repository name (%s) must '
+                          'be lowercase' % (text, path))
+
+    def canonical(self):
+        """containerd's name: docker.io/library/busybox:latest."""
+        return self.repo + (":" + self.tag if self.tag else "@" + self.digest)
+
+    def familiar_repo(self):
+        for prefix in ("docker.io/library/", "docker.io/"):
+            if self.repo.startswith(prefix):
+                return self.repo[len(prefix):]
+        return self.repo
+
+    def familiar(self):
+        """Docker's name: busybox:latest."""
+        return self.familiar_repo() + (":" + self.tag if self.tag else "@" + self.digest)
+
+
+class Catalog:
+    """images/images.json: the images the lab's pods can run (see its "about")."""
+
+    def __init__(self, path):
+        self.path = path
+        self.data = None
+
+    def load(self):
+        if self.data is None:
+            try:
+                with open(self.path) as f:
+                    self.data = json.load(f)
+            except (OSError, ValueError) as e:
+                log("error", "Failed to read the image catalog %s: %s" % (self.path, e))
+                self.data = {"images": {}}
+        return self.data
+
+    def resolve(self, ref, arch):
+        """(image, None) or (None, "repository" | "tag" | "platform"): why it cannot be pulled on this node."""
+        data = self.load()
+        entry = data.get("images", {}).get(ref.repo)
+        if entry is None:
+            return None, "repository"
+        defaults = data.get("defaults", {})
+        tags = entry.get("tags", {})
+        tag = ref.tag
+        if tag is None:
+            tag = next((t for t in tags if digest_of(ref.repo, t) == ref.digest), None)
+        if tag not in tags or (ref.digest and digest_of(ref.repo, tag) != ref.digest):
+            return None, "tag"
+        platforms = entry.get("platforms") or defaults.get("platforms") or []
+        if "linux/" + arch not in platforms:
+            return None, "platform"
+        over = tags[tag]
+        env = dict(defaults.get("env", {}))
+        env.update(entry.get("env", {}))
+        return {"repo": ref.repo, "tag": tag, "digest": digest_of(ref.repo, tag),
+                "sizeBytes": int(entry.get("sizeBytes") or 0), "entrypoint": list(entry.get("entrypoint") or []),
+                "cmd": list(entry.get("cmd") or []), "workingDir": entry.get("workingDir") or "", "env": env,
+                "frameworks": dict(over.get("frameworks", entry.get("frameworks", {}))),
+                "cuda": over.get("cuda", entry.get("cuda"))}, None
+
+
+def digest_of(repo, tag):
+    return "sha256:" + sha256(("k3gpu-lab:%s:%s" % (repo, tag)).encode()).hexdigest()
+
+
+def pull_error(ref, why, docker, arch):
+    """The runtime's words for an image it cannot pull."""
+    if docker:
+        if why == "repository":
+            return ("Error response from daemon: pull access denied for %s, repository does not exist or may "
+                    "require 'docker login': denied: requested access to the resource is denied"
+                    % ref.familiar_repo())
+        if why == "platform":
+            return "Error response from daemon: no matching manifest for linux/%s in the manifest list entries" % arch
+        return "Error response from daemon: manifest for %s not found: manifest unknown: manifest unknown" \
+            % ref.familiar()
+    name = ref.canonical()
+    if why == "platform":
+        return ('rpc error: code = NotFound desc = failed to pull and unpack image "%s": no match for platform in '
+                'manifest: not found' % name)
+    return ('rpc error: code = NotFound desc = failed to pull and unpack image "%s": failed to resolve reference '
+            '"%s": %s: not found' % (name, name, name))
+
+
+def go_duration(seconds):
+    """Go's time.Duration text, to the millisecond: 812ms, 1.245s."""
+    ms = int(seconds * 1000)
+    if ms < 1000:
+        return "%dms" % ms
+    return ("%d.%03d" % (ms // 1000, ms % 1000)).rstrip("0").rstrip(".") + "s"
+
+
+def cuda_version(fsroot_path):
+    """The node's CUDA (major.minor): 10.2 on L4T 32 (JetPack 4), else /usr/local/cuda/version.{json,txt}."""
+    release = read_text(fsroot_path("/etc/nv_tegra_release")) or ""
+    if release.startswith("# R32"):
+        return "10.2"
+    text = read_text(fsroot_path("/usr/local/cuda/version.json"))
+    if text:
+        try:
+            v = json.loads(text).get("cuda", {}).get("version", "")
+            if v:
+                return ".".join(v.split(".")[:2])
+        except ValueError:
+            pass
+    text = read_text(fsroot_path("/usr/local/cuda/version.txt")) or ""
+    for word in text.split():
+        if word[:1].isdigit():
+            return ".".join(word.split(".")[:2])
+    return None
+
+
+def gpu_names(fsroot_path):
+    """The GPUs as CUDA names them: nvidia-smi -L on dGPU machines, the SoC's GPU on Jetsons."""
+    if os.path.exists(fsroot_path("/etc/nv_tegra_release")):
+        model = (read_text(fsroot_path("/sys/firmware/devicetree/base/model")) or "").replace("\0", "")
+        for word, name in (("Orin", "Orin"), ("Xavier", "Xavier"), ("TX2", "NVIDIA Tegra X2")):
+            if word in model:
+                return [name]
+        return ["NVIDIA Tegra X1"]
+    out, _ = run("nvidia-smi", "-L")
+    names = []
+    for line in (out or "").splitlines():
+        if line.startswith("GPU ") and ": " in line:
+            names.append(line.split(": ", 1)[1].split(" (UUID")[0].strip())
+    return names
+
+
 # ------------------------------------------------------------------------------------------------------------ pods
 
-class Pods:
-    """The pods bound to this node (spec.nodeName), refreshed every heartbeat by sync().
+def rfc3339(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
-    Running them is the next step (the workloads issue): sync() is where containers start and stop, status() what
-    the agent then patches into each pod, logs() what /containerLogs serves. Until then pods are only known."""
+
+def expand(text, env):
+    """Kubernetes' $(VAR) expansion of command, args and env values ($$ escapes; unknown names stay)."""
+    if "$" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif text.startswith("$(", i) and text.find(")", i) > 0:
+            end = text.find(")", i)
+            name = text[i + 2:end]
+            out.append(env[name] if name in env else text[i:end + 1])
+            i = end + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def b64decode(text):
+    from binascii import a2b_base64
+    return a2b_base64(text)
+
+
+class ConfigError(Exception):
+    """A container that cannot be created from its configuration (CreateContainerConfigError)."""
+
+
+class Container:
+    """One container of a pod: its spec, its state as the kubelet reports it, its current process."""
+
+    def __init__(self, worker, spec, init):
+        self.w = worker
+        self.spec = spec
+        self.name = spec.get("name", "")
+        self.init = init
+        self.field_path = "spec.%s{%s}" % ("initContainers" if init else "containers", self.name)
+        self.state = "waiting"
+        self.reason = "PodInitializing" if worker.spec.get("initContainers") else "ContainerCreating"
+        self.message = None
+        self.term = None          # state.terminated
+        self.last = None          # lastState.terminated
+        self.restarts = 0
+        self.started_at = None
+        self.image = None         # resolved catalog image
+        self.ref = ImageRef(spec.get("image") or "")
+        self.cid = None
+        self.pid = None
+        self.mntns = None
+        self.run_dir = None
+        self.log_path = None
+        self.next_try = 0.0       # when the next pull / start may happen
+        self.pull_failures = 0
+        self.crashes = 0
+        self.backoff_events = None  # (time, events) to send when an image pull backs off
+
+    # ---- what the kubelet reports
+
+    def ready(self):
+        if self.init:
+            return self.state == "terminated" and self.term["exitCode"] == 0
+        return self.state == "running"
+
+    def succeeded(self):
+        return self.state == "terminated" and self.term["exitCode"] == 0
+
+    def status(self):
+        p = self.w.pods
+        if self.state == "running":
+            state = {"running": {"startedAt": rfc3339(self.started_at)}}
+        elif self.state == "terminated":
+            state = {"terminated": dict(self.term)}
+        else:
+            state = {"waiting": {"reason": self.reason}}
+            if self.message:
+                state["waiting"]["message"] = self.message
+        s = {"name": self.name, "state": state, "lastState": {"terminated": dict(self.last)} if self.last else {},
+             "ready": self.ready(), "restartCount": self.restarts, "started": self.state == "running",
+             "image": self.spec.get("image", ""), "imageID": ""}
+        if self.image is not None:
+            s["image"] = self.ref.familiar() if p.docker else self.ref.canonical()
+            s["imageID"] = ("docker-pullable://%s@%s" % (self.ref.familiar_repo(), self.image["digest"])) \
+                if p.docker else "%s@%s" % (self.ref.repo, self.image["digest"])
+        cid = self.container_id() if self.state == "running" else (self.term or {}).get("containerID")
+        if cid:
+            s["containerID"] = cid
+        return s
+
+    def container_id(self):
+        return ("docker://" if self.w.pods.docker else "containerd://") + self.cid if self.cid else None
+
+    def adopt(self, status):
+        """Takes over what a previous run of the agent reported: finished states stay, a running one is lost."""
+        st = status.get("state", {})
+        self.restarts = int(status.get("restartCount") or 0)
+        last = status.get("lastState", {}).get("terminated")
+        self.last = dict(last) if last else None
+        if "terminated" in st:
+            self.state, self.term = "terminated", dict(st["terminated"])
+        elif "running" in st:
+            self.state = "terminated"
+            self.term = {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                         "message": "The container could not be located when the pod was terminated",
+                         "startedAt": st["running"].get("startedAt"), "finishedAt": utc_now()}
+        if self.state == "terminated" and status.get("imageID"):
+            self.image = {"digest": status["imageID"].rsplit("@", 1)[-1]}
+
+    # ---- the process
+
+    def signal(self, sig):
+        if self.pid is not None and self.state == "running":
+            try:
+                os.killpg(self.pid, sig)
+            except OSError:
+                pass
+        if self.mntns:
+            kill_namespace(self.mntns, sig)
+
+    def wait(self, pid, started):
+        """The container's waiter thread: its exit becomes state.terminated."""
+        try:
+            _, status = os.waitpid(pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            code = 137
+        if code < 0:
+            code = 128 - code
+        if self.mntns:
+            kill_namespace(self.mntns, signal.SIGKILL)  # the container ends with its first process
+        w = self.w
+        with w.cond:
+            self.state = "terminated"
+            self.term = {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                         "startedAt": rfc3339(started), "finishedAt": utc_now(), "containerID": self.container_id()}
+            self.pid = None
+            w.dirty = True
+            w.cond.notify_all()
+        self.w.pods.release(self)
+
+
+def kill_namespace(mntns, sig):
+    """Signals every process of the node in mount namespace mntns (what a container's processes share)."""
+    me = os.getpid()
+    try:
+        if os.readlink("/proc/self/ns/mnt") == mntns:
+            return  # never the node's own
+    except OSError:
+        return
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return
+    for n in names:
+        if not n.isdigit() or int(n) == me:
+            continue
+        try:
+            if os.readlink("/proc/%s/ns/mnt" % n) == mntns:
+                os.kill(int(n), sig)
+        except OSError:
+            pass
+
+
+def version(obj):
+    rv = obj.get("metadata", {}).get("resourceVersion") or "0"
+    return int(rv) if rv.isdigit() else 0
+
+
+class PodWorker(threading.Thread):
+    """Runs one pod as the kubelet's pod worker does: sandbox (volumes), init containers in order, then the
+    containers, restarts by restartPolicy, status patches, events; on deletion kills and confirms."""
+
+    def __init__(self, pods, pod):
+        threading.Thread.__init__(self, name="pod", daemon=True)
+        self.pods = pods
+        self.pod = pod
+        meta = pod.get("metadata", {})
+        self.ns, self.name, self.uid = meta.get("namespace", "default"), meta.get("name", ""), meta.get("uid", "")
+        self.spec = pod.get("spec", {})
+        self.policy = self.spec.get("restartPolicy") or "Always"
+        self.cond = threading.Condition()
+        self.gone = False
+        self.dirty = False
+        self.seen = time.time()
+        self.inits = [Container(self, c, True) for c in self.spec.get("initContainers") or []]
+        self.mains = [Container(self, c, False) for c in self.spec.get("containers") or []]
+        self.sandbox = False
+        self.sandbox_error = None
+        self.nvidia = False
+        self.cuda = None
+        self.volumes = {}
+        self.phase = "Pending"
+        self.done = False
+        self.start_time = None
+        self.transitions = {}
+        self.written = None
+        self.next_wake = None
+        self.pod_dir = P("/var/lib/kubelet/pods/" + self.uid)
+        self.log_dir = P("/var/log/pods/%s_%s_%s" % (self.ns, self.name, self.uid))
+        self.adopt(pod.get("status", {}))
+
+    def key(self):
+        return self.ns, self.name
+
+    def containers(self):
+        return self.inits + self.mains
+
+    def adopt(self, status):
+        by_name = {s.get("name"): s for s in (status.get("initContainerStatuses") or []) +
+                   (status.get("containerStatuses") or [])}
+        for c in self.containers():
+            if c.name in by_name and by_name[c.name].get("state", {}).keys() & {"running", "terminated"}:
+                c.adopt(by_name[c.name])
+                self.sandbox = True
+        if self.sandbox or status.get("startTime"):
+            self.start_time = status.get("startTime")
+        if status.get("phase") in ("Succeeded", "Failed"):
+            self.phase, self.done, self.sandbox = status["phase"], True, False
+        for cond in status.get("conditions") or []:
+            self.transitions[cond.get("type")] = (cond.get("status"), cond.get("lastTransitionTime"))
+
+    # ---- from the API
+
+    def set_pod(self, pod, seen):
+        with self.cond:
+            before = self.pod.get("metadata", {}).get("deletionTimestamp")
+            self.seen = max(self.seen, seen)
+            if version(pod) < version(self.pod):
+                return  # a list older than the watch event already seen
+            self.pod = pod
+            if pod.get("metadata", {}).get("deletionTimestamp") and not before:
+                self.dirty = True
+                self.cond.notify_all()
+
+    def vanish(self):
+        with self.cond:
+            self.gone = True
+            self.cond.notify_all()
+
+    def deleting(self):
+        return bool(self.pod.get("metadata", {}).get("deletionTimestamp"))
+
+    # ---- the loop
+
+    def run(self):
+        try:
+            while True:
+                with self.cond:
+                    stop = self.gone or self.deleting()
+                if stop:
+                    self.terminate()
+                    return
+                self.next_wake = None
+                if not self.done:
+                    self.sync()
+                self.write_status()
+                with self.cond:
+                    if not (self.dirty or self.gone or self.deleting()):
+                        wait = None if self.next_wake is None else max(0.0, self.next_wake - time.time())
+                        self.cond.wait(wait)
+                    self.dirty = False
+        except Exception as e:  # a bug must not take the agent down: the pod stays as last reported
+            klog("E", "pod_workers.go:1301", "Error syncing pod, skipping", err="%s: %s" % (type(e).__name__, e),
+                 pod="%s/%s" % (self.ns, self.name), podUID=self.uid)
+        finally:
+            self.pods.forget(self)
+
+    def wake_at(self, t):
+        if self.next_wake is None or t < self.next_wake:
+            self.next_wake = t
+
+    def sync(self):
+        """One pass of the kubelet's SyncPod: what can be started now is started; when to look again."""
+        now = time.time()
+        if not self.sandbox and not self.create_sandbox():
+            self.wake_at(now + 2)
+            return
+        for c in self.inits:
+            if c.succeeded():
+                continue
+            if c.state == "running":
+                return
+            if c.state == "terminated" and self.policy == "Never":
+                self.finish()
+                return
+            self.step(c, now)
+            return
+        for c in self.mains:
+            if c.state == "running":
+                continue
+            if c.state == "terminated" and (self.policy == "Never" or
+                                            (self.policy == "OnFailure" and c.term["exitCode"] == 0)):
+                continue
+            self.step(c, now)
+        phase = self.compute_phase()
+        if phase in ("Succeeded", "Failed"):
+            self.finish()
+
+    def step(self, c, now):
+        """A container that waits: its pull back-off events, a restart back-off, or an attempt now."""
+        if c.state == "terminated":
+            delay = 0 if c.crashes == 0 else min(10 * 2 ** (c.crashes - 1), 300)
+            c.crashes += 1
+            c.last, c.term = c.term, None
+            c.restarts += 1
+            c.state = "waiting"
+            c.next_try = now + delay
+            if delay:
+                c.reason = "CrashLoopBackOff"
+                c.message = "back-off %s restarting failed container=%s pod=%s_%s(%s)" % (
+                    go_duration(delay), c.name, self.name, self.ns, self.uid)
+                self.event(c, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)"
+                           % (c.name, self.name, self.ns, self.uid))
+        if c.backoff_events and now >= c.backoff_events[0]:
+            c.reason, c.message = "ImagePullBackOff", 'Back-off pulling image "%s"' % c.ref.text
+            for etype, reason, message in c.backoff_events[1]:
+                self.event(c, etype, reason, message)
+            c.backoff_events = None
+        if now < c.next_try:
+            self.wake_at(c.backoff_events[0] if c.backoff_events else c.next_try)
+            return
+        self.start_container(c)
+        if c.state == "waiting":
+            self.wake_at(c.backoff_events[0] if c.backoff_events else c.next_try)
+
+    def finish(self):
+        self.phase = self.compute_phase()
+        if self.phase not in ("Succeeded", "Failed"):
+            self.phase = "Failed"
+        self.done = True
+        self.sandbox = False
+
+    def compute_phase(self):
+        """kubelet's getPhase."""
+        if self.done:
+            return self.phase
+        for c in self.inits:
+            if not c.succeeded():
+                if c.state == "terminated" and self.policy == "Never":
+                    return "Failed"
+                return "Pending"
+        waiting = running = stopped = succeeded = 0
+        for c in self.mains:
+            if c.state == "running":
+                running += 1
+            elif c.state == "terminated":
+                stopped += 1
+                succeeded += c.term["exitCode"] == 0
+            elif c.last is not None:
+                stopped += 1
+            else:
+                waiting += 1
+        if waiting:
+            return "Pending"
+        if running:
+            return "Running"
+        if self.policy == "Always":
+            return "Running"
+        if stopped == succeeded:
+            return "Succeeded"
+        return "Failed" if self.policy == "Never" else "Running"
+
+    # ---- the sandbox: runtime handler and volumes
+
+    def create_sandbox(self):
+        p = self.pods
+        handler = None
+        rc = self.spec.get("runtimeClassName")
+        if rc:
+            st, _, body = p.request("GET", "/apis/node.k8s.io/v1/runtimeclasses/" + rc)
+            if st != 200:
+                return self.sandbox_failed('failed to get sandbox runtime: runtimeclass.node.k8s.io "%s" not found'
+                                           % rc)
+            handler = json.loads(body).get("handler") or ""
+            if p.docker and handler not in ("", "runc", "docker"):
+                return self.sandbox_failed('RuntimeHandler "%s" not supported' % handler)
+            if not p.docker and handler not in ["runc", ""] + [n for n, _ in p.agent.facts.runtimes]:
+                return self.sandbox_failed('failed to get sandbox runtime: no runtime for "%s" is configured'
+                                           % handler)
+        if p.docker:
+            self.nvidia = (run("docker", "info", "--format", "{{.DefaultRuntime}}")[0] or "").startswith("nvidia")
+        else:
+            self.nvidia = (handler or p.agent.default_runtime or "").startswith("nvidia")
+        try:
+            self.volumes = self.mount_volumes()
+        except ConfigError as e:
+            self.event(None, "Warning", "FailedMount", str(e))
+            return False
+        os.makedirs(self.log_dir, exist_ok=True)
+        self.sandbox = True
+        self.sandbox_error = None
+        if self.start_time is None:
+            self.start_time = utc_now()
+        return True
+
+    def sandbox_failed(self, desc):
+        message = "Failed to create pod sandbox: rpc error: code = Unknown desc = " + desc
+        if message != self.sandbox_error:
+            self.event(None, "Warning", "FailedCreatePodSandBox", message)
+        self.sandbox_error = message
+        if self.start_time is None:
+            self.start_time = utc_now()
+        return False
+
+    def mount_volumes(self):
+        """Each volume's directory on the node (emptyDir, configMap, secret made under the pod's directory)."""
+        out = {}
+        for v in self.spec.get("volumes") or []:
+            name = v.get("name", "")
+            if "hostPath" in v:
+                out[name] = self.host_path(name, v["hostPath"])
+                continue
+            kind = next((k for k in ("configMap", "secret", "emptyDir") if k in v), "emptyDir")
+            plugin = {"configMap": "kubernetes.io~configmap", "secret": "kubernetes.io~secret"}.get(
+                kind, "kubernetes.io~empty-dir")
+            d = os.path.join(self.pod_dir, "volumes", plugin, name)
+            if kind in ("configMap", "secret"):
+                self.write_keys(d, name, kind, v[kind])
+            else:
+                os.makedirs(d, exist_ok=True)
+            out[name] = d
+        return out
+
+    def host_path(self, name, hp):
+        path = hp.get("path", "")
+        kind = hp.get("type") or ""
+        node_path = P(path) if FSROOT else path
+
+        def failed(what):
+            raise ConfigError('MountVolume.SetUp failed for volume "%s" : hostPath type check failed: %s is not a %s'
+                              % (name, path, what))
+        if kind == "DirectoryOrCreate":
+            os.makedirs(node_path, 0o755, exist_ok=True)
+        elif kind == "FileOrCreate":
+            os.makedirs(os.path.dirname(node_path), exist_ok=True)
+            open(node_path, "a").close()
+        elif kind == "Directory" and not os.path.isdir(node_path):
+            failed("directory")
+        elif kind == "File" and not os.path.isfile(node_path):
+            failed("file")
+        elif kind in ("Socket", "CharDevice", "BlockDevice") and not os.path.exists(node_path):
+            failed(kind[0].lower() + kind[1:].replace("Device", " device"))
+        return node_path
+
+    def write_keys(self, d, name, kind, src):
+        what = src.get("name") if kind == "configMap" else src.get("secretName")
+        plural = "configmaps" if kind == "configMap" else "secrets"
+        st, _, body = self.pods.request("GET", "/api/v1/namespaces/%s/%s/%s" % (self.ns, plural, what))
+        if st != 200:
+            if src.get("optional"):
+                os.makedirs(d, exist_ok=True)
+                return
+            raise ConfigError('MountVolume.SetUp failed for volume "%s" : %s "%s" not found'
+                              % (name, kind.lower(), what))
+        obj = json.loads(body)
+        files = {}
+        for k, v in (obj.get("data") or {}).items():
+            files[k] = b64decode(v) if kind == "secret" else v.encode()
+        for k, v in (obj.get("binaryData") or {}).items():
+            files[k] = b64decode(v)
+        items = src.get("items")
+        if items:
+            files = {i.get("path", i.get("key")): files[i.get("key")] for i in items if i.get("key") in files}
+        mode = src.get("defaultMode", 0o644)
+        os.makedirs(d, exist_ok=True)
+        for rel, data in files.items():
+            target = os.path.join(d, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+            os.chmod(target, mode)
+
+    # ---- one container: pull, create, start
+
+    def start_container(self, c):
+        p = self.pods
+        image = c.ref.text
+        if c.ref.error:
+            c.reason, c.message = "InvalidImageName", 'Failed to apply default image tag "%s": %s' % (
+                image, c.ref.error)
+            if c.next_try == 0:
+                self.event(c, "Warning", "InspectFailed", c.message)
+                self.event(c, "Warning", "Failed", "Error: InvalidImageName")
+            c.next_try = time.time() + 10
+            return
+        policy = c.spec.get("imagePullPolicy") or "IfNotPresent"
+        present = p.image_present(c.ref)
+        if policy == "Never" and not present:
+            c.reason = "ErrImageNeverPull"
+            c.message = 'Container image "%s" is not present with pull policy of Never' % image
+            self.event(c, "Warning", "ErrImageNeverPull", c.message)
+            self.event(c, "Warning", "Failed", "Error: ErrImageNeverPull")
+            c.next_try = time.time() + 10
+            return
+        if present and policy != "Always":
+            resolved, why = p.catalog.resolve(c.ref, p.agent.facts.architecture)
+            self.event(c, "Normal", "Pulled", 'Container image "%s" already present on machine' % image)
+        else:
+            self.event(c, "Normal", "Pulling", 'Pulling image "%s"' % image)
+            t0 = time.time()
+            time.sleep(PULL_SECONDS)
+            resolved, why = p.catalog.resolve(c.ref, p.agent.facts.architecture)
+            if resolved is None:
+                err = pull_error(c.ref, why, p.docker, p.agent.facts.architecture)
+                c.reason, c.message = "ErrImagePull", err
+                self.event(c, "Warning", "Failed", 'Failed to pull image "%s": %s' % (image, err))
+                self.event(c, "Warning", "Failed", "Error: ErrImagePull")
+                now = time.time()
+                c.backoff_events = (now + 1, [("Normal", "BackOff", 'Back-off pulling image "%s"' % image),
+                                              ("Warning", "Failed", "Error: ImagePullBackOff")])
+                c.next_try = now + min(10 * 2 ** c.pull_failures, 300)
+                c.pull_failures += 1
+                return
+            took = go_duration(time.time() - t0)
+            p.pulled(c.ref, resolved)
+            self.event(c, "Normal", "Pulled", 'Successfully pulled image "%s" in %s (%s including waiting). '
+                       'Image size: %d bytes.' % (image, took, took, resolved["sizeBytes"]))
+        c.pull_failures = 0
+        c.backoff_events = None
+        c.image = resolved
+        try:
+            argv, env, cwd, mounts = self.container_config(c)
+        except ConfigError as e:
+            c.reason, c.message = "CreateContainerConfigError", str(e)
+            self.event(c, "Warning", "Failed", "Error: " + str(e))
+            c.next_try = time.time() + 10
+            return
+        self.launch(c, argv, env, cwd, mounts)
+
+    def container_config(self, c):
+        p = self.pods
+        s, img = c.spec, c.image
+        env = dict(img.get("env", {}))
+        env["HOSTNAME"] = self.name
+        for k, v in SERVICE_ENV:
+            env[k] = v
+        for src in s.get("envFrom") or []:
+            for kind, plural in (("configMapRef", "configmaps"), ("secretRef", "secrets")):
+                if kind in src:
+                    data = self.lookup(plural, src[kind].get("name"), None, src[kind].get("optional"))
+                    for k, v in (data or {}).items():
+                        env[src.get("prefix", "") + k] = v
+        for e in s.get("env") or []:
+            name = e.get("name", "")
+            if "valueFrom" in e:
+                value = self.value_from(e["valueFrom"])
+                if value is None:
+                    continue
+            else:
+                value = expand(e.get("value", ""), env)
+            env[name] = value
+        env.setdefault("HOME", "/root")
+        frameworks = img.get("frameworks") or {}
+        if frameworks:
+            shims = [os.path.join(SHARED, "images", "python", fw) for fw in sorted(frameworks)]
+            env["PYTHONPATH"] = ":".join(shims + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+            env["K3GPU_LAB_IMAGE"] = json.dumps({
+                "image": c.ref.canonical(), "frameworks": frameworks, "nvidia": self.nvidia,
+                "cuda": img.get("cuda") or p.cuda, "gpus": p.gpus if self.nvidia else [],
+                "arch": {"arm64": "aarch64", "amd64": "x86_64"}.get(p.agent.facts.architecture,
+                                                                    p.agent.facts.architecture)},
+                separators=(",", ":"))
+        entrypoint = s["command"] if "command" in s else img.get("entrypoint", [])
+        args = s["args"] if "args" in s else ([] if "command" in s else img.get("cmd", []))
+        argv = [expand(a, env) for a in list(entrypoint or []) + list(args or [])]
+        cwd = s.get("workingDir") or img.get("workingDir") or "/"
+        mounts = []
+        for m in s.get("volumeMounts") or []:
+            src = self.volumes.get(m.get("name"))
+            if src is None:
+                raise ConfigError('cannot find volume "%s" to mount into container "%s"' % (m.get("name"), c.name))
+            if m.get("subPath"):
+                src = os.path.join(src, m["subPath"].lstrip("/"))
+                if not os.path.exists(src):
+                    os.makedirs(src, exist_ok=True)
+            ro = bool(m.get("readOnly")) or "/kubernetes.io~configmap/" in src or "/kubernetes.io~secret/" in src
+            mounts.append({"name": m.get("name"), "source": src, "target": m.get("mountPath", "/"), "readOnly": ro})
+        return argv, env, cwd, mounts
+
+    def value_from(self, vf):
+        if "fieldRef" in vf:
+            path = vf["fieldRef"].get("fieldPath", "")
+            meta = self.pod.get("metadata", {})
+            simple = {"metadata.name": self.name, "metadata.namespace": self.ns, "metadata.uid": self.uid,
+                      "spec.nodeName": self.pods.node_name, "spec.serviceAccountName":
+                      self.spec.get("serviceAccountName", "default"), "status.podIP": self.pods.ip or "",
+                      "status.hostIP": self.pods.ip or "", "status.podIPs": self.pods.ip or "",
+                      "status.hostIPs": self.pods.ip or ""}
+            if path in simple:
+                return simple[path]
+            for prefix, key in (("metadata.labels['", "labels"), ("metadata.annotations['", "annotations")):
+                if path.startswith(prefix) and path.endswith("']"):
+                    return (meta.get(key) or {}).get(path[len(prefix):-2], "")
+            return ""
+        if "resourceFieldRef" in vf:
+            res = vf["resourceFieldRef"].get("resource", "")
+            f = self.pods.agent.facts
+            return str(f.cpus) if res.endswith("cpu") else str(f.memory_kib * 1024) if res.endswith("memory") \
+                else "0"
+        for kind, plural in (("configMapKeyRef", "configmaps"), ("secretKeyRef", "secrets")):
+            if kind in vf:
+                ref = vf[kind]
+                return self.lookup(plural, ref.get("name"), ref.get("key"), ref.get("optional"))
+        return None
+
+    def lookup(self, plural, name, key, optional):
+        st, _, body = self.pods.request("GET", "/api/v1/namespaces/%s/%s/%s" % (self.ns, plural, name))
+        kind = "configmap" if plural == "configmaps" else "secret"
+        if st != 200:
+            if optional:
+                return None
+            raise ConfigError('%s "%s" not found' % (kind, name))
+        data = json.loads(body).get("data") or {}
+        if plural == "secrets":
+            data = {k: b64decode(v).decode("utf-8", "replace") for k, v in data.items()}
+        if key is None:
+            return data
+        if key not in data:
+            if optional:
+                return None
+            raise ConfigError("couldn't find key %s in %s %s/%s" % (key, kind.capitalize() if kind == "secret"
+                                                                     else "ConfigMap", self.ns, name))
+        return data[key]
+
+    def launch(self, c, argv, env, cwd, mounts):
+        p = self.pods
+        c.cid = os.urandom(32).hex()
+        runtime = "docker" if p.docker else "containerd"
+        c.run_dir = P("/run/k3s/containers/" + c.cid)
+        os.makedirs(c.run_dir + "/root", exist_ok=True)
+        d = os.path.join(self.log_dir, c.name)
+        os.makedirs(d, exist_ok=True)
+        c.log_path = os.path.join(d, "%d.log" % c.restarts)
+        prefix = ('failed to start container "%s": Error response from daemon: failed to create task for container: '
+                  'failed to create shim task: OCI runtime create failed: ' % c.cid) if p.docker else \
+            "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+        keep = NODE_TOOLS_IN_IMAGES + (("nvidia-smi",) if self.nvidia else ())
+        try:
+            hidden = ["/usr/local/bin/" + n for n in sorted(os.listdir(P("/usr/local/bin"))) if n not in keep]
+        except OSError:
+            hidden = []
+        spec = {"base": c.run_dir + "/root", "mntnsFile": c.run_dir + "/mntns", "hostname": self.name,
+                "hide": hidden,
+                "volumes": mounts, "workingDir": cwd, "argv": argv, "env": env, "errorPrefix": prefix,
+                "isolate": ISOLATION != "none"}
+        spec_file = c.run_dir + "/spec.json"
+        with open(spec_file, "w") as f:
+            json.dump(spec, f)
+        helper = os.path.join(SHARED, "k3s-container.py")
+        cmd = ["/usr/bin/python3", "-S", helper, spec_file]
+        if ISOLATION != "none":
+            cmd = ["unshare", "--mount", "--uts", "--propagation", "private", "--"] + cmd
+        self.event(c, "Normal", "Created", "Created container " + c.name)
+        logfd = os.open(c.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+        r, w = os.pipe()
+        started = time.time()
+        try:
+            pid = os.posix_spawnp(cmd[0], cmd, {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+                                  file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                                                (os.POSIX_SPAWN_DUP2, logfd, 1), (os.POSIX_SPAWN_DUP2, logfd, 2),
+                                                (os.POSIX_SPAWN_DUP2, w, 3)], setsid=True)
+        except OSError as e:
+            os.close(r)
+            os.close(w)
+            os.close(logfd)
+            self.start_failed(c, prefix + "%s: %s: unknown" % (runtime, e.strerror or e), started)
+            return
+        os.close(w)
+        os.close(logfd)
+        write_file(P("/run/k3s/lab-pids/" + c.cid), "%d\n" % pid)
+        with os.fdopen(r, "rb") as f:
+            failure = f.read().decode("utf-8", "replace")  # EOF at the exec: the pipe is close-on-exec there
+        c.mntns = (read_text(c.run_dir + "/mntns") or "").strip() or None
+        if failure:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            p.release(c)
+            self.start_failed(c, failure, started)
+            return
+        with self.cond:
+            c.pid = pid
+            c.state, c.reason, c.message = "running", None, None
+            c.started_at = started
+        threading.Thread(target=c.wait, args=(pid, started), name="ctr", daemon=True).start()
+        self.event(c, "Normal", "Started", "Started container " + c.name)
+
+    def start_failed(self, c, message, started):
+        c.state = "terminated"
+        c.term = {"exitCode": 128, "reason": "StartError", "message": message, "startedAt": "1970-01-01T00:00:00Z",
+                  "finishedAt": rfc3339(time.time()), "containerID": c.container_id()}
+        self.event(c, "Warning", "Failed", "Error: " + message)
+
+    # ---- status
+
+    def condition(self, ctype, status, reason=None, message=None):
+        prev = self.transitions.get(ctype)
+        t = prev[1] if prev and prev[0] == status and prev[1] else utc_now()
+        self.transitions[ctype] = (status, t)
+        c = {"type": ctype, "status": status, "lastProbeTime": None, "lastTransitionTime": t}
+        if reason:
+            c["reason"] = reason
+        if message:
+            c["message"] = message
+        return c
+
+    def status(self):
+        p = self.pods
+        phase = self.compute_phase()
+        terminal = phase in ("Succeeded", "Failed")
+        conds = [self.condition("PodReadyToStartContainers", "True" if self.sandbox and not terminal else "False")]
+        incomplete = [c.name for c in self.inits if not c.succeeded()]
+        if not self.inits:
+            conds.append(self.condition("Initialized", "True"))
+        elif phase == "Succeeded":
+            conds.append(self.condition("Initialized", "True", "PodCompleted"))
+        elif incomplete and not any(c.state != "waiting" or c.last for c in self.mains):
+            conds.append(self.condition("Initialized", "False", "ContainersNotInitialized",
+                                        "containers with incomplete status: [%s]" % " ".join(incomplete)))
+        else:
+            conds.append(self.condition("Initialized", "True"))
+        unready = [c.name for c in self.mains if not c.ready()]
+        for ctype in ("Ready", "ContainersReady"):
+            if phase == "Succeeded":
+                conds.append(self.condition(ctype, "False", "PodCompleted"))
+            elif unready:
+                conds.append(self.condition(ctype, "False", "ContainersNotReady",
+                                            "containers with unready status: [%s]" % " ".join(unready)))
+            else:
+                conds.append(self.condition(ctype, "True"))
+        sched = next((x for x in self.pod.get("status", {}).get("conditions") or []
+                      if x.get("type") == "PodScheduled"), None)
+        conds.append(sched if sched else self.condition("PodScheduled", "True"))
+        status = {"phase": phase, "conditions": conds}
+        if p.ip:
+            status["hostIP"] = p.ip
+            status["hostIPs"] = [{"ip": p.ip}]
+            if self.sandbox or any(c.state != "waiting" for c in self.containers()):
+                status["podIP"] = p.ip
+                status["podIPs"] = [{"ip": p.ip}]
+        if self.start_time:
+            status["startTime"] = self.start_time
+        if self.inits:
+            status["initContainerStatuses"] = [c.status() for c in self.inits]
+        status["containerStatuses"] = [c.status() for c in self.mains]
+        return status
+
+    def write_status(self):
+        with self.cond:
+            status = self.status()
+        text = json.dumps(status, sort_keys=True)
+        if text == self.written:
+            return
+        st, reason, body = self.pods.request("PATCH", "/api/v1/namespaces/%s/pods/%s/status" % (self.ns, self.name),
+                                             {"status": status}, "application/merge-patch+json")
+        if st == 200:
+            self.written = text
+        elif st != 404:
+            klog("E", "status_manager.go:851", "Failed to update status for pod",
+                 pod="%s/%s" % (self.ns, self.name), err="%s %s" % (st, reason))
+            self.wake_at(time.time() + 2)
+
+    def event(self, c, etype, reason, message):
+        self.pods.event(self, c, etype, reason, message)
+
+    # ---- the end
+
+    def terminate(self):
+        """Deleted (deletionTimestamp) or gone from the API: kill, confirm the deletion, clean up."""
+        with self.cond:
+            gone = self.gone
+            meta = self.pod.get("metadata", {})
+        grace = 2 if gone else int(meta.get("deletionGracePeriodSeconds") or
+                                   self.spec.get("terminationGracePeriodSeconds") or 0)
+        running = [c for c in self.containers() if c.state == "running"]
+        for c in running:
+            if not gone:
+                self.event(c, "Normal", "Killing", "Stopping container " + c.name)
+            c.signal(signal.SIGTERM)
+        deadline = time.time() + max(grace, 0)
+        with self.cond:
+            while any(c.state == "running" for c in running) and time.time() < deadline:
+                self.cond.wait(min(0.2, max(0.01, deadline - time.time())))
+        for c in running:
+            if c.state == "running":
+                c.signal(signal.SIGKILL)
+        with self.cond:
+            end = time.time() + 5
+            while any(c.state == "running" for c in running) and time.time() < end:
+                self.cond.wait(0.1)
+        if not gone:
+            if not self.done:
+                self.finish()
+            self.write_status()
+            self.pods.request("DELETE", "/api/v1/namespaces/%s/pods/%s" % (self.ns, self.name),
+                              {"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
+                               "preconditions": {"uid": self.uid}})
+        for c in self.containers():
+            self.pods.release(c)
+        remove_tree(self.pod_dir)
+        remove_tree(self.log_dir)
+
+
+def remove_tree(path):
+    """rm -rf, without shutil (and its imports) in the agent."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if os.path.isdir(path) and not os.path.islink(path):
+        try:
+            for n in os.listdir(path):
+                remove_tree(os.path.join(path, n))
+            os.rmdir(path)
+        except OSError:
+            pass
+    elif st:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+class Pods:
+    """The pods bound to this node (spec.nodeName), from the watch and the list every heartbeat: one PodWorker each.
+
+    Also the node's image store (what was pulled, with the catalog's sizes) and the kubelet's log files."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.pods = {}
+        self.workers = {}
+        self.agent = None
+        self.api = None
+        self.api_lock = threading.Lock()
+        self.node_name = None
+        self.docker = False
+        self.ip = None
+        self.catalog = Catalog(os.path.join(SHARED, "images", "images.json"))
+        self.images = {}
+        self.images_file = None
+        self.images_changed = False
+        self.events = {}
+        self.seq = 0
+        self.cuda = None
+        self.gpus = []
 
-    def sync(self, items):
+    def start(self, agent, api):
+        """Called once the node is registered: from then on pods run."""
+        self.agent, self.api = agent, api
+        self.node_name, self.docker = agent.node_name, agent.docker
+        self.ip = agent.node_ips[0] if agent.node_ips else agent.facts.internal_ip
+        self.cuda = cuda_version(P)
+        self.gpus = gpu_names(P) if agent.facts.gpus else []
+        self.images_file = P("/var/lib/docker/k3gpu-lab-images.json") if self.docker else \
+            os.path.join(agent.data_dir, "agent", "images-pulled.json")
+        try:
+            with open(self.images_file) as f:
+                self.images = json.load(f)
+        except (OSError, ValueError):
+            self.images = {}
+        self.kill_leftovers()
+
+    def kill_leftovers(self):
+        """Containers of an earlier run of the agent (killed with it, or the agent was killed): ended now."""
+        d = P("/run/k3s/lab-pids")
+        try:
+            names = os.listdir(d)
+        except OSError:
+            return
+        for n in names:
+            pid = (read_text(os.path.join(d, n)) or "").strip()
+            ns = (read_text(P("/run/k3s/containers/%s/mntns" % n)) or "").strip()
+            if pid.isdigit():
+                try:
+                    os.killpg(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+            if ns:
+                kill_namespace(ns, signal.SIGKILL)
+            remove_tree(os.path.join(d, n))
+            remove_tree(P("/run/k3s/containers/" + n))
+
+    def request(self, method, path, body=None, ctype="application/json"):
+        if self.api is None:
+            return 0, "not started", b""
+        with self.api_lock:
+            try:
+                return self.api.request(method, path, body, ctype)
+            except GoError as e:
+                return 0, str(e), b""
+
+    # ---- which pods
+
+    def update(self, pod, seen):
+        if self.agent is None:
+            return
+        meta = pod.get("metadata", {})
+        key = (meta.get("namespace", "default"), meta.get("name", ""))
         with self.lock:
-            self.pods = {(p["metadata"].get("namespace", "default"), p["metadata"]["name"]): p for p in items}
+            w = self.workers.get(key)
+            if w is not None and w.uid == meta.get("uid"):
+                w.set_pod(pod, seen)
+                return
+            if w is not None:
+                w.vanish()
+            w = PodWorker(self, pod)
+            self.workers[key] = w
+        w.start()
+
+    def remove(self, pod):
+        meta = pod.get("metadata", {})
+        with self.lock:
+            w = self.workers.get((meta.get("namespace", "default"), meta.get("name", "")))
+        if w is not None and w.uid == meta.get("uid"):
+            w.vanish()
+
+    def sync(self, items, listed_at=None):
+        """The node's pods as listed at listed_at: new ones start, the ones not listed (and not seen since) go."""
+        listed_at = time.time() if listed_at is None else listed_at
+        keys = set()
+        for p in items:
+            meta = p.get("metadata", {})
+            keys.add((meta.get("namespace", "default"), meta.get("name", "")))
+            self.update(p, listed_at)
+        with self.lock:
+            stale = [w for k, w in self.workers.items() if k not in keys and w.seen < listed_at]
+        for w in stale:
+            w.vanish()
+
+    def forget(self, w):
+        with self.lock:
+            if self.workers.get(w.key()) is w:
+                del self.workers[w.key()]
 
     def list(self):
         with self.lock:
-            return list(self.pods.values())
+            return [w.pod for w in self.workers.values()]
+
+    def shutdown(self):
+        """The agent stops: its containers go with it (a restarted agent reports them as lost)."""
+        with self.lock:
+            workers = list(self.workers.values())
+        for w in workers:
+            for c in w.containers():
+                c.signal(signal.SIGKILL)
+
+    # ---- images
+
+    def image_present(self, ref):
+        return ref.canonical() in self.images
+
+    def pulled(self, ref, image):
+        with self.lock:
+            self.images[ref.canonical()] = {"digest": image["digest"], "sizeBytes": image["sizeBytes"]}
+            self.images_changed = True
+            text = json.dumps(self.images, indent=1, sort_keys=True)
+        try:
+            write_file(self.images_file, text + "\n", 0o600)
+        except OSError:
+            pass
+
+    def node_images(self):
+        """status.images entries of the images pulled (names as the runtime lists them)."""
+        out = []
+        with self.lock:
+            for name, i in sorted(self.images.items()):
+                ref = ImageRef(name)
+                names = ["%s@%s" % (ref.familiar_repo() if self.docker else ref.repo, i["digest"]),
+                         ref.familiar() if self.docker else name]
+                out.append({"names": names, "sizeBytes": i["sizeBytes"]})
+        return out
+
+    def release(self, c):
+        """A container's process bookkeeping on the node, once it has ended."""
+        if c.cid:
+            try:
+                os.unlink(P("/run/k3s/lab-pids/" + c.cid))
+            except OSError:
+                pass
+            if c.run_dir:
+                remove_tree(c.run_dir)
+
+    # ---- events
+
+    def event(self, w, c, etype, reason, message):
+        """A core/v1 Event from the kubelet; a repeat within the hour bumps its count, as client-go's recorder."""
+        field = c.field_path if c is not None else None
+        key = (w.uid, field, etype, reason, message)
+        now = utc_now()
+        prior = self.events.get(key)
+        if prior is not None:
+            name, count = prior
+            st, _, _ = self.request("PATCH", "/api/v1/namespaces/%s/events/%s" % (w.ns, name),
+                                    {"count": count + 1, "lastTimestamp": now}, "application/merge-patch+json")
+            if st == 200:
+                self.events[key] = (name, count + 1)
+                return
+        with self.lock:
+            self.seq += 1
+            name = "%s.%x" % (w.name, time.time_ns() + self.seq)
+        involved = {"apiVersion": "v1", "kind": "Pod", "name": w.name, "namespace": w.ns, "uid": w.uid,
+                    "resourceVersion": w.pod.get("metadata", {}).get("resourceVersion", "")}
+        if field:
+            involved["fieldPath"] = field
+        st, _, _ = self.request("POST", "/api/v1/namespaces/%s/events" % w.ns, {
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": w.ns},
+            "involvedObject": involved, "reason": reason, "message": message, "type": etype,
+            "source": {"component": "kubelet", "host": self.node_name}, "firstTimestamp": now,
+            "lastTimestamp": now, "count": 1, "eventTime": None, "reportingComponent": "kubelet",
+            "reportingInstance": self.node_name})
+        if st in (200, 201):
+            if len(self.events) > 2000:
+                self.events.clear()
+            self.events[key] = (name, 1)
+
+    # ---- logs
+
+    def log_file(self, namespace, name, container, previous):
+        """(status, message, path, container): what /containerLogs serves, with kubelet's refusals."""
+        with self.lock:
+            w = self.workers.get((namespace, name))
+        if w is None:
+            return 404, 'pod "%s" does not exist' % name, None, None
+        c = next((x for x in w.containers() if x.name == container), None)
+        if c is None:
+            return 404, 'container "%s" not found in pod "%s"' % (container, name), None, None
+        d = os.path.join(w.log_dir, c.name)
+        with w.cond:
+            state, reason, restarts, last = c.state, c.reason, c.restarts, c.last
+            current = c.log_path
+        if previous:
+            if not last:
+                return 400, 'previous terminated container "%s" in pod "%s" not found' % (container, name), None, \
+                    None
+            return 200, None, os.path.join(d, "%d.log" % (restarts - 1)), None
+        if state == "running" or (state == "terminated" and current):
+            return 200, None, current, c
+        if state == "terminated" or last:
+            path = os.path.join(d, "%d.log" % (restarts - 1 if state == "waiting" else restarts))
+            if os.path.exists(path):
+                return 200, None, path, None
+            if state == "terminated":
+                return 400, 'container "%s" in pod "%s" is terminated' % (container, name), None, None
+        if reason == "ErrImagePull":
+            return 400, 'container "%s" in pod "%s" is waiting to start: image can\'t be pulled' % (
+                container, name), None, None
+        if reason == "ImagePullBackOff":
+            return 400, 'container "%s" in pod "%s" is waiting to start: trying and failing to pull image' % (
+                container, name), None, None
+        return 400, 'container "%s" in pod "%s" is waiting to start: %s' % (container, name, reason), None, None
+
+    @staticmethod
+    def following(c, path):
+        """Whether more may come to a log file: its container still runs that process."""
+        return c is not None and c.state == "running" and c.log_path == path
 
     def logs(self, namespace, name, container, follow, tail_lines):
-        """(HTTP status, text) for /containerLogs: 404 for pods and containers this node does not have."""
-        with self.lock:
-            pod = self.pods.get((namespace, name))
-        if pod is None:
-            return 404, 'pod "%s" does not exist' % name
-        spec = pod.get("spec", {})
-        names = [c.get("name") for c in spec.get("containers", []) + spec.get("initContainers", [])]
-        if container not in names:
-            return 404, 'container "%s" not found in pod "%s"' % (container, name)
-        return 400, 'container "%s" in pod "%s" is waiting to start: ContainerCreating' % (container, name)
+        """(HTTP status, text) for a /containerLogs request without follow."""
+        code, message, path, _ = self.log_file(namespace, name, container, False)
+        if code != 200:
+            return code, message
+        return 200, tail(read_bytes(path), tail_lines).decode("utf-8", "replace")
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def tail(data, lines):
+    if lines is None or lines < 0:
+        return data
+    if lines == 0:
+        return b""
+    parts = data.splitlines(True)
+    return b"".join(parts[-lines:])
 
 
 # ------------------------------------------------------------------------------------------------------------ kubelet
@@ -838,7 +2070,14 @@ class Kubelet:
                 if kv:
                     k, _, v = kv.partition("=")
                     params[unquote_url(k)] = unquote_url(v)
-            code, ctype, body = self.route(method, [unquote_url(p) for p in path.split("/")[1:]], params)
+            parts = [unquote_url(p) for p in path.split("/")[1:]]
+            if method == "GET" and len(parts) == 4 and parts[0] == "containerLogs" and params.get("follow") == "true":
+                code, message, log_path, ctr = self.pods.log_file(parts[1], parts[2], parts[3],
+                                                                 params.get("previous") == "true")
+                if code == 200:
+                    self.follow(s, log_path, ctr, tail_param(params))
+                    return
+            code, ctype, body = self.route(method, parts, params)
             data = body.encode()
             s.sendall(("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
                        % (code, {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
@@ -860,9 +2099,12 @@ class Kubelet:
             return 200, "application/json", json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {},
                                                         "items": self.pods.list()})
         if len(parts) == 4 and parts[0] == "containerLogs":
-            tail = params.get("tailLines")
-            code, text = self.pods.logs(parts[1], parts[2], parts[3], params.get("follow") == "true",
-                                        int(tail) if tail and tail.lstrip("-").isdigit() else None)
+            if params.get("previous") == "true":
+                code, text, log_path, _ = self.pods.log_file(parts[1], parts[2], parts[3], True)
+                if code == 200:
+                    text = tail(read_bytes(log_path), tail_param(params)).decode("utf-8", "replace")
+            else:
+                code, text = self.pods.logs(parts[1], parts[2], parts[3], False, tail_param(params))
             if code == 200:
                 return code, "text/plain; charset=utf-8", text
             # errors as a Status: the API server passes the kubelet's answer through, and kubectl prints its message
@@ -872,6 +2114,48 @@ class Kubelet:
                 "message": text.strip(), "reason": {400: "BadRequest", 404: "NotFound"}.get(code, "InternalError"),
                 "code": code})
         return 404, "text/plain; charset=utf-8", "404 page not found\n"
+
+    def follow(self, s, path, c, lines):
+        """kubectl logs -f: the log so far (its last lines), then what the container writes, until it ends or the
+        client goes (chunked)."""
+        import select
+        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
+                  b"Connection: close\r\n\r\n")
+
+        def send(data):
+            if data:
+                s.sendall(b"%x\r\n" % len(data) + data + b"\r\n")
+        try:
+            f = open(path, "rb")
+        except OSError:
+            s.sendall(b"0\r\n\r\n")
+            return
+        with f:
+            send(tail(f.read(), lines))
+            while True:
+                data = f.read(65536)
+                if data:
+                    send(data)
+                    continue
+                if not Pods.following(c, path):
+                    send(f.read())
+                    break
+                r, _, _ = select.select([s], [], [], 0.2)
+                if r:
+                    try:
+                        s.settimeout(0)
+                        if s.recv(1024) == b"":
+                            return  # the client is gone
+                    except (ssl.SSLWantReadError, BlockingIOError):
+                        pass
+                    finally:
+                        s.settimeout(30)
+        s.sendall(b"0\r\n\r\n")
+
+
+def tail_param(params):
+    t = params.get("tailLines")
+    return int(t) if t and t.lstrip("-").isdigit() else None
 
 
 def ensure_serving_cert(agent_dir, node, ip):
@@ -924,11 +2208,17 @@ def containerd_config(agent_dir, runtimes, default_runtime):
     return "\n".join(lines) + "\n"
 
 
+AGENTS = []
+
+
 class Agent:
     def __init__(self, opts):
         self.o = opts
         self.stop = threading.Event()
         self.pods = Pods()
+        self.reported_gpus = None
+        self.docker_mark = None
+        AGENTS.append(self)
 
     # ---- the join
 
@@ -1174,9 +2464,21 @@ class Agent:
 
     def heartbeat(self):
         now = utc_now()
-        st, reason, _ = self.api.request("PATCH", "/api/v1/nodes/%s/status" % self.node_name,
-                                         {"status": {"conditions": conditions(now, self.ready_since)}},
+        status = {"conditions": conditions(now, self.ready_since)}
+        gpus = self.gpu_capacity()
+        if gpus != self.reported_gpus:
+            value = str(gpus) if gpus else None
+            status["capacity"] = {"nvidia.com/gpu": value}
+            status["allocatable"] = {"nvidia.com/gpu": value}
+            klog("I", "kubelet_node_status.go:488", "Node capacity changed", node=self.node_name,
+                 resource="nvidia.com/gpu", quantity=gpus)
+        if self.pods.images_changed:
+            self.pods.images_changed = False
+            status["images"] = self.images + self.pods.node_images()
+        st, reason, _ = self.api.request("PATCH", "/api/v1/nodes/%s/status" % self.node_name, {"status": status},
                                          "application/merge-patch+json")
+        if st == 200:
+            self.reported_gpus = gpus
         if st == 404:
             self.register()
             return
@@ -1184,10 +2486,93 @@ class Agent:
             raise GoError("%d %s" % (st, reason))
         self.renew_lease()
 
+    def gpu_capacity(self):
+        """nvidia.com/gpu as of now: with --docker, Docker's default runtime is asked again whenever the daemon was
+        restarted (k3gpu gpu-runtime switches it to nvidia without restarting the agent)."""
+        if self.docker:
+            try:
+                st = os.stat("/run/docker.pid")
+                mark = (st.st_ino, st.st_mtime_ns)
+            except OSError:
+                mark = None
+            if mark != self.docker_mark:
+                self.docker_mark = mark
+                if mark is not None:
+                    self.facts.docker_runtime = run("docker", "info", "--format", "{{.DefaultRuntime}}")[0]
+        return self.facts.gpus if self.nvidia_enabled() else 0
+
     def sync_pods(self):
+        listed_at = time.time()
         st, _, body = self.api.request("GET", "/api/v1/pods?fieldSelector=spec.nodeName%3D" + self.node_name)
         if st == 200:
-            self.pods.sync(json.loads(body).get("items", []))
+            self.pods.sync(json.loads(body).get("items", []), listed_at)
+
+    def watch_pods(self):
+        """The node's pods as they change (a watch with spec.nodeName=<node>), so that pods start at once; the
+        heartbeat's list catches what a broken watch missed."""
+        delay = 1
+        while True:
+            started = time.time()
+            try:
+                self.watch_pods_once()
+            except (GoError, OSError, ValueError, EOFError, ssl.SSLError) as e:
+                if time.time() - started < 5:
+                    klog("W", "reflector.go:561", "failed to list *v1.Pod", err=str(e) or type(e).__name__)
+            except Exception as e:  # a bug: logged, and the watch goes on
+                klog("E", "reflector.go:158", "Unhandled Error", err="%s: %s" % (type(e).__name__, e))
+            else:
+                delay = 1
+            time.sleep(delay)
+            delay = min(delay * 2, 10)
+
+    def watch_pods_once(self):
+        conn = Conn(self.host, self.port, self.api.ctx, self.auth, timeout=330)
+        try:
+            conn.connect()
+            path = ("/api/v1/pods?watch=true&timeoutSeconds=300&fieldSelector=spec.nodeName%3D" + self.node_name)
+            conn.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: k3s/%s\r\nAccept: application/json"
+                               "\r\nAuthorization: Basic %s\r\n\r\n" % (path, self.host, self.port, VERSION,
+                                                                          self.auth)).encode())
+            f = conn.rfile
+            status = f.readline(65537).decode("latin-1").split(" ", 2)
+            chunked = False
+            while True:
+                h = f.readline(65537)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                k, _, v = h.decode("latin-1").partition(":")
+                if k.strip().lower() == "transfer-encoding" and "chunked" in v.lower():
+                    chunked = True
+            if len(status) < 2 or status[1] != "200":
+                raise GoError("watch: %s" % " ".join(status[1:]).strip())
+            buf = b""
+            while True:
+                if chunked:
+                    size = int(f.readline(65537).split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        return
+                    data = f.read(size)
+                    f.readline(65537)
+                else:
+                    data = f.readline(1 << 24)
+                    if not data:
+                        return
+                buf += data
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        self.on_pod_event(json.loads(line))
+        finally:
+            conn.close()
+
+    def on_pod_event(self, ev):
+        kind, pod = ev.get("type"), ev.get("object") or {}
+        if kind in ("ADDED", "MODIFIED"):
+            self.pods.update(pod, time.time())
+        elif kind == "DELETED":
+            self.pods.remove(pod)
+        elif kind == "ERROR":
+            raise GoError((pod.get("message") or "watch error"))
 
     # ---- the whole run
 
@@ -1257,6 +2642,9 @@ class Agent:
                 klog("E", "kubelet_node_status.go:98", "Unable to register node with API server",
                      err=str(e), node=self.node_name)
                 time.sleep(5)
+        self.reported_gpus = self.gpu_capacity()
+        self.pods.start(self, Conn(self.host, self.port, self.api.ctx, self.auth))
+        threading.Thread(target=self.watch_pods, name="pod-watch", daemon=True).start()
         self.sync_pods_safely()
         while True:
             time.sleep(HEARTBEAT)
@@ -1303,6 +2691,8 @@ def on_term(signum, frame):
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, signal.SIG_IGN)  # a signal to the whole process group comes twice
     log("info", "Received SIGTERM, shutting down")
+    for a in AGENTS:
+        a.pods.shutdown()
     sys.exit(0)
 
 

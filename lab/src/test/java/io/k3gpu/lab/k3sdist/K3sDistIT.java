@@ -404,11 +404,12 @@ class K3sDistIT {
 
         Path pod = Files.createTempFile("pod", ".yaml");
         Files.writeString(pod, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: gpu-test\n  namespace: default\nspec:\n"
-                + "  nodeName: jetson1\n  containers:\n  - name: gpu-test\n    image: icetekio/jetson-nano-tensorflow\n");
+                + "  nodeName: jetson1\n  restartPolicy: Never\n  containers:\n  - name: gpu-test\n"
+                + "    image: icetekio/jetson-nano-tensorflow\n    command: [echo, served by the kubelet]\n");
         try {
             assertThat(kubectl("apply", "-f", pod.toString())).contains("gpu-test created");
-            await("the pod known to jetson1's kubelet", 30, () -> kubectl("logs", "gpu-test")
-                    .contains("container \"gpu-test\" in pod \"gpu-test\" is waiting to start: ContainerCreating"));
+            await("the pod's log from jetson1's kubelet", 30, () -> kubectl("logs", "gpu-test")
+                    .equals("served by the kubelet\n"));
         } finally {
             kubectl("delete", "pod", "gpu-test", "--wait=false");
             Files.deleteIfExists(pod);
