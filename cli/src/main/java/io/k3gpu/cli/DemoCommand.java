@@ -140,7 +140,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The lab's git server holds example-mnist-training with the project's trainer as mnist.py. */
     private static String gitRepo(LabState lab) {
-        return "http://" + lab.bridgeIp() + ":8090/git/example-mnist-training.git";
+        return K3sDistribution.of(lab).gitRepoUrl();
     }
 
     private static List<String> args(List<String> a, List<String> more) {
