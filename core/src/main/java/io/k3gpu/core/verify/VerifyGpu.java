@@ -56,6 +56,12 @@ public final class VerifyGpu {
                 }
             }
             Verdict v = GpuTestDiagnosis.diagnose(outcome, logs, node, n.internalIp(), probe);
+            if (!v.pass() && !"true".equals(n.labels().get(GpuLabels.PRESENT)) && outcome.finished()) {
+                // No runtime setting fixes a node without a GPU: say that instead.
+                v = new Verdict(false, node + " has no NVIDIA GPU that k3gpu knows of (no " + GpuLabels.PRESENT
+                        + "=true label): " + v.reason(), "run it on a GPU node, or if this one has a GPU: k3gpu label --ip "
+                        + (n.internalIp() == null ? "<node address>" : n.internalIp()), v.evidence());
+            }
             return new Result(node, v.pass(), v.reason(), v.hint(), v.evidence(), pod, choice.image(), outcome);
         } finally {
             if (!keep) {
