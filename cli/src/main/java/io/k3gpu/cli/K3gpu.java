@@ -26,6 +26,7 @@ import java.util.Map;
                 NodesCommand.class,
                 LabelCommand.class,
                 ResetCommand.class,
+                PlanCommand.class, ApplyCommand.class,
                 VerifyCommand.class,
                 TrainCommand.class,
                 JobsCommand.class,

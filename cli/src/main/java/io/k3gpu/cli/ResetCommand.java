@@ -1,17 +1,34 @@
 package io.k3gpu.cli;
 
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.fleet.ClusterSpec;
+import io.k3gpu.core.fleet.FleetReset;
+import io.k3gpu.core.fleet.FleetResult;
+import io.k3gpu.core.fleet.HostSpec;
+import io.k3gpu.core.fleet.SshFleet;
 import io.k3gpu.core.k3s.ResetNode;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.ssh.SshConnector;
 import io.k3gpu.core.util.LocalFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "reset",
-        description = {"Remove K3s from a node and delete its Node object; no K3s files are left.",
-                "Runs K3s's own uninstall script, deletes the Node when a kubeconfig is at hand, then checks the node."})
+        description = {"Remove K3s from a node with its own uninstall script, delete its Node object (when a kubeconfig",
+                "is at hand) and check that no K3s files are left.",
+                "With -f cluster.yaml: every host of the file (or the one --host/--ip",
+                "names), agents first, then the other servers one at a time, then the",
+                "first server; SSH settings come from the file, Node objects are deleted",
+                "through the first server."})
 final class ResetCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -21,6 +38,20 @@ final class ResetCommand implements Callable<Integer> {
     @Mixin
     KubeOptions kube;
 
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Reset the hosts of this cluster file.")
+    Path file;
+
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "0",
+            description = "With -f: at most N agents at once (default: all of them).")
+    int parallel;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text",
+            description = "With -f: text (default) or json (a JSON object per event).")
+    String output;
+
+    @Spec
+    CommandSpec spec;
+
     ResetCommand(Terminal terminal) {
         this.terminal = terminal;
         this.ssh = new SshOptions(terminal);
@@ -29,6 +60,9 @@ final class ResetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (file != null) {
+            return fleet();
+        }
         ConsoleEvents events = new ConsoleEvents(terminal.err());
         boolean haveKubeconfig = LocalFiles.read(kube.file()).isPresent();
         try (SshConnector connector = ssh.connector(); ClusterApi api = haveKubeconfig ? kube.api() : null) {
@@ -37,6 +71,49 @@ final class ResetCommand implements Callable<Integer> {
                     + (r.nodeDeleted() ? "; node " + r.nodeName() + " deleted from the cluster" : "")
                     + "; no K3s files left");
             return 0;
+        }
+    }
+
+    private int fleet() {
+        boolean json = switch (output) {
+            case "json" -> true;
+            case "text" -> false;
+            default -> throw new K3gpuException(ExitCode.USAGE, "unknown output format '" + output + "'",
+                    "use -o text or -o json");
+        };
+        if (parallel < 0) {
+            throw new K3gpuException(ExitCode.USAGE, "--parallel must be 1 or more (0: all agents at once)", null);
+        }
+        for (String flag : List.of("--user", "--ssh-key", "--ssh-port", "--known-hosts", "--strict-host-key-checking",
+                "--connect-timeout", "--ssh-config", "--sudo-password-stdin", "--kubeconfig", "--context")) {
+            if (this.spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+                throw new K3gpuException(ExitCode.USAGE, flag + " cannot be combined with -f",
+                        "with -f the SSH settings come from the file's ssh: sections and the cluster from its first server");
+            }
+        }
+        ClusterSpec spec = FleetCommands.load(file, terminal);
+        String only = ssh.ip != null ? ssh.ip : ssh.host;
+        List<HostSpec> selected = only == null ? spec.hosts() : List.of(spec.host(only));
+        try (SshConnector connector = FleetCommands.connector(terminal);
+             SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {
+            boolean needApi = selected.stream().anyMatch(h -> !spec.isFirstServer(h));
+            Optional<String> noApi = needApi ? fleet.openExistingCluster() : Optional.empty();
+            noApi.ifPresent(w -> terminal.err().println("warning: " + w + "; Node objects of the hosts reset are left"));
+            if (only != null && selected.get(0).equals(spec.firstServer()) && spec.hosts().size() > 1) {
+                terminal.err().println("warning: " + only + " is the first server: the cluster's datastore goes with it, "
+                        + "the other hosts keep running K3s without a cluster");
+            }
+            FleetResult r;
+            try (FleetProgress progress = FleetCommands.progress(terminal, json, spec, "reset")) {
+                progress.only(selected);
+                r = FleetReset.run(spec, selected, parallel, fleet, progress);
+            }
+            if (json) {
+                FleetProgress.jsonLine(terminal.out(), FleetCommands.summaryJson(r, fleet.connectionsOpened()));
+            } else {
+                FleetCommands.summary(terminal.out(), "reset", r, fleet.connectionsOpened());
+            }
+            return r.ok() ? 0 : ExitCode.FAILED.code();
         }
     }
 }

@@ -39,8 +39,14 @@ public final class InstallServer {
      * @param force   run the install script even when K3s already runs here as a server
      */
     public Result run(RemoteShell shell, K3sInstall install, String address, String context, boolean force) {
+        return run(shell, install, address, context, force, GatherFacts.from(shell));
+    }
+
+    /** As {@link #run(RemoteShell, K3sInstall, String, String, boolean)}, with the node's facts gathered already. */
+    public Result run(RemoteShell shell, K3sInstall install, String address, String context, boolean force,
+                      NodeFacts known) {
         String host = shell.host();
-        NodeFacts facts = GatherFacts.from(shell);
+        NodeFacts facts = known;
         String serverUrl = "https://" + address + ":6443";
         boolean already = facts.k3sInstalled() && "server".equals(facts.k3sRole());
         boolean wanted = install.version() == null || install.version().equals(facts.k3sVersion());

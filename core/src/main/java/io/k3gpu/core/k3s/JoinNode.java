@@ -47,13 +47,18 @@ public final class JoinNode {
     }
 
     public Result run(RemoteShell node, ClusterApi api, String serverUrl, char[] token, Options o) {
+        return run(node, api, serverUrl, token, o, GatherFacts.from(node));
+    }
+
+    /** As {@link #run(RemoteShell, ClusterApi, String, char[], Options)}, with the node's facts gathered already. */
+    public Result run(RemoteShell node, ClusterApi api, String serverUrl, char[] token, Options o, NodeFacts known) {
         String host = node.host();
         List<String> changes = new ArrayList<>();
         if (o.docker()) {
             events.warn(host, "--docker uses K3s's embedded cri-dockerd, which K3s marks experimental; "
                     + "--gpu (containerd with the NVIDIA default runtime) is the supported way");
         }
-        NodeFacts facts = GatherFacts.from(node);
+        NodeFacts facts = known;
         if (o.gpu()) {
             if (!facts.hasGpu()) {
                 throw new K3gpuException(ExitCode.FAILED, host + " (" + facts.hostname() + ") has no NVIDIA GPU: "
@@ -112,7 +117,7 @@ public final class JoinNode {
     }
 
     /** How pods here get (or don't get) the GPU: docker-nvidia, containerd-nvidia, docker-runc, containerd-runc. */
-    static String runtimeLabel(NodeFacts f, boolean docker) {
+    public static String runtimeLabel(NodeFacts f, boolean docker) {
         String engine = docker ? "docker" : "containerd";
         String dflt = docker ? f.dockerDefaultRuntime() : f.k3sDefaultRuntime();
         return engine + "-" + (dflt == null ? "runc" : dflt);

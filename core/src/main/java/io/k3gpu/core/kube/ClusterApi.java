@@ -58,6 +58,19 @@ public interface ClusterApi extends AutoCloseable {
     /** The newest pod a Job made, if any yet. */
     Optional<String> podOfJob(String namespace, String job);
 
+    /** The Node's labels, annotations and taints in one request; empty when there is no such Node. */
+    default Optional<NodeMeta> meta(String node) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot read node metadata");
+    }
+
+    /**
+     * Changes the Node in one update: these labels and annotations (a null value removes one) and, when
+     * {@code taints} is not null, exactly these taints.
+     */
+    default void update(String node, Map<String, String> labels, Map<String, String> annotations, List<Taint> taints) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot update nodes");
+    }
+
     @Override
     void close();
 }

@@ -116,6 +116,53 @@ public final class Fabric8ClusterApi implements ClusterApi {
     }
 
     @Override
+    public Optional<NodeMeta> meta(String node) {
+        return call("reading node " + node, () -> Optional.ofNullable(client.nodes().withName(node).get()).map(n -> {
+            List<Taint> taints = new ArrayList<>();
+            if (n.getSpec() != null && n.getSpec().getTaints() != null) {
+                for (io.fabric8.kubernetes.api.model.Taint t : n.getSpec().getTaints()) {
+                    taints.add(new Taint(t.getKey(), t.getValue() == null || t.getValue().isEmpty() ? null : t.getValue(),
+                            t.getEffect()));
+                }
+            }
+            Map<String, String> labels = n.getMetadata().getLabels();
+            Map<String, String> annotations = n.getMetadata().getAnnotations();
+            return new NodeMeta(labels == null ? Map.of() : labels, annotations == null ? Map.of() : annotations, taints);
+        }));
+    }
+
+    @Override
+    public void update(String node, Map<String, String> labels, Map<String, String> annotations, List<Taint> taints) {
+        call("updating node " + node, () -> client.nodes().withName(node).edit(n -> {
+                n.getMetadata().setLabels(merged(n.getMetadata().getLabels(), labels));
+                n.getMetadata().setAnnotations(merged(n.getMetadata().getAnnotations(), annotations));
+                if (taints != null) {
+                    n.getSpec().setTaints(new ArrayList<>(taints.stream().map(t -> {
+                        io.fabric8.kubernetes.api.model.Taint k = new io.fabric8.kubernetes.api.model.Taint();
+                        k.setKey(t.key());
+                        k.setValue(t.value());
+                        k.setEffect(t.effect());
+                        return k;
+                    }).toList()));
+                }
+                return n;
+            }));
+    }
+
+    /** {@code have} with {@code changes} applied (a null value removes the key). */
+    private static Map<String, String> merged(Map<String, String> have, Map<String, String> changes) {
+        Map<String, String> m = have == null ? new LinkedHashMap<>() : new LinkedHashMap<>(have);
+        changes.forEach((k, v) -> {
+            if (v == null) {
+                m.remove(k);
+            } else {
+                m.put(k, v);
+            }
+        });
+        return m;
+    }
+
+    @Override
     public boolean deleteNode(String name) {
         return call("deleting node " + name, () -> !client.nodes().withName(name).delete().isEmpty());
     }

@@ -91,18 +91,26 @@ public final class SshConnector implements AutoCloseable {
 
     /** The session for {@code target}, opened on first use and reused afterwards. */
     public SshRemoteShell connect(SshTarget target) {
+        return connect(target, null);
+    }
+
+    /**
+     * The session for {@code target}, reached through {@code proxyJump} ({@code [user@]host[:port]}, comma-separated
+     * for several hops, as OpenSSH's ProxyJump); null: as ~/.ssh/config says. Opened on first use, reused afterwards.
+     */
+    public SshRemoteShell connect(SshTarget target, String proxyJump) {
         String key = target.user() + "@" + target.host() + ":" + target.port();
         SshRemoteShell existing = open.get(key);
         if (existing != null && existing.isOpen()) {
             return existing;
         }
-        SshRemoteShell shell = openSession(target);
+        SshRemoteShell shell = openSession(target, proxyJump);
         open.put(key, shell);
         return shell;
     }
 
-    private SshRemoteShell openSession(SshTarget target) {
-        HostConfigEntry entry = resolve(target);
+    private SshRemoteShell openSession(SshTarget target, String proxyJump) {
+        HostConfigEntry entry = resolve(target, proxyJump);
         String display = target.host();
         Duration timeout = target.connectTimeout();
         Path knownHosts = target.knownHosts();
@@ -147,7 +155,7 @@ public final class SshConnector implements AutoCloseable {
         }
     }
 
-    private HostConfigEntry resolve(SshTarget target) {
+    private HostConfigEntry resolve(SshTarget target, String proxyJump) {
         int port = target.port() == null ? 0 : target.port();
         HostConfigEntry fromConfig = null;
         if (target.sshConfig() != null && Files.isRegularFile(target.sshConfig())) {
@@ -166,7 +174,7 @@ public final class SshConnector implements AutoCloseable {
         int effectivePort = target.port() != null ? target.port()
                 : fromConfig != null && fromConfig.getPort() > 0 ? fromConfig.getPort() : 22;
         HostConfigEntry entry = new HostConfigEntry(target.host(), hostName, effectivePort, user,
-                fromConfig == null ? null : fromConfig.getProxyJump());
+                proxyJump != null ? proxyJump : fromConfig == null ? null : fromConfig.getProxyJump());
         if (fromConfig != null && fromConfig.getIdentities() != null) {
             entry.setIdentities(fromConfig.getIdentities());
         }

@@ -1,0 +1,124 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.fleet.ClusterSettings;
+import io.k3gpu.core.fleet.ClusterSpec;
+import io.k3gpu.core.fleet.FleetApply;
+import io.k3gpu.core.fleet.FleetEvents;
+import io.k3gpu.core.fleet.FleetPlan;
+import io.k3gpu.core.fleet.FleetResult;
+import io.k3gpu.core.fleet.SshFleet;
+import io.k3gpu.core.kube.Kubeconfig;
+import io.k3gpu.core.ssh.SshConnector;
+import io.k3gpu.core.util.LocalFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+@Command(name = "apply",
+        description = {"Converge a cluster to its file: the first server alone, then the other",
+                "servers one at a time, then the agents, up to --parallel at once. Each",
+                "host's steps are join --gpu's (NVIDIA runtime, install, wait until Ready,",
+                "labels) plus the file's labels and taints; one SSH connection per host.",
+                "A host that fails does not stop the others: the summary lists each",
+                "failure with its cause, and the exit code is 1. A converged cluster is",
+                "left unchanged, host by host. The kubeconfig goes where",
+                "cluster.kubeconfig says."})
+final class ApplyCommand implements Callable<Integer> {
+    private final Terminal terminal;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", required = true, description = "The cluster file (cluster.yaml).")
+    Path file;
+
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "0",
+            description = "At most N agents at once (default: all of them).")
+    int parallel;
+
+    @Option(names = "--dry-run", description = "Print what would be done, in apply's order (as plan), changing nothing.")
+    boolean dryRun;
+
+    @Mixin
+    OutputOptions output;
+
+    ApplyCommand(Terminal terminal) {
+        this.terminal = terminal;
+    }
+
+    @Override
+    public Integer call() {
+        boolean json = output.json();
+        if (parallel < 0) {
+            throw new K3gpuException(ExitCode.USAGE, "--parallel must be 1 or more (0: all agents at once)", null);
+        }
+        ClusterSpec spec = FleetCommands.load(file, terminal);
+        try (SshConnector connector = FleetCommands.connector(terminal);
+             SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {
+            if (dryRun) {
+                return dryRun(spec, fleet, json);
+            }
+            FleetResult r;
+            try (FleetProgress progress = FleetCommands.progress(terminal, json, spec, "applied")) {
+                r = FleetApply.run(spec, parallel, fleet, progress);
+            }
+            Optional<String> saved = Optional.ofNullable(fleet.kubeconfig()).map(k -> save(spec.cluster(), k));
+            if (json) {
+                Map<String, Object> s = FleetCommands.summaryJson(r, fleet.connectionsOpened());
+                s.put("kubeconfig", saved.isPresent() ? spec.cluster().kubeconfig().path().toString() : null);
+                FleetProgress.jsonLine(terminal.out(), s);
+            } else {
+                FleetCommands.summary(terminal.out(), "apply", r, fleet.connectionsOpened());
+                saved.ifPresent(terminal.out()::println);
+                if (r.ok() && saved.isPresent()) {
+                    terminal.out().println("next: export KUBECONFIG=" + spec.cluster().kubeconfig().path()
+                            + "; k3gpu nodes -o wide");
+                }
+            }
+            terminal.out().flush();
+            return r.ok() ? 0 : ExitCode.FAILED.code();
+        }
+    }
+
+    private int dryRun(ClusterSpec spec, SshFleet fleet, boolean json) {
+        FleetPlan.Result r = FleetPlan.run(spec, fleet, FleetEvents.NONE);
+        String order = "order: " + spec.firstServer().name() + " alone"
+                + (spec.extraServers().isEmpty() ? "" : ", then servers one at a time: "
+                + String.join(", ", spec.extraServers().stream().map(h -> h.name()).toList()))
+                + (spec.agents().isEmpty() ? "" : ", then " + spec.agents().size()
+                + (spec.agents().size() == 1 ? " agent " : " agents ")
+                + (parallel == 0 ? "all at once" : "up to " + parallel + " at once"));
+        if (json) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("dryRun", true);
+            doc.put("order", order);
+            doc.putAll(PlanCommand.json(spec, r));
+            terminal.out().println(Json.pretty(doc));
+        } else {
+            terminal.out().println("apply --dry-run: nothing is changed; " + order);
+            terminal.out().print(PlanCommand.text(spec, r));
+        }
+        terminal.out().flush();
+        return r.ok() ? 0 : ExitCode.FAILED.code();
+    }
+
+    /** Writes (or merges) the kubeconfig 0600 where the file says, unless it already holds exactly this. */
+    private static String save(ClusterSettings c, String kubeconfig) {
+        ClusterSettings.KubeconfigSettings k = c.kubeconfig();
+        Path path = k.path();
+        Optional<String> existing = LocalFiles.read(path);
+        String next = k.merge() && existing.isPresent()
+                ? Kubeconfig.merge(path.toString(), existing.get(), kubeconfig, false) : kubeconfig;
+        if (existing.isPresent() && existing.get().equals(next)) {
+            return "kubeconfig: " + path + " is up to date (context " + k.context() + ")";
+        }
+        LocalFiles.writePrivate(path, next);
+        return "kubeconfig: " + (k.merge() && existing.isPresent() ? "merged context " + k.context() + " into " : "saved to ")
+                + path + (k.merge() ? "" : " (context " + k.context() + ")");
+    }
+}

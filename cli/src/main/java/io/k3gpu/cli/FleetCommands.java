@@ -1,0 +1,129 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.fleet.ClusterFile;
+import io.k3gpu.core.fleet.ClusterFileException;
+import io.k3gpu.core.fleet.ClusterSpec;
+import io.k3gpu.core.fleet.FleetResult;
+import io.k3gpu.core.fleet.HostResult;
+import io.k3gpu.core.ssh.SshConnector;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What plan, apply and reset -f share: reading the cluster file, the run's SSH connector, the progress view. */
+final class FleetCommands {
+    private FleetCommands() {
+    }
+
+    /**
+     * The validated file. When it is not valid, every problem goes to stderr, one a line ({@code file:line:col:
+     * message}), before the error itself; no host has been contacted.
+     */
+    static ClusterSpec load(Path file, Terminal terminal) {
+        try {
+            return ClusterFile.load(file);
+        } catch (ClusterFileException e) {
+            terminal.err().print(e.lines());
+            terminal.err().flush();
+            throw e;
+        }
+    }
+
+    /** One connector for the whole run: one SSH connection per host; warnings (a new host key) on stderr. */
+    static SshConnector connector(Terminal terminal) {
+        return new SshConnector(m -> {
+            terminal.err().println("warning: " + m);
+            terminal.err().flush();
+        }, terminal.env("SSH_AUTH_SOCK"));
+    }
+
+    static FleetProgress.Mode mode(boolean json, Terminal terminal) {
+        if (json) {
+            return FleetProgress.Mode.JSON;
+        }
+        boolean tty = System.console() != null && terminal.env("TERM") != null && !"dumb".equals(terminal.env("TERM"));
+        return tty ? FleetProgress.Mode.LIVE : FleetProgress.Mode.PLAIN;
+    }
+
+    /** The progress view of a run: its mode, and on a terminal the terminal's size. */
+    static FleetProgress progress(Terminal terminal, boolean json, ClusterSpec spec, String verb) {
+        FleetProgress.Mode mode = mode(json, terminal);
+        int[] size = mode == FleetProgress.Mode.LIVE ? terminalSize(terminal) : new int[]{Integer.MAX_VALUE, 120};
+        return new FleetProgress(terminal.out(), mode, spec, verb, size[1], size[0], System::nanoTime);
+    }
+
+    /** Rows and columns: $LINES / $COLUMNS, else what stty says about the terminal, else 24 x 100. */
+    private static int[] terminalSize(Terminal terminal) {
+        int rows = 24;
+        int cols = 100;
+        try {
+            Process p = new ProcessBuilder("sh", "-c", "stty size < /dev/tty").redirectErrorStream(true).start();
+            String[] f = new String(p.getInputStream().readAllBytes()).trim().split("\\s+");
+            if (p.waitFor(1, java.util.concurrent.TimeUnit.SECONDS) && f.length == 2 && f[0].matches("\\d+")
+                    && f[1].matches("\\d+")) {
+                rows = Integer.parseInt(f[0]);
+                cols = Integer.parseInt(f[1]);
+            }
+        } catch (java.io.IOException e) {
+            // no stty: keep the defaults
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        String l = terminal.env("LINES");
+        String c = terminal.env("COLUMNS");
+        return new int[]{l != null && l.matches("\\d+") ? Integer.parseInt(l) : rows,
+                c != null && c.matches("\\d+") ? Integer.parseInt(c) : cols};
+    }
+
+    /** The text summary: one line per host (what changed, or that nothing did, or why it failed), then the failures. */
+    static void summary(PrintWriter out, String verb, FleetResult r, int connections) {
+        long changed = r.count(HostResult.Status.CHANGED);
+        long unchanged = r.count(HostResult.Status.UNCHANGED);
+        long failed = r.count(HostResult.Status.FAILED);
+        long skipped = r.count(HostResult.Status.SKIPPED);
+        out.println();
+        for (HostResult h : r.hosts()) {
+            out.println("  " + h.host().name() + ": " + FleetProgress.outcome(h));
+        }
+        String counts = changed + " changed, " + unchanged + " unchanged, " + failed + " failed"
+                + (skipped > 0 ? ", " + skipped + " skipped" : "");
+        out.println(verb + ": " + r.hosts().size() + (r.hosts().size() == 1 ? " host in " : " hosts in ") + FleetProgress.seconds(r.elapsed().toNanos()) + ": "
+                + (changed == 0 && r.ok() ? "nothing changed (" + counts + ")" : counts) + "; " + connections
+                + (connections == 1 ? " SSH connection" : " SSH connections"));
+        if (!r.ok()) {
+            out.println("failures:");
+            for (HostResult h : r.failures()) {
+                out.println("  " + h.host().display() + ": " + h.error());
+            }
+        }
+        out.flush();
+    }
+
+    /** The summary as a JSON line. */
+    static Map<String, Object> summaryJson(FleetResult r, int connections) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("event", "summary");
+        s.put("hosts", r.hosts().size());
+        for (HostResult.Status st : HostResult.Status.values()) {
+            s.put(st.label(), r.count(st));
+        }
+        s.put("elapsedMs", r.elapsed().toMillis());
+        s.put("sshConnections", connections);
+        List<Map<String, Object>> failures = new ArrayList<>();
+        for (HostResult h : r.failures()) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("host", h.host().name());
+            f.put("address", h.host().address());
+            f.put("status", h.status().label());
+            f.put("error", h.error());
+            f.put("exitCode", h.exitCode() == null ? null : h.exitCode().code());
+            failures.add(f);
+        }
+        s.put("failures", failures);
+        return s;
+    }
+}

@@ -1,0 +1,122 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.fleet.ClusterSpec;
+import io.k3gpu.core.fleet.FleetEvents;
+import io.k3gpu.core.fleet.FleetPlan;
+import io.k3gpu.core.fleet.HostPlan;
+import io.k3gpu.core.fleet.HostSpec;
+import io.k3gpu.core.fleet.SshFleet;
+import io.k3gpu.core.ssh.SshConnector;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "plan",
+        description = {"Show what apply would do on each host of a cluster file, changing",
+                "nothing: every host is reached at once over SSH, its facts are gathered",
+                "and compared with the file (install server, join server, join agent,",
+                "set NVIDIA runtime, relabel, set taints, or nothing). Exit 1 when a host",
+                "cannot be observed."})
+final class PlanCommand implements Callable<Integer> {
+    private final Terminal terminal;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", required = true, description = "The cluster file (cluster.yaml).")
+    Path file;
+
+    @Mixin
+    OutputOptions output;
+
+    PlanCommand(Terminal terminal) {
+        this.terminal = terminal;
+    }
+
+    @Override
+    public Integer call() {
+        boolean json = output.json();
+        ClusterSpec spec = FleetCommands.load(file, terminal);
+        try (SshConnector connector = FleetCommands.connector(terminal);
+             SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {
+            FleetPlan.Result r = FleetPlan.run(spec, fleet, FleetEvents.NONE);
+            terminal.out().print(json ? Json.pretty(json(spec, r)) + "\n" : text(spec, r));
+            terminal.out().flush();
+            return r.ok() ? 0 : 1;
+        }
+    }
+
+    /** The plan for people: per host its steps ("+ action: why"), "nothing to do", or "! why it cannot be told". */
+    static String text(ClusterSpec spec, FleetPlan.Result r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("cluster ").append(spec.serverUrl()).append(": ")
+                .append(r.clusterNote() != null ? r.clusterNote() : "K3s " + r.clusterVersion()).append('\n');
+        for (HostPlan p : r.hosts()) {
+            sb.append(p.host().display()).append(", ").append(role(spec, p.host())).append(':');
+            if (p.nothing()) {
+                sb.append(" nothing to do\n");
+                continue;
+            }
+            sb.append('\n');
+            for (HostPlan.Step s : p.steps()) {
+                sb.append("  + ").append(s.action().label()).append(": ").append(s.detail()).append('\n');
+            }
+            if (p.error() != null) {
+                sb.append("  ! ").append(p.error()).append('\n');
+            }
+        }
+        long change = r.count(p -> !p.failed() && !p.nothing());
+        long nothing = r.count(HostPlan::nothing);
+        long failed = r.count(HostPlan::failed);
+        sb.append("plan: ").append(change).append(" to change, ").append(nothing).append(" unchanged, ")
+                .append(failed).append(" failed (").append(r.hosts().size()).append(" hosts, ")
+                .append(FleetProgress.seconds(r.elapsed().toNanos())).append(")\n");
+        return sb.toString();
+    }
+
+    static Map<String, Object> json(ClusterSpec spec, FleetPlan.Result r) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("file", spec.file().toString());
+        Map<String, Object> cluster = new LinkedHashMap<>();
+        cluster.put("serverUrl", spec.serverUrl());
+        cluster.put("version", r.clusterVersion());
+        cluster.put("note", r.clusterNote());
+        doc.put("cluster", cluster);
+        List<Map<String, Object>> hosts = new ArrayList<>();
+        for (HostPlan p : r.hosts()) {
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("name", p.host().name());
+            h.put("address", p.host().address());
+            h.put("role", p.host().role().label());
+            h.put("firstServer", p.firstServer());
+            h.put("status", p.failed() ? "failed" : p.nothing() ? "nothing" : "change");
+            List<Map<String, Object>> steps = new ArrayList<>();
+            for (HostPlan.Step s : p.steps()) {
+                Map<String, Object> st = new LinkedHashMap<>();
+                st.put("action", s.action().id());
+                st.put("detail", s.detail());
+                steps.add(st);
+            }
+            h.put("steps", steps);
+            h.put("error", p.error());
+            hosts.add(h);
+        }
+        doc.put("hosts", hosts);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("change", r.count(p -> !p.failed() && !p.nothing()));
+        summary.put("nothing", r.count(HostPlan::nothing));
+        summary.put("failed", r.count(HostPlan::failed));
+        summary.put("elapsedMs", r.elapsed().toMillis());
+        doc.put("summary", summary);
+        return doc;
+    }
+
+    static String role(ClusterSpec spec, HostSpec h) {
+        return spec.isFirstServer(h) ? (spec.highAvailability() ? "first server (--cluster-init)" : "server")
+                : h.role().label();
+    }
+}

@@ -1,0 +1,302 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.kube.Fabric8ClusterApi;
+import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.kube.Taint;
+import io.k3gpu.lab.k3sdist.K3sDistribution;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * plan, apply and reset -f on a lab: one server and three GPU agents (jetson-nano in Docker mode, orin-nano and an
+ * H200 server in containerd mode), then an HA file with three servers. The tests build on each other, in order:
+ * fresh lab, apply, converged, drift, an unreachable host, reset and apply again, HA.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FleetIT {
+    private static final List<String> K3S_FILES = List.of("/usr/local/bin/k3s", "/etc/rancher/k3s",
+            "/var/lib/rancher/k3s", "/etc/systemd/system/k3s.service", "/etc/systemd/system/k3s-agent.service",
+            "/usr/local/bin/k3s-uninstall.sh", "/usr/local/bin/k3s-agent-uninstall.sh");
+    private static final String DAEMON_JSON = "/etc/docker/daemon.json";
+    static TestLab lab;
+    static Path dir;
+    static Path main;
+
+    @BeforeAll
+    static void up() throws Exception {
+        lab = TestLab.up("itfleet", 240, "cpu-only", "jetson-nano", "orin-nano", "dgpu", "cpu-only", "cpu-only");
+        dir = Files.createTempDirectory("k3gpu-fleet-it");
+        main = write("cluster.yaml", """
+                hosts:
+                  - {name: cp1, address: %s, role: server, gpu: none}
+                  - {name: nano, address: %s, role: agent, gpu: docker}
+                  - {name: orin, address: %s, role: agent, gpu: auto, labels: {shelf: a}}
+                  - {name: h200, address: %s, role: agent, gpu: k3s, taints: ["dedicated=training:NoSchedule"]}
+                """.formatted(lab.ip("node1"), lab.ip("jetson1"), lab.ip("jetson2"), lab.ip("gpu1")));
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        lab.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** A cluster file with the lab's mirror, key and known_hosts, and {@code hosts} after them. */
+    private static Path write(String name, String hosts) throws Exception {
+        K3sDistribution k3s = K3sDistribution.of(lab.state);
+        Path f = dir.resolve(name);
+        Files.writeString(f, """
+                cluster:
+                  installUrl: %s
+                  readyTimeout: 60s
+                  kubeconfig: {path: kubeconfig, context: itfleet}
+                ssh:
+                  key: %s
+                  knownHosts: %s
+                  sshConfig: /dev/null
+                  strictHostKeyChecking: yes
+                  connectTimeout: 3s
+                """.formatted(k3s.installUrl(), lab.state.keyFile(), lab.state.knownHostsFile()) + hosts);
+        return f;
+    }
+
+    private static Cli.Result fleet(String verb, Path file, String... more) {
+        String[] args = new String[more.length + 3];
+        args[0] = verb;
+        args[1] = "-f";
+        args[2] = file.toString();
+        System.arraycopy(more, 0, args, 3, more.length);
+        return Cli.run(args);
+    }
+
+    private static ClusterApi api() throws Exception {
+        return Fabric8ClusterApi.fromKubeconfig(Files.readString(dir.resolve("kubeconfig")), "itfleet");
+    }
+
+    private static Map<String, NodeStatus> nodes() throws Exception {
+        try (ClusterApi api = api()) {
+            Map<String, NodeStatus> out = new TreeMap<>();
+            api.nodes().forEach(n -> out.put(n.name(), n));
+            return out;
+        }
+    }
+
+    private static List<String> k3sFilesOn(String node) {
+        return K3S_FILES.stream().filter(p -> Files.exists(lab.path(node, p))).toList();
+    }
+
+    @Test
+    @Order(1)
+    void planOnAFreshLabSaysWhatApplyWouldDoAndChangesNothing() throws Exception {
+        byte[] daemonJson = Files.readAllBytes(lab.path("jetson1", DAEMON_JSON));
+        Cli.Result plan = fleet("plan", main);
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("no cluster yet: K3s does not run on the first server cp1")
+                .contains("cp1 (" + lab.ip("node1") + "), server:\n  + install server: K3s is not installed\n")
+                .contains("nano (" + lab.ip("jetson1") + "), agent:\n"
+                        + "  + set NVIDIA runtime: docker: would write /etc/docker/daemon.json and restart docker\n"
+                        + "  + join agent: K3s is not installed\n")
+                .contains("orin (" + lab.ip("jetson2") + "), agent:\n"
+                        + "  + set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml\n")
+                .contains("  + set taints: new node: dedicated=training:NoSchedule\n")
+                .contains("plan: 4 to change, 0 unchanged, 0 failed (4 hosts");
+        for (String node : List.of("node1", "jetson1", "jetson2", "gpu1")) {
+            assertThat(k3sFilesOn(node)).as(node).isEmpty();
+        }
+        assertThat(Files.readAllBytes(lab.path("jetson1", DAEMON_JSON))).isEqualTo(daemonJson);
+        assertThat(Files.exists(lab.path("jetson2", "/etc/rancher/k3s/config.yaml"))).isFalse();
+    }
+
+    @Test
+    @Order(2)
+    void applyBringsUpTheServerAndThreeGpuAgentsOverOneSshConnectionEachThenPlanSaysNothing() throws Exception {
+        Cli.Result apply = fleet("apply", main);
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        assertThat(apply.out()).contains("apply: 4 hosts in ").contains(": 4 changed, 0 unchanged, 0 failed; 4 SSH connections")
+                .contains("  cp1: changed: installed the K3s server ")
+                .contains("  nano: changed: set the NVIDIA default runtime (docker); installed K3s ")
+                .contains("kubeconfig: saved to " + dir.resolve("kubeconfig") + " (context itfleet)");
+        assertThat(dir.resolve("kubeconfig")).exists();
+
+        Map<String, NodeStatus> nodes = nodes();
+        assertThat(nodes.keySet()).containsExactly("gpu1", "jetson1", "jetson2", "node1");
+        assertThat(nodes.values()).allMatch(NodeStatus::ready);
+        assertThat(nodes.get("jetson1").containerRuntime()).startsWith("docker://");
+        assertThat(nodes.get("jetson2").containerRuntime()).startsWith("containerd://");
+        assertThat(nodes.get("gpu1").containerRuntime()).startsWith("containerd://");
+        assertThat(nodes.get("jetson1").labels()).containsEntry("nvidia.com/gpu.present", "true")
+                .containsEntry("k3gpu.dev/container-runtime", "docker-nvidia");
+        assertThat(nodes.get("jetson2").labels()).containsEntry("k3gpu.dev/container-runtime", "containerd-nvidia")
+                .containsEntry("shelf", "a");
+        assertThat(nodes.get("gpu1").labels()).containsEntry("nvidia.com/gpu.product", "NVIDIA-H200");
+        assertThat(nodes.get("node1").labels()).doesNotContainKey("nvidia.com/gpu.present");
+        try (ClusterApi api = api()) {
+            assertThat(api.meta("gpu1").orElseThrow().taints()).contains(new Taint("dedicated", "training", "NoSchedule"));
+        }
+        assertThat(lab.sh("jetson1", "docker info --format '{{.DefaultRuntime}}'").strip()).isEqualTo("nvidia");
+
+        Cli.Result plan = fleet("plan", main);
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("cp1 (" + lab.ip("node1") + "), server: nothing to do\n")
+                .contains("nano (" + lab.ip("jetson1") + "), agent: nothing to do\n")
+                .contains("orin (" + lab.ip("jetson2") + "), agent: nothing to do\n")
+                .contains("h200 (" + lab.ip("gpu1") + "), agent: nothing to do\n")
+                .contains("plan: 0 to change, 4 unchanged, 0 failed");
+    }
+
+    @Test
+    @Order(3)
+    void aSecondApplyChangesNothingAndSaysSoForEveryHost() throws Exception {
+        FileTime daemonJson = Files.getLastModifiedTime(lab.path("jetson1", DAEMON_JSON));
+        String dockerPid = lab.read("jetson1", "/run/docker.pid").strip();
+        Cli.Result again = fleet("apply", main);
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(again.out()).contains("  cp1: unchanged\n  nano: unchanged\n  orin: unchanged\n  h200: unchanged\n")
+                .contains("nothing changed (0 changed, 4 unchanged, 0 failed); 4 SSH connections")
+                .contains("kubeconfig: " + dir.resolve("kubeconfig") + " is up to date");
+        assertThat(Files.getLastModifiedTime(lab.path("jetson1", DAEMON_JSON))).isEqualTo(daemonJson);
+        assertThat(lab.read("jetson1", "/run/docker.pid").strip()).as("docker was not restarted").isEqualTo(dockerPid);
+    }
+
+    @Test
+    @Order(4)
+    void aDaemonJsonThatLostTheNvidiaDefaultShowsInThePlanAndApplySetsItAgain() throws Exception {
+        lab.write("jetson1", DAEMON_JSON, """
+                {
+                    "runtimes": {
+                        "nvidia": {
+                            "path": "nvidia-container-runtime",
+                            "runtimeArgs": []
+                        }
+                    }
+                }
+                """);
+        Cli.Result plan = fleet("plan", main, "-o", "json");
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("\"action\" : \"set-nvidia-runtime\"")
+                .contains("\"detail\" : \"docker: would write /etc/docker/daemon.json and restart docker\"")
+                .contains("\"change\" : 1").contains("\"nothing\" : 3");
+        Cli.Result text = fleet("plan", main);
+        assertThat(text.out()).contains("nano (" + lab.ip("jetson1") + "), agent:\n"
+                + "  + set NVIDIA runtime: docker: would write /etc/docker/daemon.json and restart docker\n");
+
+        Cli.Result apply = fleet("apply", main);
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        assertThat(apply.out()).contains("  nano: changed: set the NVIDIA default runtime (docker)")
+                .contains("  orin: unchanged\n");
+        assertThat(lab.read("jetson1", DAEMON_JSON)).contains("\"default-runtime\": \"nvidia\"");
+        assertThat(fleet("plan", main).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+    }
+
+    @Test
+    @Order(5)
+    void anUnreachableHostFailsAloneAndTheSummaryNamesItWithItsCause() throws Exception {
+        Path withGhost = dir.resolve("ghost.yaml");
+        Files.writeString(withGhost, Files.readString(main)
+                + "  - {name: ghost, address: 10.213.240.99, role: agent, gpu: none}\n");
+        Cli.Result text = fleet("apply", withGhost);
+        assertThat(text.exit()).isEqualTo(1);
+        assertThat(text.out()).contains("  cp1: unchanged\n  nano: unchanged\n  orin: unchanged\n  h200: unchanged\n")
+                .contains("  ghost: failed: cannot reach 10.213.240.99:22")
+                .contains("0 changed, 4 unchanged, 1 failed; 4 SSH connections")
+                .contains("failures:\n  ghost (10.213.240.99): cannot reach 10.213.240.99:22");
+
+        Cli.Result json = fleet("apply", withGhost, "-o", "json");
+        assertThat(json.exit()).isEqualTo(1);
+        String summary = json.out().lines().reduce((a, b) -> b).orElseThrow();
+        assertThat(summary).startsWith("{\"event\":\"summary\",\"hosts\":5,\"changed\":0,\"unchanged\":4,\"failed\":1,")
+                .contains("\"failures\":[{\"host\":\"ghost\",\"address\":\"10.213.240.99\",\"status\":\"failed\","
+                        + "\"error\":\"cannot reach 10.213.240.99:22").contains("\"exitCode\":3}]");
+        assertThat(json.out()).contains("{\"event\":\"finished\",\"host\":\"orin\"");
+    }
+
+    @Test
+    @Order(6)
+    void resetTakesK3sOffEveryHostAndItsNodeAndApplyBuildsTheClusterAgain() throws Exception {
+        Cli.Result one = fleet("reset", main, "--host", "orin");
+        assertThat(one.exit()).as(one.all()).isZero();
+        assertThat(one.out()).contains("  orin: changed: removed K3s (agent); deleted Node jetson2")
+                .doesNotContain("nano:");
+        assertThat(k3sFilesOn("jetson2")).isEmpty();
+        assertThat(nodes().keySet()).containsExactly("gpu1", "jetson1", "node1");
+        assertThat(fleet("plan", main).out()).contains("orin (" + lab.ip("jetson2") + "), agent:\n"
+                + "  + set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml\n"
+                + "  + join agent: K3s is not installed\n");
+
+        Cli.Result all = fleet("reset", main);
+        assertThat(all.exit()).as(all.all()).isZero();
+        String out = all.out();
+        assertThat(out.indexOf("h200: started")).isLessThan(out.indexOf("cp1: started"));
+        assertThat(out.indexOf("nano: started")).isLessThan(out.indexOf("cp1: started"));
+        assertThat(out).contains("  nano: changed: removed K3s (agent); deleted Node jetson1")
+                .contains("  orin: unchanged\n").contains("  cp1: changed: removed K3s (server)");
+        for (String node : List.of("node1", "jetson1", "jetson2", "gpu1")) {
+            assertThat(k3sFilesOn(node)).as(node).isEmpty();
+        }
+
+        Cli.Result apply = fleet("apply", main);
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        assertThat(apply.out()).contains(": 4 changed, 0 unchanged, 0 failed");
+        assertThat(nodes().keySet()).containsExactly("gpu1", "jetson1", "jetson2", "node1");
+        assertThat(fleet("plan", main).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+        assertThat(fleet("reset", main).exit()).isZero();
+    }
+
+    @Test
+    @Order(7)
+    void threeServersMakeAnEmbeddedEtcdClusterAndAnAgentBehindABastionJoinsIt() throws Exception {
+        Path ha = write("ha.yaml", """
+                hosts:
+                  - {name: agent1, address: %s, role: agent, ssh: {proxyJump: "root@%s"}}
+                  - {name: s1, address: %s, role: server, gpu: none}
+                  - {name: s2, address: %s, role: server, gpu: none}
+                  - {name: s3, address: %s, role: server, gpu: none}
+                """.formatted(lab.ip("gpu1"), lab.ip("node1"), lab.ip("node1"), lab.ip("node2"), lab.ip("node3")));
+        Cli.Result dry = fleet("apply", ha, "--dry-run");
+        assertThat(dry.exit()).as(dry.all()).isZero();
+        assertThat(dry.out()).startsWith("apply --dry-run: nothing is changed; order: s1 alone, then servers one at a "
+                + "time: s2, s3, then 1 agent all at once\n")
+                .contains("s1 (" + lab.ip("node1") + "), first server (--cluster-init):\n  + install server: K3s is not installed\n")
+                .contains("s2 (" + lab.ip("node2") + "), server:\n  + join server: K3s is not installed\n");
+        assertThat(k3sFilesOn("node1")).isEmpty();
+
+        Cli.Result apply = fleet("apply", ha);
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        String out = apply.out();
+        assertThat(out.indexOf("s1: changed")).isLessThan(out.indexOf("s2: started"));
+        assertThat(out.indexOf("s2: changed")).isLessThan(out.indexOf("s3: started"));
+        assertThat(out.indexOf("s3: changed")).isLessThan(out.indexOf("agent1: started"));
+        assertThat(out).contains("  s1: changed: installed the K3s server ").contains("(server --cluster-init --tls-san "
+                + lab.ip("node1") + ")").contains("4 changed, 0 unchanged, 0 failed; 4 SSH connections");
+        Map<String, NodeStatus> nodes = nodes();
+        assertThat(nodes.keySet()).containsExactly("gpu1", "node1", "node2", "node3");
+        for (String s : List.of("node1", "node2", "node3")) {
+            assertThat(nodes.get(s).roles()).as(s).contains("control-plane", "etcd");
+        }
+        assertThat(nodes.get("gpu1").ready()).isTrue();
+        assertThat(fleet("plan", ha).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+
+        Cli.Result reset = fleet("reset", ha);
+        assertThat(reset.exit()).as(reset.all()).isZero();
+        assertThat(reset.out().indexOf("s3: changed")).isLessThan(reset.out().indexOf("s1: started"));
+        for (String node : List.of("node1", "node2", "node3", "gpu1")) {
+            assertThat(k3sFilesOn(node)).as(node).isEmpty();
+        }
+    }
+}

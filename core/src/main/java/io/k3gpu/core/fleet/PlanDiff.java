@@ -1,0 +1,148 @@
+package io.k3gpu.core.fleet;
+
+import io.k3gpu.core.facts.NodeFacts;
+import io.k3gpu.core.k3s.JoinNode;
+import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.runtime.ContainerRuntime;
+import io.k3gpu.core.runtime.RuntimeChange;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compares one host of the file with what it is ({@link HostObservation}) and says what apply would do there, in
+ * apply's order. Pure: it predicts the decisions {@code InstallServer}, {@code JoinNode} and the fleet's labelling
+ * take, from the same facts.
+ */
+public final class PlanDiff {
+
+    /**
+     * What the cluster is, as far as the hosts' plans need it.
+     *
+     * @param serverUrl     the URL the other nodes join
+     * @param serverVersion the running cluster's version; null when there is no cluster to ask (yet)
+     */
+    public record ClusterView(String serverUrl, String serverVersion) {
+    }
+
+    private PlanDiff() {
+    }
+
+    public static HostPlan diff(ClusterSpec spec, HostSpec h, HostObservation o, ClusterView cluster) {
+        boolean first = spec.isFirstServer(h);
+        NodeFacts f = o.facts();
+        List<HostPlan.Step> steps = new ArrayList<>();
+        ContainerRuntime runtime = h.gpu().runtime(f);
+        if (runtime != null && !f.hasGpu()) {
+            return new HostPlan(h, first, steps, "gpu: " + h.gpu().label() + " but " + f.hostname()
+                    + " has no NVIDIA GPU (no Jetson identity and nvidia-smi lists none); use gpu: none or auto");
+        }
+        if (o.runtimeProblem() != null) {
+            return new HostPlan(h, first, steps, "cannot set the NVIDIA runtime: " + o.runtimeProblem());
+        }
+        boolean runtimeChanges = runtime != null && o.runtime() != null
+                && o.runtime().outcome() == RuntimeChange.Outcome.WOULD_CHANGE;
+        if (runtimeChanges) {
+            steps.add(new HostPlan.Step(Action.SET_NVIDIA_RUNTIME, runtime.flag() + ": " + o.runtime().detail()));
+        }
+        boolean docker = h.gpu().docker();
+        if (first) {
+            String why = serverInstallReason(spec, f);
+            if (why != null) {
+                steps.add(new HostPlan.Step(Action.INSTALL_SERVER, why));
+            }
+        } else {
+            String why = joinReason(spec, h, o, cluster, docker);
+            if (why == null && runtimeChanges) {
+                why = "K3s is reinstalled to restart with the new runtime";
+            }
+            if (why != null) {
+                steps.add(new HostPlan.Step(h.role() == HostRole.SERVER ? Action.JOIN_SERVER : Action.JOIN_AGENT, why));
+            }
+        }
+        String runtimeLabel = (docker ? "docker" : "containerd") + "-"
+                + (runtime != null ? "nvidia" : currentDefault(f, docker));
+        Map<String, String> wanted = FleetLabels.wanted(h, f, runtimeLabel, o.annotations());
+        NodeStatus node = o.node();
+        if (node == null) {
+            long n = wanted.values().stream().filter(v -> v != null).count();
+            steps.add(new HostPlan.Step(Action.RELABEL, "new node: " + n + (n == 1 ? " label" : " labels")));
+            if (!h.taints().isEmpty()) {
+                List<String> t = new ArrayList<>();
+                h.taints().forEach(x -> t.add(x.toString()));
+                steps.add(new HostPlan.Step(Action.SET_TAINTS, "new node: " + String.join(", ", t)));
+            }
+        } else {
+            List<String> labels = FleetLabels.labelChanges(wanted, node.labels());
+            if (!labels.isEmpty()) {
+                steps.add(new HostPlan.Step(Action.RELABEL, String.join(", ", labels)));
+            }
+            List<String> taints = FleetLabels.taintChanges(h.taints(), FleetLabels.managedTaints(o.annotations()),
+                    o.taints());
+            if (!taints.isEmpty()) {
+                steps.add(new HostPlan.Step(Action.SET_TAINTS, String.join(", ", taints)));
+            }
+        }
+        return new HostPlan(h, first, steps, null);
+    }
+
+    /** Why InstallServer would run the install script on the first server; null when it would not. */
+    static String serverInstallReason(ClusterSpec spec, NodeFacts f) {
+        if (!f.k3sInstalled()) {
+            return "K3s is not installed";
+        }
+        if (!"server".equals(f.k3sRole())) {
+            return "K3s runs here as " + (f.k3sRole() == null ? "an unknown role" : "an " + f.k3sRole()) + ", not a server";
+        }
+        String version = spec.cluster().k3sVersion();
+        if (version != null && !version.equals(f.k3sVersion())) {
+            return "K3s " + f.k3sVersion() + " is installed, the file asks for " + version;
+        }
+        return null;
+    }
+
+    /** Why JoinNode would (re)install K3s on an extra server or an agent; null when it would not. */
+    static String joinReason(ClusterSpec spec, HostSpec h, HostObservation o, ClusterView cluster, boolean docker) {
+        NodeFacts f = o.facts();
+        String url = cluster.serverUrl();
+        if (!f.k3sInstalled()) {
+            return "K3s is not installed";
+        }
+        String wantedRole = h.role().label();
+        if (f.k3sRole() != null && !wantedRole.equals(f.k3sRole())) {
+            return "K3s runs here as " + (f.k3sRole().equals("agent") ? "an agent" : "a server") + ", the file says "
+                    + wantedRole;
+        }
+        if (o.joinedUrl() == null) {
+            return "K3s is not joined to " + url;
+        }
+        if (!o.joinedUrl().equals(url)) {
+            return "joined to " + o.joinedUrl() + ", not " + url;
+        }
+        String version = spec.cluster().k3sVersion() != null ? spec.cluster().k3sVersion() : cluster.serverVersion();
+        if (version == null) {
+            return "the cluster at " + url + " does not answer (yet)";
+        }
+        if (!version.equals(f.k3sVersion())) {
+            return "K3s " + f.k3sVersion() + " is installed, the cluster runs " + version;
+        }
+        NodeStatus node = o.node();
+        if (node == null) {
+            return "no Node " + f.hostname() + " in the cluster";
+        }
+        if (!node.ready()) {
+            return "Node " + f.hostname() + " is not Ready";
+        }
+        String cr = node.containerRuntime() == null ? "" : node.containerRuntime();
+        if (docker != cr.startsWith("docker://")) {
+            return "K3s runs " + (cr.isEmpty() ? "an unknown runtime" : cr) + ", the file says gpu: " + h.gpu().label();
+        }
+        return null;
+    }
+
+    private static String currentDefault(NodeFacts f, boolean docker) {
+        String label = JoinNode.runtimeLabel(f, docker);
+        return label.substring(label.indexOf('-') + 1);
+    }
+}

@@ -1,0 +1,310 @@
+package io.k3gpu.core.fleet;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.event.Events;
+import io.k3gpu.core.facts.GatherFacts;
+import io.k3gpu.core.facts.NodeFacts;
+import io.k3gpu.core.k3s.GpuLabels;
+import io.k3gpu.core.k3s.InstallServer;
+import io.k3gpu.core.k3s.JoinNode;
+import io.k3gpu.core.k3s.K3sInstall;
+import io.k3gpu.core.k3s.NodeToken;
+import io.k3gpu.core.k3s.ResetNode;
+import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.kube.Fabric8ClusterApi;
+import io.k3gpu.core.kube.NodeMeta;
+import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.runtime.ContainerRuntime;
+import io.k3gpu.core.runtime.EnableNvidiaRuntime;
+import io.k3gpu.core.runtime.RuntimeChange;
+import io.k3gpu.core.ssh.SshConnector;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The hosts of one cluster file, reached over SSH (one connection per host for the whole run, through one
+ * {@link SshConnector}) and the cluster through the first server's kubeconfig, fetched over SSH and kept in memory.
+ * Does apply's and reset's work on one host by running the single-node flows ({@code InstallServer},
+ * {@code JoinNode}, {@code ResetNode}), and observes hosts for plan without changing anything.
+ */
+public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork, AutoCloseable {
+    private static final Duration RUNTIME_VERIFY = Duration.ofSeconds(20);
+    private static final Duration KUBECONFIG_WAIT = Duration.ofSeconds(5);
+
+    private final ClusterSpec spec;
+    private final SshConnector connector;
+    private final Function<String, String> environment;
+    private volatile ClusterApi api;
+    private volatile char[] token;
+    private volatile String kubeconfig;
+    /** The cluster's K3s release: the file's, else the first server's; every other node installs it. */
+    private volatile String version;
+
+    /** @param environment the k3gpu process's environment (for {@code token: {env: NAME}}) */
+    public SshFleet(ClusterSpec spec, SshConnector connector, Function<String, String> environment) {
+        this.spec = spec;
+        this.connector = connector;
+        this.environment = environment;
+    }
+
+    /** The host's SSH session, opened on first use, then reused for the whole run. */
+    public RemoteShell shell(HostSpec h) {
+        return connector.connect(h.ssh().target(h.address()), h.ssh().proxyJump());
+    }
+
+    /** The cluster's kubeconfig (named after cluster.kubeconfig.context) once the first server is up; else null. */
+    public String kubeconfig() {
+        return kubeconfig;
+    }
+
+    public int connectionsOpened() {
+        return connector.connectionsOpened();
+    }
+
+    // ---- apply
+
+    @Override
+    public List<String> firstServer(HostSpec h, Events events) {
+        ClusterSettings c = spec.cluster();
+        RemoteShell shell = connect(h, events);
+        NodeFacts facts = GatherFacts.from(shell);
+        List<String> changes = new ArrayList<>();
+        ContainerRuntime runtime = runtime(h, facts);
+        if (runtime != null) {
+            RuntimeChange rc = new EnableNvidiaRuntime(events, Clock.systemUTC(), RUNTIME_VERIFY).run(shell, runtime, false);
+            if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
+                changes.add("set the NVIDIA default runtime (" + runtime.flag() + ")");
+                facts = GatherFacts.from(shell);
+            }
+        }
+        char[] fileToken = c.token().read(environment);
+        String exec = serverExec(h, true);
+        K3sInstall install = new K3sInstall(K3sInstall.Role.SERVER, exec, c.k3sVersion(), c.k3sChannel(), null,
+                fileToken, c.installUrl(), c.airgapBundle());
+        String context = c.kubeconfig().context();
+        InstallServer.Result r = new InstallServer(events, c.readyTimeout())
+                .run(shell, install, h.address(), context, false, facts);
+        if (r.installed()) {
+            changes.add("installed the K3s server " + r.version() + " (" + exec + ")");
+        }
+        kubeconfig = r.kubeconfig();
+        version = c.k3sVersion() != null ? c.k3sVersion() : r.version();
+        api = Fabric8ClusterApi.fromKubeconfig(r.kubeconfig(), context);
+        token = fileToken != null ? fileToken : NodeToken.read(shell);
+        changes.addAll(labelAndTaint(h, r.nodeName(),
+                GpuLabels.of(facts, JoinNode.runtimeLabel(facts, h.gpu().docker())), events));
+        return changes;
+    }
+
+    @Override
+    public List<String> joinServer(HostSpec h, Events events) {
+        return join(h, events);
+    }
+
+    @Override
+    public List<String> joinAgent(HostSpec h, Events events) {
+        return join(h, events);
+    }
+
+    private List<String> join(HostSpec h, Events events) {
+        ClusterSettings c = spec.cluster();
+        if (api == null || token == null) {
+            throw new K3gpuException(ExitCode.FAILED, "the cluster is not up: the first server was not applied",
+                    "apply the whole file");
+        }
+        RemoteShell shell = connect(h, events);
+        NodeFacts facts = GatherFacts.from(shell);
+        ContainerRuntime runtime = runtime(h, facts);
+        boolean server = h.role() == HostRole.SERVER;
+        JoinNode.Options o = new JoinNode.Options(h.gpu().docker(), runtime != null,
+                server ? serverExec(h, false).substring("server".length()).strip() : c.agentArgs(), server,
+                version, c.installUrl(), c.airgapBundle(), c.readyTimeout());
+        JoinNode.Result r = new JoinNode(events).run(shell, api, spec.serverUrl(), token, o, facts);
+        List<String> changes = new ArrayList<>(r.changes());
+        changes.addAll(labelAndTaint(h, r.nodeName(), Map.of(), events));
+        return changes;
+    }
+
+    /** {@code server [--cluster-init] --tls-san ADDRESS [--tls-san ...] [--docker] [serverArgs]}. */
+    String serverExec(HostSpec h, boolean first) {
+        StringBuilder sb = new StringBuilder("server");
+        if (first && spec.highAvailability()) {
+            sb.append(" --cluster-init");
+        }
+        sb.append(" --tls-san ").append(h.address());
+        for (String san : spec.cluster().tlsSan()) {
+            sb.append(" --tls-san ").append(san);
+        }
+        if (first && h.gpu().docker()) {
+            sb.append(" --docker");
+        }
+        String more = spec.cluster().serverArgs();
+        if (more != null && !more.isBlank()) {
+            sb.append(' ').append(more.strip());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The file's labels and taints on the Node (with {@code gpuLabels} when the flow did not set them), and the
+     * annotations that remember them: one read, and one update only when something differs.
+     */
+    private List<String> labelAndTaint(HostSpec h, String node, Map<String, String> gpuLabels, Events events) {
+        NodeMeta meta = api.meta(node).orElseThrow(() -> new K3gpuException(ExitCode.KUBERNETES,
+                "node " + node + " is not in the cluster", "check the cluster with: k3gpu nodes"));
+        Map<String, String> wanted = new LinkedHashMap<>(gpuLabels);
+        wanted.putAll(FleetLabels.fileLabels(h, meta.annotations()));
+        Map<String, String> labels = FleetLabels.changed(wanted, meta.labels());
+        Set<String> managed = FleetLabels.managedTaints(meta.annotations());
+        List<String> taintChanges = FleetLabels.taintChanges(h.taints(), managed, meta.taints());
+        Map<String, String> annotations = FleetLabels.changed(FleetLabels.annotations(h), meta.annotations());
+        List<String> changes = new ArrayList<>();
+        if (labels.isEmpty() && taintChanges.isEmpty() && annotations.isEmpty()) {
+            return changes;
+        }
+        events.info(h.address(), "labelling node " + node);
+        api.update(node, labels, annotations,
+                taintChanges.isEmpty() ? null : FleetLabels.nextTaints(h.taints(), managed, meta.taints()));
+        if (!labels.isEmpty()) {
+            changes.add("labelled " + String.join(", ", FleetLabels.labelChanges(labels, meta.labels())));
+        }
+        if (!taintChanges.isEmpty()) {
+            changes.add("taints " + String.join(", ", taintChanges));
+        }
+        return changes;
+    }
+
+    // ---- reset
+
+    /**
+     * Opens the cluster's API through the first server when K3s runs there, so that reset can delete the Node
+     * objects of the hosts it resets.
+     *
+     * @return why the API could not be opened (Node objects will be left), or empty
+     */
+    public Optional<String> openExistingCluster() {
+        HostSpec first = spec.firstServer();
+        try {
+            RemoteShell shell = shell(first);
+            NodeFacts facts = GatherFacts.from(shell);
+            if (!facts.k3sInstalled() || !"server".equals(facts.k3sRole())) {
+                return Optional.of("K3s does not run on the first server " + first.name());
+            }
+            openCluster(shell, first);
+            return Optional.empty();
+        } catch (K3gpuException e) {
+            return Optional.of("cannot reach the cluster through " + first.name() + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public List<String> reset(HostSpec h, boolean firstServer, Events events) {
+        RemoteShell shell = connect(h, events);
+        ResetNode.Result r = new ResetNode(events).run(shell, firstServer ? null : api);
+        List<String> changes = new ArrayList<>();
+        if (r.uninstalled()) {
+            changes.add("removed K3s" + (r.role() == null ? "" : " (" + r.role() + ")"));
+        }
+        if (r.nodeDeleted()) {
+            changes.add("deleted Node " + r.nodeName());
+        }
+        return changes;
+    }
+
+    // ---- plan
+
+    /** What the host is, seen over SSH, changing nothing (the cluster's side comes with {@link #withNode}). */
+    public HostObservation observe(HostSpec h, Events events) {
+        RemoteShell shell = connect(h, events);
+        NodeFacts facts = GatherFacts.from(shell);
+        String service = h.role() == HostRole.SERVER ? K3sInstall.Role.SERVER.service() : K3sInstall.Role.AGENT.service();
+        String line = shell.sudo("grep -h '^K3S_URL=' /etc/systemd/system/" + service + ".service.env 2>/dev/null")
+                .stdout().strip();
+        String joined = line.isEmpty() ? null : line.substring("K3S_URL=".length()).replace("'", "").replace("\"", "");
+        ContainerRuntime runtime = h.gpu().runtime(facts);
+        RuntimeChange rc = null;
+        String problem = null;
+        if (runtime != null && facts.hasGpu()) {
+            events.info(h.address(), "checking the " + runtime.flag() + " runtime");
+            try {
+                rc = new EnableNvidiaRuntime(Events.NONE, Clock.systemUTC(), RUNTIME_VERIFY).run(shell, runtime, true);
+            } catch (K3gpuException e) {
+                problem = e.getMessage();
+            }
+        }
+        return new HostObservation(facts, joined, rc, problem, null, List.of(), Map.of());
+    }
+
+    /**
+     * Opens the cluster through the first server for plan, when K3s runs there as a server.
+     *
+     * @return the cluster's version; empty when there is no cluster (yet)
+     */
+    public Optional<String> openClusterFor(HostSpec first, HostObservation firstServer) {
+        NodeFacts f = firstServer.facts();
+        if (!f.k3sInstalled() || !"server".equals(f.k3sRole())) {
+            return Optional.empty();
+        }
+        openCluster(shell(first), first);
+        return Optional.of(api.serverVersion());
+    }
+
+    /** The observation with the host's Node (labels, taints, annotations) from the cluster, when there is one. */
+    public HostObservation withNode(HostObservation o) {
+        if (api == null) {
+            return o;
+        }
+        Optional<NodeStatus> node = api.node(o.facts().hostname());
+        if (node.isEmpty()) {
+            return o;
+        }
+        NodeMeta meta = api.meta(node.get().name()).orElse(new NodeMeta(Map.of(), Map.of(), List.of()));
+        return new HostObservation(o.facts(), o.joinedUrl(), o.runtime(), o.runtimeProblem(), node.get(),
+                meta.taints(), meta.annotations());
+    }
+
+    // ----
+
+    private void openCluster(RemoteShell shell, HostSpec first) {
+        String yaml = NodeToken.kubeconfig(shell, "https://" + first.address() + ":6443", KUBECONFIG_WAIT);
+        api = Fabric8ClusterApi.fromKubeconfig(yaml, null);
+    }
+
+    private RemoteShell connect(HostSpec h, Events events) {
+        events.info(h.address(), "connecting to " + h.address());
+        RemoteShell shell = shell(h);
+        events.info(h.address(), "gathering facts");
+        return shell;
+    }
+
+    /** The runtime to make NVIDIA's default; a clear failure when the file asks for one on a host without a GPU. */
+    private static ContainerRuntime runtime(HostSpec h, NodeFacts facts) {
+        ContainerRuntime runtime = h.gpu().runtime(facts);
+        if (runtime != null && !facts.hasGpu()) {
+            throw new K3gpuException(ExitCode.FAILED, h.name() + " (" + facts.hostname() + ") has no NVIDIA GPU: "
+                    + "no Jetson identity and nvidia-smi lists none", "set gpu: none (or auto) for it in the file");
+        }
+        return runtime;
+    }
+
+    @Override
+    public void close() {
+        if (api != null) {
+            api.close();
+        }
+        if (token != null) {
+            Arrays.fill(token, '\0');
+        }
+    }
+}

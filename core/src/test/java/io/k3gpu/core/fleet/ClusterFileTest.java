@@ -1,0 +1,294 @@
+package io.k3gpu.core.fleet;
+
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.kube.Taint;
+import io.k3gpu.core.ssh.HostKeyChecking;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class ClusterFileTest {
+    private static final Path DIR = Path.of("/srv/fleet");
+    static final Path EXAMPLE = Path.of("..", "examples", "cluster.yaml");
+
+    private static ClusterSpec parse(String yaml) {
+        return ClusterFile.parse("cluster.yaml", DIR, yaml);
+    }
+
+    private static String problems(String yaml) {
+        ClusterFileException e = catchThrowableOfType(() -> parse(yaml), ClusterFileException.class);
+        assertThat(e).as("expected the file to be refused").isNotNull();
+        assertThat(e.exitCode()).isEqualTo(ExitCode.USAGE);
+        return e.lines();
+    }
+
+    @Test
+    void theShippedExampleLoadsWithEveryFieldWhereItsCommentsSay() {
+        ClusterSpec s = ClusterFile.load(EXAMPLE);
+        Path dir = EXAMPLE.toAbsolutePath().getParent();
+        ClusterSettings c = s.cluster();
+        assertThat(c.k3sVersion()).isEqualTo("v1.31.4+k3s1");
+        assertThat(c.token().fromServer()).isTrue();
+        assertThat(c.serverArgs()).isEqualTo("--disable traefik");
+        assertThat(c.tlsSan()).containsExactly("k3s.shelf.lan");
+        assertThat(c.installUrl()).isEqualTo("https://get.k3s.io");
+        assertThat(c.readyTimeout()).isEqualTo(Duration.ofMinutes(3));
+        assertThat(c.kubeconfig()).isEqualTo(new ClusterSettings.KubeconfigSettings(dir.resolve("kubeconfig").normalize(),
+                "shelf", false));
+        assertThat(s.hosts()).extracting(HostSpec::name).containsExactly("cp1", "nano1", "orin1", "h200");
+        assertThat(s.hosts()).extracting(HostSpec::gpu)
+                .containsExactly(GpuMode.NONE, GpuMode.DOCKER, GpuMode.K3S, GpuMode.AUTO);
+        assertThat(s.firstServer().address()).isEqualTo("192.168.0.12");
+        assertThat(s.highAvailability()).isFalse();
+        assertThat(s.serverUrl()).isEqualTo("https://192.168.0.12:6443");
+        HostSpec nano = s.host("nano1");
+        assertThat(nano.ssh().user()).isEqualTo("nvidia");
+        assertThat(nano.ssh().port()).isEqualTo(22);
+        assertThat(nano.ssh().strictHostKeyChecking()).isEqualTo(HostKeyChecking.ACCEPT_NEW);
+        assertThat(nano.ssh().key()).isEqualTo(Path.of(System.getProperty("user.home"), ".ssh", "id_ed25519"));
+        assertThat(s.host("cp1").ssh().user()).isEqualTo("root");
+        HostSpec orin = s.host("192.168.0.41");
+        assertThat(orin.labels()).containsExactly(Map.entry("shelf", "a"));
+        assertThat(orin.taints()).containsExactly(new Taint("dedicated", "training", "NoSchedule"));
+    }
+
+    @Test
+    void theReadmesFleetExampleIsTheShippedExampleAndLoads() throws Exception {
+        String readme = java.nio.file.Files.readString(Path.of("..", "README.md"));
+        int section = readme.indexOf("### Fleet");
+        int start = readme.indexOf("```yaml\n", section) + "```yaml\n".length();
+        String yaml = readme.substring(start, readme.indexOf("```", start));
+        assertThat(java.nio.file.Files.readString(EXAMPLE)).endsWith(yaml);
+        assertThat(ClusterFile.parse("README.md", DIR, yaml).hosts()).hasSize(4);
+    }
+
+    @Test
+    void aMinimalFileGetsK3gpusDefaults() {
+        ClusterSpec s = parse("""
+                hosts:
+                  - {address: 10.0.0.1, role: server}
+                  - {address: 10.0.0.2, role: agent}
+                """);
+        assertThat(s.cluster().token()).isEqualTo(TokenSource.FROM_SERVER);
+        assertThat(s.cluster().readyTimeout()).isEqualTo(Duration.ofMinutes(3));
+        assertThat(s.cluster().kubeconfig()).isEqualTo(
+                new ClusterSettings.KubeconfigSettings(DIR.resolve("kubeconfig"), "default", false));
+        HostSpec agent = s.agents().get(0);
+        assertThat(agent.name()).isEqualTo("10.0.0.2");
+        assertThat(agent.gpu()).isEqualTo(GpuMode.AUTO);
+        assertThat(agent.ssh()).isEqualTo(SshSettings.NONE);
+        var target = agent.ssh().target(agent.address());
+        assertThat(target.hostKeyChecking()).isEqualTo(HostKeyChecking.ACCEPT_NEW);
+        assertThat(target.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(target.port()).isNull();
+        assertThat(target.user()).isNull();
+    }
+
+    @Test
+    void threeServersMeanHaWithTheFirstStartingTheCluster() {
+        ClusterSpec s = parse("""
+                hosts:
+                  - {name: a1, address: 10.0.0.5, role: agent}
+                  - {name: s1, address: 10.0.0.1, role: server}
+                  - {name: s2, address: 10.0.0.2, role: server}
+                  - {name: s3, address: 10.0.0.3, role: server}
+                """);
+        assertThat(s.highAvailability()).isTrue();
+        assertThat(s.firstServer().name()).isEqualTo("s1");
+        assertThat(s.extraServers()).extracting(HostSpec::name).containsExactly("s2", "s3");
+        assertThat(s.agents()).extracting(HostSpec::name).containsExactly("a1");
+    }
+
+    @Test
+    void hostSshOverridesTheDefaultsKeyByKeyAndPathsAreRelativeToTheFile() {
+        ClusterSpec s = parse("""
+                cluster:
+                  token: {file: secrets/token}
+                  airgapBundle: bundle
+                ssh:
+                  user: admin
+                  key: keys/fleet
+                  port: 2222
+                  strictHostKeyChecking: yes
+                  proxyJump: jump@bastion:22
+                  connectTimeout: 3s
+                hosts:
+                  - address: 10.0.0.1
+                    role: server
+                    ssh: {user: root, strictHostKeyChecking: no, connectTimeout: 500ms}
+                """);
+        SshSettings ssh = s.firstServer().ssh();
+        assertThat(ssh).isEqualTo(new SshSettings("root", DIR.resolve("keys/fleet"), 2222, null, HostKeyChecking.NO,
+                "jump@bastion:22", Duration.ofMillis(500), null));
+        assertThat(s.ssh().strictHostKeyChecking()).isEqualTo(HostKeyChecking.YES);
+        assertThat(s.cluster().token().file()).isEqualTo(DIR.resolve("secrets/token"));
+        assertThat(s.cluster().airgapBundle()).isEqualTo(DIR.resolve("bundle"));
+    }
+
+    @Test
+    void everyProblemIsReportedWithFileLineAndColumnInFileOrder() {
+        String yaml = """
+                cluster:
+                  k3sVersion: 1.31
+                  k3sChanel: stable
+                  readyTimeout: 3 minutes
+                  token: K10abcdef::server:secret
+                ssh:
+                  port: 70000
+                  strictHostKeyChecking: maybe
+                  connectTimeout: 10x
+                  known_hosts: /tmp/kh
+                hosts:
+                  - name: cp1
+                    address: 10.0.0.1
+                    role: master
+                  - name: nano
+                    address: 10.0.0.2
+                    role: agent
+                    gpuu: docker
+                  - name: nano
+                    address: 10.0.0.2
+                    role: agent
+                    gpu: cuda
+                    labels: {"nvidia.com/gpu.product": x, "bad key": y}
+                    taints: [dedicated=gpu:Sometimes]
+                  - address: 10.0.0.4
+                    role: agent
+                    role: server
+                """;
+        assertThat(problems(yaml)).isEqualTo("""
+                cluster.yaml:2:15: bad k3sVersion '1.31': write a K3s release like v1.31.4+k3s1
+                cluster.yaml:3:3: unknown key 'k3sChanel' (did you mean 'k3sChannel'?)
+                cluster.yaml:4:17: bad duration '3 minutes' for readyTimeout: write it like 500ms, 10s, 2m or 1h30m
+                cluster.yaml:5:10: cluster.token must not hold the token itself: use token: {file: PATH} or token: {env: NAME} (or leave it out: the token is read from the first server)
+                cluster.yaml:7:9: bad port '70000': it must be a number from 1 to 65535
+                cluster.yaml:8:26: bad strictHostKeyChecking 'maybe': use yes, accept-new or no
+                cluster.yaml:9:19: bad duration '10x' for connectTimeout: write it like 500ms, 10s, 2m or 1h30m
+                cluster.yaml:10:3: unknown key 'known_hosts' (did you mean 'knownHosts'?)
+                cluster.yaml:14:11: bad role 'master': use server or agent
+                cluster.yaml:18:5: unknown key 'gpuu' (did you mean 'gpu'?)
+                cluster.yaml:19:11: duplicate name 'nano' (also the host at line 15)
+                cluster.yaml:20:14: duplicate address '10.0.0.2' (also the host at line 16)
+                cluster.yaml:22:10: bad gpu 'cuda': use auto, docker, k3s or none
+                cluster.yaml:23:14: label 'nvidia.com/gpu.product' is k3gpu's own: it is set from the node's facts
+                cluster.yaml:23:43: bad label key 'bad key': [prefix/]name, the name at most 63 of letters, digits, '-', '_', '.', starting and ending alphanumeric
+                cluster.yaml:24:14: bad taint 'dedicated=gpu:Sometimes': write key=value:Effect or key:Effect, the effect one of NoSchedule, PreferNoSchedule, NoExecute
+                cluster.yaml:27:5: duplicate key 'role' (first at line 26)
+                """);
+    }
+
+    @Test
+    void aFileWithoutAServerIsRefusedAtItsHostsKey() {
+        assertThat(problems("""
+                cluster: {}
+                hosts:
+                  - {address: 10.0.0.1, role: agent}
+                  - {address: 10.0.0.2, role: agent}
+                """)).isEqualTo("cluster.yaml:2:1: no server: at least one host needs role: server (the first one starts the cluster)\n");
+    }
+
+    @Test
+    void missingAddressAndRoleArePointedAtTheirHost() {
+        assertThat(problems("""
+                hosts:
+                  - name: cp1
+                    role: server
+                  - name: a
+                    address: 10.0.0.9
+                """)).isEqualTo("""
+                cluster.yaml:2:5: missing key 'address' (the host's IP address or DNS name)
+                cluster.yaml:4:5: missing key 'role' (server or agent)
+                """);
+    }
+
+    @Test
+    void exclusiveKeysAndTokenSourcesAreCaught() {
+        assertThat(problems("""
+                cluster:
+                  k3sVersion: v1.31.4+k3s1
+                  k3sChannel: stable
+                  installUrl: http://mirror/install.sh
+                  airgapBundle: ./bundle
+                  token: {file: ./t, env: TOKEN}
+                hosts:
+                  - {address: 10.0.0.1, role: server}
+                """)).isEqualTo("""
+                cluster.yaml:3:15: k3sVersion and k3sChannel exclude each other: give one
+                cluster.yaml:5:17: installUrl and airgapBundle exclude each other: give one
+                cluster.yaml:6:10: cluster.token takes one of fromServer, file or env, not file and env
+                """);
+    }
+
+    @Test
+    void aKeyInTheWrongSectionSaysWhereItBelongs() {
+        assertThat(problems("""
+                cluster:
+                  role: server
+                hosts:
+                  - {address: 10.0.0.1, role: server, k3sVersion: v1.31.4+k3s1}
+                """)).isEqualTo("""
+                cluster.yaml:2:3: unknown key 'role' in cluster ('role' belongs in a host)
+                cluster.yaml:4:39: unknown key 'k3sVersion' in a host ('k3sVersion' belongs in cluster)
+                """);
+    }
+
+    @Test
+    void typesAreCheckedAndNamed() {
+        assertThat(problems("""
+                ssh: [root]
+                hosts:
+                  address: 10.0.0.1
+                """)).isEqualTo("""
+                cluster.yaml:1:6: expected a mapping for ssh, got a list
+                cluster.yaml:3:3: expected a list of hosts for 'hosts', got a mapping
+                """);
+    }
+
+    @Test
+    void yamlSyntaxErrorsHaveThePositionOfTheProblem() {
+        assertThat(problems("""
+                hosts:
+                  - address: 10.0.0.1
+                    role: server
+                   bad: [
+                """)).startsWith("cluster.yaml:4:");
+    }
+
+    @Test
+    void anEmptyFileIsRefused() {
+        assertThat(problems("# nothing\n")).isEqualTo(
+                "cluster.yaml:1:1: the file is empty: it needs at least hosts: with one server\n");
+    }
+
+    @Test
+    void hostsAreFoundByNameOrAddressAndAnUnknownOneIsAUsageError() {
+        ClusterSpec s = parse("""
+                hosts:
+                  - {name: cp1, address: 10.0.0.1, role: server}
+                """);
+        assertThat(s.host("10.0.0.1").name()).isEqualTo("cp1");
+        assertThatThrownBy(() -> s.host("nope")).hasMessage("cluster.yaml has no host 'nope'");
+    }
+
+    @Test
+    void anUnreadableFileIsAUsageError() {
+        assertThatThrownBy(() -> ClusterFile.load(Path.of("/nonexistent/cluster.yaml")))
+                .hasMessageStartingWith("cannot read the cluster file /nonexistent/cluster.yaml");
+    }
+
+    @Test
+    void suggestionsComeFromSpellingAndCase() {
+        assertThat(ClusterFile.suggest("known_hosts", ClusterFile.SSH_KEYS)).isEqualTo("knownHosts");
+        assertThat(ClusterFile.suggest("proxyjump", ClusterFile.SSH_KEYS)).isEqualTo("proxyJump");
+        assertThat(ClusterFile.suggest("adress", ClusterFile.HOST_KEYS)).isEqualTo("address");
+        assertThat(ClusterFile.suggest("zzz", ClusterFile.HOST_KEYS)).isNull();
+        assertThat(List.of(ClusterFile.distance("kitten", "sitting"))).containsExactly(3);
+    }
+}

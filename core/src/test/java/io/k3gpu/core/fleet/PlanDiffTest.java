@@ -1,0 +1,197 @@
+package io.k3gpu.core.fleet;
+
+import io.k3gpu.core.facts.Gpu;
+import io.k3gpu.core.facts.NodeFacts;
+import io.k3gpu.core.k3s.GpuLabels;
+import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.kube.Taint;
+import io.k3gpu.core.runtime.ContainerRuntime;
+import io.k3gpu.core.runtime.RuntimeChange;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PlanDiffTest {
+    private static final String URL = "https://10.0.0.1:6443";
+    private static final String V = "v1.31.4+k3s1";
+    private static final PlanDiff.ClusterView UP = new PlanDiff.ClusterView(URL, V);
+    private static final PlanDiff.ClusterView NO_CLUSTER = new PlanDiff.ClusterView(URL, null);
+
+    private static final ClusterSpec SPEC = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+            hosts:
+              - {name: cp1, address: 10.0.0.1, role: server, gpu: none}
+              - {name: nano, address: 10.0.0.2, role: agent, gpu: docker}
+              - {name: orin, address: 10.0.0.3, role: agent, labels: {shelf: a}, taints: ["dedicated=gpu:NoSchedule"]}
+              - {name: cpu, address: 10.0.0.4, role: agent, gpu: auto}
+              - {name: cp2, address: 10.0.0.5, role: server, gpu: k3s}
+            """);
+
+    /** A Jetson Nano or a CPU-only machine, with or without K3s. */
+    private static NodeFacts facts(String host, boolean jetson, String dockerDefault, String k3sRole, String k3sVersion,
+                                   String k3sDefault) {
+        return new NodeFacts(host, jetson ? "aarch64" : "x86_64", "Ubuntu", "5.15", jetson ? "NVIDIA Jetson Nano Developer Kit" : null,
+                jetson ? "tegra210" : null, jetson ? "32.7.1" : null, jetson ? "nv_tegra_release" : null, null,
+                jetson ? "10.2.300" : null, List.<Gpu>of(), dockerDefault != null, dockerDefault != null, dockerDefault,
+                dockerDefault == null ? List.of() : List.of("nvidia", "runc"), jetson, jetson ? "/usr/bin/nvidia-container-runtime" : null,
+                true, k3sRole != null, k3sRole, k3sVersion, k3sDefault);
+    }
+
+    private static NodeStatus node(String name, boolean ready, String runtime, Map<String, String> labels) {
+        return new NodeStatus(name, ready, List.of(), Instant.EPOCH, V, "10.0.0.9", null, "Ubuntu", "5.15", runtime,
+                "arm64", null, labels);
+    }
+
+    private static RuntimeChange runtime(ContainerRuntime r, RuntimeChange.Outcome outcome) {
+        return new RuntimeChange("h", r, outcome, r.configFile(), "", null, null,
+                outcome == RuntimeChange.Outcome.WOULD_CHANGE ? "would write " + r.configFile() : "already nvidia");
+    }
+
+    private static List<String> steps(HostPlan p) {
+        return p.steps().stream().map(s -> s.action().label() + ": " + s.detail()).toList();
+    }
+
+    @Test
+    void aFreshFirstServerIsInstalledAndLabelled() {
+        HostObservation o = new HostObservation(facts("cp1", false, null, null, null, null), null, null, null, null,
+                null, null);
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp1"), o, NO_CLUSTER);
+        assertThat(p.firstServer()).isTrue();
+        assertThat(steps(p)).containsExactly("install server: K3s is not installed", "relabel: new node: 1 label");
+    }
+
+    @Test
+    void aFreshJetsonInDockerModeGetsTheRuntimeThenJoinsThenIsLabelled() {
+        HostObservation o = new HostObservation(facts("jetson1", true, "runc", null, null, null), null,
+                runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.WOULD_CHANGE), null, null, null, null);
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), o, NO_CLUSTER);
+        assertThat(steps(p)).containsExactly(
+                "set NVIDIA runtime: docker: would write /etc/docker/daemon.json",
+                "join agent: K3s is not installed",
+                "relabel: new node: 7 labels");
+    }
+
+    @Test
+    void aConvergedAgentNeedsNothing() {
+        NodeFacts f = facts("jetson1", true, "nvidia", "agent", V, null);
+        Map<String, String> labels = new HashMap<>(present(GpuLabels.of(f, "docker-nvidia")));
+        labels.put("kubernetes.io/hostname", "jetson1");
+        HostObservation o = new HostObservation(f, URL, runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.UNCHANGED),
+                null, node("jetson1", true, "docker://20.10.21", labels), List.of(), Map.of());
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), o, UP);
+        assertThat(p.nothing()).isTrue();
+        assertThat(p.steps()).isEmpty();
+    }
+
+    @Test
+    void aDaemonJsonThatLostTheNvidiaDefaultIsSetAgainAndK3sRestartedWithIt() {
+        NodeFacts f = facts("jetson1", true, "nvidia", "agent", V, null);
+        HostObservation o = new HostObservation(f, URL, runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.WOULD_CHANGE),
+                null, node("jetson1", true, "docker://20.10.21", present(GpuLabels.of(f, "docker-nvidia"))), List.of(),
+                Map.of());
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), o, UP);
+        assertThat(steps(p)).containsExactly(
+                "set NVIDIA runtime: docker: would write /etc/docker/daemon.json",
+                "join agent: K3s is reinstalled to restart with the new runtime");
+    }
+
+    @Test
+    void labelsAndTaintsOfTheFileAreComparedWithTheNodeAndOldOnesRemoved() {
+        NodeFacts f = facts("orin", true, null, "agent", V, "nvidia");
+        Map<String, String> labels = new HashMap<>(present(GpuLabels.of(f, "containerd-nvidia")));
+        labels.put("shelf", "b");
+        labels.put("room", "lab");
+        HostObservation o = new HostObservation(f, URL, runtime(ContainerRuntime.K3S, RuntimeChange.Outcome.UNCHANGED), null,
+                node("orin", true, "containerd://1.7.23-k3s2", labels),
+                List.of(new Taint("old", null, "NoExecute"), new Taint("admin", "x", "NoSchedule")),
+                Map.of(FleetLabels.LABELS_ANNOTATION, "room,shelf", FleetLabels.TAINTS_ANNOTATION, "old:NoExecute"));
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("orin"), o, UP);
+        assertThat(steps(p)).containsExactly(
+                "relabel: -room, shelf=a",
+                "set taints: dedicated=gpu:NoSchedule, -old:NoExecute");
+    }
+
+    @Test
+    void anAgentJoinedElsewhereOrOnAnotherVersionOrNotReadyJoinsAgain() {
+        NodeFacts f = facts("cpu", false, "runc", "agent", V, null);
+        HostSpec h = SPEC.host("cpu");
+        NodeStatus ready = node("cpu", true, "containerd://1.7.23-k3s2", Map.of());
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, "https://10.9.9.9:6443", null, null, ready, null, null), UP)))
+                .first().isEqualTo("join agent: joined to https://10.9.9.9:6443, not " + URL);
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null, ready, null, null),
+                new PlanDiff.ClusterView(URL, "v1.32.0+k3s1"))))
+                .first().isEqualTo("join agent: K3s " + V + " is installed, the cluster runs v1.32.0+k3s1");
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null,
+                node("cpu", false, "containerd://1.7.23-k3s2", Map.of()), null, null), UP)))
+                .first().isEqualTo("join agent: Node cpu is not Ready");
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null, null, null, null), UP)))
+                .first().isEqualTo("join agent: no Node cpu in the cluster");
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null,
+                node("cpu", true, "docker://27.5.1", Map.of()), null, null), UP)))
+                .first().isEqualTo("join agent: K3s runs docker://27.5.1, the file says gpu: auto");
+    }
+
+    @Test
+    void autoOnAHostWithoutAGpuChangesNoRuntime() {
+        NodeFacts f = facts("cpu", false, "runc", null, null, null);
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cpu"), new HostObservation(f, null, null, null, null, null, null),
+                NO_CLUSTER);
+        assertThat(steps(p)).containsExactly("join agent: K3s is not installed", "relabel: new node: 1 label");
+    }
+
+    @Test
+    void anExplicitGpuModeOnAHostWithoutAGpuIsAFailureApplyWouldMeet() {
+        NodeFacts f = facts("cpu", false, "runc", null, null, null);
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp2"), new HostObservation(f, null, null, null, null, null, null),
+                NO_CLUSTER);
+        assertThat(p.failed()).isTrue();
+        assertThat(p.error()).isEqualTo("gpu: k3s but cpu has no NVIDIA GPU (no Jetson identity and nvidia-smi lists none); "
+                + "use gpu: none or auto");
+    }
+
+    @Test
+    void aRuntimeThatCannotBeSetIsReportedAsTheHostsProblem() {
+        NodeFacts f = facts("jetson1", true, null, null, null, null);
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), new HostObservation(f, null, null,
+                "Docker is not installed on 10.0.0.2; nothing was changed", null, null, null), NO_CLUSTER);
+        assertThat(p.error()).isEqualTo("cannot set the NVIDIA runtime: Docker is not installed on 10.0.0.2; nothing was changed");
+    }
+
+    @Test
+    void theFirstServerIsReinstalledForAnotherVersionOrRole() {
+        ClusterSpec pinned = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+                cluster: {k3sVersion: v1.32.0+k3s1}
+                hosts: [{name: cp1, address: 10.0.0.1, role: server}]
+                """);
+        NodeFacts old = facts("cp1", false, null, "server", V, null);
+        assertThat(PlanDiff.serverInstallReason(pinned, old)).isEqualTo("K3s " + V + " is installed, the file asks for v1.32.0+k3s1");
+        assertThat(PlanDiff.serverInstallReason(SPEC, old)).isNull();
+        assertThat(PlanDiff.serverInstallReason(SPEC, facts("cp1", false, null, "agent", V, null)))
+                .isEqualTo("K3s runs here as an agent, not a server");
+    }
+
+    @Test
+    void anExtraServerJoinsAsAServer() {
+        NodeFacts f = facts("cp2", true, null, null, null, null);
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp2"), new HostObservation(f, null,
+                runtime(ContainerRuntime.K3S, RuntimeChange.Outcome.WOULD_CHANGE), null, null, null, null), UP);
+        assertThat(p.firstServer()).isFalse();
+        assertThat(steps(p)).containsExactly("set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml",
+                "join server: K3s is not installed", "relabel: new node: 7 labels");
+    }
+
+    private static Map<String, String> present(Map<String, String> labels) {
+        Map<String, String> out = new HashMap<>();
+        labels.forEach((k, v) -> {
+            if (v != null) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+}
