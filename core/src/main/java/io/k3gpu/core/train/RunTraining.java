@@ -51,8 +51,13 @@ public final class RunTraining {
                     "the training pod " + why);
         }
         PodOutcome end;
+        java.util.concurrent.atomic.AtomicInteger shown = new java.util.concurrent.atomic.AtomicInteger();
         if (logLines != null && !running.finished()) {
-            try (AutoCloseable follow = api.followLogs(spec.namespace(), pod, TrainingJob.CONTAINER, logLines)) {
+            Consumer<String> counting = line -> {
+                shown.incrementAndGet();
+                logLines.accept(line);
+            };
+            try (AutoCloseable follow = api.followLogs(spec.namespace(), pod, TrainingJob.CONTAINER, counting)) {
                 end = api.awaitPod(spec.namespace(), pod, timeout, false);
             } catch (K3gpuException e) {
                 throw e;
@@ -61,11 +66,12 @@ public final class RunTraining {
             }
         } else {
             end = api.awaitPod(spec.namespace(), pod, timeout, false);
-            if (logLines != null) {
-                api.podLogs(spec.namespace(), pod, TrainingJob.CONTAINER).lines().forEach(logLines);
-            }
         }
         String logs = end.finished() ? api.podLogs(spec.namespace(), pod, TrainingJob.CONTAINER) : "";
+        if (logLines != null) {
+            // The follow may end before its stream is drained (a pod that fails at once): show what it missed.
+            logs.lines().skip(shown.get()).forEach(logLines);
+        }
         Optional<TrainingEvent> outcome = TrainingEvent.outcome(logs);
         TrainingSummary summary = outcome.filter(e -> e instanceof TrainingSummary).map(e -> (TrainingSummary) e).orElse(null);
         String state = api.job(spec.namespace(), spec.name()).map(JobStatus::state)
