@@ -64,6 +64,19 @@ public class TegrastatsParserBenchmark {
         }
     }
 
+    /**
+     * The parser, then every value of the sample read once ({@link SampleReader}): the parser makes the objects of
+     * its maps' values and cores when they are asked for, so this is the cost of a line to a consumer that uses all
+     * of it.
+     */
+    @Benchmark
+    @OperationsPerInvocation(TEGRA_LINES)
+    public void tegrastatsParseAndReadAll(Blackhole bh) {
+        for (String line : tegra) {
+            bh.consume(SampleReader.readAll(TegrastatsParser.parse(line)));
+        }
+    }
+
     /** What a followed node costs per line: SSH channel bytes split into lines (UTF-8), then parsed. */
     @Benchmark
     @OperationsPerInvocation(TEGRA_LINES)
