@@ -155,7 +155,7 @@ class K3sServerIT {
     }
 
     @Test
-    void kubectlAppliesListsAndDeletesPodsAndJobs() {
+    void kubectlAppliesListsAndDeletesPodsAndJobs() throws InterruptedException {
         assumeTrue(Kubectl.available(), "the real kubectl is needed at /usr/bin/kubectl");
         String manifest = """
                 apiVersion: v1
@@ -204,7 +204,12 @@ class K3sServerIT {
         String row = lines.stream().filter(l -> l.startsWith("gpu-test ")).findFirst().orElseThrow();
         assertThat(Kubectl.words(row).subList(0, 4)).containsExactly("gpu-test", "0/1", "Pending", "0");
 
+        // The Job controller fills in the selector shortly after the Job is created: wait for it, as a user would.
         Kubectl.Result jobs = kubectl.run("get", "jobs", "-o", "wide");
+        for (int i = 0; i < 50 && !jobs.out().contains("batch.kubernetes.io/controller-uid="); i++) {
+            Thread.sleep(100);
+            jobs = kubectl.run("get", "jobs", "-o", "wide");
+        }
         assertThat(jobs.out().lines().findFirst().orElseThrow().split("\\s+")).containsExactly("NAME", "STATUS",
                 "COMPLETIONS", "DURATION", "AGE", "CONTAINERS", "IMAGES", "SELECTOR");
         assertThat(jobs.out()).containsPattern("mnist-training\\s+Running\\s+0/1\\s+")
