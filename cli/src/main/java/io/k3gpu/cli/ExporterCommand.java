@@ -2,13 +2,8 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
-import io.k3gpu.core.ssh.SshConnector;
-import io.k3gpu.core.telemetry.Source;
-import io.k3gpu.core.telemetry.live.FleetOptions;
 import io.k3gpu.core.telemetry.live.NodeState;
 import io.k3gpu.core.telemetry.live.NodeStatus;
-import io.k3gpu.core.telemetry.live.TelemetryFleet;
-import io.k3gpu.core.telemetry.live.TelemetryLink;
 import io.k3gpu.core.telemetry.live.TelemetryListener;
 import io.k3gpu.core.telemetry.prometheus.TelemetryMetrics;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -27,11 +22,11 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "exporter", mixinStandardHelpOptions = true,
-        description = "Serve the GPU nodes' telemetry as Prometheus metrics (/metrics): DCGM-style names for "
+        description = "Serve the GPU nodes' telemetry (of --ip, or with --all of every GPU node of the cluster) as "
+                + "Prometheus metrics (/metrics): DCGM-style names for "
                 + "discrete GPUs, jetson_* in base units for Jetsons, k3gpu_node_up per node. A node that "
                 + "stops answering is reported (k3gpu_node_up 0) and reconnected with backoff; the others "
                 + "go on.")
@@ -40,76 +35,41 @@ final class ExporterCommand implements Callable<Integer> {
     private final Terminal terminal;
 
     @Mixin
-    SshOptions ssh;
+    TelemetryOptions telemetry;
 
     @Option(names = "--listen", paramLabel = "[HOST]:PORT", defaultValue = ":9400",
             description = "Where to serve /metrics (default ${DEFAULT-VALUE}: every interface, port 9400).")
     String listen;
 
-    @Option(names = "--interval", paramLabel = "MS", defaultValue = "1000",
-            description = "Sampling interval in milliseconds (or a duration like 2s); default ${DEFAULT-VALUE}.")
-    String interval;
-
-    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto",
-            description = "auto (default: tegrastats where present, else nvidia-smi), tegrastats or nvidia-smi.")
-    String source;
-
-    @Option(names = "--duration", paramLabel = "DURATION",
-            description = "Stop after this long; default: until Ctrl-C.")
-    String duration;
-
     ExporterCommand(Terminal terminal) {
         this.terminal = terminal;
-        this.ssh = new SshOptions(terminal);
+        this.telemetry = new TelemetryOptions(terminal);
     }
 
     @Override
     public Integer call() throws InterruptedException {
-        List<String> hosts = StatsTargets.hosts(ssh);
-        int intervalMs = StatsTargets.intervalMs(interval);
-        Duration limit = StatsTargets.duration(duration);
-        Source forced = StatsTargets.source(source);
         Listen where = Listen.parse(listen);
         PrintWriter err = terminal.err();
-        ConsoleEvents events = new ConsoleEvents(err);
-
-        TelemetryMetrics metrics = new TelemetryMetrics(hosts);
+        TelemetryRun run = new TelemetryRun(telemetry, err);
+        List<String> nodes = run.names();
+        TelemetryMetrics metrics = new TelemetryMetrics(nodes);
         PrometheusRegistry registry = new PrometheusRegistry();
         registry.register(metrics);
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch cleanedUp = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            try {
-                cleanedUp.await(8, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "k3gpu-exporter-stop");
         HTTPServer server = serve(where, registry);
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (SshConnector connector = new SshConnector(m -> events.warn(null, m))) {
-            log(err, "serving metrics of " + hosts.size() + (hosts.size() == 1 ? " node" : " nodes") + " at http://"
-                    + (where.host().isEmpty() ? "0.0.0.0" : where.host()) + ":" + server.getPort() + "/metrics");
-            List<TelemetryLink> links = StatsTargets.links(hosts, ssh, connector, forced, intervalMs);
-            TelemetryFleet fleet = new TelemetryFleet(links, new StatsCommand.Fanout(List.of(metrics,
-                    new StatusLog(err))), FleetOptions.defaults(Duration.ofMillis(intervalMs)));
-            try {
-                // A node that cannot be reached yet is reported down (and logged) and retried: no reason to wait.
-                fleet.start(Duration.ZERO);
-                if (limit == null) {
-                    stop.await();
-                } else {
-                    stop.await(limit.toMillis(), TimeUnit.MILLISECONDS);
-                }
-            } finally {
-                fleet.stop();
-            }
-        } finally {
-            server.close();
-            cleanedUp.countDown();
-            StatsCommand.removeHook(hook);
+        if (run.selection() != null) {
+            log(err, run.selection());
         }
+        log(err, "serving metrics of " + nodes.size() + (nodes.size() == 1 ? " node" : " nodes") + " at http://"
+                + (where.host().isEmpty() ? "0.0.0.0" : where.host()) + ":" + server.getPort() + "/metrics");
+        run.run(List.of(metrics, new StatusLog(err)), (fleet, stop) -> {
+            // A node that cannot be reached yet is reported down (and logged) and retried: no reason to wait.
+            fleet.start(Duration.ZERO);
+            if (run.limit == null) {
+                stop.await();
+            } else {
+                stop.await(run.limit.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }, server::close);
         return 0;
     }
 

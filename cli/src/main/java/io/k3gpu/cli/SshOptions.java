@@ -79,7 +79,12 @@ public final class SshOptions {
     }
 
     public SshTarget target(char[] sudoPassword) {
-        return new SshTarget(address(), sshPort, user, sshKey == null ? List.of() : List.of(sshKey), knownHosts,
+        return target(address(), sudoPassword);
+    }
+
+    /** These options for a host of their caller's choosing (one of several nodes). */
+    public SshTarget target(String host, char[] sudoPassword) {
+        return new SshTarget(host, sshPort, user, sshKey == null ? List.of() : List.of(sshKey), knownHosts,
                 HostKeyChecking.parse(strictHostKeyChecking), Durations.parse("--connect-timeout", connectTimeout),
                 sshConfig, null, sudoPassword);
     }

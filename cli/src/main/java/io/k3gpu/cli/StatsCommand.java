@@ -2,17 +2,12 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
-import io.k3gpu.core.ssh.SshConnector;
 import io.k3gpu.core.telemetry.GpuSample;
-import io.k3gpu.core.telemetry.Source;
 import io.k3gpu.core.telemetry.chart.ChartData;
 import io.k3gpu.core.telemetry.chart.TelemetryChart;
-import io.k3gpu.core.telemetry.live.FleetOptions;
 import io.k3gpu.core.telemetry.live.NodeState;
 import io.k3gpu.core.telemetry.live.NodeStatus;
 import io.k3gpu.core.telemetry.live.Recorder;
-import io.k3gpu.core.telemetry.live.TelemetryFleet;
-import io.k3gpu.core.telemetry.live.TelemetryLink;
 import io.k3gpu.core.telemetry.live.TelemetryListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,19 +15,18 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = "Watch the GPU nodes' hardware live: tegrastats on Jetsons, nvidia-smi on discrete-GPU "
+        description = "Watch the GPU nodes' hardware live (those of --ip, or with --all every GPU node of the "
+                + "cluster): tegrastats on Jetsons, nvidia-smi on discrete-GPU "
                 + "nodes (chosen per node), over each node's SSH session, all nodes at once. On a terminal "
                 + "the view is redrawn in place; otherwise one line per sample. Ctrl-C or --duration stops "
                 + "it, and the tool on the node with it. Subcommands read and plot recordings.",
@@ -41,15 +35,7 @@ final class StatsCommand implements Callable<Integer> {
     private final Terminal terminal;
 
     @Mixin
-    SshOptions ssh;
-
-    @Option(names = "--interval", paramLabel = "MS", defaultValue = "1000",
-            description = "Sampling interval in milliseconds (or a duration like 2s); default ${DEFAULT-VALUE}.")
-    String interval;
-
-    @Option(names = "--duration", paramLabel = "DURATION",
-            description = "Stop after this long (e.g. 30s, 5m); default: until Ctrl-C.")
-    String duration;
+    TelemetryOptions telemetry;
 
     @Option(names = "--record", paramLabel = "FILE",
             description = "Also write every sample to FILE.jsonl (everything) or FILE.csv (flat columns).")
@@ -59,10 +45,6 @@ final class StatsCommand implements Callable<Integer> {
             description = "When stopping, draw the run as time-series charts: FILE.png or FILE.svg.")
     Path plot;
 
-    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto",
-            description = "auto (default: tegrastats where present, else nvidia-smi), tegrastats or nvidia-smi.")
-    String source;
-
     @Option(names = "--view", paramLabel = "VIEW", defaultValue = "auto",
             description = "auto (default: live when stdout is a terminal), live (redrawn in place) or plain "
                     + "(one line per sample).")
@@ -70,24 +52,25 @@ final class StatsCommand implements Callable<Integer> {
 
     StatsCommand(Terminal terminal) {
         this.terminal = terminal;
-        this.ssh = new SshOptions(terminal);
+        this.telemetry = new TelemetryOptions(terminal);
     }
 
     @Override
     public Integer call() throws InterruptedException {
-        List<String> hosts = StatsTargets.hosts(ssh);
-        int intervalMs = StatsTargets.intervalMs(interval);
-        Duration limit = StatsTargets.duration(duration);
-        Source forced = StatsTargets.source(source);
         boolean live = live();
         if (plot != null) {
             checkPlotName(plot);
         }
+        TelemetryRun run = new TelemetryRun(telemetry, terminal.err());
+        List<String> nodes = run.names();
         PrintWriter out = terminal.out();
         PrintWriter err = terminal.err();
-        ConsoleEvents events = new ConsoleEvents(err);
+        if (!live && run.selection() != null) {
+            err.println(run.selection());
+            err.flush();
+        }
         List<TelemetryListener> listeners = new ArrayList<>();
-        StatsLiveView liveView = live ? new StatsLiveView(hosts, unicode()) : null;
+        StatsLiveView liveView = live ? new StatsLiveView(nodes, unicode()) : null;
         PlainOutput plain = live ? null : new PlainOutput(out, err);
         AtomicLong samples = new AtomicLong();
         listeners.add(live ? liveView : plain);
@@ -95,41 +78,26 @@ final class StatsCommand implements Callable<Integer> {
         if (chart != null) {
             listeners.add((node, received, sample) -> chart.add(node, received, sample));
         }
-        Recorder recorder = record == null ? null : Recorder.open(record, hosts.size());
+        Recorder recorder = record == null ? null : Recorder.open(record, nodes.size());
         if (recorder != null) {
             listeners.add(recorder);
         }
         listeners.add((node, received, sample) -> samples.incrementAndGet());
 
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch cleanedUp = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.countDown();
-            try {
-                cleanedUp.await(8, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "k3gpu-stats-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (SshConnector connector = new SshConnector(m -> events.warn(null, m))) {
-            List<TelemetryLink> links = StatsTargets.links(hosts, ssh, connector, forced, intervalMs);
-            TelemetryFleet fleet = new TelemetryFleet(links, new Fanout(listeners),
-                    FleetOptions.defaults(Duration.ofMillis(intervalMs)));
+        run.run(listeners, (fleet, stop) -> {
             try {
                 if (live) {
                     out.print("\033[?25l\033[2J");
                     out.flush();
                 }
-                Map<String, RuntimeException> failed = fleet.start(
-                        StatsTargets.duration(ssh.connectTimeout).plusSeconds(20));
+                Map<String, RuntimeException> failed = fleet.start(run.startTimeout);
                 if (!failed.isEmpty()) {
-                    throw startFailure(failed, hosts.size());
+                    throw startFailure(failed, nodes.size());
                 }
                 if (plain != null) {
                     plain.started = true;
                 }
-                long end = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+                long end = run.limit == null ? Long.MAX_VALUE : System.nanoTime() + run.limit.toNanos();
                 int width = live ? columns() : 0;
                 while (System.nanoTime() < end) {
                     long wait = Math.min(live ? 500 : 250, Math.max(1, (end - System.nanoTime()) / 1_000_000));
@@ -149,22 +117,17 @@ final class StatsCommand implements Callable<Integer> {
                     out.flush();
                 }
             }
-        } finally {
-            try {
-                if (recorder != null) {
-                    recorder.close();
-                    err.println("recorded " + samples.get() + " samples to " + recorder.file());
-                }
-                if (chart != null) {
-                    TelemetryChart.write(chart, plot);
-                    err.println("plotted " + chart.samples() + " samples to " + plot);
-                }
-                err.flush();
-            } finally {
-                cleanedUp.countDown();
-                removeHook(hook);
+        }, () -> {
+            if (recorder != null) {
+                recorder.close();
+                err.println("recorded " + samples.get() + " samples to " + recorder.file());
             }
-        }
+            if (chart != null) {
+                TelemetryChart.write(chart, plot);
+                err.println("plotted " + chart.samples() + " samples to " + plot);
+            }
+            err.flush();
+        });
         return 0;
     }
 
@@ -234,14 +197,6 @@ final class StatsCommand implements Callable<Integer> {
         return new K3gpuException(code, sb.toString(), hint, e);
     }
 
-    static void removeHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // the JVM is shutting down (Ctrl-C): the hook is running
-        }
-    }
-
     /** Every sample as one line on stdout; node state changes and bad lines on stderr. */
     private static final class PlainOutput implements TelemetryListener {
         private final PrintWriter out;
@@ -284,30 +239,6 @@ final class StatsCommand implements Callable<Integer> {
             synchronized (err) {
                 err.println("warning: " + node + ": " + error);
                 err.flush();
-            }
-        }
-    }
-
-    /** Hands everything to several listeners. */
-    record Fanout(List<TelemetryListener> listeners) implements TelemetryListener {
-        @Override
-        public void sample(String node, LocalDateTime received, GpuSample sample) {
-            for (TelemetryListener l : listeners) {
-                l.sample(node, received, sample);
-            }
-        }
-
-        @Override
-        public void status(NodeStatus status) {
-            for (TelemetryListener l : listeners) {
-                l.status(status);
-            }
-        }
-
-        @Override
-        public void badLine(String node, String line, String error) {
-            for (TelemetryListener l : listeners) {
-                l.badLine(node, line, error);
             }
         }
     }
