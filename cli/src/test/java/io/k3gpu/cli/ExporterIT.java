@@ -86,15 +86,7 @@ class ExporterIT {
         assertThat(result.get().exit()).as(result.get().err()).isEqualTo(130);
         assertThat(result.get().err()).contains("serving metrics of 2 nodes at http://127.0.0.1:" + port + "/metrics",
                 jetson + ": down: ");
-        String left = "";
-        for (int i = 0; i < 30; i++) {
-            left = lab.sh("gpu1", "pgrep -x nvidia-smi || true").strip();
-            if (left.isEmpty()) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        assertThat(left).isEmpty();
+        assertThat(lab.processesLeft("gpu1", "nvidia-smi")).isEmpty();
     }
 
     private static String up(String node) {
@@ -102,7 +94,7 @@ class ExporterIT {
     }
 
     /** Scrapes until the metrics satisfy the condition (15 s at most). */
-    private static Map<String, Double> scrapeUntil(String url, Predicate<Map<String, Double>> condition)
+    static Map<String, Double> scrapeUntil(String url, Predicate<Map<String, Double>> condition)
             throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         Map<String, Double> last = Map.of();
@@ -137,7 +129,7 @@ class ExporterIT {
         return out;
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

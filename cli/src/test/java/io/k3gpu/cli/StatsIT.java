@@ -7,7 +7,6 @@ import io.k3gpu.core.telemetry.Source;
 import io.k3gpu.core.telemetry.TegrastatsParser;
 import io.k3gpu.core.telemetry.live.RecordedSample;
 import io.k3gpu.core.telemetry.live.Recordings;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -85,8 +84,8 @@ class StatsIT {
         assertThat(Files.size(png)).isGreaterThan(10_000);
 
         // stopping stopped the tools on the nodes too
-        assertThat(processesLeft("jetson1", "tegrastats")).isEmpty();
-        assertThat(processesLeft("gpu1", "nvidia-smi")).isEmpty();
+        assertThat(lab.processesLeft("jetson1", "tegrastats")).isEmpty();
+        assertThat(lab.processesLeft("gpu1", "nvidia-smi")).isEmpty();
     }
 
     @Test
@@ -99,7 +98,7 @@ class StatsIT {
         assertThat(rows.get(0)).startsWith("received,node,source,time,ram_used_mb,ram_total_mb,");
         assertThat(rows).hasSizeGreaterThanOrEqualTo(3);
         assertThat(rows.get(1)).contains("," + lab.ip("jetson1") + ",tegrastats,");
-        assertThat(processesLeft("jetson1", "tegrastats")).isEmpty();
+        assertThat(lab.processesLeft("jetson1", "tegrastats")).isEmpty();
     }
 
     @Test
@@ -107,18 +106,5 @@ class StatsIT {
         Cli.Result r = Cli.run(TestLab.args("stats", lab.ssh("jetson1", "--ssh-port", "2"), "--duration", "2s"));
         assertThat(r.exit()).isEqualTo(3);
         assertThat(r.err()).startsWith("error: connection refused by " + lab.ip("jetson1") + ":2");
-    }
-
-    /** The node's processes of that name, waiting up to 3 s for them to go (the kill travels asynchronously). */
-    private static String processesLeft(String node, String name) throws IOException, InterruptedException {
-        String left = "";
-        for (int i = 0; i < 30; i++) {
-            left = lab.sh(node, "pgrep -x " + name + " || true").strip();
-            if (left.isEmpty()) {
-                return left;
-            }
-            Thread.sleep(100);
-        }
-        return left;
     }
 }

@@ -75,6 +75,19 @@ final class TestLab implements AutoCloseable {
         return out;
     }
 
+    /** The node's processes of that name, waiting up to 3 s for them to go (the kill travels asynchronously). */
+    String processesLeft(String node, String name) throws IOException, InterruptedException {
+        String left = "";
+        for (int i = 0; i < 30; i++) {
+            left = sh(node, "pgrep -x " + name + " || true").strip();
+            if (left.isEmpty()) {
+                return left;
+            }
+            Thread.sleep(100);
+        }
+        return left;
+    }
+
     @Override
     public void close() {
         Lab.down(state.stateDir());

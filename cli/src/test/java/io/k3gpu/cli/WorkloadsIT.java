@@ -1,5 +1,7 @@
 package io.k3gpu.cli;
 
+import io.k3gpu.core.telemetry.live.RecordedSample;
+import io.k3gpu.core.telemetry.live.Recordings;
 import io.k3gpu.lab.k3sdist.K3sDistribution;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,10 +13,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** verify and train against the lab's cluster: the outcomes the workloads issue names. */
+/** verify, train, and stats/exporter --all against the lab's cluster: the outcomes the workloads issue names. */
 class WorkloadsIT {
     static TestLab lab;
     @TempDir
@@ -115,5 +120,61 @@ class WorkloadsIT {
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.out()).contains("job broken-1 on jetson1: Failed").contains("failed: the trainer exited 2");
         assertThat(r.err()).contains("missing.py");
+    }
+
+    /** The lab's SSH flags without --ip: with --all the cluster names the nodes. */
+    private static String[] sshWithoutIp() {
+        String[] ssh = lab.ssh("jetson1");
+        assertThat(ssh[0]).isEqualTo("--ip");
+        return List.of(ssh).subList(2, ssh.length).toArray(String[]::new);
+    }
+
+    @Test
+    void statsAllFollowsOnlyTheGpuNodeByItsNodeNameAndLeavesNoToolRunning() throws Exception {
+        Path rec = tmp.resolve("all.jsonl");
+        Cli.Result r = k3gpu(TestLab.args("stats --all", sshWithoutIp(), "--view", "plain", "--duration", "3s",
+                "--interval", "500", "--record", rec.toString()));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.err()).startsWith("GPU node of the cluster: jetson1 (" + lab.ip("jetson1") + ")\n");
+
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSizeGreaterThanOrEqualTo(4).allMatch(l -> l.matches("\\d\\d:\\d\\d:\\d\\d jetson1 cpu .*"));
+        List<RecordedSample> samples = Recordings.read(rec).samples();
+        assertThat(samples).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(samples.stream().map(RecordedSample::node).collect(Collectors.toSet())).containsExactly("jetson1");
+        assertThat(samples.get(0).sample().ramTotalMB()).isBetween(3964, 3965);
+
+        assertThat(lab.processesLeft("jetson1", "tegrastats")).isEmpty();
+    }
+
+    @Test
+    void exporterAllServesTheGpuNodeUnderItsNodeName() throws Exception {
+        int port = ExporterIT.freePort();
+        String[] args = TestLab.args("exporter --all", sshWithoutIp(), "--listen", "127.0.0.1:" + port,
+                "--interval", "500", "--duration", "60s");
+        AtomicReference<Cli.Result> result = new AtomicReference<>();
+        Thread exporter = new Thread(() -> result.set(k3gpu(args)));
+        exporter.start();
+        Map<String, Double> m;
+        try {
+            m = ExporterIT.scrapeUntil("http://127.0.0.1:" + port + "/metrics",
+                    x -> x.getOrDefault("k3gpu_node_up{node=\"jetson1\"}", 0.0) == 1.0
+                            && x.containsKey("jetson_memory_total_bytes{node=\"jetson1\"}"));
+        } finally {
+            exporter.interrupt();
+            exporter.join(15_000);
+        }
+        assertThat(m.get("jetson_memory_total_bytes{node=\"jetson1\"}")).isIn(3964.0 * 1048576, 3965.0 * 1048576);
+        assertThat(m).containsKey("jetson_temperature_celsius{node=\"jetson1\",sensor=\"gpu\"}");
+        // only the GPU node, and by its name: the CPU-only nodes and the address appear nowhere
+        assertThat(m.keySet()).filteredOn(k -> k.startsWith("k3gpu_node_up{"))
+                .containsExactly("k3gpu_node_up{node=\"jetson1\"}");
+        assertThat(m.keySet()).noneMatch(k -> k.contains("node1") || k.contains("node2")
+                || k.contains(lab.ip("jetson1")));
+
+        assertThat(result.get().exit()).as(result.get().err()).isEqualTo(130);
+        assertThat(result.get().err()).contains("GPU node of the cluster: jetson1 (" + lab.ip("jetson1") + ")",
+                "serving metrics of 1 node at http://127.0.0.1:" + port + "/metrics", "jetson1: up (tegrastats)");
+        assertThat(lab.processesLeft("jetson1", "tegrastats")).isEmpty();
     }
 }
