@@ -43,7 +43,7 @@ final class LabBenchApplyCommand implements Callable<Integer> {
     @Option(names = "--id", defaultValue = "benchfleet", description = "Lab id (default: ${DEFAULT-VALUE}).")
     String id;
 
-    @Option(names = "--subnet", defaultValue = "250", description = "Lab subnet (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--subnet", defaultValue = "252", description = "Lab subnet (default: ${DEFAULT-VALUE}).")
     int subnet;
 
     @Option(names = "--runs", defaultValue = "1",
