@@ -3,6 +3,7 @@ package io.k3gpu.core.fleet;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.k3s.GpuLabels;
+import io.k3gpu.core.k3s.K3sArgs;
 import io.k3gpu.core.kube.Taint;
 import io.k3gpu.core.ssh.HostKeyChecking;
 import io.k3gpu.core.util.Durations;
@@ -226,8 +227,8 @@ public final class ClusterFile {
                 problem(value(c, "serverUrl"), "bad serverUrl '" + serverUrl + "': it must be an https:// URL, e.g. https://10.0.0.10:6443");
             }
             Duration ready = duration(c, "readyTimeout");
-            return new ClusterSettings(version, channel, token(c.get("token")), string(c, "serverArgs"),
-                    string(c, "agentArgs"), stringList(c, "tlsSan"), installUrl, airgap, serverUrl,
+            return new ClusterSettings(version, channel, token(c.get("token")), flags(c, "serverArgs"),
+                    flags(c, "agentArgs"), stringList(c, "tlsSan"), installUrl, airgap, serverUrl,
                     ready == null ? ClusterSettings.DEFAULT_READY_TIMEOUT : ready, kubeconfig(c.get("kubeconfig")));
         }
 
@@ -258,6 +259,19 @@ public final class ClusterFile {
                 problem(value(t, "env"), "bad environment variable name '" + env + "'");
             }
             return new TokenSource(file, env);
+        }
+
+        /** K3s flags as INSTALL_K3S_EXEC takes them: quotes must pair up. */
+        private String flags(Map<String, NodeTuple> c, String key) {
+            String text = string(c, key);
+            if (text != null) {
+                try {
+                    K3sArgs.splitExec(text);
+                } catch (IllegalArgumentException e) {
+                    problem(value(c, key), "unbalanced quote in " + key + ": K3s's install script would refuse it");
+                }
+            }
+            return text;
         }
 
         private ClusterSettings.KubeconfigSettings kubeconfig(NodeTuple tuple) {

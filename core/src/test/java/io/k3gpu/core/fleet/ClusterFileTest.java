@@ -284,6 +284,14 @@ class ClusterFileTest {
     }
 
     @Test
+    void serverArgsWithAQuoteLeftOpenAreRefused() {
+        assertThat(problems("""
+                cluster: {serverArgs: "--node-label 'room=lab"}
+                hosts: [{address: 10.0.0.1, role: server}]
+                """)).isEqualTo("cluster.yaml:1:23: unbalanced quote in serverArgs: K3s's install script would refuse it\n");
+    }
+
+    @Test
     void suggestionsComeFromSpellingAndCase() {
         assertThat(ClusterFile.suggest("known_hosts", ClusterFile.SSH_KEYS)).isEqualTo("knownHosts");
         assertThat(ClusterFile.suggest("proxyjump", ClusterFile.SSH_KEYS)).isEqualTo("proxyJump");
