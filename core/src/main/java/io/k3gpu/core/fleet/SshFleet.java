@@ -60,9 +60,20 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         this.environment = environment;
     }
 
-    /** The host's SSH session, opened on first use, then reused for the whole run. */
+    /**
+     * The host's SSH session, opened on first use, then reused for the whole run; with the host's sudo password
+     * (read from its source here, handed to the session, then wiped) when the file gives one.
+     */
     public RemoteShell shell(HostSpec h) {
-        return connector.connect(h.ssh().target(h.address()), h.ssh().proxyJump());
+        SecretRef ref = h.ssh().sudoPassword();
+        char[] password = ref == null ? null : ref.read(h.name() + ": ssh.sudoPassword", environment);
+        try {
+            return connector.connect(h.ssh().target(h.address(), password), h.ssh().proxyJump());
+        } finally {
+            if (password != null) {
+                Arrays.fill(password, '\0');
+            }
+        }
     }
 
     /** The cluster's kubeconfig (named after cluster.kubeconfig.context) once the first server is up; else null. */
