@@ -21,11 +21,12 @@ final class FleetCommands {
 
     /**
      * The validated file. When it is not valid, every problem goes to stderr, one a line ({@code file:line:col:
-     * message}), before the error itself; no host has been contacted.
+     * message}), before the error itself; no host has been contacted. Secrets' environment variables are those of
+     * the k3gpu process.
      */
     static ClusterSpec load(Path file, Terminal terminal) {
         try {
-            return ClusterFile.load(file);
+            return ClusterFile.load(file, terminal::env);
         } catch (ClusterFileException e) {
             terminal.err().print(e.lines());
             terminal.err().flush();

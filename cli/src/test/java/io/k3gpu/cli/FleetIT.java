@@ -22,9 +22,10 @@ import java.util.TreeMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * plan, apply and reset -f on a lab: one server and three GPU agents (jetson-nano in Docker mode, orin-nano and an
- * H200 server in containerd mode), then an HA file with three servers. The tests build on each other, in order:
- * fresh lab, apply, converged, drift, an unreachable host, reset and apply again, HA.
+ * plan, apply and reset -f on a lab: one server and three GPU agents (jetson-nano in Docker mode, orin-nano reached as
+ * alice, whose sudo asks for her password, and an H200 server in containerd mode), then an HA file with three
+ * servers, then one server that becomes the first of three. The tests build on each other, in order: the sudo
+ * password, fresh lab, apply, converged, drift, an unreachable host, changed flags, reset and apply again, HA, 1 to 3.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FleetIT {
@@ -32,6 +33,7 @@ class FleetIT {
             "/var/lib/rancher/k3s", "/etc/systemd/system/k3s.service", "/etc/systemd/system/k3s-agent.service",
             "/usr/local/bin/k3s-uninstall.sh", "/usr/local/bin/k3s-agent-uninstall.sh");
     private static final String DAEMON_JSON = "/etc/docker/daemon.json";
+    private static final String SUDO_ENV = "K3GPU_IT_ALICE_SUDO";
     static TestLab lab;
     static Path dir;
     static Path main;
@@ -44,9 +46,10 @@ class FleetIT {
                 hosts:
                   - {name: cp1, address: %s, role: server, gpu: none}
                   - {name: nano, address: %s, role: agent, gpu: docker}
-                  - {name: orin, address: %s, role: agent, gpu: auto, labels: {shelf: a}}
+                  - {name: orin, address: %s, role: agent, gpu: auto, labels: {shelf: a},
+                     ssh: {user: alice, sudoPassword: {env: %s}}}
                   - {name: h200, address: %s, role: agent, gpu: k3s, taints: ["dedicated=training:NoSchedule"]}
-                """.formatted(lab.ip("node1"), lab.ip("jetson1"), lab.ip("jetson2"), lab.ip("gpu1")));
+                """.formatted(lab.ip("node1"), lab.ip("jetson1"), lab.ip("jetson2"), SUDO_ENV, lab.ip("gpu1")));
     }
 
     @AfterAll
@@ -59,11 +62,16 @@ class FleetIT {
 
     /** A cluster file with the lab's mirror, key and known_hosts, and {@code hosts} after them. */
     private static Path write(String name, String hosts) throws Exception {
+        return write(name, "", hosts);
+    }
+
+    /** As {@link #write(String, String)}, with more lines of {@code cluster:} (indented). */
+    private static Path write(String name, String cluster, String hosts) throws Exception {
         K3sDistribution k3s = K3sDistribution.of(lab.state);
         Path f = dir.resolve(name);
         Files.writeString(f, """
                 cluster:
-                  installUrl: %s
+                %s  installUrl: %s
                   readyTimeout: 60s
                   kubeconfig: {path: kubeconfig, context: itfleet}
                 ssh:
@@ -72,17 +80,22 @@ class FleetIT {
                   sshConfig: /dev/null
                   strictHostKeyChecking: yes
                   connectTimeout: 3s
-                """.formatted(k3s.installUrl(), lab.state.keyFile(), lab.state.knownHostsFile()) + hosts);
+                """.formatted(cluster, k3s.installUrl(), lab.state.keyFile(), lab.state.knownHostsFile()) + hosts);
         return f;
     }
 
+    /** k3gpu VERB -f FILE MORE..., alice's sudo password in the environment. */
     private static Cli.Result fleet(String verb, Path file, String... more) {
+        return fleet(Map.of(SUDO_ENV, lab.password("alice")), verb, file, more);
+    }
+
+    private static Cli.Result fleet(Map<String, String> env, String verb, Path file, String... more) {
         String[] args = new String[more.length + 3];
         args[0] = verb;
         args[1] = "-f";
         args[2] = file.toString();
         System.arraycopy(more, 0, args, 3, more.length);
-        return Cli.run(args);
+        return Cli.run("", env, args);
     }
 
     private static ClusterApi api() throws Exception {
@@ -102,6 +115,26 @@ class FleetIT {
     }
 
     @Test
+    @Order(0)
+    void aSudoPasswordComesFromTheEnvironmentIsCheckedBeforeAnyHostIsContactedAndNeverShows() throws Exception {
+        Cli.Result unset = fleet(Map.of(), "plan", main);
+        assertThat(unset.exit()).as(unset.all()).isEqualTo(2);
+        assertThat(unset.err()).containsPattern(java.util.regex.Pattern.quote(main.toString())
+                + ":15:\\d+: sudoPassword: the environment variable " + SUDO_ENV + " is not set\n")
+                .contains("1 problem; nothing was contacted");
+        assertThat(unset.out()).isEmpty();
+
+        Cli.Result wrong = fleet(Map.of(SUDO_ENV, "not-" + lab.password("alice")), "plan", main);
+        assertThat(wrong.exit()).as(wrong.all()).isEqualTo(1);
+        assertThat(wrong.out()).contains("orin (" + lab.ip("jetson2") + "), agent:\n  ! sudo on " + lab.ip("jetson2")
+                        + " rejected the password given for alice")
+                .contains("nano (" + lab.ip("jetson1") + "), agent:\n  + set NVIDIA runtime")
+                .contains("plan: 3 to change, 0 unchanged, 1 failed");
+        assertThat(wrong.all()).doesNotContain("not-" + lab.password("alice"));
+        assertThat(k3sFilesOn("jetson2")).isEmpty();
+    }
+
+    @Test
     @Order(1)
     void planOnAFreshLabSaysWhatApplyWouldDoAndChangesNothing() throws Exception {
         byte[] daemonJson = Files.readAllBytes(lab.path("jetson1", DAEMON_JSON));
@@ -116,6 +149,7 @@ class FleetIT {
                         + "  + set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml\n")
                 .contains("  + set taints: new node: dedicated=training:NoSchedule\n")
                 .contains("plan: 4 to change, 0 unchanged, 0 failed (4 hosts");
+        assertThat(plan.all()).doesNotContain(lab.password("alice"));
         for (String node : List.of("node1", "jetson1", "jetson2", "gpu1")) {
             assertThat(k3sFilesOn(node)).as(node).isEmpty();
         }
@@ -133,6 +167,8 @@ class FleetIT {
                 .contains("  nano: changed: set the NVIDIA default runtime (docker); installed K3s ")
                 .contains("kubeconfig: saved to " + dir.resolve("kubeconfig") + " (context itfleet)");
         assertThat(dir.resolve("kubeconfig")).exists();
+        assertThat(apply.all()).doesNotContain(lab.password("alice"));
+        assertThat(lab.read("jetson2", "/etc/systemd/system/k3s-agent.service.env")).contains("K3S_URL=");
 
         Map<String, NodeStatus> nodes = nodes();
         assertThat(nodes.keySet()).containsExactly("gpu1", "jetson1", "jetson2", "node1");
@@ -228,6 +264,67 @@ class FleetIT {
 
     @Test
     @Order(6)
+    void changedServerAndAgentArgsRestartK3sWithThemKeepingItsDataAndAReapplyChangesNothing() throws Exception {
+        String uid;
+        try (ClusterApi api = api()) {
+            api.applyConfigMap("default", "kept", Map.of("a", "b"));
+        }
+        uid = configMapUid("kept");
+        Path args = write("args.yaml", """
+                  serverArgs: --disable traefik
+                  agentArgs: --node-label=fleet-args=yes
+                """, Files.readString(main).substring(Files.readString(main).indexOf("\nhosts:") + 1));
+        Cli.Result plan = fleet("plan", args);
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("cp1 (" + lab.ip("node1") + "), server:\n"
+                        + "  + reconfigure server: --disable traefik added\n")
+                .contains("nano (" + lab.ip("jetson1") + "), agent:\n"
+                        + "  + reconfigure agent: --node-label fleet-args=yes added\n")
+                .contains("plan: 4 to change, 0 unchanged, 0 failed");
+
+        Cli.Result apply = fleet("apply", args);
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        String out = apply.out();
+        assertThat(out).contains("  cp1: changed: reconfigured the K3s server: --disable traefik added\n")
+                .contains("  nano: changed: reconfigured K3s (agent): --node-label fleet-args=yes added")
+                .contains("  orin: changed: reconfigured K3s (agent): --node-label fleet-args=yes added")
+                .as("a restarted agent keeps its taints").contains(
+                        "  h200: changed: reconfigured K3s (agent): --node-label fleet-args=yes added\n")
+                .contains(": 4 changed, 0 unchanged, 0 failed; 4 SSH connections");
+        assertThat(out.indexOf("cp1: changed")).isLessThan(out.indexOf("nano: started"));
+        assertThat(execStartOf("node1", "k3s")).containsSubsequence("'--disable'", "'traefik'");
+        assertThat(execStartOf("jetson1", "k3s-agent")).contains("'--node-label=fleet-args=yes'");
+        Map<String, NodeStatus> nodes = nodes();
+        assertThat(nodes.keySet()).containsExactly("gpu1", "jetson1", "jetson2", "node1");
+        assertThat(nodes.values()).allMatch(NodeStatus::ready);
+        for (String agent : List.of("gpu1", "jetson1", "jetson2")) {
+            assertThat(nodes.get(agent).labels()).as(agent).containsEntry("fleet-args", "yes");
+        }
+        assertThat(nodes.get("jetson2").labels()).containsEntry("shelf", "a")
+                .containsEntry("k3gpu.dev/container-runtime", "containerd-nvidia");
+        assertThat(configMapUid("kept")).as("the server kept its data").isEqualTo(uid);
+
+        assertThat(fleet("plan", args).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+        Cli.Result again = fleet("apply", args);
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(again.out()).contains("nothing changed (0 changed, 4 unchanged, 0 failed)");
+    }
+
+    private static String execStartOf(String node, String service) throws Exception {
+        String unit = lab.read(node, "/etc/systemd/system/" + service + ".service");
+        return unit.substring(unit.indexOf("ExecStart="));
+    }
+
+    private static String configMapUid(String name) throws Exception {
+        try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                io.fabric8.kubernetes.client.Config.fromKubeconfig(Files.readString(dir.resolve("kubeconfig")))).build()) {
+            var cm = client.configMaps().inNamespace("default").withName(name).get();
+            return cm == null ? null : cm.getMetadata().getUid();
+        }
+    }
+
+    @Test
+    @Order(7)
     void resetTakesK3sOffEveryHostAndItsNodeAndApplyBuildsTheClusterAgain() throws Exception {
         Cli.Result one = fleet("reset", main, "--host", "orin");
         assertThat(one.exit()).as(one.all()).isZero();
@@ -259,7 +356,7 @@ class FleetIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void threeServersMakeAnEmbeddedEtcdClusterAndAnAgentBehindABastionJoinsIt() throws Exception {
         Path ha = write("ha.yaml", """
                 hosts:
@@ -295,6 +392,66 @@ class FleetIT {
         Cli.Result reset = fleet("reset", ha);
         assertThat(reset.exit()).as(reset.all()).isZero();
         assertThat(reset.out().indexOf("s3: changed")).isLessThan(reset.out().indexOf("s1: started"));
+        for (String node : List.of("node1", "node2", "node3", "gpu1")) {
+            assertThat(k3sFilesOn(node)).as(node).isEmpty();
+        }
+    }
+
+    @Test
+    @Order(9)
+    void aSingleServerBecomesTheFirstOfThreeOnEtcdKeepingItsDataAndItsAgent() throws Exception {
+        String hosts = """
+                hosts:
+                  - {name: s1, address: %s, role: server, gpu: none}
+                %s  - {name: agent1, address: %s, role: agent}
+                """;
+        String more = """
+                  - {name: s2, address: %s, role: server, gpu: none}
+                  - {name: s3, address: %s, role: server, gpu: none}
+                """.formatted(lab.ip("node2"), lab.ip("node3"));
+        Path single = write("single.yaml", hosts.formatted(lab.ip("node1"), "", lab.ip("gpu1")));
+        Path three = write("three.yaml", hosts.formatted(lab.ip("node1"), more, lab.ip("gpu1")));
+        Cli.Result first = fleet("apply", single);
+        assertThat(first.exit()).as(first.all()).isZero();
+        assertThat(first.out()).contains("(server --tls-san " + lab.ip("node1") + ")");
+        assertThat(fleet("plan", single).out()).as("one server without --cluster-init stays so")
+                .contains("plan: 0 to change, 2 unchanged, 0 failed");
+        try (ClusterApi api = api()) {
+            api.applyConfigMap("default", "kept", Map.of("a", "b"));
+        }
+        String uid = configMapUid("kept");
+        assertThat(lab.path("node1", "/var/lib/rancher/k3s/server/db/state.db")).exists();
+
+        Cli.Result plan = fleet("plan", three);
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("s1 (" + lab.ip("node1") + "), first server (--cluster-init):\n"
+                        + "  + reconfigure server: --cluster-init added (SQLite to embedded etcd, data kept)\n")
+                .contains("s2 (" + lab.ip("node2") + "), server:\n  + join server: K3s is not installed\n")
+                .contains("agent1 (" + lab.ip("gpu1") + "), agent: nothing to do\n")
+                .contains("plan: 3 to change, 1 unchanged, 0 failed");
+
+        Cli.Result apply = fleet("apply", three);
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        String out = apply.out();
+        assertThat(out).contains("  s1: changed: reconfigured the K3s server: --cluster-init added (SQLite to "
+                        + "embedded etcd, data kept)\n")
+                .contains("  agent1: unchanged\n").contains("3 changed, 1 unchanged, 0 failed");
+        assertThat(out.indexOf("s1: changed")).isLessThan(out.indexOf("s2: started"));
+        assertThat(out.indexOf("s2: changed")).isLessThan(out.indexOf("s3: started"));
+        Map<String, NodeStatus> nodes = nodes();
+        assertThat(nodes.keySet()).containsExactly("gpu1", "node1", "node2", "node3");
+        for (String s : List.of("node1", "node2", "node3")) {
+            assertThat(nodes.get(s).roles()).as(s).contains("control-plane", "etcd");
+            assertThat(nodes.get(s).ready()).as(s).isTrue();
+        }
+        assertThat(nodes.get("gpu1").ready()).isTrue();
+        assertThat(nodes.get("gpu1").labels()).containsEntry("nvidia.com/gpu.product", "NVIDIA-H200");
+        assertThat(configMapUid("kept")).as("the cluster's objects moved to etcd").isEqualTo(uid);
+        assertThat(lab.path("node1", "/var/lib/rancher/k3s/server/db/state.db.migrated")).exists();
+        assertThat(lab.path("node1", "/var/lib/rancher/k3s/server/db/state.db")).doesNotExist();
+        assertThat(fleet("plan", three).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+
+        assertThat(fleet("reset", three).exit()).isZero();
         for (String node : List.of("node1", "node2", "node3", "gpu1")) {
             assertThat(k3sFilesOn(node)).as(node).isEmpty();
         }

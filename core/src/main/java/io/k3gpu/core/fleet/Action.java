@@ -3,8 +3,10 @@ package io.k3gpu.core.fleet;
 /** What apply does to a host, as plan names it. */
 public enum Action {
     INSTALL_SERVER("install server"),
+    RECONFIGURE_SERVER("reconfigure server"),
     JOIN_SERVER("join server"),
     JOIN_AGENT("join agent"),
+    RECONFIGURE_AGENT("reconfigure agent"),
     SET_NVIDIA_RUNTIME("set NVIDIA runtime"),
     RELABEL("relabel"),
     SET_TAINTS("set taints");

@@ -3,6 +3,7 @@ package io.k3gpu.core.fleet;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.k3s.GpuLabels;
+import io.k3gpu.core.k3s.K3sArgs;
 import io.k3gpu.core.kube.Taint;
 import io.k3gpu.core.ssh.HostKeyChecking;
 import io.k3gpu.core.util.Durations;
@@ -32,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -40,6 +42,8 @@ import java.util.regex.Pattern;
  * is reported, each with its file, line and column ({@link FileProblem}), through one {@link ClusterFileException}.
  * Built on SnakeYAML's node graph, which keeps positions. Relative paths in the file are relative to its directory;
  * {@code ~/} is the user's home. The JSON Schema {@code io/k3gpu/fleet/cluster.schema.json} describes the same format.
+ * Secrets are never in the file, only where they come from ({@link SecretRef}); that they can be had (the variable
+ * set, the file readable and not empty) is checked here too, so a missing one is a problem at its position.
  */
 public final class ClusterFile {
     static final List<String> TOP_KEYS = List.of("cluster", "ssh", "hosts");
@@ -48,7 +52,8 @@ public final class ClusterFile {
     static final List<String> TOKEN_KEYS = List.of("fromServer", "file", "env");
     static final List<String> KUBECONFIG_KEYS = List.of("path", "context", "merge");
     static final List<String> SSH_KEYS = List.of("user", "key", "port", "knownHosts", "strictHostKeyChecking",
-            "proxyJump", "connectTimeout", "sshConfig");
+            "proxyJump", "connectTimeout", "sshConfig", "sudoPassword");
+    static final List<String> SECRET_KEYS = List.of("env", "file");
     static final List<String> HOST_KEYS = List.of("name", "address", "role", "gpu", "labels", "taints", "ssh");
     static final String DEFAULT_KUBECONFIG = "kubeconfig";
     static final String DEFAULT_CONTEXT = "default";
@@ -68,13 +73,23 @@ public final class ClusterFile {
         SECTIONS.put("a host", HOST_KEYS);
         SECTIONS.put("cluster.token", TOKEN_KEYS);
         SECTIONS.put("cluster.kubeconfig", KUBECONFIG_KEYS);
+        SECTIONS.put("ssh.sudoPassword", SECRET_KEYS);
     }
 
     private ClusterFile() {
     }
 
-    /** Reads and validates {@code file}; relative paths inside are taken relative to its directory. */
+    /** Reads and validates {@code file} in this process's environment. */
     public static ClusterSpec load(Path file) {
+        return load(file, System::getenv);
+    }
+
+    /**
+     * Reads and validates {@code file}; relative paths inside are taken relative to its directory.
+     *
+     * @param environment the k3gpu process's environment, where {@code {env: NAME}} secrets are looked up
+     */
+    public static ClusterSpec load(Path file, Function<String, String> environment) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -84,7 +99,7 @@ public final class ClusterFile {
                     "pass -f with the path of your cluster.yaml (an example: examples/cluster.yaml)");
         }
         Path dir = file.toAbsolutePath().getParent();
-        return parse(file.toString(), dir, text);
+        return parse(file.toString(), dir, text, environment);
     }
 
     /**
@@ -94,7 +109,12 @@ public final class ClusterFile {
      * @param baseDir what relative paths in the file are relative to
      */
     public static ClusterSpec parse(String name, Path baseDir, String text) {
-        return new Reader(name, baseDir).read(text);
+        return parse(name, baseDir, text, System::getenv);
+    }
+
+    /** Validates {@code text}, looking {@code {env: NAME}} secrets up in {@code environment}. */
+    public static ClusterSpec parse(String name, Path baseDir, String text, Function<String, String> environment) {
+        return new Reader(name, baseDir, environment).read(text);
     }
 
     /** The key that {@code unknown} was probably meant to be, among {@code known}; null when none is close. */
@@ -145,11 +165,13 @@ public final class ClusterFile {
     private static final class Reader {
         private final String name;
         private final Path baseDir;
+        private final Function<String, String> environment;
         private final List<FileProblem> problems = new ArrayList<>();
 
-        Reader(String name, Path baseDir) {
+        Reader(String name, Path baseDir, Function<String, String> environment) {
             this.name = name;
             this.baseDir = baseDir;
+            this.environment = environment;
         }
 
         ClusterSpec read(String text) {
@@ -226,8 +248,8 @@ public final class ClusterFile {
                 problem(value(c, "serverUrl"), "bad serverUrl '" + serverUrl + "': it must be an https:// URL, e.g. https://10.0.0.10:6443");
             }
             Duration ready = duration(c, "readyTimeout");
-            return new ClusterSettings(version, channel, token(c.get("token")), string(c, "serverArgs"),
-                    string(c, "agentArgs"), stringList(c, "tlsSan"), installUrl, airgap, serverUrl,
+            return new ClusterSettings(version, channel, token(c.get("token")), flags(c, "serverArgs"),
+                    flags(c, "agentArgs"), stringList(c, "tlsSan"), installUrl, airgap, serverUrl,
                     ready == null ? ClusterSettings.DEFAULT_READY_TIMEOUT : ready, kubeconfig(c.get("kubeconfig")));
         }
 
@@ -258,6 +280,62 @@ public final class ClusterFile {
                 problem(value(t, "env"), "bad environment variable name '" + env + "'");
             }
             return new TokenSource(file, env);
+        }
+
+        /** K3s flags as INSTALL_K3S_EXEC takes them: quotes must pair up. */
+        private String flags(Map<String, NodeTuple> c, String key) {
+            String text = string(c, key);
+            if (text != null) {
+                try {
+                    K3sArgs.splitExec(text);
+                } catch (IllegalArgumentException e) {
+                    problem(value(c, key), "unbalanced quote in " + key + ": K3s's install script would refuse it");
+                }
+            }
+            return text;
+        }
+
+        /**
+         * {@code {env: NAME}} or {@code {file: PATH}}, never the secret itself (a plain value is refused without
+         * being repeated); the variable must be set and the file readable, not empty.
+         */
+        private SecretRef secret(Node v, String key) {
+            if (v instanceof ScalarNode s && s.getTag() != Tag.NULL) {
+                problem(v, key + " must not hold the password itself: use " + key + ": {env: NAME} or "
+                        + key + ": {file: PATH}");
+                return null;
+            }
+            Map<String, NodeTuple> m = mapping(v, "ssh.sudoPassword", SECRET_KEYS);
+            if (m == null) {
+                return null;
+            }
+            if (m.size() != 1) {
+                problem(v, key + " takes one of env or file" + (m.isEmpty() ? "" : ", not " + String.join(" and ", m.keySet())));
+                return null;
+            }
+            SecretRef ref;
+            if (m.containsKey("env")) {
+                String env = string(m, "env");
+                if (env == null || !env.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                    problem(value(m, "env"), "bad environment variable name " + shown(value(m, "env")));
+                    return null;
+                }
+                ref = new SecretRef(env, null);
+            } else {
+                Path file = path(m, "file");
+                if (file == null) {
+                    if (value(m, "file") instanceof ScalarNode sc && sc.getTag() == Tag.NULL) {
+                        problem(value(m, "file"), "empty path for 'file'");
+                    }
+                    return null;
+                }
+                ref = new SecretRef(null, file);
+            }
+            String why = ref.problem(environment);
+            if (why != null) {
+                problem(m.values().iterator().next().getValueNode(), key + ": " + why);
+            }
+            return ref;
         }
 
         private ClusterSettings.KubeconfigSettings kubeconfig(NodeTuple tuple) {
@@ -312,8 +390,9 @@ public final class ClusterFile {
             if (proxyJump != null && !NO_SPACE.matcher(proxyJump).matches()) {
                 problem(value(s, "proxyJump"), "bad proxyJump '" + proxyJump + "': write [user@]host[:port], comma-separated for several hops");
             }
+            SecretRef sudoPassword = s.containsKey("sudoPassword") ? secret(value(s, "sudoPassword"), "sudoPassword") : null;
             return new SshSettings(user, path(s, "key"), port, path(s, "knownHosts"), strict, proxyJump,
-                    duration(s, "connectTimeout"), path(s, "sshConfig"));
+                    duration(s, "connectTimeout"), path(s, "sshConfig"), sudoPassword);
         }
 
         private List<HostSpec> hosts(NodeTuple tuple, Node root, SshSettings defaults) {

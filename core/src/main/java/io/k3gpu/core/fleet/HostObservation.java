@@ -18,11 +18,15 @@ import java.util.Map;
  * @param node           the host's Node in the cluster; null when there is none (or no cluster to ask)
  * @param taints         the Node's taints
  * @param annotations    the Node's annotations (k3gpu keeps what it manages there)
+ * @param installedArgs  the K3s command line of the host's unit for its role in the file (ExecStart=, without the
+ *                       program), e.g. [server, --cluster-init]; empty when there is none
  */
 public record HostObservation(NodeFacts facts, String joinedUrl, RuntimeChange runtime, String runtimeProblem,
-                              NodeStatus node, List<Taint> taints, Map<String, String> annotations) {
+                              NodeStatus node, List<Taint> taints, Map<String, String> annotations,
+                              List<String> installedArgs) {
     public HostObservation {
         taints = taints == null ? List.of() : List.copyOf(taints);
         annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+        installedArgs = installedArgs == null ? List.of() : List.copyOf(installedArgs);
     }
 }

@@ -2,6 +2,7 @@ package io.k3gpu.core.fleet;
 
 import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.k3s.JoinNode;
+import io.k3gpu.core.k3s.K3sArgs;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.RuntimeChange;
@@ -12,10 +13,13 @@ import java.util.Map;
 
 /**
  * Compares one host of the file with what it is ({@link HostObservation}) and says what apply would do there, in
- * apply's order. Pure: it predicts the decisions {@code InstallServer}, {@code JoinNode} and the fleet's labelling
- * take, from the same facts.
+ * apply's order. Pure: it predicts the decisions {@code InstallServer}, {@code JoinNode}, {@code ReconfigureNode}
+ * and the fleet's labelling take, from the same facts. K3s's flags are compared as sets ({@link K3sArgs}): the
+ * unit's ExecStart= against the command line apply would install; a difference alone means "reconfigure" (the
+ * install script run again with the new flags, data kept), not a new join.
  */
 public final class PlanDiff {
+    static final String CLUSTER_INIT = "--cluster-init";
 
     /**
      * What the cluster is, as far as the hosts' plans need it.
@@ -49,16 +53,23 @@ public final class PlanDiff {
         boolean docker = h.gpu().docker();
         if (first) {
             String why = serverInstallReason(spec, f);
+            String flags = why == null ? flagChanges(o.installedArgs(), firstServerExec(spec, h, o.installedArgs())) : null;
             if (why != null) {
                 steps.add(new HostPlan.Step(Action.INSTALL_SERVER, why));
+            } else if (flags != null) {
+                steps.add(new HostPlan.Step(Action.RECONFIGURE_SERVER, flags));
             }
         } else {
+            boolean server = h.role() == HostRole.SERVER;
             String why = joinReason(spec, h, o, cluster, docker);
-            if (why == null && runtimeChanges) {
+            String flags = why == null ? flagChanges(o.installedArgs(), InstallExec.joined(spec, h)) : null;
+            if (why == null && flags == null && runtimeChanges) {
                 why = "K3s is reinstalled to restart with the new runtime";
             }
             if (why != null) {
-                steps.add(new HostPlan.Step(h.role() == HostRole.SERVER ? Action.JOIN_SERVER : Action.JOIN_AGENT, why));
+                steps.add(new HostPlan.Step(server ? Action.JOIN_SERVER : Action.JOIN_AGENT, why));
+            } else if (flags != null) {
+                steps.add(new HostPlan.Step(server ? Action.RECONFIGURE_SERVER : Action.RECONFIGURE_AGENT, flags));
             }
         }
         String runtimeLabel = (docker ? "docker" : "containerd") + "-"
@@ -100,6 +111,31 @@ public final class PlanDiff {
             return "K3s " + f.k3sVersion() + " is installed, the file asks for " + version;
         }
         return null;
+    }
+
+    /** The command line apply gives the first server: the file's, keeping --cluster-init where it is (etcd stays). */
+    static String firstServerExec(ClusterSpec spec, HostSpec h, List<String> installedArgs) {
+        return InstallExec.firstServer(spec, h, K3sArgs.has(installedArgs, CLUSTER_INIT));
+    }
+
+    /**
+     * How the flags K3s runs with differ from those apply would install, as a set ("--disable traefik added,
+     * --cluster-init added (SQLite to embedded etcd, data kept)"); null when they do not, or when the host's unit
+     * cannot tell (no ExecStart=).
+     */
+    static String flagChanges(List<String> installedArgs, String wantedExec) {
+        if (installedArgs.isEmpty()) {
+            return null;
+        }
+        List<String> diff = K3sArgs.diff(installedArgs, K3sArgs.splitExec(wantedExec));
+        if (diff.isEmpty()) {
+            return null;
+        }
+        List<String> shown = new ArrayList<>();
+        for (String d : diff) {
+            shown.add(d.equals(CLUSTER_INIT + " added") ? d + " (SQLite to embedded etcd, data kept)" : d);
+        }
+        return String.join(", ", shown);
     }
 
     /** Why JoinNode would (re)install K3s on an extra server or an agent; null when it would not. */

@@ -9,7 +9,9 @@ import io.k3gpu.core.k3s.GpuLabels;
 import io.k3gpu.core.k3s.InstallServer;
 import io.k3gpu.core.k3s.JoinNode;
 import io.k3gpu.core.k3s.K3sInstall;
+import io.k3gpu.core.k3s.K3sUnit;
 import io.k3gpu.core.k3s.NodeToken;
+import io.k3gpu.core.k3s.ReconfigureNode;
 import io.k3gpu.core.k3s.ResetNode;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.Fabric8ClusterApi;
@@ -58,9 +60,20 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         this.environment = environment;
     }
 
-    /** The host's SSH session, opened on first use, then reused for the whole run. */
+    /**
+     * The host's SSH session, opened on first use, then reused for the whole run; with the host's sudo password
+     * (read from its source here, handed to the session, then wiped) when the file gives one.
+     */
     public RemoteShell shell(HostSpec h) {
-        return connector.connect(h.ssh().target(h.address()), h.ssh().proxyJump());
+        SecretRef ref = h.ssh().sudoPassword();
+        char[] password = ref == null ? null : ref.read(h.name() + ": ssh.sudoPassword", environment);
+        try {
+            return connector.connect(h.ssh().target(h.address(), password), h.ssh().proxyJump());
+        } finally {
+            if (password != null) {
+                Arrays.fill(password, '\0');
+            }
+        }
     }
 
     /** The cluster's kubeconfig (named after cluster.kubeconfig.context) once the first server is up; else null. */
@@ -89,9 +102,23 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
             }
         }
         char[] fileToken = c.token().read(environment);
-        String exec = serverExec(h, true);
+        boolean running = facts.k3sInstalled() && "server".equals(facts.k3sRole());
+        List<String> installed = running ? K3sUnit.read(shell, K3sInstall.Role.SERVER).execArgs() : List.of();
+        String exec = PlanDiff.firstServerExec(spec, h, installed);
         K3sInstall install = new K3sInstall(K3sInstall.Role.SERVER, exec, c.k3sVersion(), c.k3sChannel(), null,
                 fileToken, c.installUrl(), c.airgapBundle());
+        String flags = running && PlanDiff.serverInstallReason(spec, facts) == null
+                ? PlanDiff.flagChanges(installed, exec) : null;
+        if (flags != null) {
+            String yaml = NodeToken.kubeconfig(shell, "https://" + h.address() + ":6443", KUBECONFIG_WAIT);
+            // the release it runs, not the channel's newest: new flags are not an upgrade
+            K3sInstall same = new K3sInstall(K3sInstall.Role.SERVER, exec, facts.k3sVersion(), null, null, fileToken,
+                    c.installUrl(), c.airgapBundle());
+            try (ClusterApi current = Fabric8ClusterApi.fromKubeconfig(yaml, null)) {
+                new ReconfigureNode(events, c.readyTimeout()).run(shell, same, facts.hostname(), facts.arch(), current);
+            }
+            changes.add("reconfigured the K3s server: " + flags);
+        }
         String context = c.kubeconfig().context();
         InstallServer.Result r = new InstallServer(events, c.readyTimeout())
                 .run(shell, install, h.address(), context, false, facts);
@@ -127,33 +154,43 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         NodeFacts facts = GatherFacts.from(shell);
         ContainerRuntime runtime = runtime(h, facts);
         boolean server = h.role() == HostRole.SERVER;
+        List<String> changes = new ArrayList<>(reconfigure(h, shell, facts, events));
         JoinNode.Options o = new JoinNode.Options(h.gpu().docker(), runtime != null,
-                server ? serverExec(h, false).substring("server".length()).strip() : c.agentArgs(), server,
+                server ? InstallExec.joinFlags(spec, h) : c.agentArgs(), server,
                 version, c.installUrl(), c.airgapBundle(), c.readyTimeout());
         JoinNode.Result r = new JoinNode(events).run(shell, api, spec.serverUrl(), token, o, facts);
-        List<String> changes = new ArrayList<>(r.changes());
+        changes.addAll(r.changes());
         changes.addAll(labelAndTaint(h, r.nodeName(), Map.of(), events));
         return changes;
     }
 
-    /** {@code server [--cluster-init] --tls-san ADDRESS [--tls-san ...] [--docker] [serverArgs]}. */
-    String serverExec(HostSpec h, boolean first) {
-        StringBuilder sb = new StringBuilder("server");
-        if (first && spec.highAvailability()) {
-            sb.append(" --cluster-init");
+    /**
+     * Restarts K3s on a joined host with the file's flags when they are all that differs: when JoinNode will leave
+     * K3s as it is (joined here, this release, Ready, this runtime), as plan predicts it from the same observation.
+     */
+    private List<String> reconfigure(HostSpec h, RemoteShell shell, NodeFacts facts, Events events) {
+        if (!facts.k3sInstalled() || !h.role().label().equals(facts.k3sRole())) {
+            return List.of();
         }
-        sb.append(" --tls-san ").append(h.address());
-        for (String san : spec.cluster().tlsSan()) {
-            sb.append(" --tls-san ").append(san);
+        boolean server = h.role() == HostRole.SERVER;
+        K3sInstall.Role role = server ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
+        K3sUnit unit = K3sUnit.read(shell, role);
+        HostObservation seen = new HostObservation(facts, unit.joinedUrl(), null, null,
+                api.node(facts.hostname()).orElse(null), List.of(), Map.of(), unit.execArgs());
+        if (PlanDiff.joinReason(spec, h, seen, new PlanDiff.ClusterView(spec.serverUrl(), version),
+                h.gpu().docker()) != null) {
+            return List.of();
         }
-        if (first && h.gpu().docker()) {
-            sb.append(" --docker");
+        String exec = InstallExec.joined(spec, h);
+        String flags = PlanDiff.flagChanges(unit.execArgs(), exec);
+        if (flags == null) {
+            return List.of();
         }
-        String more = spec.cluster().serverArgs();
-        if (more != null && !more.isBlank()) {
-            sb.append(' ').append(more.strip());
-        }
-        return sb.toString();
+        ClusterSettings c = spec.cluster();
+        K3sInstall install = new K3sInstall(role, exec, version, null, spec.serverUrl(), token, c.installUrl(),
+                c.airgapBundle());
+        new ReconfigureNode(events, c.readyTimeout()).run(shell, install, facts.hostname(), facts.arch(), api);
+        return List.of("reconfigured K3s (" + h.role().label() + "): " + flags);
     }
 
     /**
@@ -228,10 +265,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
     public HostObservation observe(HostSpec h, Events events) {
         RemoteShell shell = connect(h, events);
         NodeFacts facts = GatherFacts.from(shell);
-        String service = h.role() == HostRole.SERVER ? K3sInstall.Role.SERVER.service() : K3sInstall.Role.AGENT.service();
-        String line = shell.sudo("grep -h '^K3S_URL=' /etc/systemd/system/" + service + ".service.env 2>/dev/null")
-                .stdout().strip();
-        String joined = line.isEmpty() ? null : line.substring("K3S_URL=".length()).replace("'", "").replace("\"", "");
+        K3sUnit unit = K3sUnit.read(shell, h.role() == HostRole.SERVER ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT);
         ContainerRuntime runtime = h.gpu().runtime(facts);
         RuntimeChange rc = null;
         String problem = null;
@@ -243,7 +277,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
                 problem = e.getMessage();
             }
         }
-        return new HostObservation(facts, joined, rc, problem, null, List.of(), Map.of());
+        return new HostObservation(facts, unit.joinedUrl(), rc, problem, null, List.of(), Map.of(), unit.execArgs());
     }
 
     /**
@@ -271,7 +305,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         }
         NodeMeta meta = api.meta(node.get().name()).orElse(new NodeMeta(Map.of(), Map.of(), List.of()));
         return new HostObservation(o.facts(), o.joinedUrl(), o.runtime(), o.runtimeProblem(), node.get(),
-                meta.taints(), meta.annotations());
+                meta.taints(), meta.annotations(), o.installedArgs());
     }
 
     // ----

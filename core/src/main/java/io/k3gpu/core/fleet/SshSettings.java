@@ -12,11 +12,13 @@ import java.util.List;
  * means "not said here": a host's falls back to the defaults', the defaults' to k3gpu's (as the SSH flags of the
  * other commands: ~/.ssh/config, then root and 22; ~/.ssh/known_hosts, accept-new, 10s).
  *
- * @param proxyJump a bastion, {@code [user@]host[:port]} (comma-separated hops), as OpenSSH's ProxyJump
+ * @param proxyJump    a bastion, {@code [user@]host[:port]} (comma-separated hops), as OpenSSH's ProxyJump
+ * @param sudoPassword where the password for sudo comes from, for a user whose sudo asks for one; null: sudo must be
+ *                     passwordless (or the user root)
  */
 public record SshSettings(String user, Path key, Integer port, Path knownHosts, HostKeyChecking strictHostKeyChecking,
-                          String proxyJump, Duration connectTimeout, Path sshConfig) {
-    public static final SshSettings NONE = new SshSettings(null, null, null, null, null, null, null, null);
+                          String proxyJump, Duration connectTimeout, Path sshConfig, SecretRef sudoPassword) {
+    public static final SshSettings NONE = new SshSettings(null, null, null, null, null, null, null, null, null);
     private static final Path HOME_SSH = Path.of(System.getProperty("user.home"), ".ssh");
 
     /** These settings where said, {@code defaults} elsewhere. */
@@ -29,15 +31,16 @@ public record SshSettings(String user, Path key, Integer port, Path knownHosts, 
                 strictHostKeyChecking != null ? strictHostKeyChecking : defaults.strictHostKeyChecking,
                 proxyJump != null ? proxyJump : defaults.proxyJump,
                 connectTimeout != null ? connectTimeout : defaults.connectTimeout,
-                sshConfig != null ? sshConfig : defaults.sshConfig);
+                sshConfig != null ? sshConfig : defaults.sshConfig,
+                sudoPassword != null ? sudoPassword : defaults.sudoPassword);
     }
 
-    /** The SSH target of {@code address}, k3gpu's defaults filled in. */
-    public SshTarget target(String address) {
+    /** The SSH target of {@code address}, k3gpu's defaults filled in; {@code sudoPassword} read from its source. */
+    public SshTarget target(String address, char[] sudoPassword) {
         return new SshTarget(address, port, user, key == null ? List.of() : List.of(key),
                 knownHosts != null ? knownHosts : HOME_SSH.resolve("known_hosts"),
                 strictHostKeyChecking != null ? strictHostKeyChecking : HostKeyChecking.ACCEPT_NEW,
                 connectTimeout != null ? connectTimeout : Duration.ofSeconds(10),
-                sshConfig != null ? sshConfig : HOME_SSH.resolve("config"), null, null);
+                sshConfig != null ? sshConfig : HOME_SSH.resolve("config"), null, sudoPassword);
     }
 }

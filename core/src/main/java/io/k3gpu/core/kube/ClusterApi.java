@@ -22,6 +22,16 @@ public interface ClusterApi extends AutoCloseable {
      */
     Optional<NodeStatus> awaitNodeReady(String name, Duration timeout);
 
+    /**
+     * Waits (watching) until the Node is Ready and its annotation {@code key} no longer holds {@code previous} (null:
+     * absent): for a node that restarts with another configuration, that it came back with the new one.
+     *
+     * @return the Ready node, or empty when {@code timeout} passed first
+     */
+    default Optional<NodeStatus> awaitNodeReadyAndChanged(String name, String key, String previous, Duration timeout) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot watch node annotations");
+    }
+
     /** Sets these labels on the node (a null value removes the label); returns the labels that changed. */
     Map<String, String> label(String node, Map<String, String> labels);
 

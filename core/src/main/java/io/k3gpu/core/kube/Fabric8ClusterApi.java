@@ -82,6 +82,21 @@ public final class Fabric8ClusterApi implements ClusterApi {
     }
 
     @Override
+    public Optional<NodeStatus> awaitNodeReadyAndChanged(String name, String key, String previous, Duration timeout) {
+        try {
+            Node n = client.nodes().withName(name).waitUntilCondition(node -> node != null && isReady(node)
+                            && !Objects.equals(previous, node.getMetadata().getAnnotations() == null ? null
+                            : node.getMetadata().getAnnotations().get(key)),
+                    timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return Optional.of(status(n));
+        } catch (KubernetesClientTimeoutException e) {
+            return Optional.empty();
+        } catch (KubernetesClientException e) {
+            throw apiError("waiting for node " + name, e);
+        }
+    }
+
+    @Override
     public Map<String, String> label(String node, Map<String, String> labels) {
         return call("labelling node " + node, () -> {
             Map<String, String> changed = new LinkedHashMap<>();

@@ -152,13 +152,14 @@ public final class SshRemoteShell implements RemoteShell {
             throw new K3gpuException(ExitCode.REMOTE_COMMAND,
                     "sudo on " + host + " needs a password for " + user,
                     "allow passwordless sudo on the node (echo '" + user + " ALL=(ALL) NOPASSWD: ALL' | sudo tee /etc/sudoers.d/"
-                            + user + ") or pass the password with --sudo-password-stdin");
+                            + user + ") or pass the password with --sudo-password-stdin (in cluster.yaml: "
+                            + "ssh: {sudoPassword: {env: NAME}})");
         }
         ExecResult check = exec(SudoMode.PASSWORD.wrap("true"), withPasswordLine(null));
         if (!check.ok()) {
             throw new K3gpuException(ExitCode.REMOTE_COMMAND,
                     "sudo on " + host + " rejected the password given for " + user,
-                    "check the password passed with --sudo-password-stdin");
+                    "check the password passed with --sudo-password-stdin (or cluster.yaml's ssh.sudoPassword)");
         }
         return SudoMode.PASSWORD;
     }

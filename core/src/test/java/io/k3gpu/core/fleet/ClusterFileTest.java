@@ -4,7 +4,9 @@ import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.kube.Taint;
 import io.k3gpu.core.ssh.HostKeyChecking;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +33,7 @@ class ClusterFileTest {
 
     @Test
     void theShippedExampleLoadsWithEveryFieldWhereItsCommentsSay() {
-        ClusterSpec s = ClusterFile.load(EXAMPLE);
+        ClusterSpec s = ClusterFile.load(EXAMPLE, Map.of("NANO1_SUDO_PASSWORD", "jetson")::get);
         Path dir = EXAMPLE.toAbsolutePath().getParent();
         ClusterSettings c = s.cluster();
         assertThat(c.k3sVersion()).isEqualTo("v1.31.4+k3s1");
@@ -53,6 +55,8 @@ class ClusterFileTest {
         assertThat(nano.ssh().port()).isEqualTo(22);
         assertThat(nano.ssh().strictHostKeyChecking()).isEqualTo(HostKeyChecking.ACCEPT_NEW);
         assertThat(nano.ssh().key()).isEqualTo(Path.of(System.getProperty("user.home"), ".ssh", "id_ed25519"));
+        assertThat(nano.ssh().sudoPassword()).isEqualTo(new SecretRef("NANO1_SUDO_PASSWORD", null));
+        assertThat(s.host("cp1").ssh().sudoPassword()).isNull();
         assertThat(s.host("cp1").ssh().user()).isEqualTo("root");
         HostSpec orin = s.host("192.168.0.41");
         assertThat(orin.labels()).containsExactly(Map.entry("shelf", "a"));
@@ -66,7 +70,8 @@ class ClusterFileTest {
         int start = readme.indexOf("```yaml\n", section) + "```yaml\n".length();
         String yaml = readme.substring(start, readme.indexOf("```", start));
         assertThat(java.nio.file.Files.readString(EXAMPLE)).endsWith(yaml);
-        assertThat(ClusterFile.parse("README.md", DIR, yaml).hosts()).hasSize(4);
+        assertThat(ClusterFile.parse("README.md", DIR, yaml, Map.of("NANO1_SUDO_PASSWORD", "jetson")::get).hosts())
+                .hasSize(4);
     }
 
     @Test
@@ -84,7 +89,7 @@ class ClusterFileTest {
         assertThat(agent.name()).isEqualTo("10.0.0.2");
         assertThat(agent.gpu()).isEqualTo(GpuMode.AUTO);
         assertThat(agent.ssh()).isEqualTo(SshSettings.NONE);
-        var target = agent.ssh().target(agent.address());
+        var target = agent.ssh().target(agent.address(), null);
         assertThat(target.hostKeyChecking()).isEqualTo(HostKeyChecking.ACCEPT_NEW);
         assertThat(target.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(target.port()).isNull();
@@ -126,7 +131,7 @@ class ClusterFileTest {
                 """);
         SshSettings ssh = s.firstServer().ssh();
         assertThat(ssh).isEqualTo(new SshSettings("root", DIR.resolve("keys/fleet"), 2222, null, HostKeyChecking.NO,
-                "jump@bastion:22", Duration.ofMillis(500), null));
+                "jump@bastion:22", Duration.ofMillis(500), null, null));
         assertThat(s.ssh().strictHostKeyChecking()).isEqualTo(HostKeyChecking.YES);
         assertThat(s.cluster().token().file()).isEqualTo(DIR.resolve("secrets/token"));
         assertThat(s.cluster().airgapBundle()).isEqualTo(DIR.resolve("bundle"));
@@ -281,6 +286,72 @@ class ClusterFileTest {
     void anUnreadableFileIsAUsageError() {
         assertThatThrownBy(() -> ClusterFile.load(Path.of("/nonexistent/cluster.yaml")))
                 .hasMessageStartingWith("cannot read the cluster file /nonexistent/cluster.yaml");
+    }
+
+    @TempDir
+    Path tmp;
+
+    private static String problemsIn(String yaml, Map<String, String> env) {
+        ClusterFileException e = catchThrowableOfType(() -> ClusterFile.parse("cluster.yaml", DIR, yaml, env::get),
+                ClusterFileException.class);
+        assertThat(e).as("expected the file to be refused").isNotNull();
+        return e.lines();
+    }
+
+    @Test
+    void aSudoPasswordComesFromAVariableOrAFileByDefaultOrPerHostAndIsReadOnlyWhenAsked() throws Exception {
+        Path file = Files.writeString(tmp.resolve("nano.pw"), "s3cr3t nano\nsecond line\n");
+        ClusterSpec s = ClusterFile.parse("cluster.yaml", tmp, """
+                ssh: {user: alice, sudoPassword: {env: FLEET_SUDO}}
+                hosts:
+                  - {name: cp1, address: 10.0.0.1, role: server}
+                  - {name: nano, address: 10.0.0.2, role: agent, ssh: {sudoPassword: {file: nano.pw}}}
+                  - {name: h200, address: 10.0.0.3, role: agent, ssh: {user: root}}
+                """, Map.of("FLEET_SUDO", "pw1")::get);
+        assertThat(s.host("cp1").ssh().sudoPassword()).isEqualTo(new SecretRef("FLEET_SUDO", null));
+        assertThat(s.host("nano").ssh().sudoPassword()).isEqualTo(new SecretRef(null, file));
+        assertThat(s.host("h200").ssh().sudoPassword()).hasToString("env FLEET_SUDO");
+        assertThat(s.host("nano").ssh().sudoPassword().read("nano: ssh.sudoPassword", n -> null))
+                .containsExactly("s3cr3t nano".toCharArray());
+        assertThat(s.host("cp1").ssh().sudoPassword().read("cp1: ssh.sudoPassword", Map.of("FLEET_SUDO", "pw1")::get))
+                .containsExactly('p', 'w', '1');
+        assertThat(s.host("nano").ssh().toString()).doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void aSudoPasswordThatCannotBeHadIsAProblemAtItsPositionAndTheFileNeverEchoesOne() throws Exception {
+        Files.writeString(tmp.resolve("empty.pw"), "\n");
+        String yaml = """
+                ssh:
+                  sudoPassword: hunter2
+                hosts:
+                  - {name: cp1, address: 10.0.0.1, role: server, ssh: {sudoPassword: {env: NOT_SET}}}
+                  - {name: a1, address: 10.0.0.2, role: agent, ssh: {sudoPassword: {env: EMPTY}}}
+                  - {name: a2, address: 10.0.0.3, role: agent, ssh: {sudoPassword: {file: %s}}}
+                  - {name: a3, address: 10.0.0.4, role: agent, ssh: {sudoPassword: {file: %s}}}
+                  - {name: a4, address: 10.0.0.5, role: agent, ssh: {sudoPassword: {env: A, file: b}}}
+                  - {name: a5, address: 10.0.0.6, role: agent, ssh: {sudoPassword: {env: 2bad, pasword: x}}}
+                """.formatted(tmp.resolve("missing.pw"), tmp.resolve("empty.pw"));
+        String lines = problemsIn(yaml, Map.of("EMPTY", ""));
+        assertThat(lines).isEqualTo("""
+                cluster.yaml:2:17: sudoPassword must not hold the password itself: use sudoPassword: {env: NAME} or sudoPassword: {file: PATH}
+                cluster.yaml:4:76: sudoPassword: the environment variable NOT_SET is not set
+                cluster.yaml:5:74: sudoPassword: the environment variable EMPTY is empty
+                cluster.yaml:6:75: sudoPassword: no file %s
+                cluster.yaml:7:75: sudoPassword: %s is empty
+                cluster.yaml:8:68: sudoPassword takes one of env or file, not env and file
+                cluster.yaml:9:74: bad environment variable name '2bad'
+                cluster.yaml:9:80: unknown key 'pasword' in ssh.sudoPassword (known: env, file)
+                """.formatted(tmp.resolve("missing.pw"), tmp.resolve("empty.pw")));
+        assertThat(lines).doesNotContain("hunter2");
+    }
+
+    @Test
+    void serverArgsWithAQuoteLeftOpenAreRefused() {
+        assertThat(problems("""
+                cluster: {serverArgs: "--node-label 'room=lab"}
+                hosts: [{address: 10.0.0.1, role: server}]
+                """)).isEqualTo("cluster.yaml:1:23: unbalanced quote in serverArgs: K3s's install script would refuse it\n");
     }
 
     @Test

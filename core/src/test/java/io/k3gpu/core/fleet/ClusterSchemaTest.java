@@ -69,6 +69,23 @@ class ClusterSchemaTest {
                 .isEqualTo(ClusterFile.KUBECONFIG_KEYS);
         assertThat(names(SCHEMA.get("$defs").get("ssh").get("properties"))).isEqualTo(ClusterFile.SSH_KEYS);
         assertThat(names(p.get("hosts").get("items").get("properties"))).isEqualTo(ClusterFile.HOST_KEYS);
+        assertThat(names(SCHEMA.get("$defs").get("secret").get("properties"))).isEqualTo(ClusterFile.SECRET_KEYS);
+    }
+
+    @Test
+    void theSchemaTakesASudoPasswordFromWhereItComesNeverItself() {
+        Object doc = yaml("""
+                ssh: {sudoPassword: hunter2}
+                hosts:
+                  - {address: 10.0.0.1, role: server, ssh: {sudoPassword: {env: A, file: b}}}
+                  - {address: 10.0.0.2, role: agent, ssh: {sudoPassword: {}}}
+                  - {address: 10.0.0.3, role: agent, ssh: {sudoPassword: {env: SUDO}}}
+                  - {address: 10.0.0.4, role: agent, ssh: {sudoPassword: {file: ./pw}}}
+                """);
+        assertThat(validate(SCHEMA, doc, "$")).containsExactlyInAnyOrder(
+                "$.ssh.sudoPassword: expected object",
+                "$.hosts[0].ssh.sudoPassword: more than 1 properties",
+                "$.hosts[1].ssh.sudoPassword: fewer than 1 properties");
     }
 
     private static List<String> names(JsonNode properties) {
@@ -77,7 +94,8 @@ class ClusterSchemaTest {
 
     /**
      * The part of JSON Schema 2020-12 the shipped schema uses: $ref to #/$defs, type, enum, pattern, minLength,
-     * minimum, maximum, properties, required, additionalProperties, maxProperties, propertyNames, items, minItems.
+     * minimum, maximum, properties, required, additionalProperties, minProperties, maxProperties, propertyNames,
+     * items, minItems.
      */
     static List<String> validate(JsonNode schema, Object value, String at) {
         List<String> errors = new ArrayList<>();
@@ -134,6 +152,9 @@ class ClusterSchemaTest {
                         errors.add(at + ": missing " + r.asString());
                     }
                 });
+            }
+            if (schema.has("minProperties") && m.size() < schema.get("minProperties").asInt()) {
+                errors.add(at + ": fewer than " + schema.get("minProperties").asInt() + " properties");
             }
             if (schema.has("maxProperties") && m.size() > schema.get("maxProperties").asInt()) {
                 errors.add(at + ": more than " + schema.get("maxProperties").asInt() + " properties");

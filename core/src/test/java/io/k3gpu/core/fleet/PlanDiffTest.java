@@ -59,7 +59,7 @@ class PlanDiffTest {
     @Test
     void aFreshFirstServerIsInstalledAndLabelled() {
         HostObservation o = new HostObservation(facts("cp1", false, null, null, null, null), null, null, null, null,
-                null, null);
+                null, null, List.of());
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp1"), o, NO_CLUSTER);
         assertThat(p.firstServer()).isTrue();
         assertThat(steps(p)).containsExactly("install server: K3s is not installed", "relabel: new node: 1 label");
@@ -68,7 +68,7 @@ class PlanDiffTest {
     @Test
     void aFreshJetsonInDockerModeGetsTheRuntimeThenJoinsThenIsLabelled() {
         HostObservation o = new HostObservation(facts("jetson1", true, "runc", null, null, null), null,
-                runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.WOULD_CHANGE), null, null, null, null);
+                runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.WOULD_CHANGE), null, null, null, null, List.of());
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), o, NO_CLUSTER);
         assertThat(steps(p)).containsExactly(
                 "set NVIDIA runtime: docker: would write /etc/docker/daemon.json",
@@ -82,7 +82,7 @@ class PlanDiffTest {
         Map<String, String> labels = new HashMap<>(present(GpuLabels.of(f, "docker-nvidia")));
         labels.put("kubernetes.io/hostname", "jetson1");
         HostObservation o = new HostObservation(f, URL, runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.UNCHANGED),
-                null, node("jetson1", true, "docker://20.10.21", labels), List.of(), Map.of());
+                null, node("jetson1", true, "docker://20.10.21", labels), List.of(), Map.of(), List.of());
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), o, UP);
         assertThat(p.nothing()).isTrue();
         assertThat(p.steps()).isEmpty();
@@ -93,7 +93,7 @@ class PlanDiffTest {
         NodeFacts f = facts("jetson1", true, "nvidia", "agent", V, null);
         HostObservation o = new HostObservation(f, URL, runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.WOULD_CHANGE),
                 null, node("jetson1", true, "docker://20.10.21", present(GpuLabels.of(f, "docker-nvidia"))), List.of(),
-                Map.of());
+                Map.of(), List.of());
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), o, UP);
         assertThat(steps(p)).containsExactly(
                 "set NVIDIA runtime: docker: would write /etc/docker/daemon.json",
@@ -109,7 +109,7 @@ class PlanDiffTest {
         HostObservation o = new HostObservation(f, URL, runtime(ContainerRuntime.K3S, RuntimeChange.Outcome.UNCHANGED), null,
                 node("orin", true, "containerd://1.7.23-k3s2", labels),
                 List.of(new Taint("old", null, "NoExecute"), new Taint("admin", "x", "NoSchedule")),
-                Map.of(FleetLabels.LABELS_ANNOTATION, "room,shelf", FleetLabels.TAINTS_ANNOTATION, "old:NoExecute"));
+                Map.of(FleetLabels.LABELS_ANNOTATION, "room,shelf", FleetLabels.TAINTS_ANNOTATION, "old:NoExecute"), List.of());
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("orin"), o, UP);
         assertThat(steps(p)).containsExactly(
                 "relabel: -room, shelf=a",
@@ -121,25 +121,25 @@ class PlanDiffTest {
         NodeFacts f = facts("cpu", false, "runc", "agent", V, null);
         HostSpec h = SPEC.host("cpu");
         NodeStatus ready = node("cpu", true, "containerd://1.7.23-k3s2", Map.of());
-        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, "https://10.9.9.9:6443", null, null, ready, null, null), UP)))
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, "https://10.9.9.9:6443", null, null, ready, null, null, List.of()), UP)))
                 .first().isEqualTo("join agent: joined to https://10.9.9.9:6443, not " + URL);
-        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null, ready, null, null),
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null, ready, null, null, List.of()),
                 new PlanDiff.ClusterView(URL, "v1.32.0+k3s1"))))
                 .first().isEqualTo("join agent: K3s " + V + " is installed, the cluster runs v1.32.0+k3s1");
         assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null,
-                node("cpu", false, "containerd://1.7.23-k3s2", Map.of()), null, null), UP)))
+                node("cpu", false, "containerd://1.7.23-k3s2", Map.of()), null, null, List.of()), UP)))
                 .first().isEqualTo("join agent: Node cpu is not Ready");
-        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null, null, null, null), UP)))
+        assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null, null, null, null, List.of()), UP)))
                 .first().isEqualTo("join agent: no Node cpu in the cluster");
         assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null,
-                node("cpu", true, "docker://27.5.1", Map.of()), null, null), UP)))
+                node("cpu", true, "docker://27.5.1", Map.of()), null, null, List.of()), UP)))
                 .first().isEqualTo("join agent: K3s runs docker://27.5.1, the file says gpu: auto");
     }
 
     @Test
     void autoOnAHostWithoutAGpuChangesNoRuntime() {
         NodeFacts f = facts("cpu", false, "runc", null, null, null);
-        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cpu"), new HostObservation(f, null, null, null, null, null, null),
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cpu"), new HostObservation(f, null, null, null, null, null, null, List.of()),
                 NO_CLUSTER);
         assertThat(steps(p)).containsExactly("join agent: K3s is not installed", "relabel: new node: 1 label");
     }
@@ -147,7 +147,7 @@ class PlanDiffTest {
     @Test
     void anExplicitGpuModeOnAHostWithoutAGpuIsAFailureApplyWouldMeet() {
         NodeFacts f = facts("cpu", false, "runc", null, null, null);
-        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp2"), new HostObservation(f, null, null, null, null, null, null),
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp2"), new HostObservation(f, null, null, null, null, null, null, List.of()),
                 NO_CLUSTER);
         assertThat(p.failed()).isTrue();
         assertThat(p.error()).isEqualTo("gpu: k3s but cpu has no NVIDIA GPU (no Jetson identity and nvidia-smi lists none); "
@@ -158,7 +158,7 @@ class PlanDiffTest {
     void aRuntimeThatCannotBeSetIsReportedAsTheHostsProblem() {
         NodeFacts f = facts("jetson1", true, null, null, null, null);
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), new HostObservation(f, null, null,
-                "Docker is not installed on 10.0.0.2; nothing was changed", null, null, null), NO_CLUSTER);
+                "Docker is not installed on 10.0.0.2; nothing was changed", null, null, null, List.of()), NO_CLUSTER);
         assertThat(p.error()).isEqualTo("cannot set the NVIDIA runtime: Docker is not installed on 10.0.0.2; nothing was changed");
     }
 
@@ -179,10 +179,106 @@ class PlanDiffTest {
     void anExtraServerJoinsAsAServer() {
         NodeFacts f = facts("cp2", true, null, null, null, null);
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp2"), new HostObservation(f, null,
-                runtime(ContainerRuntime.K3S, RuntimeChange.Outcome.WOULD_CHANGE), null, null, null, null), UP);
+                runtime(ContainerRuntime.K3S, RuntimeChange.Outcome.WOULD_CHANGE), null, null, null, null, List.of()), UP);
         assertThat(p.firstServer()).isFalse();
         assertThat(steps(p)).containsExactly("set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml",
                 "join server: K3s is not installed", "relabel: new node: 7 labels");
+    }
+
+    private static final ClusterSpec ONE = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+            cluster: {serverArgs: "--disable traefik --node-label 'room=lab 2'", agentArgs: --node-label=shelf=a}
+            hosts:
+              - {name: cp1, address: 10.0.0.1, role: server, gpu: none}
+              - {name: cpu, address: 10.0.0.4, role: agent, gpu: none}
+            """);
+
+    /** cp1 running K3s as a server with these flags, its Node Ready and labelled. */
+    private static HostObservation server(String... args) {
+        NodeFacts f = facts("cp1", false, null, "server", V, null);
+        return new HostObservation(f, null, null, null, node("cp1", true, "containerd://1.7.23-k3s2",
+                present(GpuLabels.of(f, "containerd-runc"))), List.of(), Map.of(), List.of(args));
+    }
+
+    @Test
+    void theFirstServersFlagsAreASetOrderAndSpellingDoNotMakeAChange() {
+        HostPlan p = PlanDiff.diff(ONE, ONE.host("cp1"), server("server", "--node-label=room=lab 2", "--disable=traefik",
+                "--tls-san", "10.0.0.1"), UP);
+        assertThat(p.nothing()).as(steps(p).toString()).isTrue();
+    }
+
+    @Test
+    void changedServerArgsReconfigureTheFirstServerWithWhatIsAddedAndRemoved() {
+        HostPlan p = PlanDiff.diff(ONE, ONE.host("cp1"), server("server", "--tls-san", "10.0.0.1", "--disable",
+                "servicelb", "--node-label", "room=lab 2"), UP);
+        assertThat(steps(p)).containsExactly("reconfigure server: --disable traefik added, --disable servicelb removed");
+        assertThat(p.steps().get(0).action().id()).isEqualTo("reconfigure-server");
+    }
+
+    @Test
+    void aSingleServerBecomingTheFirstOfThreeIsRestartedWithClusterInit() {
+        ClusterSpec ha = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+                hosts:
+                  - {name: cp1, address: 10.0.0.1, role: server, gpu: none}
+                  - {name: cp2, address: 10.0.0.2, role: server, gpu: none}
+                  - {name: cp3, address: 10.0.0.3, role: server, gpu: none}
+                """);
+        assertThat(steps(PlanDiff.diff(ha, ha.host("cp1"), server("server", "--tls-san", "10.0.0.1"), UP)))
+                .containsExactly("reconfigure server: --cluster-init added (SQLite to embedded etcd, data kept)");
+        assertThat(PlanDiff.diff(ha, ha.host("cp1"), server("server", "--cluster-init", "--tls-san", "10.0.0.1"), UP)
+                .nothing()).isTrue();
+    }
+
+    @Test
+    void aSingleServerThatRunsWithClusterInitKeepsItAndOneWithoutItStaysOnSqlite() {
+        ClusterSpec single = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+                hosts: [{name: cp1, address: 10.0.0.1, role: server, gpu: none}]
+                """);
+        assertThat(PlanDiff.diff(single, single.host("cp1"), server("server", "--cluster-init", "--tls-san", "10.0.0.1"),
+                UP).nothing()).isTrue();
+        assertThat(PlanDiff.diff(single, single.host("cp1"), server("server", "--tls-san", "10.0.0.1"), UP).nothing())
+                .isTrue();
+    }
+
+    @Test
+    void aNewVersionReinstallsTheServerAndThatCarriesTheNewFlagsToo() {
+        ClusterSpec pinned = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+                cluster: {k3sVersion: v1.32.0+k3s1, serverArgs: --disable traefik}
+                hosts: [{name: cp1, address: 10.0.0.1, role: server, gpu: none}]
+                """);
+        assertThat(steps(PlanDiff.diff(pinned, pinned.host("cp1"), server("server", "--tls-san", "10.0.0.1"), UP)))
+                .containsExactly("install server: K3s " + V + " is installed, the file asks for v1.32.0+k3s1");
+    }
+
+    @Test
+    void changedAgentArgsReconfigureAJoinedAgentButAJoinThatIsDueAnywayCarriesThem() {
+        NodeFacts f = facts("cpu", false, "runc", "agent", V, null);
+        NodeStatus ready = node("cpu", true, "containerd://1.7.23-k3s2", present(GpuLabels.of(f, "containerd-runc")));
+        HostObservation joined = new HostObservation(f, URL, null, null, ready, null, null, List.of("agent"));
+        assertThat(steps(PlanDiff.diff(ONE, ONE.host("cpu"), joined, UP)))
+                .containsExactly("reconfigure agent: --node-label shelf=a added");
+        HostObservation same = new HostObservation(f, URL, null, null, ready, null, null,
+                List.of("agent", "--node-label", "shelf=a"));
+        assertThat(PlanDiff.diff(ONE, ONE.host("cpu"), same, UP).nothing()).isTrue();
+        HostObservation elsewhere = new HostObservation(f, "https://10.9.9.9:6443", null, null, ready, null, null,
+                List.of("agent"));
+        assertThat(steps(PlanDiff.diff(ONE, ONE.host("cpu"), elsewhere, UP)))
+                .containsExactly("join agent: joined to https://10.9.9.9:6443, not " + URL);
+    }
+
+    @Test
+    void anExtraServerWithOtherServerArgsIsReconfiguredAsAServer() {
+        ClusterSpec ha = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+                cluster: {serverArgs: --disable traefik}
+                hosts:
+                  - {name: cp1, address: 10.0.0.1, role: server, gpu: none}
+                  - {name: cp2, address: 10.0.0.2, role: server, gpu: none}
+                """);
+        NodeFacts f = facts("cp2", false, null, "server", V, null);
+        HostObservation o = new HostObservation(f, "https://10.0.0.1:6443", null, null,
+                node("cp2", true, "containerd://1.7.23-k3s2", present(GpuLabels.of(f, "containerd-runc"))), null, null,
+                List.of("server", "--tls-san", "10.0.0.2"));
+        assertThat(steps(PlanDiff.diff(ha, ha.host("cp2"), o, new PlanDiff.ClusterView("https://10.0.0.1:6443", V))))
+                .containsExactly("reconfigure server: --disable traefik added");
     }
 
     private static Map<String, String> present(Map<String, String> labels) {

@@ -55,6 +55,7 @@ final class ApiListener {
     private final WatchHub hub;
     private final K3sLog log;
     private final Map<String, Set<String>> basicPasswords;
+    /** The bootstrap document for a joining server; null without embedded etcd (a join is then refused). */
     private final Function<Principal, ObjectNode> bootstrap;
     private final HttpClient kubelets;
     private volatile Upstream upstream;
@@ -213,6 +214,13 @@ final class ApiListener {
         switch (req.path()) {
             case "/v1-k3s/readyz" -> reply(req, 200, "text/plain", "ok".getBytes(StandardCharsets.UTF_8));
             case "/v1-k3s/server-bootstrap" -> {
+                if (bootstrap == null) {
+                    // K3s bootstraps joining servers over HTTP only with embedded etcd (runtime.HTTPBootstrap)
+                    log.warn("Received HTTP bootstrap request from " + req.remoteAddress()
+                            + ", but embedded etcd is not enabled.");
+                    reply(req, ApiHandler.status(400, "BadRequest", "etcd disabled", null));
+                    return;
+                }
                 ObjectNode b = who.groups().contains("k3s:server") ? bootstrap.apply(who) : null;
                 if (b == null) {
                     reply(req, ApiHandler.status(403, "Forbidden", "forbidden: only servers may bootstrap", null));

@@ -48,15 +48,19 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code <data-dir>/server/token} ({@code K10<CA hash>::server:<password>}, 0600) with {@code node-token} a symlink
  * to it, {@code agent-token} when one is set, and the kubeconfig {@code /etc/rancher/k3s/k3s.yaml} (admin client
  * certificate, mode per --write-kubeconfig-mode) — then serves the Kubernetes API on 6443 and, unless
- * --disable-agent, registers its own Node and keeps it Ready with heartbeats. Nothing is removed on close: K3s keeps
- * its data, and a restart reuses the CAs and the token. The control plane (scheduler, Job/TTL/GC/node lifecycle
+ * --disable-agent, registers its own Node and keeps it Ready with heartbeats (after a restart it takes its existing
+ * Node over, keeping the labels, annotations and taints others set). Nothing is removed on close: K3s keeps its data,
+ * and a restart reuses the CAs, the token and the cluster's objects ({@link Datastore}: SQLite by default, embedded
+ * etcd with --cluster-init; --cluster-init over an existing SQLite datastore migrates it). The control plane (scheduler, Job/TTL/GC/node lifecycle
  * controllers, admission and graceful deletion) is {@link io.k3gpu.lab.k3s.controllers}.
  *
  * <p>With {@code --server URL} it joins the first server as an extra control-plane node: it checks the first
  * server's CA against the token's hash ({@code GET /cacerts}), takes the cluster CAs and passwords from
  * {@code /v1-k3s/server-bootstrap} (HTTP Basic {@code server:<password>}), serves with a certificate of its own from
  * the shared CA, forwards every API request to the first server (one shared store, as with embedded etcd), and
- * registers its own Node there with the control-plane, etcd and master roles.
+ * registers its own Node there with the control-plane, etcd and master roles. As K3s, a server only lets others join
+ * with embedded etcd: on SQLite the bootstrap request is refused (400 "etcd disabled") and the joining server fails
+ * with "failed to bootstrap cluster data".
  */
 public final class K3sServer implements AutoCloseable {
     private final K3sServerOptions options;
@@ -72,6 +76,7 @@ public final class K3sServer implements AutoCloseable {
     private final String token;
     private final String nodeName;
     private final K3sPki pki;
+    private final Datastore datastore;
     private volatile Controllers controllers;
     private volatile boolean closed;
 
@@ -82,7 +87,7 @@ public final class K3sServer implements AutoCloseable {
 
     private K3sServer(K3sServerOptions options, K3sLog log, Vertx vertx, ApiListener listener, ApiClient api,
                       ScheduledExecutorService timer, int port, String url, Path kubeconfig, Path dataDir,
-                      String token, String nodeName, K3sPki pki) {
+                      String token, String nodeName, K3sPki pki, Datastore datastore) {
         this.options = options;
         this.log = log;
         this.vertx = vertx;
@@ -96,6 +101,7 @@ public final class K3sServer implements AutoCloseable {
         this.token = token;
         this.nodeName = nodeName;
         this.pki = pki;
+        this.datastore = datastore;
     }
 
     /** Starts a server; failures K3s would report as fatal are thrown as {@link K3sStartException}. */
@@ -143,9 +149,14 @@ public final class K3sServer implements AutoCloseable {
                 writeSecret(agentTokenFile, K3sToken.format(pki.serverCaBytes, "node", pw.agent) + "\n");
             }
 
+            Datastore datastore = Datastore.open(dataDir, o.clusterInit, join != null, nodeName, log);
             vertx = Vertx.vertx();
             WatchHub hub = new WatchHub();
             ApiStore store = new ApiStore(hub);
+            if (join == null) {
+                store.restore(datastore.load());
+                datastore.persist(store);
+            }
             String platform = "linux/" + host.architecture();
             ApiHandler handler = new ApiHandler(store, o.version, platform, o.clock);
             Map<String, Set<String>> basic = pw.agent == null
@@ -153,7 +164,7 @@ public final class K3sServer implements AutoCloseable {
                     : Map.of("server", Set.of(pw.server), "node", Set.of(pw.agent, pw.server));
             Passwords passwords = pw;
             ApiListener listener = new ApiListener(vertx, pki, handler, hub, log, basic,
-                    who -> bootstrapDocument(tlsDir, passwords));
+                    datastore.kind() == Datastore.Kind.ETCD ? who -> bootstrapDocument(tlsDir, passwords) : null);
             String bind = o.bindAddress == null || o.bindAddress.isBlank() ? "0.0.0.0" : o.bindAddress;
             int port = listener.listen(bind, o.httpsPort);
             String advertise = o.advertiseAddress != null ? o.advertiseAddress
@@ -214,7 +225,7 @@ public final class K3sServer implements AutoCloseable {
                 return t;
             });
             K3sServer server = new K3sServer(o, log, vertx, listener, client, timer, port, url, kubeconfig, dataDir,
-                    serverToken, nodeName, pki);
+                    serverToken, nodeName, pki, datastore);
             if (join == null) { // an extra server forwards the API to the first, whose controllers act
                 server.controllers = Controllers.start(new ControllerBridge(handler, store, hub), o.clock, log,
                         Controllers.Options.defaults().localNode(o.disableAgent ? null : nodeName));
@@ -285,13 +296,15 @@ public final class K3sServer implements AutoCloseable {
         }
         timer.shutdownNow();
         listener.close();
+        datastore.close();
         closeQuietly(vertx);
     }
 
     // ---- the server's own node
 
     private K3sNodeObject.Spec nodeSpec(boolean joined) {
-        return new K3sNodeObject.Spec(nodeName, options.version, true, options.clusterInit || joined, options.docker,
+        return new K3sNodeObject.Spec(nodeName, options.version, true, datastore.kind() == Datastore.Kind.ETCD,
+                options.docker,
                 options.defaultRuntime, options.nodeLabels, options.nodeTaints, options.nodeIps,
                 options.nodeExternalIps, options.nodeArgs.isEmpty() ? List.of("server") : options.nodeArgs,
                 joined ? null : "10.42.0.0/24");
@@ -299,9 +312,22 @@ public final class K3sServer implements AutoCloseable {
 
     private void registerNode(HostFacts host, boolean joined) {
         ObjectNode node = K3sNodeObject.build(nodeSpec(joined), host, options.clock.instant());
-        api.call("DELETE", "/api/v1/nodes/" + nodeName, null, null);
         ApiHandler.Response r = api.call("POST", "/api/v1/nodes", ApiHandler.JSON, Json.write(node));
-        if (r.status() == 201) {
+        if (r.status() == 409) {
+            // registered before (a restart): the kubelet takes its Node over, keeping what others set on it
+            ObjectNode patch = Json.object();
+            ObjectNode meta = patch.putObject("metadata");
+            meta.set("labels", node.path("metadata").path("labels"));
+            meta.set("annotations", node.path("metadata").path("annotations"));
+            r = api.call("PATCH", "/api/v1/nodes/" + nodeName, "application/merge-patch+json", Json.write(patch));
+            if (r.status() == 200) {
+                ObjectNode status = Json.object();
+                status.set("status", node.path("status"));
+                r = api.call("PATCH", "/api/v1/nodes/" + nodeName + "/status", "application/merge-patch+json",
+                        Json.write(status));
+            }
+        }
+        if (r.status() == 201 || r.status() == 200) {
             renewLease(options.clock.instant());
             log.info("Successfully registered node " + nodeName);
             log.info("Control-plane role label has been set successfully on node: " + nodeName);
@@ -517,8 +543,9 @@ public final class K3sServer implements AutoCloseable {
             HttpResponse<String> r = c.send(HttpRequest.newBuilder(base.resolve("/v1-k3s/server-bootstrap"))
                     .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
-                throw new K3sStartException("failed to get bootstrap data from " + base + ": " + r.statusCode()
-                        + " " + r.body());
+                throw new K3sStartException("starting kubernetes: preparing server: failed to bootstrap cluster data: "
+                        + base.resolve("/v1-k3s/server-bootstrap") + ": " + r.statusCode() + " "
+                        + reason(r.statusCode()));
             }
             doc = Json.parse(r.body());
         } catch (GeneralSecurityException e) {
@@ -538,6 +565,18 @@ public final class K3sServer implements AutoCloseable {
         log.info("Cluster CA and bootstrap data fetched from " + base);
         return new JoinInfo(doc.path("Passwd").path("server").asString(t.password()),
                 doc.path("Passwd").path("node").asString(null));
+    }
+
+    /** The reason phrase Go's http.Response.Status carries after the code. */
+    private static String reason(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 503 -> "Service Unavailable";
+            default -> "Internal Server Error";
+        };
     }
 
     private static KeyManagerFactory adminKeys(K3sPki pki) {

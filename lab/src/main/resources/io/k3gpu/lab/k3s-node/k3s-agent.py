@@ -2434,9 +2434,9 @@ class Agent:
         node = self.node_object(self.images, self.free_pod_cidr())
         st, reason, body = self.api.request("POST", "/api/v1/nodes", node)
         if st == 409:
-            # registered before (a restart, a re-join): take the object over as a restarted kubelet does
+            # registered before (a restart, a re-join): take the object over as a restarted kubelet does; the
+            # taints others set stay (--register-with-taints only counts when the Node is created)
             spec = dict(node["spec"])
-            spec.setdefault("taints", None)
             st, reason, body = self.api.request("PATCH", "/api/v1/nodes/" + self.node_name, {
                 "metadata": {"labels": node["metadata"]["labels"],
                              "annotations": node["metadata"]["annotations"]}, "spec": spec},
