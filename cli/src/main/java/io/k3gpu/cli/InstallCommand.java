@@ -2,6 +2,7 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.k3s.InstallCommands;
 import io.k3gpu.core.k3s.InstallServer;
+import io.k3gpu.core.k3s.K3sExec;
 import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.ssh.SshConnector;
 import io.k3gpu.core.util.Durations;
@@ -55,21 +56,12 @@ final class InstallCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String address = ssh.address();
-        StringBuilder exec = new StringBuilder("server");
-        if (cluster) {
-            exec.append(" --cluster-init");
-        }
-        exec.append(" --tls-san ").append(address);
-        for (String san : tlsSans) {
-            exec.append(" --tls-san ").append(san);
-        }
-        if (noExtras) {
-            exec.append(" --disable servicelb --disable traefik");
-        }
-        if (extraArgs != null && !extraArgs.isBlank()) {
-            exec.append(' ').append(extraArgs.strip());
-        }
-        K3sInstall install = new K3sInstall(K3sInstall.Role.SERVER, exec.toString(), source.version, source.channel,
+        List<String> sans = new ArrayList<>();
+        sans.add(address);
+        sans.addAll(tlsSans);
+        String extra = (noExtras ? "--disable servicelb --disable traefik " : "") + (extraArgs == null ? "" : extraArgs);
+        String exec = K3sExec.server(cluster, sans, false, extra);
+        K3sInstall install = new K3sInstall(K3sInstall.Role.SERVER, exec, source.version, source.channel,
                 null, null, source.installUrl, source.airgapBundle);
         if (printCommand) {
             print(terminal, install);

@@ -1,8 +1,13 @@
 package io.k3gpu.core.fleet;
 
+import io.k3gpu.core.k3s.K3sExec;
+
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The K3s command line (INSTALL_K3S_EXEC) apply installs on each host, from the file alone: plan compares it, as a
- * set of flags, with the command line the host's unit runs now. Pure.
+ * set of flags, with the command line the host's unit runs now. Built by {@link K3sExec}, as the flows build it. Pure.
  */
 final class InstallExec {
     private InstallExec() {
@@ -14,17 +19,13 @@ final class InstallExec {
      * etcd then, which a restart without the flag does not undo.
      */
     static String firstServer(ClusterSpec spec, HostSpec h, boolean hasClusterInit) {
-        StringBuilder sb = new StringBuilder("server");
-        if (spec.highAvailability() || hasClusterInit) {
-            sb.append(" --cluster-init");
-        }
-        sb.append(' ').append(sansAndArgs(spec, h, h.gpu().docker()));
-        return sb.toString();
+        return K3sExec.server(spec.highAvailability() || hasClusterInit, sans(spec, h), h.gpu().docker(),
+                spec.cluster().serverArgs());
     }
 
     /** The flags an extra server joins with, after JoinNode's {@code server [--docker]}: --tls-san ... [serverArgs]. */
     static String joinFlags(ClusterSpec spec, HostSpec h) {
-        return sansAndArgs(spec, h, false);
+        return K3sExec.serverFlags(sans(spec, h), false, spec.cluster().serverArgs());
     }
 
     /**
@@ -33,23 +34,13 @@ final class InstallExec {
      */
     static String joined(ClusterSpec spec, HostSpec h) {
         boolean server = h.role() == HostRole.SERVER;
-        String more = server ? joinFlags(spec, h) : spec.cluster().agentArgs();
-        return (server ? "server" : "agent") + (h.gpu().docker() ? " --docker" : "")
-                + (more == null || more.isBlank() ? "" : " " + more.strip());
+        return K3sExec.joined(server, h.gpu().docker(), server ? joinFlags(spec, h) : spec.cluster().agentArgs());
     }
 
-    private static String sansAndArgs(ClusterSpec spec, HostSpec h, boolean docker) {
-        StringBuilder sb = new StringBuilder("--tls-san ").append(h.address());
-        for (String san : spec.cluster().tlsSan()) {
-            sb.append(" --tls-san ").append(san);
-        }
-        if (docker) {
-            sb.append(" --docker");
-        }
-        String more = spec.cluster().serverArgs();
-        if (more != null && !more.isBlank()) {
-            sb.append(' ').append(more.strip());
-        }
-        return sb.toString();
+    private static List<String> sans(ClusterSpec spec, HostSpec h) {
+        List<String> sans = new ArrayList<>();
+        sans.add(h.address());
+        sans.addAll(spec.cluster().tlsSan());
+        return sans;
     }
 }
