@@ -2,6 +2,7 @@ package io.k3gpu.core.fleet;
 
 import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.k3s.JoinNode;
+import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.RuntimeChange;
@@ -55,7 +56,8 @@ public final class PlanDiff {
         } else {
             String why = joinReason(spec, h, o, cluster, docker);
             if (why == null && runtimeChanges) {
-                why = "K3s is reinstalled to restart with the new runtime";
+                why = (h.role() == HostRole.SERVER ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT).service()
+                        + " is restarted with the new runtime";
             }
             if (why != null) {
                 steps.add(new HostPlan.Step(h.role() == HostRole.SERVER ? Action.JOIN_SERVER : Action.JOIN_AGENT, why));

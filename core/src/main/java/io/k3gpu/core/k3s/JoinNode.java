@@ -59,6 +59,7 @@ public final class JoinNode {
                     + "--gpu (containerd with the NVIDIA default runtime) is the supported way");
         }
         NodeFacts facts = known;
+        String restarted = null;
         if (o.gpu()) {
             if (!facts.hasGpu()) {
                 throw new K3gpuException(ExitCode.FAILED, host + " (" + facts.hostname() + ") has no NVIDIA GPU: "
@@ -68,7 +69,11 @@ public final class JoinNode {
                     .run(node, o.docker() ? ContainerRuntime.DOCKER : ContainerRuntime.K3S, false);
             if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
                 changes.add("set the NVIDIA default runtime (" + rc.runtime().flag() + ")");
-                facts = GatherFacts.from(node);
+                restarted = rc.restarted();
+                // The change proved its result (Docker's running default, K3s's config as written); nothing else moved.
+                facts = rc.runtime() == ContainerRuntime.DOCKER
+                        ? facts.withDockerDefaultRuntime(EnableNvidiaRuntime.NVIDIA)
+                        : facts.withK3sDefaultRuntime(EnableNvidiaRuntime.NVIDIA);
             }
         }
         String version = o.version() != null ? o.version() : api.serverVersion();
@@ -80,6 +85,20 @@ public final class JoinNode {
                 && runtimeMatches(api, facts.hostname(), o.docker());
         if (joined && changes.isEmpty()) {
             events.info(host, "already joined to " + serverUrl + " as " + facts.hostname());
+        } else if (joined) {
+            // Only the runtime changed: K3s picks it up when it starts, so a restart is enough (no reinstall). The
+            // change restarted K3s itself when it wrote K3s's config; after Docker's restart K3s must follow.
+            if (!role.service().equals(restarted)) {
+                events.info(host, "restarting " + role.service() + " to use the new runtime");
+                var r = node.sudo(InstallCommands.restartService(role.service()));
+                if (!r.ok()) {
+                    throw new K3gpuException(ExitCode.REMOTE_COMMAND, "restarting " + role.service() + " failed on "
+                            + host + " (exit " + r.exitCode() + "): " + r.tail(2) + "; its last log lines: "
+                            + K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|'),
+                            "journalctl -u " + role.service() + " on the node tells more");
+                }
+                changes.add("restarted " + role.service());
+            }
         } else {
             events.info(host, "installing the K3s " + role.name().toLowerCase() + " " + version + " (" + exec + ")");
             K3sInstall install = new K3sInstall(role, exec, version, null, serverUrl, token, o.installUrl(), o.airgapBundle());
