@@ -172,7 +172,15 @@ class SimScriptsTest {
         assertThat(run("systemctl", "restart", "docker").exit()).isZero();
         try {
             assertThat(run("systemctl", "is-active", "docker").out()).isEqualTo("active\n");
+            Run both = run("systemctl", "is-active", "k3s", "docker");
+            assertThat(both.out()).isEqualTo("inactive\nactive\n");
+            assertThat(both.exit()).isEqualTo(3);
+            assertThat(run("systemctl", "is-enabled", "docker")).isEqualTo(new Run(1, "disabled\n", ""));
+            assertThat(run("systemctl", "is-enabled", "k3s")).isEqualTo(new Run(1, "",
+                    "Failed to get unit file state for k3s.service: No such file or directory\n"));
             assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}").out()).isEqualTo("nvidia\n");
+            assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}\n{{json .Runtimes}}").out()).startsWith(
+                    "nvidia\n{\"io.containerd.runc.v2\":{\"path\":\"runc\"},");
             assertThat(run("docker", "info", "--format", "{{json .Runtimes}}").out()).isEqualTo(
                     "{\"io.containerd.runc.v2\":{\"path\":\"runc\"},\"io.containerd.runtime.v1.linux\":{\"path\":\"runc\"},"
                             + "\"nvidia\":{\"path\":\"nvidia-container-runtime\"},\"runc\":{\"path\":\"runc\"}}\n");
