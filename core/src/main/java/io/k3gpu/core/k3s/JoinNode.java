@@ -80,10 +80,12 @@ public final class JoinNode {
         K3sInstall.Role role = o.asServer() ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
         String exec = (o.asServer() ? "server" : "agent") + (o.docker() ? " --docker" : "")
                 + (o.extraArgs() == null || o.extraArgs().isBlank() ? "" : " " + o.extraArgs().strip());
-        boolean joined = joinedTo(node, role, serverUrl) && facts.k3sInstalled() && version.equals(facts.k3sVersion())
-                && api.node(facts.hostname()).map(NodeStatus::ready).orElse(false)
-                && runtimeMatches(api, facts.hostname(), o.docker());
-        if (joined && changes.isEmpty()) {
+        // The facts first (known already), then the node's unit, then the cluster (one read of the Node).
+        NodeStatus seen = facts.k3sInstalled() && version.equals(facts.k3sVersion()) && joinedTo(node, role, serverUrl)
+                ? api.node(facts.hostname()).orElse(null) : null;
+        boolean joined = seen != null && seen.ready() && runtimeMatches(seen, o.docker());
+        boolean untouched = joined && changes.isEmpty();
+        if (untouched) {
             events.info(host, "already joined to " + serverUrl + " as " + facts.hostname());
         } else if (joined) {
             // Only the runtime changed: K3s picks it up when it starts, so a restart is enough (no reinstall). The
@@ -106,8 +108,10 @@ public final class JoinNode {
             changes.add("installed K3s " + version + " (" + exec + ")");
         }
         String name = facts.hostname();
-        events.info(host, "waiting for node " + name + " to be Ready");
-        NodeStatus ready = api.awaitNodeReady(name, o.timeout()).orElseThrow(() -> new K3gpuException(
+        if (!untouched) {
+            events.info(host, "waiting for node " + name + " to be Ready");
+        }
+        NodeStatus ready = untouched ? seen : api.awaitNodeReady(name, o.timeout()).orElseThrow(() -> new K3gpuException(
                 ExitCode.TIMEOUT, "node " + name + " (" + host + ") did not become Ready within "
                 + o.timeout().toSeconds() + "s; the agent's last log lines: "
                 + K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|'),
@@ -117,7 +121,7 @@ public final class JoinNode {
         if (!changedLabels.isEmpty()) {
             changes.add("labelled " + String.join(", ", changedLabels.keySet()));
         }
-        NodeStatus now = api.node(facts.hostname()).orElse(ready);
+        NodeStatus now = changedLabels.isEmpty() ? ready : api.node(facts.hostname()).orElse(ready);
         return new Result(host, facts.hostname(), serverUrl, now, labels, changes);
     }
 
@@ -130,9 +134,9 @@ public final class JoinNode {
                 : line.replace("'", "").replace("\"", "").equals("K3S_URL=" + serverUrl);
     }
 
-    private static boolean runtimeMatches(ClusterApi api, String node, boolean docker) {
-        String runtime = api.node(node).map(NodeStatus::containerRuntime).orElse("");
-        return docker == runtime.startsWith("docker://");
+    private static boolean runtimeMatches(NodeStatus node, boolean docker) {
+        String runtime = node.containerRuntime();
+        return docker == (runtime != null && runtime.startsWith("docker://"));
     }
 
     /** How pods here get (or don't get) the GPU: docker-nvidia, containerd-nvidia, docker-runc, containerd-runc. */
