@@ -42,16 +42,11 @@ class SimScriptsTest {
         Files.createDirectories(root.resolve("etc/k3gpu-lab/services/enabled"));
         Files.createDirectories(root.resolve("etc/k3gpu-lab/faults"));
         Files.createDirectories(root.resolve("etc/docker"));
-        for (String s : List.of("k3lab_nvidia_smi.py", "k3lab_docker.py", "k3lab_systemd.py", "k3lab_tegrastats.py")) {
-            Files.write(lib.resolve(s), Fixtures.resource("sim/" + s));
-            lib.resolve(s).toFile().setExecutable(true);
+        // as on a node: the tools link to k3lab-tool, which runs their modules compiled
+        NodeFiles.writeSharedLib(lib, new Fixtures(null));
+        for (String tool : List.of("nvidia-smi", "dockerd", "docker", "systemctl", "journalctl", "tegrastats")) {
+            Files.createSymbolicLink(bin.resolve(tool), lib.resolve("k3lab-tool"));
         }
-        Files.createSymbolicLink(bin.resolve("nvidia-smi"), lib.resolve("k3lab_nvidia_smi.py"));
-        Files.createSymbolicLink(bin.resolve("dockerd"), lib.resolve("k3lab_docker.py"));
-        Files.createSymbolicLink(bin.resolve("docker"), lib.resolve("k3lab_docker.py"));
-        Files.createSymbolicLink(bin.resolve("systemctl"), lib.resolve("k3lab_systemd.py"));
-        Files.createSymbolicLink(bin.resolve("journalctl"), lib.resolve("k3lab_systemd.py"));
-        Files.createSymbolicLink(bin.resolve("tegrastats"), lib.resolve("k3lab_tegrastats.py"));
         Fixtures f = new Fixtures(null);
         for (String name : Fixtures.NVIDIA_SMI_FILES) {
             Files.write(lib.resolve("nvidia-smi").resolve(name), f.bytes("nvidia-smi/" + name));

@@ -1,7 +1,8 @@
 #!/usr/bin/python3 -S
 """systemctl and journalctl of a k3gpu lab node (lab nodes run no systemd).
 
-Installed as /usr/local/bin/systemctl and /usr/local/bin/journalctl (symlinks; argv[0] selects the tool).
+Installed as /usr/local/bin/systemctl and /usr/local/bin/journalctl (links to k3lab-tool, which runs
+this module compiled; argv[0] selects the tool).
 
 Services are small KEY=VALUE files, /etc/k3gpu-lab/services/<name>.service-sh (shell syntax, no code):
   DESCRIPTION="Docker Application Container Engine"   # for the journal and `status`
@@ -441,8 +442,12 @@ def main():
         return 0
 
 
-if __name__ == "__main__":
+def run():
     import _signal  # the C module: signal's enums cost more than a whole state query
     for s in (_signal.SIGTERM, _signal.SIGHUP):
         _signal.signal(s, lambda *_: sys.exit(143))
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
