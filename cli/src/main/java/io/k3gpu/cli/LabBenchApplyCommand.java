@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * The fleet benchmark (docs/benchmarks.md, "Fleet"): for each N, a lab of one server and N GPU agents; an unmeasured
  * apply and reset (warm-up), then apply with all agents at once, apply again (converged), reset, apply with
  * --parallel 1, reset. Each apply runs as its own k3gpu
- * process, as a user runs it: wall time, the apply's own time, SSH connections per host and the process's peak RSS.
+ * process, as a user runs it (with the launcher's JVM options): wall time, the apply's own time, SSH connections per
+ * host and the process's peak RSS.
  */
 @Command(name = "bench-apply", hidden = true,
         description = "Benchmark apply on lab clusters of 1 server + N agents (needs root).")
@@ -50,8 +51,12 @@ final class LabBenchApplyCommand implements Callable<Integer> {
             description = "Measured rounds per N; the table shows medians (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--java-opts", paramLabel = "OPTS", defaultValue = "",
-            description = "JVM options of the measured k3gpu processes, e.g. -Xmx256m.")
+    /** What the ./k3gpu launcher gives apply's JVM (LauncherTest keeps the two the same). */
+    static final String LAUNCHER_JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+
+    @Option(names = "--java-opts", paramLabel = "OPTS", defaultValue = LAUNCHER_JAVA_OPTS,
+            description = "JVM options of the measured k3gpu processes (default: the ./k3gpu launcher's, "
+                    + "${DEFAULT-VALUE}; \"\" for the JVM's defaults).")
     String javaOpts;
 
     LabBenchApplyCommand(Terminal terminal) {

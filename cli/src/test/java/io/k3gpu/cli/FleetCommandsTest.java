@@ -79,7 +79,7 @@ class FleetCommandsTest {
                 new HostPlan(SPEC.host("cp1"), true, List.of(), null),
                 new HostPlan(SPEC.host("jetson1"), false, List.of(
                         new HostPlan.Step(Action.SET_NVIDIA_RUNTIME, "docker: would write /etc/docker/daemon.json and restart docker"),
-                        new HostPlan.Step(Action.JOIN_AGENT, "K3s is reinstalled to restart with the new runtime")), null),
+                        new HostPlan.Step(Action.JOIN_AGENT, "k3s-agent is restarted with the new runtime")), null),
                 new HostPlan(SPEC.host("ghost"), false, List.of(), "cannot reach 192.0.2.3:22: no answer within 3s")),
                 "v1.31.4+k3s1", null, Duration.ofMillis(1234));
         assertThat(PlanCommand.text(SPEC, r)).isEqualTo("""
@@ -87,7 +87,7 @@ class FleetCommandsTest {
                 cp1 (192.0.2.1), server: nothing to do
                 jetson1 (192.0.2.2), agent:
                   + set NVIDIA runtime: docker: would write /etc/docker/daemon.json and restart docker
-                  + join agent: K3s is reinstalled to restart with the new runtime
+                  + join agent: k3s-agent is restarted with the new runtime
                 ghost (192.0.2.3), agent:
                   ! cannot reach 192.0.2.3:22: no answer within 3s
                 plan: 1 to change, 1 unchanged, 1 failed (3 hosts, 1.2s)

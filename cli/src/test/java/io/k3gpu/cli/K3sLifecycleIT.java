@@ -165,6 +165,38 @@ class K3sLifecycleIT {
 
     @Test
     @Order(5)
+    void aRuntimeThatDriftedIsSetAgainAndTheAgentRestartedWithoutAReinstall() throws Exception {
+        // jetson2 (containerd): K3s's config lost the nvidia default; writing it back restarts k3s-agent
+        lab.sh("jetson2", "sed -i '/default-runtime/d' /etc/rancher/k3s/config.yaml");
+        String orinAgent = agentPid("jetson2");
+        Cli.Result orin = join("jetson2", "--gpu");
+        assertThat(orin.exit()).as(orin.err()).isZero();
+        assertThat(orin.out()).contains("set the NVIDIA default runtime (k3s)").doesNotContain("installed K3s");
+        assertThat(orin.all()).doesNotContain("installing the K3s");
+        assertThat(lab.read("jetson2", "/etc/rancher/k3s/config.yaml")).contains("default-runtime: nvidia");
+        assertThat(agentPid("jetson2")).isNotEqualTo(orinAgent);
+
+        // jetson1 (--docker, Docker's default runc): Docker restarts with nvidia, then k3s-agent after it
+        String nanoAgent = agentPid("jetson1");
+        Cli.Result nano = join("jetson1", "--docker", "--gpu");
+        assertThat(nano.exit()).as(nano.err()).isZero();
+        assertThat(nano.out()).contains("set the NVIDIA default runtime (docker); restarted k3s-agent")
+                .doesNotContain("installed K3s");
+        assertThat(nano.all()).doesNotContain("installing the K3s");
+        assertThat(agentPid("jetson1")).isNotEqualTo(nanoAgent);
+        assertThat(lab.sh("jetson1", "docker info --format '{{.DefaultRuntime}}'").strip()).isEqualTo("nvidia");
+        assertThat(kubectl("get", "node", "jetson1", "-o",
+                "jsonpath={.metadata.labels.k3gpu\\.dev/container-runtime}")).isEqualTo("docker-nvidia");
+        assertThat(line(kubectl("get", "nodes"), "jetson1")).contains("Ready");
+    }
+
+    /** The main process of the node's k3s-agent service: a new one after every restart. */
+    private static String agentPid(String node) throws IOException, InterruptedException {
+        return lab.sh(node, "cat /run/k3gpu-lab/services/k3s-agent/pid").strip();
+    }
+
+    @Test
+    @Order(6)
     void aWrongTokenNeverBecomesReadyAndTheLogTailSaysWhy() throws IOException {
         Path bad = tmp.resolve("bad-token");
         String real = token();
@@ -178,7 +210,7 @@ class K3sLifecycleIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void resetLeavesNothingThenTheNodeJoinsAgain() throws Exception {
         Cli.Result reset = k3gpu("reset", "jetson1", "--kubeconfig", kubeconfig.toString());
         assertThat(reset.exit()).as(reset.err()).isZero();
@@ -193,7 +225,7 @@ class K3sLifecycleIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void joiningWithTheWrongServerIpSaysSo() {
         List<String> a = new ArrayList<>(List.of("--server-ip", lab.ip("jetson2"), "--install-url", install));
         Cli.Result r = k3gpu("join", "gpu1", a.toArray(String[]::new));
@@ -202,7 +234,7 @@ class K3sLifecycleIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void getConfigMergesIntoAnExistingKubeconfigReplacingTheStaleContext() throws IOException {
         Path merged = tmp.resolve("merged");
         Files.writeString(merged, """
@@ -233,7 +265,7 @@ class K3sLifecycleIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void theServerGoingDownIsAKubernetesErrorNotAHang() throws Exception {
         lab.sh("node1", "systemctl stop k3s");
         try {
@@ -248,7 +280,7 @@ class K3sLifecycleIT {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void printCommandRedactsTheToken() {
         Cli.Result r = Cli.run(TestLab.args("install", lab.ssh("node1"),
                 "--install-url", install, "--local-path", tmp.resolve("k2").toString(), "--print-command", "--timeout", "60s"));
@@ -258,7 +290,7 @@ class K3sLifecycleIT {
     }
 
     @Test
-    @Order(11)
+    @Order(12)
     void airGapBundleAndAPinnedVersionJoinWithoutTheMirror() throws Exception {
         Cli.Result reset = k3gpu("reset", "gpu1", "--kubeconfig", kubeconfig.toString());
         assertThat(reset.exit()).as(reset.err()).isZero();

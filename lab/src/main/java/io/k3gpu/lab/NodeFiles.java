@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,10 @@ final class NodeFiles {
     static final String SIM = "sim/";
     /** From /usr/local/bin to the lab's shared, read-only directory of simulation scripts. */
     private static final String SHARED_LINK = "../lib/k3gpu-lab/shared/";
+    /** What the simulated tools (systemctl, docker, nvidia-smi, ...) link to: it runs their compiled modules. */
+    private static final String TOOL = "k3lab-tool";
+    private static final List<String> TOOL_MODULES = List.of("k3lab_systemd.py", "k3lab_docker.py",
+            "k3lab_nvidia_smi.py", "k3lab_tegrastats.py");
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** What every node of one lab shares. */
@@ -157,8 +162,8 @@ final class NodeFiles {
             dir(local.resolve(sub), null, 0755, 0);
         }
         Path lib = local.resolve("lib/k3gpu-lab");
-        symlink(local.resolve("bin/systemctl"), SHARED_LINK + "k3lab_systemd.py");
-        symlink(local.resolve("bin/journalctl"), SHARED_LINK + "k3lab_systemd.py");
+        symlink(local.resolve("bin/systemctl"), SHARED_LINK + TOOL);
+        symlink(local.resolve("bin/journalctl"), SHARED_LINK + TOOL);
         dir(etc.resolve("k3gpu-lab/services/enabled"), null, 0755, 0);
 
         StringBuilder dpkg = new StringBuilder();
@@ -179,7 +184,7 @@ final class NodeFiles {
             Files.write(base.resolve("compatible"),
                     (String.join("\0", j.compatible()) + "\0").getBytes(StandardCharsets.UTF_8));
             // tegrastats
-            symlink(local.resolve("bin/tegrastats"), SHARED_LINK + "k3lab_tegrastats.py");
+            symlink(local.resolve("bin/tegrastats"), SHARED_LINK + TOOL);
             symlink(lib.resolve("tegrastats"), "shared/tegrastats/" + p.key());
             dpkg.append(stanza("nvidia-l4t-core", j.l4tCoreVersion(), arch, "NVIDIA Core Package"));
         }
@@ -188,7 +193,7 @@ final class NodeFiles {
             write(local.resolve("cuda").resolve(p.cudaFile()), p.cudaContent(), 0644);
         }
         if (p.hasNvidiaSmi()) {
-            symlink(local.resolve("bin/nvidia-smi"), SHARED_LINK + "k3lab_nvidia_smi.py");
+            symlink(local.resolve("bin/nvidia-smi"), SHARED_LINK + TOOL);
             symlink(lib.resolve("nvidia-smi"), "shared/nvidia-smi");
         }
         if (p.hasNvidiaContainerRuntime()) {
@@ -199,8 +204,8 @@ final class NodeFiles {
         }
         if (p.hasDocker()) {
             Profile.Docker dk = p.docker();
-            symlink(local.resolve("bin/docker"), SHARED_LINK + "k3lab_docker.py");
-            symlink(local.resolve("bin/dockerd"), SHARED_LINK + "k3lab_docker.py");
+            symlink(local.resolve("bin/docker"), SHARED_LINK + TOOL);
+            symlink(local.resolve("bin/dockerd"), SHARED_LINK + TOOL);
             upper(etc, "k3gpu-lab/services/docker.service-sh", "# the simulated Docker daemon (see k3lab_docker.py)\n"
                     + "DESCRIPTION=\"Docker Application Container Engine\"\n"
                     + "EXEC_START=\"/usr/local/bin/dockerd\"\n"
@@ -227,10 +232,11 @@ final class NodeFiles {
      */
     static void writeSharedLib(Path sharedDir, Fixtures fixtures) throws IOException {
         dir(sharedDir, null, 0755, 0);
-        for (String script : List.of("k3lab_systemd.py", "k3lab_docker.py", "k3lab_nvidia_smi.py",
-                "k3lab_tegrastats.py")) {
+        for (String script : TOOL_MODULES) {
             copyScript(script, sharedDir.resolve(script));
         }
+        copyScript(TOOL, sharedDir.resolve(TOOL));
+        compile(sharedDir, TOOL_MODULES);
         write(sharedDir.resolve("dockerd-idle.sh"), Fixtures.resourceText(SIM + "dockerd-idle.sh"), 0644);
         dir(sharedDir.resolve("libexec"), null, 0755, 0);
         Path shell = sharedDir.resolve("libexec/dockerd");
@@ -359,6 +365,23 @@ final class NodeFiles {
     static void write(Path p, String content, int mode) throws IOException {
         Files.writeString(p, content);
         Files.setPosixFilePermissions(p, perms(mode));
+    }
+
+    /** Compiles the modules into {@code dir/__pycache__} with the host's python3, which the nodes share. */
+    private static void compile(Path dir, List<String> modules) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-S", "-c",
+                "import py_compile, sys\nfor f in sys.argv[1:]: py_compile.compile(f, doraise=True)"));
+        modules.forEach(m -> cmd.add(dir.resolve(m).toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (p.waitFor() != 0) {
+                throw new IOException("compiling the lab's simulated tools failed: " + out.strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while compiling the lab's simulated tools", e);
+        }
     }
 
     private static void copyScript(String resource, Path target) throws IOException {

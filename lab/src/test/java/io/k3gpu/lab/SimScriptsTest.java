@@ -42,16 +42,11 @@ class SimScriptsTest {
         Files.createDirectories(root.resolve("etc/k3gpu-lab/services/enabled"));
         Files.createDirectories(root.resolve("etc/k3gpu-lab/faults"));
         Files.createDirectories(root.resolve("etc/docker"));
-        for (String s : List.of("k3lab_nvidia_smi.py", "k3lab_docker.py", "k3lab_systemd.py", "k3lab_tegrastats.py")) {
-            Files.write(lib.resolve(s), Fixtures.resource("sim/" + s));
-            lib.resolve(s).toFile().setExecutable(true);
+        // as on a node: the tools link to k3lab-tool, which runs their modules compiled
+        NodeFiles.writeSharedLib(lib, new Fixtures(null));
+        for (String tool : List.of("nvidia-smi", "dockerd", "docker", "systemctl", "journalctl", "tegrastats")) {
+            Files.createSymbolicLink(bin.resolve(tool), lib.resolve("k3lab-tool"));
         }
-        Files.createSymbolicLink(bin.resolve("nvidia-smi"), lib.resolve("k3lab_nvidia_smi.py"));
-        Files.createSymbolicLink(bin.resolve("dockerd"), lib.resolve("k3lab_docker.py"));
-        Files.createSymbolicLink(bin.resolve("docker"), lib.resolve("k3lab_docker.py"));
-        Files.createSymbolicLink(bin.resolve("systemctl"), lib.resolve("k3lab_systemd.py"));
-        Files.createSymbolicLink(bin.resolve("journalctl"), lib.resolve("k3lab_systemd.py"));
-        Files.createSymbolicLink(bin.resolve("tegrastats"), lib.resolve("k3lab_tegrastats.py"));
         Fixtures f = new Fixtures(null);
         for (String name : Fixtures.NVIDIA_SMI_FILES) {
             Files.write(lib.resolve("nvidia-smi").resolve(name), f.bytes("nvidia-smi/" + name));
@@ -172,7 +167,15 @@ class SimScriptsTest {
         assertThat(run("systemctl", "restart", "docker").exit()).isZero();
         try {
             assertThat(run("systemctl", "is-active", "docker").out()).isEqualTo("active\n");
+            Run both = run("systemctl", "is-active", "k3s", "docker");
+            assertThat(both.out()).isEqualTo("inactive\nactive\n");
+            assertThat(both.exit()).isEqualTo(3);
+            assertThat(run("systemctl", "is-enabled", "docker")).isEqualTo(new Run(1, "disabled\n", ""));
+            assertThat(run("systemctl", "is-enabled", "k3s")).isEqualTo(new Run(1, "",
+                    "Failed to get unit file state for k3s.service: No such file or directory\n"));
             assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}").out()).isEqualTo("nvidia\n");
+            assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}\n{{json .Runtimes}}").out()).startsWith(
+                    "nvidia\n{\"io.containerd.runc.v2\":{\"path\":\"runc\"},");
             assertThat(run("docker", "info", "--format", "{{json .Runtimes}}").out()).isEqualTo(
                     "{\"io.containerd.runc.v2\":{\"path\":\"runc\"},\"io.containerd.runtime.v1.linux\":{\"path\":\"runc\"},"
                             + "\"nvidia\":{\"path\":\"nvidia-container-runtime\"},\"runc\":{\"path\":\"runc\"}}\n");

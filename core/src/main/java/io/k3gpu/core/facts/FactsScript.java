@@ -11,7 +11,10 @@ package io.k3gpu.core.facts;
  * it; {@link FactsParser} trims the trailing blank lines that this adds. The last marker is
  * {@code @@k3gpu:end}, so output cut short can be told from output that is just empty. Sections are kept small:
  * files are read up to a few KiB, and from the K3s config only the {@code default-runtime} lines are sent (it can
- * hold the cluster token).
+ * hold the cluster token). The script runs once per node and apply, so it spends few processes: one {@code docker
+ * info} for both Docker sections; systemd is asked about K3s's units only where K3s is installed (the parser reads a
+ * role only then); dpkg, which reads its whole database even to say a package is missing, only on aarch64, the only
+ * architecture of Jetson Linux's nvidia-l4t-core.
  */
 public final class FactsScript {
     /** What each marker line starts with; the section name follows it. */
@@ -50,6 +53,8 @@ public final class FactsScript {
             PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
             LC_ALL=C
             export PATH LC_ALL
+            k3gpu_nl='
+            '
             k3gpu_section() { printf '\\n@@k3gpu:%s\\n' "$1"; }
             k3gpu_has() { command -v "$1" >/dev/null 2>&1; }
             k3gpu_limit() { if k3gpu_has timeout; then timeout 20 "$@"; else "$@"; fi; }
@@ -63,7 +68,8 @@ public final class FactsScript {
             k3gpu_section hostname
             hostname 2>/dev/null || cat /proc/sys/kernel/hostname 2>/dev/null || uname -n 2>/dev/null
             k3gpu_section arch
-            uname -m 2>/dev/null
+            k3gpu_arch=$(uname -m 2>/dev/null)
+            [ -n "$k3gpu_arch" ] && echo "$k3gpu_arch"
             k3gpu_section kernel
             uname -r 2>/dev/null
             k3gpu_section os-release
@@ -71,7 +77,7 @@ public final class FactsScript {
             k3gpu_section nv-tegra-release
             k3gpu_file /etc/nv_tegra_release 2048
             k3gpu_section l4t-core-version
-            k3gpu_has dpkg-query && dpkg-query --showformat='${Version}' --show nvidia-l4t-core 2>/dev/null
+            [ "$k3gpu_arch" = aarch64 ] && k3gpu_has dpkg-query && dpkg-query --showformat='${Version}' --show nvidia-l4t-core 2>/dev/null
             k3gpu_section dt-model
             k3gpu_dt model
             k3gpu_section dt-compatible
@@ -94,15 +100,17 @@ public final class FactsScript {
             k3gpu_out=
             k3gpu_rc=
             if k3gpu_has docker; then
-              k3gpu_out=$(k3gpu_limit docker info --format '{{.DefaultRuntime}}' 2>/dev/null)
+              k3gpu_out=$(k3gpu_limit docker info --format "{{.DefaultRuntime}}$k3gpu_nl{{json .Runtimes}}" 2>/dev/null)
               k3gpu_rc=$?
             fi
             k3gpu_section docker-default-runtime
-            [ -n "$k3gpu_out" ] && printf '%s\\n' "$k3gpu_out"
+            [ -n "$k3gpu_out" ] && printf '%s\\n' "${k3gpu_out%%"$k3gpu_nl"*}"
             k3gpu_section docker-info-rc
             [ -n "$k3gpu_rc" ] && echo "$k3gpu_rc"
             k3gpu_section docker-runtimes
-            [ "$k3gpu_rc" = 0 ] && k3gpu_limit docker info --format '{{json .Runtimes}}' 2>/dev/null | head -c 4096
+            [ "$k3gpu_rc" = 0 ] && case "$k3gpu_out" in
+              *"$k3gpu_nl"*) printf '%s\\n' "${k3gpu_out#*"$k3gpu_nl"}" | head -c 4096 ;;
+            esac
             k3gpu_section nvidia-container-runtime
             for k3gpu_p in "$(command -v nvidia-container-runtime 2>/dev/null)" \\
                 /usr/bin/nvidia-container-runtime /usr/local/nvidia/toolkit/nvidia-container-runtime; do
@@ -122,7 +130,7 @@ public final class FactsScript {
               [ -e "$k3gpu_u" ] && echo "$k3gpu_u"
             done
             k3gpu_section k3s-enabled
-            if k3gpu_has systemctl; then
+            if k3gpu_has k3s && k3gpu_has systemctl; then
               for k3gpu_u in k3s k3s-agent; do
                 echo "$k3gpu_u $(k3gpu_limit systemctl is-enabled "$k3gpu_u" 2>/dev/null | head -n 1)"
               done

@@ -1,6 +1,7 @@
 package io.k3gpu.core.facts;
 
 import java.util.List;
+import java.util.TreeSet;
 
 /**
  * What a node is, as far as making it a GPU node of a K3s cluster goes. Values a node does not have are null (or
@@ -61,5 +62,28 @@ public record NodeFacts(
     /** Whether there is a GPU to offer to the cluster: a Jetson's integrated GPU or a discrete one. */
     public boolean hasGpu() {
         return isJetson() || !gpus.isEmpty();
+    }
+
+    /**
+     * These facts once {@code /etc/rancher/k3s/config.yaml} holds {@code default-runtime: runtime}: what a runtime
+     * change wrote, so that nothing needs gathering again (no other fact depends on that file).
+     */
+    public NodeFacts withK3sDefaultRuntime(String runtime) {
+        return new NodeFacts(hostname, arch, os, kernel, jetsonModel, socFamily, l4tVersion, l4tSource, jetpackVersion,
+                cudaVersion, gpus, dockerInstalled, dockerRunning, dockerDefaultRuntime, dockerRuntimes,
+                nvidiaContainerRuntime, nvidiaContainerRuntimePath, containerdInstalled, k3sInstalled, k3sRole, k3sVersion,
+                runtime);
+    }
+
+    /**
+     * These facts once the Docker daemon runs with {@code runtime} as its default, as a runtime change proved with
+     * {@code docker info}: the daemon is running and knows that runtime.
+     */
+    public NodeFacts withDockerDefaultRuntime(String runtime) {
+        TreeSet<String> runtimes = new TreeSet<>(dockerRuntimes);
+        runtimes.add(runtime);
+        return new NodeFacts(hostname, arch, os, kernel, jetsonModel, socFamily, l4tVersion, l4tSource, jetpackVersion,
+                cudaVersion, gpus, true, true, runtime, List.copyOf(runtimes), nvidiaContainerRuntime,
+                nvidiaContainerRuntimePath, containerdInstalled, k3sInstalled, k3sRole, k3sVersion, k3sDefaultRuntime);
     }
 }

@@ -3,6 +3,7 @@ package io.k3gpu.core.fleet;
 import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.k3s.JoinNode;
 import io.k3gpu.core.k3s.K3sArgs;
+import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.RuntimeChange;
@@ -64,7 +65,8 @@ public final class PlanDiff {
             String why = joinReason(spec, h, o, cluster, docker);
             String flags = why == null ? flagChanges(o.installedArgs(), InstallExec.joined(spec, h)) : null;
             if (why == null && flags == null && runtimeChanges) {
-                why = "K3s is reinstalled to restart with the new runtime";
+                why = (server ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT).service()
+                        + " is restarted with the new runtime";
             }
             if (why != null) {
                 steps.add(new HostPlan.Step(server ? Action.JOIN_SERVER : Action.JOIN_AGENT, why));

@@ -79,6 +79,13 @@ public final class InstallCommands {
                 + " /var/log/" + service + ".log 2>/dev/null";
     }
 
+    /** Restarts a K3s service (k3s, k3s-agent) with systemd, else with the init system's {@code service}. */
+    public static String restartService(String service) {
+        String s = Shell.quote(service);
+        return "if command -v systemctl >/dev/null 2>&1; then systemctl restart " + s + "; else service " + s
+                + " restart; fi";
+    }
+
     /** Runs the uninstall script when it is there; prints "absent" when K3s was not installed. */
     public static String uninstall(K3sInstall.Role role) {
         String s = Shell.quote(role.uninstallScript());

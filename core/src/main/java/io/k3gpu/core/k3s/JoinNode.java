@@ -59,6 +59,7 @@ public final class JoinNode {
                     + "--gpu (containerd with the NVIDIA default runtime) is the supported way");
         }
         NodeFacts facts = known;
+        String restarted = null;
         if (o.gpu()) {
             if (!facts.hasGpu()) {
                 throw new K3gpuException(ExitCode.FAILED, host + " (" + facts.hostname() + ") has no NVIDIA GPU: "
@@ -68,18 +69,37 @@ public final class JoinNode {
                     .run(node, o.docker() ? ContainerRuntime.DOCKER : ContainerRuntime.K3S, false);
             if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
                 changes.add("set the NVIDIA default runtime (" + rc.runtime().flag() + ")");
-                facts = GatherFacts.from(node);
+                restarted = rc.restarted();
+                // The change proved its result (Docker's running default, K3s's config as written); nothing else moved.
+                facts = rc.runtime() == ContainerRuntime.DOCKER
+                        ? facts.withDockerDefaultRuntime(EnableNvidiaRuntime.NVIDIA)
+                        : facts.withK3sDefaultRuntime(EnableNvidiaRuntime.NVIDIA);
             }
         }
         String version = o.version() != null ? o.version() : api.serverVersion();
         K3sInstall.Role role = o.asServer() ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
-        String exec = (o.asServer() ? "server" : "agent") + (o.docker() ? " --docker" : "")
-                + (o.extraArgs() == null || o.extraArgs().isBlank() ? "" : " " + o.extraArgs().strip());
-        boolean joined = joinedTo(node, role, serverUrl) && facts.k3sInstalled() && version.equals(facts.k3sVersion())
-                && api.node(facts.hostname()).map(NodeStatus::ready).orElse(false)
-                && runtimeMatches(api, facts.hostname(), o.docker());
-        if (joined && changes.isEmpty()) {
+        String exec = K3sExec.joined(o.asServer(), o.docker(), o.extraArgs());
+        // The facts first (known already), then the node's unit, then the cluster (one read of the Node).
+        NodeStatus seen = facts.k3sInstalled() && version.equals(facts.k3sVersion()) && joinedTo(node, role, serverUrl)
+                ? api.node(facts.hostname()).orElse(null) : null;
+        boolean joined = seen != null && seen.ready() && runtimeMatches(seen, o.docker());
+        boolean untouched = joined && changes.isEmpty();
+        if (untouched) {
             events.info(host, "already joined to " + serverUrl + " as " + facts.hostname());
+        } else if (joined) {
+            // Only the runtime changed: K3s picks it up when it starts, so a restart is enough (no reinstall). The
+            // change restarted K3s itself when it wrote K3s's config; after Docker's restart K3s must follow.
+            if (!role.service().equals(restarted)) {
+                events.info(host, "restarting " + role.service() + " to use the new runtime");
+                var r = node.sudo(InstallCommands.restartService(role.service()));
+                if (!r.ok()) {
+                    throw new K3gpuException(ExitCode.REMOTE_COMMAND, "restarting " + role.service() + " failed on "
+                            + host + " (exit " + r.exitCode() + "): " + r.tail(2) + "; its last log lines: "
+                            + K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|'),
+                            "journalctl -u " + role.service() + " on the node tells more");
+                }
+                changes.add("restarted " + role.service());
+            }
         } else {
             events.info(host, "installing the K3s " + role.name().toLowerCase() + " " + version + " (" + exec + ")");
             K3sInstall install = new K3sInstall(role, exec, version, null, serverUrl, token, o.installUrl(), o.airgapBundle());
@@ -87,8 +107,10 @@ public final class JoinNode {
             changes.add("installed K3s " + version + " (" + exec + ")");
         }
         String name = facts.hostname();
-        events.info(host, "waiting for node " + name + " to be Ready");
-        NodeStatus ready = api.awaitNodeReady(name, o.timeout()).orElseThrow(() -> new K3gpuException(
+        if (!untouched) {
+            events.info(host, "waiting for node " + name + " to be Ready");
+        }
+        NodeStatus ready = untouched ? seen : api.awaitNodeReady(name, o.timeout()).orElseThrow(() -> new K3gpuException(
                 ExitCode.TIMEOUT, "node " + name + " (" + host + ") did not become Ready within "
                 + o.timeout().toSeconds() + "s; the agent's last log lines: "
                 + K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|'),
@@ -98,7 +120,7 @@ public final class JoinNode {
         if (!changedLabels.isEmpty()) {
             changes.add("labelled " + String.join(", ", changedLabels.keySet()));
         }
-        NodeStatus now = api.node(facts.hostname()).orElse(ready);
+        NodeStatus now = changedLabels.isEmpty() ? ready : api.node(facts.hostname()).orElse(ready);
         return new Result(host, facts.hostname(), serverUrl, now, labels, changes);
     }
 
@@ -111,9 +133,9 @@ public final class JoinNode {
                 : line.replace("'", "").replace("\"", "").equals("K3S_URL=" + serverUrl);
     }
 
-    private static boolean runtimeMatches(ClusterApi api, String node, boolean docker) {
-        String runtime = api.node(node).map(NodeStatus::containerRuntime).orElse("");
-        return docker == runtime.startsWith("docker://");
+    private static boolean runtimeMatches(NodeStatus node, boolean docker) {
+        String runtime = node.containerRuntime();
+        return docker == (runtime != null && runtime.startsWith("docker://"));
     }
 
     /** How pods here get (or don't get) the GPU: docker-nvidia, containerd-nvidia, docker-runc, containerd-runc. */

@@ -23,6 +23,7 @@ import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 
 import java.io.ByteArrayInputStream;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +38,8 @@ import java.util.function.Consumer;
 
 /** {@link ClusterApi} on the fabric8 kubernetes-client. */
 public final class Fabric8ClusterApi implements ClusterApi {
+    /** Writes of a Node refused as conflicting (409) before one is reported as an error. */
+    private static final int CONFLICT_ATTEMPTS = 5;
     private final KubernetesClient client;
     private final String where;
 
@@ -98,7 +101,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public Map<String, String> label(String node, Map<String, String> labels) {
-        return call("labelling node " + node, () -> {
+        return callRetryingConflicts("labelling node " + node, () -> {
             Map<String, String> changed = new LinkedHashMap<>();
             Node current = client.nodes().withName(node).get();
             if (current == null) {
@@ -148,7 +151,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public void update(String node, Map<String, String> labels, Map<String, String> annotations, List<Taint> taints) {
-        call("updating node " + node, () -> client.nodes().withName(node).edit(n -> {
+        callRetryingConflicts("updating node " + node, () -> client.nodes().withName(node).edit(n -> {
                 n.getMetadata().setLabels(merged(n.getMetadata().getLabels(), labels));
                 n.getMetadata().setAnnotations(merged(n.getMetadata().getAnnotations(), annotations));
                 if (taints != null) {
@@ -414,6 +417,23 @@ public final class Fabric8ClusterApi implements ClusterApi {
             return body.get();
         } catch (KubernetesClientException e) {
             throw apiError(what, e);
+        }
+    }
+
+    /**
+     * As {@link #call}, for a read, change and write of a Node: its agent writes the Node too (status, heartbeats,
+     * its own labels when it starts), and a write based on an older read is refused with 409 Conflict. Read and
+     * write again then, as client-go's RetryOnConflict does.
+     */
+    private <T> T callRetryingConflicts(String what, java.util.function.Supplier<T> body) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return body.get();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == CONFLICT_ATTEMPTS) {
+                    throw apiError(what, e);
+                }
+            }
         }
     }
 

@@ -19,7 +19,8 @@ import java.util.Optional;
  * atomically, restarts the runtime, proves the running daemon uses nvidia, and rolls back when it does not.
  */
 public final class EnableNvidiaRuntime {
-    static final String NVIDIA = "nvidia";
+    /** The runtime's name in daemon.json and in K3s's default-runtime. */
+    public static final String NVIDIA = "nvidia";
     private final Events events;
     private final Clock clock;
     private final Duration verifyTimeout;

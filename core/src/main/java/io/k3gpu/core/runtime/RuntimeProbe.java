@@ -6,11 +6,15 @@ import java.util.Map;
 /** Which of the programs the runtime change needs a node has, and which K3s service runs there. */
 record RuntimeProbe(String docker, String nvidiaContainerRuntime, String systemctl, String k3sService) {
 
-    /** One round trip: prints name=path lines, and the active K3s unit (k3s or k3s-agent) if any. */
+    /**
+     * One round trip: prints name=path lines, and the active K3s unit (k3s or k3s-agent) if any. One systemctl call
+     * for both units: it prints one state per unit, in order.
+     */
     static final String COMMAND = "for b in docker nvidia-container-runtime systemctl; do "
             + "printf '%s=%s\\n' \"$b\" \"$(command -v \"$b\" 2>/dev/null)\"; done; "
-            + "for u in k3s k3s-agent; do "
-            + "if systemctl is-active --quiet \"$u\" 2>/dev/null; then printf 'k3s-service=%s\\n' \"$u\"; fi; done";
+            + "set -- $(systemctl is-active k3s k3s-agent 2>/dev/null); "
+            + "if [ \"$1\" = active ]; then echo k3s-service=k3s; fi; "
+            + "if [ \"$2\" = active ]; then echo k3s-service=k3s-agent; fi";
 
     static RuntimeProbe parse(String output) {
         Map<String, String> kv = new HashMap<>();

@@ -2,12 +2,20 @@ package io.k3gpu.core.facts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.k3gpu.core.remote.ExecResult;
+import io.k3gpu.core.remote.LocalSh;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FactsScriptTest {
     private static final String SCRIPT = FactsScript.text();
@@ -44,9 +52,8 @@ class FactsScriptTest {
                 "\"/proc/device-tree/$1\" \"/sys/firmware/devicetree/base/$1\"",
                 "nvidia-smi \\\n  --query-gpu=index,name,uuid,memory.total,driver_version "
                         + "--format=csv,noheader,nounits",
-                "docker info --format '{{.DefaultRuntime}}'",
+                "docker info --format \"{{.DefaultRuntime}}$k3gpu_nl{{json .Runtimes}}\"",
                 "k3gpu_rc=$?",
-                "docker info --format '{{json .Runtimes}}'",
                 "/usr/local/cuda/bin/nvcc --version",
                 "systemctl is-enabled \"$k3gpu_u\"");
     }
@@ -66,6 +73,58 @@ class FactsScriptTest {
             assertThat(line.find()).as(probe).isTrue();
             assertThat(line.group()).as(probe).contains("2>/dev/null");
         }
+    }
+
+    /** docker as Docker answers the one template the script sends; anything else is a test failure. */
+    private static final String RUNNING_DOCKER = """
+            #!/bin/sh
+            [ "$1 $2" = "info --format" ] || exit 64
+            case "$3" in
+            '{{.DefaultRuntime}}
+            {{json .Runtimes}}') printf '%s\\n' nvidia '{"nvidia":{"path":"nvidia-container-runtime"},"runc":{"path":"runc"}}' ;;
+            *) echo "unexpected template: $3" >&2; exit 65 ;;
+            esac
+            """;
+
+    private static final String STOPPED_DOCKER = """
+            #!/bin/sh
+            echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2
+            exit 1
+            """;
+
+    @TempDir
+    Path bin;
+
+    /** The script's helpers and its Docker sections, run by the local sh with {@code docker} on PATH first. */
+    private Map<String, String> dockerSections(String docker) throws IOException {
+        Path file = bin.resolve("docker");
+        Files.writeString(file, docker);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwx------"));
+        String script = SCRIPT.substring(0, SCRIPT.indexOf("k3gpu_section hostname\n")) + "PATH=" + bin + ":$PATH\n"
+                + SCRIPT.substring(SCRIPT.indexOf("k3gpu_section docker\n"),
+                SCRIPT.indexOf("k3gpu_section nvidia-container-runtime\n")) + "k3gpu_section end\n";
+        ExecResult r = LocalSh.run("sh -s", script);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        return FactsParser.sections(r.stdout());
+    }
+
+    @Test
+    void oneDockerInfoGivesTheDefaultRuntimeAndTheRuntimes() throws IOException {
+        Map<String, String> s = dockerSections(RUNNING_DOCKER);
+
+        assertThat(s.get(FactsScript.DOCKER)).isEqualTo(bin.resolve("docker").toString());
+        assertThat(s.get(FactsScript.DOCKER_DEFAULT_RUNTIME)).isEqualTo("nvidia");
+        assertThat(s.get(FactsScript.DOCKER_INFO_RC)).isEqualTo("0");
+        assertThat(FactsParser.runtimeNames(s.get(FactsScript.DOCKER_RUNTIMES))).containsExactly("nvidia", "runc");
+    }
+
+    @Test
+    void aStoppedDockerDaemonLeavesOnlyItsExitStatus() throws IOException {
+        Map<String, String> s = dockerSections(STOPPED_DOCKER);
+
+        assertThat(s.get(FactsScript.DOCKER_DEFAULT_RUNTIME)).isEmpty();
+        assertThat(s.get(FactsScript.DOCKER_INFO_RC)).isEqualTo("1");
+        assertThat(s.get(FactsScript.DOCKER_RUNTIMES)).isEmpty();
     }
 
     @Test

@@ -89,7 +89,7 @@ class PlanDiffTest {
     }
 
     @Test
-    void aDaemonJsonThatLostTheNvidiaDefaultIsSetAgainAndK3sRestartedWithIt() {
+    void aDaemonJsonThatLostTheNvidiaDefaultIsSetAgainAndTheAgentRestartedNotReinstalled() {
         NodeFacts f = facts("jetson1", true, "nvidia", "agent", V, null);
         HostObservation o = new HostObservation(f, URL, runtime(ContainerRuntime.DOCKER, RuntimeChange.Outcome.WOULD_CHANGE),
                 null, node("jetson1", true, "docker://20.10.21", present(GpuLabels.of(f, "docker-nvidia"))), List.of(),
@@ -97,7 +97,7 @@ class PlanDiffTest {
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("nano"), o, UP);
         assertThat(steps(p)).containsExactly(
                 "set NVIDIA runtime: docker: would write /etc/docker/daemon.json",
-                "join agent: K3s is reinstalled to restart with the new runtime");
+                "join agent: k3s-agent is restarted with the new runtime");
     }
 
     @Test

@@ -73,6 +73,12 @@ class InstallCommandsTest {
     }
 
     @Test
+    void restartUsesSystemdWhenThereElseTheInitSystemsServiceCommand() {
+        assertThat(InstallCommands.restartService("k3s-agent")).isEqualTo(
+                "if command -v systemctl >/dev/null 2>&1; then systemctl restart k3s-agent; else service k3s-agent restart; fi");
+    }
+
+    @Test
     void uninstallAndLeftoverCommandsAreGolden() {
         assertThat(InstallCommands.uninstall(K3sInstall.Role.AGENT)).isEqualTo(
                 "if [ -x /usr/local/bin/k3s-agent-uninstall.sh ]; then /usr/local/bin/k3s-agent-uninstall.sh; else echo absent; fi");

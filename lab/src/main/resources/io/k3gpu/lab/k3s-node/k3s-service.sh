@@ -20,20 +20,36 @@ say() {
     printf '%s %s systemd[1]: %s\n' "$(date '+%b %d %H:%M:%S')" "$(cat /proc/sys/kernel/hostname)" "$*"
 }
 
-# the value of the last "Key=" line of the [Service] section
-key() {
-    sed -n "s/^$1=//p" "$unit" | tail -n 1
-}
-
-exec_start() {
-    awk '
-        /^ExecStart=/ { on = 1; sub(/^ExecStart=/, "") }
-        on {
-            line = $0
-            more = sub(/\\[ \t]*$/, "", line)
-            printf "%s ", line
-            if (!more) exit
-        }' "$unit"
+# One pass over the unit, in the shell (no sed/awk per key: K3s's services start on every install): the last
+# Description=, Type=, Restart=, RestartSec= (its digits), every EnvironmentFile= and Environment= line, and the first
+# ExecStart= with its continuation lines joined.
+read_unit() {
+    description= type= restart= restart_sec= command= env_files= environment= exec_state=
+    while IFS= read -r line || [ -n "$line" ]; do
+        if [ "$exec_state" = more ] || { [ -z "$exec_state" ] && [ "${line#ExecStart=}" != "$line" ]; }; then
+            line=${line#ExecStart=}
+            exec_state=done
+            # a trailing backslash (and blanks after it) continues the command on the next line
+            trimmed=${line%"${line##*[! 	]}"}
+            case "$trimmed" in *\\) line=${trimmed%?}; exec_state=more ;; esac
+            command="$command$line "
+            continue
+        fi
+        case "$line" in
+            Description=*) description=${line#*=} ;;
+            Type=*) type=${line#*=} ;;
+            Restart=*) restart=${line#*=} ;;
+            RestartSec=*) restart_sec=${line#*=} ;;
+            EnvironmentFile=*) env_files="$env_files ${line#*=}" ;;
+            Environment=*) environment="$environment ${line#*=}" ;;
+        esac
+    done < "$unit"
+    digits=
+    while [ -n "$restart_sec" ]; do
+        case "$restart_sec" in [0-9]*) digits=$digits${restart_sec%"${restart_sec#?}"} ;; esac
+        restart_sec=${restart_sec#?}
+    done
+    restart_sec=${digits:-0}
 }
 
 # one start of the main process: a subshell that loads the environment and execs ExecStart=
@@ -42,10 +58,16 @@ launch() {
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
         export PATH
         unset K3GPU_LAB_JOURNAL
-        for spec in $(sed -n 's/^EnvironmentFile=//p' "$unit"); do
+        for spec in $env_files; do
             optional=
             case "$spec" in -*) optional=1; spec=${spec#-} ;; esac
-            file=$(printf '%s' "$spec" | sed "s/%N/$name/g")
+            file=
+            while :; do
+                case "$spec" in
+                    *%N*) file=$file${spec%%%N*}$name; spec=${spec#*%N} ;;
+                    *) file=$file$spec; break ;;
+                esac
+            done
             if [ ! -r "$file" ]; then
                 [ -n "$optional" ] && continue
                 say "$name.service: Failed to load environment files: No such file or directory"
@@ -57,7 +79,7 @@ launch() {
                 esac
             done < "$file"
         done
-        for assignment in $(sed -n 's/^Environment=//p' "$unit"); do
+        for assignment in $environment; do
             eval "export $assignment"
         done
         eval "exec $command"
@@ -87,20 +109,17 @@ if [ ! -r "$unit" ]; then
     say "$name.service: Unit file $unit not found."
     exit 1
 fi
-description=$(sed -n 's/^Description=//p' "$unit" | tail -n 1)
-type=$(key Type)
-restart=$(key Restart)
-restart_sec=$(key RestartSec | sed 's/[^0-9]//g')
-restart_sec=${restart_sec:-0}
-command=$(exec_start)
+read_unit
 set -f
-mkdir -p "$run_dir"
+[ -d "$run_dir" ] || mkdir -p "$run_dir"
 ready_file=$run_dir/ready
 ever_ready=
 restarts=0
 
 while :; do
-    offset=$(wc -c < "$log_file" 2>/dev/null || echo 0)
+    if [ "$type" = notify ]; then
+        offset=$(wc -c < "$log_file" 2>/dev/null || echo 0)
+    fi
     launch
     if [ "$type" = notify ]; then
         # ready once k3s says so (after its own log lines of this start)

@@ -1,5 +1,6 @@
 #!/usr/bin/python3 -S
-"""Simulated Docker of a k3gpu lab node: `dockerd` and the `docker` CLI (symlinks; argv[0] selects the tool).
+"""Simulated Docker of a k3gpu lab node: `dockerd` and the `docker` CLI (links to k3lab-tool;
+argv[0] selects the tool).
 
 dockerd does what the real daemon does with its configuration and nothing else (no containers):
   * reads /etc/docker/daemon.json (or --config-file) at start; absent = defaults; refuses what the real one refuses
@@ -696,5 +697,9 @@ def main():
         return 0
 
 
-if __name__ == "__main__":
+def run():
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

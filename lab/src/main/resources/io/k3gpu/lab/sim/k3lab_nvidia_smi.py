@@ -363,7 +363,7 @@ def main(argv):
         time.sleep(interval)
 
 
-if __name__ == "__main__":
+def run():
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, lambda *_: os._exit(0))
     try:
@@ -374,3 +374,7 @@ if __name__ == "__main__":
         except OSError:
             pass
         sys.exit(0)
+
+
+if __name__ == "__main__":
+    run()

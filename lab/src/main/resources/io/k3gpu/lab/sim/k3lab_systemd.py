@@ -1,7 +1,8 @@
 #!/usr/bin/python3 -S
 """systemctl and journalctl of a k3gpu lab node (lab nodes run no systemd).
 
-Installed as /usr/local/bin/systemctl and /usr/local/bin/journalctl (symlinks; argv[0] selects the tool).
+Installed as /usr/local/bin/systemctl and /usr/local/bin/journalctl (links to k3lab-tool, which runs
+this module compiled; argv[0] selects the tool).
 
 Services are small KEY=VALUE files, /etc/k3gpu-lab/services/<name>.service-sh (shell syntax, no code):
   DESCRIPTION="Docker Application Container Engine"   # for the journal and `status`
@@ -16,10 +17,9 @@ also where this systemctl writes its own journal lines; `journalctl -u <name>` s
 /run/k3gpu-lab/services/<name>/ (pid, failed marker). No Restart= emulation: a failed start stays failed.
 Environment given to services: K3GPU_LAB_JOURNAL=1 (the daemon then writes journal-style lines itself).
 """
+# Only what every call needs is imported here: nodes call systemctl often (facts, install script, runtime checks),
+# and shlex, subprocess and signal would double the cost of a state query. The rest is imported where it is used.
 import os
-import shlex
-import signal
-import subprocess
 import sys
 import time
 
@@ -72,9 +72,14 @@ def load(name):
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, _, value = line.partition("=")
+        import shlex
         parts = shlex.split(value, comments=True)
         svc[key.strip()] = parts[0] if len(parts) == 1 else " ".join(parts)
     return svc
+
+
+def defined(name):
+    return os.path.isfile(P(SERVICES_DIR) + "/" + name + ".service-sh")
 
 
 def run_dir(name):
@@ -122,6 +127,9 @@ def job_failed(name, why):
 
 
 def start(name, svc):
+    import shlex
+    import signal
+    import subprocess
     if state(name) == "active":
         return 0
     d = run_dir(name)
@@ -187,6 +195,7 @@ def start(name, svc):
 
 
 def stop(name, svc):
+    import signal
     d = run_dir(name)
     pid = read_pid(name)
     if alive(pid):
@@ -290,7 +299,8 @@ def systemctl(argv):
         return 1
     rc = 0
     for name in units:
-        svc = load(name)
+        # a state query needs to know only that the service is defined, not what it runs
+        svc = (defined(name) or None) if cmd in ("is-active", "is-failed", "is-enabled") else load(name)
         if cmd == "is-active":
             st = state(name) if svc else "inactive"
             if not quiet:
@@ -432,7 +442,12 @@ def main():
         return 0
 
 
-if __name__ == "__main__":
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, lambda *_: sys.exit(143))
+def run():
+    import _signal  # the C module: signal's enums cost more than a whole state query
+    for s in (_signal.SIGTERM, _signal.SIGHUP):
+        _signal.signal(s, lambda *_: sys.exit(143))
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

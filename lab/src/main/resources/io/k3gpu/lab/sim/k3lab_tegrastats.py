@@ -137,5 +137,9 @@ def main(argv):
         return 0
 
 
-if __name__ == "__main__":
+def run():
     sys.exit(main(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,26 @@
+package io.k3gpu.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The ./k3gpu launcher's JVM options, which the apply benchmark measures with. */
+class LauncherTest {
+    private static final Path LAUNCHER = Path.of("..", "k3gpu");
+
+    @Test
+    void theBenchmarkMeasuresWithTheLaunchersJvmOptions() throws IOException {
+        assertThat(Files.readString(LAUNCHER))
+                .contains("*) defaults=\"" + LabBenchApplyCommand.LAUNCHER_JAVA_OPTS + "\" ;;");
+    }
+
+    @Test
+    void theLongRunningTelemetryCommandsKeepTheJvmDefaultsAndTheEnvironmentReplacesThem() throws IOException {
+        assertThat(Files.readString(LAUNCHER)).contains("stats|exporter) defaults= ;;")
+                .contains("exec java ${K3GPU_JAVA_OPTS-$defaults} -jar \"$jar\" \"$@\"");
+    }
+}

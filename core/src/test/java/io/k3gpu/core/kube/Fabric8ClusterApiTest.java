@@ -1,0 +1,90 @@
+package io.k3gpu.core.kube;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Status;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Writes of a Node that its agent changed in between (409 Conflict) are read and written again. */
+class Fabric8ClusterApiTest {
+    private static final String PATH = "/api/v1/nodes/jetson1";
+    private static final Node NODE = new NodeBuilder().withNewMetadata().withName("jetson1").withResourceVersion("7")
+            .addToLabels("kubernetes.io/hostname", "jetson1").endMetadata().build();
+    private static final Status CONFLICT = new StatusBuilder().withCode(409).withReason("Conflict")
+            .withMessage("Operation cannot be fulfilled on nodes \"jetson1\": the object has been modified; please "
+                    + "apply your changes to the latest version and try again").build();
+
+    private KubernetesMockServer server;
+    private Fabric8ClusterApi api;
+
+    @BeforeEach
+    void start() {
+        server = new KubernetesMockServer(false);
+        server.init();
+        server.expect().get().withPath(PATH).andReturn(200, NODE).always();
+        api = Fabric8ClusterApi.fromKubeconfig("""
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: c, cluster: {server: 'http://%s:%d'}}]
+                users: [{name: u, user: {token: t}}]
+                contexts: [{name: lab, context: {cluster: c, user: u}}]
+                current-context: lab
+                """.formatted(server.getHostName(), server.getPort()), "lab");
+    }
+
+    @AfterEach
+    void stop() {
+        api.close();
+        server.destroy();
+    }
+
+    private long patches() throws InterruptedException {
+        long n = 0;
+        for (int i = server.getRequestCount(); i > 0; i--) {
+            if ("PATCH".equals(server.takeRequest().getMethod())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void aLabelRefusedAsConflictingIsWrittenAgain() throws InterruptedException {
+        server.expect().patch().withPath(PATH).andReturn(409, CONFLICT).once();
+        server.expect().patch().withPath(PATH).andReturn(200, NODE).once();
+
+        assertThat(api.label("jetson1", Map.of("nvidia.com/gpu.present", "true")))
+                .isEqualTo(Map.of("nvidia.com/gpu.present", "true"));
+        assertThat(patches()).isEqualTo(2);
+    }
+
+    @Test
+    void anUpdateRefusedAsConflictingIsWrittenAgain() throws InterruptedException {
+        server.expect().patch().withPath(PATH).andReturn(409, CONFLICT).times(2);
+        server.expect().patch().withPath(PATH).andReturn(200, NODE).once();
+
+        api.update("jetson1", Map.of("shelf", "b"), Map.of(), null);
+        assertThat(patches()).isEqualTo(3);
+    }
+
+    @Test
+    void aNodeThatKeepsConflictingIsAnApiErrorInTheEnd() throws InterruptedException {
+        server.expect().patch().withPath(PATH).andReturn(409, CONFLICT).always();
+
+        assertThatThrownBy(() -> api.label("jetson1", Map.of("shelf", "b")))
+                .isInstanceOfSatisfying(K3gpuException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.KUBERNETES))
+                .hasMessageContaining("labelling node jetson1 failed").hasMessageContaining("the object has been modified");
+        assertThat(patches()).isEqualTo(5);
+    }
+}
