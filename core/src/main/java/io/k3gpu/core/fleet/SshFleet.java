@@ -98,7 +98,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
             RuntimeChange rc = new EnableNvidiaRuntime(events, Clock.systemUTC(), RUNTIME_VERIFY).run(shell, runtime, false);
             if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
                 changes.add("set the NVIDIA default runtime (" + runtime.flag() + ")");
-                facts = GatherFacts.from(shell);
+                facts = rc.appliedTo(facts);
             }
         }
         char[] fileToken = c.token().read(environment);

@@ -70,10 +70,7 @@ public final class JoinNode {
             if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
                 changes.add("set the NVIDIA default runtime (" + rc.runtime().flag() + ")");
                 restarted = rc.restarted();
-                // The change proved its result (Docker's running default, K3s's config as written); nothing else moved.
-                facts = rc.runtime() == ContainerRuntime.DOCKER
-                        ? facts.withDockerDefaultRuntime(EnableNvidiaRuntime.NVIDIA)
-                        : facts.withK3sDefaultRuntime(EnableNvidiaRuntime.NVIDIA);
+                facts = rc.appliedTo(facts);
             }
         }
         String version = o.version() != null ? o.version() : api.serverVersion();

@@ -1,6 +1,7 @@
 package io.k3gpu.core.runtime;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.k3gpu.core.facts.NodeFacts;
 
 import java.util.Locale;
 
@@ -23,5 +24,17 @@ public record RuntimeChange(String host, ContainerRuntime runtime, Outcome outco
         public String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
+    }
+
+    /**
+     * A node's facts after this change: once changed, the NVIDIA runtime is the default the change proved (Docker's
+     * running default, or K3s's config as written); no other fact moved, so nothing needs gathering again.
+     */
+    public NodeFacts appliedTo(NodeFacts facts) {
+        if (outcome != Outcome.CHANGED) {
+            return facts;
+        }
+        return runtime == ContainerRuntime.DOCKER ? facts.withDockerDefaultRuntime(EnableNvidiaRuntime.NVIDIA)
+                : facts.withK3sDefaultRuntime(EnableNvidiaRuntime.NVIDIA);
     }
 }

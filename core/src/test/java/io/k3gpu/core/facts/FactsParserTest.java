@@ -13,9 +13,9 @@ import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import org.junit.jupiter.api.Test;
 
-class FactsParserTest {
+public class FactsParserTest {
 
-    static String fixture(String name) {
+    public static String fixture(String name) {
         try (InputStream in = FactsParserTest.class.getResourceAsStream("/facts/" + name)) {
             if (in == null) {
                 throw new IllegalArgumentException("no test resource /facts/" + name);
