@@ -28,7 +28,7 @@ import java.util.function.Predicate;
  * k3gpu command (run in this process), its output, and whether it did what it should — the failing verify included.
  */
 @Command(name = "demo", description = {"Run the seed's whole story on the embedded lab (needs root): ssh-keys, install,",
-        "join --docker, nodes, verify (FAIL), gpu-runtime, verify (PASS), train --repo, stats; then tear it down."})
+        "join --docker, nodes, verify (FAIL), gpu-runtime, verify (PASS), train --repo, stats --all; then tear it down."})
 final class DemoCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -133,8 +133,9 @@ final class DemoCommand implements Callable<Integer> {
                         Integer.toString(epochs), "--data-dir", "/usr/share/datasets/fashion-mnist", "--kubeconfig", kubeconfig,
                         "--timeout", "3m"), "", 0, o -> o.contains("Complete") && o.contains("test accuracy"),
                 "the Job completes with a real test accuracy"));
-        steps.add(new Step("a few seconds of tegrastats", args(List.of("stats", "--ip", jetson, "--duration", "3s",
-                "--interval", "1000"), ssh), "", 0, o -> o.contains("jetson1") || o.contains(jetson), "live samples from the board"));
+        steps.add(new Step("a few seconds of tegrastats from every GPU node of the cluster", args(List.of("stats", "--all",
+                "--kubeconfig", kubeconfig, "--duration", "3s", "--interval", "1000"), ssh), "", 0,
+                o -> o.contains(" jetson1 ") && !o.contains(" node1 "), "live samples from the board, found as jetson1 in the cluster"));
         return steps;
     }
 
