@@ -6,6 +6,7 @@ import io.k3gpu.core.fleet.FleetPlan;
 import io.k3gpu.core.fleet.HostPlan;
 import io.k3gpu.core.fleet.HostSpec;
 import io.k3gpu.core.fleet.SshFleet;
+import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.ssh.SshConnector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -70,6 +71,12 @@ final class PlanCommand implements Callable<Integer> {
                 sb.append("  ! ").append(p.error()).append('\n');
             }
         }
+        for (NodeStatus n : r.notInFile()) {
+            String at = n.internalIp() == null ? "" : " (" + n.internalIp() + ")";
+            sb.append("not in the file: node ").append(n.name()).append(at).append(", left as it is")
+                    .append(n.internalIp() == null ? "" : "; k3gpu reset --ip " + n.internalIp()
+                            + " takes it out of the cluster").append('\n');
+        }
         long change = r.count(p -> !p.failed() && !p.nothing());
         long nothing = r.count(HostPlan::nothing);
         long failed = r.count(HostPlan::failed);
@@ -86,6 +93,14 @@ final class PlanCommand implements Callable<Integer> {
         cluster.put("serverUrl", spec.serverUrl());
         cluster.put("version", r.clusterVersion());
         cluster.put("note", r.clusterNote());
+        List<Map<String, Object>> others = new ArrayList<>();
+        for (NodeStatus n : r.notInFile()) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("name", n.name());
+            o.put("address", n.internalIp());
+            others.add(o);
+        }
+        cluster.put("notInFile", others);
         doc.put("cluster", cluster);
         List<Map<String, Object>> hosts = new ArrayList<>();
         for (HostPlan p : r.hosts()) {

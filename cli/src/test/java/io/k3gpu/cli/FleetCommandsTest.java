@@ -9,6 +9,7 @@ import io.k3gpu.core.fleet.FleetResult;
 import io.k3gpu.core.fleet.HostPlan;
 import io.k3gpu.core.fleet.HostResult;
 import io.k3gpu.core.fleet.HostSpec;
+import io.k3gpu.core.kube.NodeStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +18,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -81,7 +84,9 @@ class FleetCommandsTest {
                         new HostPlan.Step(Action.SET_NVIDIA_RUNTIME, "docker: would write /etc/docker/daemon.json and restart docker"),
                         new HostPlan.Step(Action.JOIN_AGENT, "k3s-agent is restarted with the new runtime")), null),
                 new HostPlan(SPEC.host("ghost"), false, List.of(), "cannot reach 192.0.2.3:22: no answer within 3s")),
-                "v1.31.4+k3s1", null, Duration.ofMillis(1234));
+                "v1.31.4+k3s1", null, List.of(new NodeStatus("spare", true, List.of(), Instant.EPOCH, "v1.31.4+k3s1",
+                        "192.0.2.9", null, "Ubuntu", "5.15", "containerd://1.7", "arm64", null, Map.of())),
+                Duration.ofMillis(1234));
         assertThat(PlanCommand.text(SPEC, r)).isEqualTo("""
                 cluster https://192.0.2.1:6443: K3s v1.31.4+k3s1
                 cp1 (192.0.2.1), server: nothing to do
@@ -90,10 +95,12 @@ class FleetCommandsTest {
                   + join agent: k3s-agent is restarted with the new runtime
                 ghost (192.0.2.3), agent:
                   ! cannot reach 192.0.2.3:22: no answer within 3s
+                not in the file: node spare (192.0.2.9), left as it is; k3gpu reset --ip 192.0.2.9 takes it out of the cluster
                 plan: 1 to change, 1 unchanged, 1 failed (3 hosts, 1.2s)
                 """);
         assertThat(Json.pretty(PlanCommand.json(SPEC, r))).contains("\"action\" : \"set-nvidia-runtime\"")
-                .contains("\"status\" : \"nothing\"").contains("\"error\" : \"cannot reach 192.0.2.3:22: no answer within 3s\"");
+                .contains("\"status\" : \"nothing\"").contains("\"error\" : \"cannot reach 192.0.2.3:22: no answer within 3s\"")
+                .contains("\"notInFile\" : [ {\n      \"name\" : \"spare\",\n      \"address\" : \"192.0.2.9\"\n    } ]");
     }
 
     private static HostResult result(String host, HostResult.Status s, List<String> changes, String error, long ms) {

@@ -242,6 +242,25 @@ class FleetIT {
 
     @Test
     @Order(5)
+    void aNodeOfTheClusterThatTheFileDoesNotListIsNamedInThePlanAndLeftAlone() throws Exception {
+        Path without = dir.resolve("without-h200.yaml");
+        Files.writeString(without, Files.readString(main).lines().filter(l -> !l.contains("name: h200"))
+                .reduce("", (a, b) -> a + b + "\n"));
+        Cli.Result plan = fleet("plan", without);
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("not in the file: node gpu1 (" + lab.ip("gpu1") + "), left as it is; "
+                        + "k3gpu reset --ip " + lab.ip("gpu1") + " takes it out of the cluster\n")
+                .contains("plan: 0 to change, 3 unchanged, 0 failed");
+        assertThat(fleet("plan", without, "-o", "json").out()).contains("\"notInFile\" : [ {")
+                .contains("\"name\" : \"gpu1\"");
+        Cli.Result apply = fleet("apply", without);
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        assertThat(nodes().get("gpu1").ready()).as("apply leaves a node that is not in the file alone").isTrue();
+        assertThat(fleet("plan", main).out()).doesNotContain("not in the file");
+    }
+
+    @Test
+    @Order(6)
     void anUnreachableHostFailsAloneAndTheSummaryNamesItWithItsCause() throws Exception {
         Path withGhost = dir.resolve("ghost.yaml");
         Files.writeString(withGhost, Files.readString(main)
@@ -263,7 +282,7 @@ class FleetIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void changedServerAndAgentArgsRestartK3sWithThemKeepingItsDataAndAReapplyChangesNothing() throws Exception {
         String uid;
         try (ClusterApi api = api()) {
@@ -324,7 +343,7 @@ class FleetIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void resetTakesK3sOffEveryHostAndItsNodeAndApplyBuildsTheClusterAgain() throws Exception {
         Cli.Result one = fleet("reset", main, "--host", "orin");
         assertThat(one.exit()).as(one.all()).isZero();
@@ -356,7 +375,7 @@ class FleetIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void threeServersMakeAnEmbeddedEtcdClusterAndAnAgentBehindABastionJoinsIt() throws Exception {
         Path ha = write("ha.yaml", """
                 hosts:
@@ -398,7 +417,7 @@ class FleetIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void aSingleServerBecomesTheFirstOfThreeOnEtcdKeepingItsDataAndItsAgent() throws Exception {
         String hosts = """
                 hosts:

@@ -3,12 +3,17 @@ package io.k3gpu.core.fleet;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 
+import io.k3gpu.core.kube.NodeStatus;
+
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,10 +29,13 @@ public final class FleetPlan {
     /**
      * @param hosts       in file order
      * @param clusterNote what is known about the cluster as a whole (e.g. not installed yet); null when it answers
+     * @param notInFile   the cluster's Nodes that no host of the file is: apply leaves them alone
      */
-    public record Result(List<HostPlan> hosts, String clusterVersion, String clusterNote, Duration elapsed) {
+    public record Result(List<HostPlan> hosts, String clusterVersion, String clusterNote, List<NodeStatus> notInFile,
+                         Duration elapsed) {
         public Result {
             hosts = List.copyOf(hosts);
+            notInFile = List.copyOf(notInFile);
         }
 
         public long count(java.util.function.Predicate<HostPlan> p) {
@@ -78,7 +86,30 @@ public final class FleetPlan {
             plans.add(plan);
             events.finished(asResult(plan));
         }
-        return new Result(plans, version, note, Duration.ofNanos(System.nanoTime() - t0));
+        Map<HostSpec, String> hostnames = new LinkedHashMap<>();
+        seen.forEach((h, o) -> hostnames.put(h, o instanceof HostObservation obs ? obs.facts().hostname() : null));
+        List<NodeStatus> others = notInFile(fleet.clusterNodes(), hostnames);
+        return new Result(plans, version, note, others, Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    /**
+     * The Nodes that are none of the file's hosts: a host is its Node when the Node has the host's hostname (K3s's
+     * node name), the host's address as its InternalIP, or the host's name in the file. Pure.
+     *
+     * @param hostnames each host of the file and its hostname, null when it could not be reached
+     */
+    static List<NodeStatus> notInFile(List<NodeStatus> nodes, Map<HostSpec, String> hostnames) {
+        Set<String> names = new HashSet<>();
+        Set<String> addresses = new HashSet<>();
+        hostnames.forEach((h, hostname) -> {
+            names.add(h.name());
+            addresses.add(h.address());
+            if (hostname != null) {
+                names.add(hostname);
+            }
+        });
+        return nodes.stream().filter(n -> !names.contains(n.name()) && !addresses.contains(n.internalIp()))
+                .sorted(Comparator.comparing(NodeStatus::name)).toList();
     }
 
     /** Each host's observation, or the message of why it could not be observed. */

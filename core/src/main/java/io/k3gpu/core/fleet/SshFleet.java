@@ -294,6 +294,11 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         return Optional.of(api.serverVersion());
     }
 
+    /** The cluster's Nodes, once plan has opened it; none when there is no cluster (yet). */
+    public List<NodeStatus> clusterNodes() {
+        return api == null ? List.of() : api.nodes();
+    }
+
     /** The observation with the host's Node (labels, taints, annotations) from the cluster, when there is one. */
     public HostObservation withNode(HostObservation o) {
         if (api == null) {
