@@ -47,6 +47,6 @@ public final class KubeOptions {
     }
 
     Fabric8ClusterApi api() {
-        return Fabric8ClusterApi.fromKubeconfig(yaml(), context);
+        return Fabric8ClusterApi.forCommands(yaml(), context);
     }
 }

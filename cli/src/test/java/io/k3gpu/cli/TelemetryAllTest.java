@@ -145,6 +145,18 @@ class TelemetryAllTest {
     }
 
     @Test
+    void anApiServerThatDoesNotAnswerIsAKubernetesErrorAsKubectlReportsIt() throws IOException {
+        int apiPort = closedPort();
+        String kubeconfig = kubeconfig("http://127.0.0.1:" + apiPort);
+        Cli.Result r = Cli.run(args("stats", kubeconfig, closedPort(), "--duration", "1s"));
+        assertThat(r.exit()).as(r.err()).isEqualTo(5);
+        assertThat(r.err()).startsWith("error: listing nodes failed at http://127.0.0.1:" + apiPort + "/: ")
+                .endsWith("; check that the K3s server at http://127.0.0.1:" + apiPort + "/ is running (k3gpu ready)\n");
+        Cli.Result nodes = Cli.run("nodes", "--kubeconfig", kubeconfig);
+        assertThat(nodes.exit()).as(nodes.err()).isEqualTo(5);
+    }
+
+    @Test
     void aClusterWithoutGpuNodesIsAnErrorThatSaysHowToGetOne() throws IOException {
         String kubeconfig = cluster(CPU_ONLY);
         for (String command : List.of("stats", "exporter")) {
