@@ -85,6 +85,24 @@ public class FactsParserTest {
         assertThat(facts.hasGpu()).isTrue();
     }
 
+    /** The facts script run as root on the device machine's real H200 on 2026-11-28: no Docker, no K3s, nvcc 13.0. */
+    @Test
+    void aRealH200MachineAsTheScriptSawIt() {
+        NodeFacts facts = FactsParser.parse(fixture("h200-device-real.out"));
+
+        assertThat(facts).isEqualTo(new NodeFacts(
+                "vm", "x86_64", "Ubuntu 24.04.3 LTS", "6.18.44-fc-v657-gpu",
+                null, null, null, null, null, "13.0.88",
+                List.of(new Gpu(0, "NVIDIA H200", "GPU-4a0dd23c-a95b-3821-4d11-35b49ae7759e", 143771L,
+                        "580.159.04")),
+                false, false, null, List.of(),
+                false, null,
+                false,
+                false, null, null, null));
+        assertThat(facts.isJetson()).isFalse();
+        assertThat(facts.hasGpu()).isTrue();
+    }
+
     @Test
     void plainVmHasNothing() {
         NodeFacts facts = FactsParser.parse(fixture("plain-vm.out"));

@@ -1,5 +1,7 @@
 package io.k3gpu.core.telemetry;
 
+import io.k3gpu.core.telemetry.live.TelemetryCommands;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
@@ -110,6 +112,42 @@ class NvidiaSmiCsvParserTest {
                         1440, 1440);
         assertThat(samples.get(14).time()).isEqualTo(LocalDateTime.of(2026, 11, 28, 18, 13, 39, 408_000_000));
         assertThat(samples.get(14).powerDrawW()).isEqualTo(693.22);
+    }
+
+    /**
+     * The exact command k3gpu runs on a discrete-GPU node ({@code TelemetryCommands.streaming(NVIDIA_SMI, 500)}), run
+     * on a real H200 (driver 580.159.04) on 2026-11-28 while a bf16 matmul loop started: idle, then busy. The
+     * command ended 5.04 s after its input closed at 5 s, leaving no nvidia-smi running (device run, see
+     * docs/benchmarks.md "Telemetry").
+     */
+    @Test
+    void k3gpusOwnQueryAsARealH200AnswersIt() {
+        NvidiaSmiCsvParser parser = NvidiaSmiCsvParser.forFields(TelemetryCommands.NVIDIA_SMI_FIELDS);
+        List<GpuSample> samples = parseAll(parser, Fixtures.lines("nvidia-smi/k3gpu-query-h200.csv"));
+        assertThat(samples).hasSize(10);
+        GpuSample idle = samples.get(0);
+        assertThat(idle.time()).isEqualTo(LocalDateTime.of(2026, 11, 28, 22, 48, 10, 485_000_000));
+        assertThat(idle.name()).isEqualTo("NVIDIA H200");
+        assertThat(idle.uuid()).isEqualTo("GPU-4a0dd23c-a95b-3821-4d11-35b49ae7759e");
+        assertThat(idle.gpuLoadPercent()).isZero();
+        assertThat(idle.memoryUsedMiB()).isZero();
+        assertThat(idle.memoryTotalMiB()).isEqualTo(143771);
+        assertThat(idle.temperatureC()).isEqualTo(40.0);
+        assertThat(idle.powerDrawW()).isEqualTo(84.44);
+        assertThat(idle.smClockMHz()).isEqualTo(345);
+        assertThat(idle.extra()).containsExactly(entry("memory.free", "143156"));
+        GpuSample busy = samples.get(9);
+        assertThat(busy.gpuLoadPercent()).isEqualTo(100);
+        assertThat(busy.memoryLoadPercent()).isEqualTo(23);
+        assertThat(busy.memoryUsedMiB()).isEqualTo(1011);
+        assertThat(busy.temperatureC()).isEqualTo(61.0);
+        assertThat(busy.powerDrawW()).isEqualTo(693.83);
+        assertThat(busy.powerLimitW()).isEqualTo(700.0);
+        assertThat(busy.memClockMHz()).isEqualTo(3201);
+        assertThat(samples).extracting(GpuSample::gpuLoadPercent).containsExactly(0, 0, 3, 100, 100, 100, 100, 100,
+                100, 100);
+        assertThat(samples).extracting(GpuSample::smClockMHz).containsExactly(345, 345, 1980, 1485, 1365, 1485,
+                1395, 1470, 1425, 1470);
     }
 
     @Test
