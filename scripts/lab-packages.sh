@@ -3,12 +3,13 @@
 # `demo` and `lab`, so both README commands work on a fresh Debian 12 machine.
 #   sshd, sudo, iproute2, util-linux: the lab's nodes; python3(-numpy): the simulated Docker, K3s agent and the
 #   NumPy trainer; git: the git images of the lab's pods; curl: the nodes' K3s install script; fonts: PNG plots;
-#   dataset-fashion-mnist: the training data of the lab's pods (/usr/share/datasets/fashion-mnist).
+#   dataset-fashion-mnist: the training data of the lab's pods (/usr/share/datasets/fashion-mnist);
+#   nftables: packet loss on lab nodes for the fault-injection suite (this kernel has no netem).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in openssh-server openssh-client sudo iproute2 procps psmisc python3 python3-numpy util-linux git curl \
-         fonts-dejavu-core fontconfig dataset-fashion-mnist; do
+         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,0 +1,465 @@
+package io.k3gpu.cli;
+
+import io.k3gpu.lab.k3sdist.K3sDistribution;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The fault-injection suite: real faults on real lab nodes (a cut link, packet loss, a full disk, a wedged daemon, a
+ * script that never ends, the K3s server restarted, Ctrl-C) in the middle of k3gpu's changes. For each: the exit code,
+ * how long it took to fail, what is on the node afterwards (file hashes), and whether a plain re-run converges. The
+ * results table goes to target/reliability.md (docs/reliability.md has a copy).
+ */
+@Tag("fault")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultIT {
+    private static final String DAEMON_JSON = "/etc/docker/daemon.json";
+    private static final String IMAGES = "/var/lib/rancher/k3s/agent/images";
+    private static final FaultTable TABLE = new FaultTable();
+    static TestLab lab;
+    static K3sDistribution k3s;
+    static Path dir;
+    static Path kubeconfig;
+    static byte[] stockDaemonJson;
+
+    @BeforeAll
+    static void up() throws Exception {
+        lab = TestLab.up("itfault", 247, "cpu-only", "jetson-nano", "jetson-nano", "cpu-only", "cpu-only", "cpu-only",
+                "cpu-only", "cpu-only", "cpu-only");
+        k3s = K3sDistribution.of(lab.state);
+        dir = Files.createTempDirectory("k3gpu-fault-it");
+        kubeconfig = dir.resolve("kubeconfig");
+        stockDaemonJson = Files.readAllBytes(lab.path("jetson1", DAEMON_JSON));
+        Cli.Result server = k3gpu("install", "node1", "--install-url", k3s.installUrl(), "--local-path",
+                kubeconfig.toString(), "--context", "fault");
+        assertThat(server.exit()).as(server.err()).isZero();
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        if (lab != null) {
+            for (var n : lab.state.nodes()) {
+                Faults.restore(lab, n.name());
+                Faults.fast(lab, n.name());
+                Faults.noLoss(lab, n.name());
+            }
+            lab.close();
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static Cli.Result k3gpu(String command, String node, String... more) {
+        return Cli.run(TestLab.args(command, lab.ssh(node), more));
+    }
+
+    private static CompletableFuture<Cli.Result> k3gpuAsync(String command, String node, String... more) {
+        return CompletableFuture.supplyAsync(() -> k3gpu(command, node, more));
+    }
+
+    private static String[] joinArgs(String node, String... more) {
+        List<String> a = new ArrayList<>(List.of("join"));
+        a.addAll(List.of(lab.ssh(node)));
+        a.addAll(List.of("--server-ip", lab.ip("node1"), "--kubeconfig", kubeconfig.toString()));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    private static String dockerRuntime(String node) throws Exception {
+        return lab.sh(node, "docker info --format '{{.DefaultRuntime}}'").strip();
+    }
+
+    /** Puts the node's daemon.json back to the lab's and restarts Docker (the stock node: runc by default). */
+    private static void stockDocker(String node) throws Exception {
+        lab.sh(node, "rm -f /etc/docker/daemon.json.k3gpu-backup-* /etc/docker/*.k3gpu.*");
+        Files.write(lab.path(node, DAEMON_JSON), stockDaemonJson);
+        lab.sh(node, "systemctl restart docker");
+    }
+
+    private static String kubectl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return out;
+    }
+
+    private static double since(long start) {
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    @Test
+    @Order(1)
+    void aFullDiskUnderEtcDockerFailsTheEditAndLeavesTheFileAsItWas() throws Exception {
+        String node = "jetson1";
+        lab.sh(node, "cp -a /etc/docker /tmp/docker-save && mount -t tmpfs -o size=64k tmpfs /etc/docker"
+                + " && cp -a /tmp/docker-save/. /etc/docker/ && (dd if=/dev/zero of=/etc/docker/fill bs=1k 2>/dev/null; true)");
+        try {
+            String before = lab.sh(node, "sha256sum < " + DAEMON_JSON).strip();
+            long start = System.nanoTime();
+            Cli.Result r = k3gpu("gpu-runtime", node);
+            double took = since(start);
+            assertThat(r.exit()).as(r.all()).isNotZero();
+            assertThat(r.err()).contains(DAEMON_JSON).contains(lab.ip(node));
+            assertThat(lab.sh(node, "sha256sum < " + DAEMON_JSON).strip()).isEqualTo(before);
+            assertThat(lab.sh(node, "ls -a /etc/docker")).doesNotContain(".k3gpu.").doesNotContain("k3gpu-backup");
+            assertThat(dockerRuntime(node)).isEqualTo("runc");
+
+            lab.sh(node, "rm -f /etc/docker/fill");
+            Cli.Result again = k3gpu("gpu-runtime", node);
+            assertThat(again.exit()).as(again.all()).isZero();
+            assertThat(dockerRuntime(node)).isEqualTo("nvidia");
+            TABLE.add(new FaultTable.Row("full disk (64 KiB tmpfs on /etc/docker, filled)", "daemon.json backup and edit",
+                    "k3gpu gpu-runtime", r.exit(), took, "-", "daemon.json unchanged (same SHA-256), no temporary file, "
+                    + "Docker still runc", "exit 0 once space is freed; default runtime nvidia"));
+        } finally {
+            lab.sh(node, "umount /etc/docker; rm -rf /tmp/docker-save; systemctl restart docker");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aLinkCutBetweenTheEditAndTheRestartLeavesAWholeFileAndARerunConverges() throws Exception {
+        String node = "jetson1";
+        Path etcDocker = lab.path(node, "/etc/docker");
+        String before = Faults.sha256(lab.path(node, DAEMON_JSON));
+        long start = System.nanoTime();
+        CompletableFuture<Cli.Result> run = k3gpuAsync("gpu-runtime", node, "--timeout", "8s");
+        boolean cut = Faults.await(20, () -> {
+            try (var s = Files.list(etcDocker)) {
+                return s.anyMatch(p -> p.getFileName().toString().startsWith("daemon.json.k3gpu-backup-"));
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        Faults.cut(lab, node);
+        Cli.Result r;
+        try {
+            r = run.get(120, TimeUnit.SECONDS);
+        } finally {
+            Faults.restore(lab, node);
+        }
+        double took = since(start);
+        assertThat(cut).as("the backup appeared").isTrue();
+        assertThat(r.exit()).as(r.all()).isIn(1, 3, 7);
+        assertThat(r.err()).contains(lab.ip(node));
+        String after = Faults.sha256(lab.path(node, DAEMON_JSON));
+        String text = Files.readString(lab.path(node, DAEMON_JSON));
+        assertThat(text.strip()).startsWith("{").endsWith("}");
+        assertThat(Faults.tempFiles(lab, node, "/etc/docker")).isEmpty();
+
+        Faults.await(10, () -> {
+            try {
+                lab.sh(node, "true");
+                return true;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        Cli.Result again = k3gpu("gpu-runtime", node);
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(dockerRuntime(node)).isEqualTo("nvidia");
+        TABLE.add(new FaultTable.Row("link cut (veth down)", "between the daemon.json edit and Docker's restart",
+                "k3gpu gpu-runtime --timeout 8s", r.exit(), took, "8 s a step",
+                (after.equals(before) ? "daemon.json as before" : "daemon.json whole (the new one)")
+                        + ", no temporary file", "exit 0; default runtime nvidia"));
+        stockDocker(node);
+    }
+
+    @Test
+    @Order(3)
+    void aWedgedDockerdTimesOutAndIsRolledBack() throws Exception {
+        String node = "jetson1";
+        String before = Faults.sha256(lab.path(node, DAEMON_JSON));
+        String oldPid = lab.read(node, "/run/docker.pid").strip();
+        long start = System.nanoTime();
+        CompletableFuture<Cli.Result> run = k3gpuAsync("gpu-runtime", node, "--timeout", "5s");
+        boolean restarted = Faults.await(20, () -> {
+            try {
+                String pid = lab.read(node, "/run/docker.pid").strip();
+                return !pid.isEmpty() && !pid.equals(oldPid);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        lab.sh(node, "kill -STOP $(cat /run/docker.pid)");
+        Cli.Result r = run.get(120, TimeUnit.SECONDS);
+        double took = since(start);
+        assertThat(restarted).isTrue();
+        assertThat(r.exit()).as(r.all()).isEqualTo(7);
+        assertThat(r.err()).contains(lab.ip(node));
+        assertThat(Faults.sha256(lab.path(node, DAEMON_JSON))).isEqualTo(before);
+        assertThat(lab.processesLeft(node, "docker")).isEmpty();
+
+        lab.sh(node, "kill -CONT $(cat /run/docker.pid) 2>/dev/null; systemctl restart docker");
+        Cli.Result again = k3gpu("gpu-runtime", node);
+        assertThat(again.exit()).as(again.all()).isZero();
+        TABLE.add(new FaultTable.Row("wedged dockerd (SIGSTOP after the restart)", "the check that Docker runs nvidia",
+                "k3gpu gpu-runtime --timeout 5s", r.exit(), took, "5 s a step",
+                "daemon.json restored byte for byte, no `docker info` left running", "exit 0; default runtime nvidia"));
+        stockDocker(node);
+    }
+
+    @Test
+    @Order(4)
+    void aLinkCutDuringAnAirGapUploadNeverCommitsAPartialFile() throws Exception {
+        String node = "jetson2";
+        Path bundle = dir.resolve("bundle");
+        Files.createDirectories(bundle);
+        try (var s = Files.list(k3s.airgapDir())) {
+            for (Path p : s.toList()) {
+                Files.copy(p, bundle.resolve(p.getFileName()));
+            }
+        }
+        Path images = bundle.resolve("k3s-airgap-images-amd64.tar");
+        byte[] big = new byte[24 << 20];
+        new SecureRandom().nextBytes(big);
+        Files.write(images, big);
+        String want = Faults.sha256(images);
+        Path remote = lab.path(node, IMAGES + "/k3s-airgap-images-amd64.tar");
+        Faults.slow(lab, node, 16);
+        long start = System.nanoTime();
+        CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> Cli.run(joinArgs(node,
+                "--airgap-bundle", bundle.toString(), "--timeout", "30s")));
+        boolean cut = Faults.await(60, () -> {
+            try (var s = Files.list(lab.path(node, IMAGES))) {
+                return s.anyMatch(p -> p.getFileName().toString().contains(".k3gpu.") && p.toFile().length() > (4 << 20));
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        Faults.cut(lab, node);
+        Cli.Result r;
+        try {
+            r = run.get(180, TimeUnit.SECONDS);
+        } finally {
+            Faults.restore(lab, node);
+            Faults.fast(lab, node);
+        }
+        double took = since(start);
+        assertThat(cut).as("the upload was under way").isTrue();
+        assertThat(r.exit()).as(r.all()).isIn(3, 7);
+        assertThat(r.err()).contains(lab.ip(node));
+        assertThat(Faults.sha256(remote)).as("never a partial file").isIn("absent", want);
+
+        Cli.Result again = Cli.run(joinArgs(node, "--airgap-bundle", bundle.toString(), "--timeout", "60s"));
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(Faults.sha256(remote)).isEqualTo(want);
+        assertThat(Faults.tempFiles(lab, node, IMAGES)).isEmpty();
+        TABLE.add(new FaultTable.Row("link cut (veth down) on a 16 Mbit/s link", "the upload of a 24 MiB air-gap image archive",
+                "k3gpu join --airgap-bundle DIR", r.exit(), took, "-",
+                "no partial archive at its path; the temporary file is gone after the re-run",
+                "exit 0; the archive byte for byte"));
+        Cli.Result reset = k3gpu("reset", node, "--kubeconfig", kubeconfig.toString());
+        assertThat(reset.exit()).as(reset.all()).isZero();
+    }
+
+    @Test
+    @Order(5)
+    void aLinkCutWhileJoinWaitsForReadyFailsByItsDeadlineAndARerunJoins() throws Exception {
+        String node = "jetson2";
+        K3gpuProcess join = K3gpuProcess.start(Map.of(), joinArgs(node, "--install-url", k3s.installUrl(),
+                "--timeout", "15s"));
+        boolean waiting = join.awaitLine(l -> l.contains("waiting for node"), 60);
+        Faults.cut(lab, node);
+        int exit;
+        try {
+            exit = join.await(120);
+        } finally {
+            Faults.restore(lab, node);
+        }
+        assertThat(waiting).as(join.err()).isTrue();
+        assertThat(exit).as(join.err()).isEqualTo(7);
+        assertThat(join.err()).contains("Ready");
+
+        Cli.Result again = Cli.run(joinArgs(node, "--install-url", k3s.installUrl(), "--timeout", "60s"));
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(kubectl("get", "node", node)).contains("Ready");
+        TABLE.add(new FaultTable.Row("link cut (veth down)", "join's wait for the Node to be Ready",
+                "k3gpu join --timeout 15s", exit, join.seconds(), "15 s (Ready)", "K3s installed; the agent rejoins by itself",
+                "exit 0; Node Ready"));
+    }
+
+    @Test
+    @Order(6)
+    void ctrlCAtEachPhaseOfJoinLeavesTheNodeWholeAndARerunConverges() throws Exception {
+        String node = "jetson2";
+        for (String phase : List.of("restarting docker", "installing the K3s", "waiting for node")) {
+            Cli.Result reset = k3gpu("reset", node, "--kubeconfig", kubeconfig.toString());
+            assertThat(reset.exit()).as(reset.all()).isZero();
+            stockDocker(node);
+            String before = Faults.sha256(lab.path(node, DAEMON_JSON));
+            K3gpuProcess join = K3gpuProcess.start(Map.of(), joinArgs(node, "--install-url", k3s.installUrl(),
+                    "--docker", "--gpu", "--timeout", "60s"));
+            boolean reached = join.awaitLine(l -> l.contains(phase), 60);
+            join.interrupt();
+            int exit = join.await(60);
+            assertThat(reached).as(phase + ": " + join.err()).isTrue();
+            assertThat(exit).as(phase + ": " + join.err()).isEqualTo(130);
+            assertThat(join.err()).contains(lab.ip(node));
+            String after = Faults.sha256(lab.path(node, DAEMON_JSON));
+            assertThat(Files.readString(lab.path(node, DAEMON_JSON)).strip()).startsWith("{").endsWith("}");
+            assertThat(Faults.tempFiles(lab, node, "/etc/docker")).isEmpty();
+
+            Cli.Result again = Cli.run(joinArgs(node, "--install-url", k3s.installUrl(), "--docker", "--gpu",
+                    "--timeout", "60s"));
+            assertThat(again.exit()).as(again.all()).isZero();
+            assertThat(dockerRuntime(node)).isEqualTo("nvidia");
+            TABLE.add(new FaultTable.Row("Ctrl-C (SIGINT to k3gpu)", "join --docker --gpu: " + phase,
+                    "k3gpu join --docker --gpu", exit, join.seconds(), "-",
+                    (after.equals(before) ? "daemon.json as before" : "daemon.json whole (nvidia)")
+                            + "; " + lastLine(join.err()), "exit 0; Node Ready, runtime nvidia"));
+        }
+    }
+
+    private static String lastLine(String text) {
+        List<String> lines = text.strip().lines().filter(l -> !l.isBlank()).toList();
+        return lines.isEmpty() ? "" : "said: \"" + lines.get(lines.size() - 1).replace("|", "\\|") + "\"";
+    }
+
+    // --- fleet: a second cluster, node2 its server, node3..node7 its five agents ---
+
+    private static Path fleetFile(String name, String connectTimeout) throws IOException {
+        Path f = dir.resolve(name);
+        StringBuilder hosts = new StringBuilder("hosts:\n  - {name: cp, address: " + lab.ip("node2")
+                + ", role: server, gpu: none}\n");
+        for (int i = 3; i <= 7; i++) {
+            hosts.append("  - {name: a").append(i).append(", address: ").append(lab.ip("node" + i))
+                    .append(", role: agent, gpu: none}\n");
+        }
+        Files.writeString(f, """
+                cluster:
+                  installUrl: %s
+                  readyTimeout: 60s
+                  kubeconfig: {path: %s, context: fleet}
+                ssh:
+                  key: %s
+                  knownHosts: %s
+                  sshConfig: /dev/null
+                  strictHostKeyChecking: yes
+                  connectTimeout: %s
+                """.formatted(k3s.installUrl(), dir.resolve("fleet-kubeconfig"), lab.state.keyFile(),
+                lab.state.knownHostsFile(), connectTimeout) + hosts);
+        return f;
+    }
+
+    private static Cli.Result fleet(String verb, Path file, String... more) {
+        List<String> a = new ArrayList<>(List.of(verb, "-f", file.toString()));
+        a.addAll(List.of(more));
+        return Cli.run(a.toArray(String[]::new));
+    }
+
+    private static long readyFleetNodes() throws Exception {
+        List<String> cmd = List.of("kubectl", "--kubeconfig", dir.resolve("fleet-kubeconfig").toString(), "get",
+                "nodes", "--no-headers");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out.lines().filter(l -> l.split("\\s+").length > 1 && l.split("\\s+")[1].equals("Ready")).count();
+    }
+
+    private static boolean agentInstalled(String node) {
+        return Files.exists(lab.path(node, "/etc/systemd/system/k3s-agent.service"));
+    }
+
+    @Test
+    @Order(10)
+    void theK3sServerRestartedInTheMiddleOfAnApply() throws Exception {
+        Path file = fleetFile("restart.yaml", "5s");
+        long start = System.nanoTime();
+        CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> fleet("apply", file));
+        boolean joining = Faults.await(120, () -> agentInstalled("node3") || agentInstalled("node4"));
+        lab.sh("node2", "systemctl restart k3s");
+        Cli.Result r = run.get(300, TimeUnit.SECONDS);
+        double took = since(start);
+        assertThat(joining).isTrue();
+        assertThat(r.exit()).as(r.all()).isIn(0, 1);
+        Cli.Result again = fleet("apply", file);
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(readyFleetNodes()).isEqualTo(6);
+        TABLE.add(new FaultTable.Row("K3s server restarted (systemctl restart k3s)", "apply, while the agents join",
+                "k3gpu apply -f cluster.yaml", r.exit(), took, "60 s (Ready)",
+                r.exit() == 0 ? "all 6 nodes Ready" : "the hosts named in the summary failed; the others Ready",
+                "exit 0; 6 nodes Ready"));
+        Cli.Result reset = fleet("reset", file);
+        assertThat(reset.exit()).as(reset.all()).isZero();
+    }
+
+    @Test
+    @Order(11)
+    void oneAgentCutOffDuringAnApplyFailsAloneAndTheOthersFinish() throws Exception {
+        Path file = fleetFile("cut.yaml", "5s");
+        Files.deleteIfExists(dir.resolve("fleet-kubeconfig"));
+        long start = System.nanoTime();
+        CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> fleet("apply", file));
+        boolean joining = Faults.await(120, () -> agentInstalled("node5"));
+        Faults.cut(lab, "node5");
+        Cli.Result r;
+        try {
+            r = run.get(300, TimeUnit.SECONDS);
+        } finally {
+            Faults.restore(lab, "node5");
+        }
+        double took = since(start);
+        assertThat(joining).isTrue();
+        assertThat(r.exit()).as(r.all()).isEqualTo(1);
+        assertThat(r.all()).contains("a5");
+        assertThat(Files.exists(dir.resolve("fleet-kubeconfig"))).as("the kubeconfig is still written").isTrue();
+        assertThat(readyFleetNodes()).isGreaterThanOrEqualTo(5);
+        Cli.Result again = fleet("apply", file);
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(readyFleetNodes()).isEqualTo(6);
+        TABLE.add(new FaultTable.Row("link cut (veth down) of one agent of five", "apply, while that agent joins",
+                "k3gpu apply -f cluster.yaml", r.exit(), took, "60 s (Ready)",
+                "that host failed alone (named in the summary); 5 nodes Ready; kubeconfig written",
+                "exit 0; 6 nodes Ready"));
+        Cli.Result reset = fleet("reset", file);
+        assertThat(reset.exit()).as(reset.all()).isZero();
+    }
+
+    @Test
+    @Order(12)
+    void thirtyPercentPacketLossSlowsAnApplyButItConverges() throws Exception {
+        Path file = fleetFile("loss.yaml", "10s");
+        Set<String> nodes = Set.of("node2", "node3", "node4", "node5", "node6", "node7");
+        nodes.forEach(n -> Faults.loss(lab, n, 30));
+        long start = System.nanoTime();
+        Cli.Result r;
+        try {
+            r = fleet("apply", file);
+        } finally {
+            nodes.forEach(n -> Faults.noLoss(lab, n));
+        }
+        double took = since(start);
+        assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(readyFleetNodes()).isEqualTo(6);
+        Cli.Result again = fleet("apply", file);
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(again.all()).contains("unchanged");
+        TABLE.add(new FaultTable.Row("30 % packet loss on what reaches each of the 6 nodes", "a whole apply",
+                "k3gpu apply -f cluster.yaml", r.exit(), took, "-", "6 nodes Ready (it converged, slower)",
+                "exit 0; nothing to do"));
+    }
+}
