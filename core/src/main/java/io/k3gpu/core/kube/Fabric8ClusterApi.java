@@ -94,7 +94,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public String serverUrl() {
-        return where;
+        return where.endsWith("/") ? where.substring(0, where.length() - 1) : where;
     }
 
     @Override
