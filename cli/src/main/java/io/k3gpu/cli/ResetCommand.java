@@ -98,7 +98,6 @@ final class ResetCommand implements Callable<Integer> {
              SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {
             boolean needApi = selected.stream().anyMatch(h -> !spec.isFirstServer(h));
             Optional<String> noApi = needApi ? fleet.openExistingCluster() : Optional.empty();
-            noApi.ifPresent(w -> terminal.err().println("warning: " + w + "; Node objects of the hosts reset are left"));
             if (only != null && selected.get(0).equals(spec.firstServer()) && spec.hosts().size() > 1) {
                 terminal.err().println("warning: " + only + " is the first server: the cluster's datastore goes with it, "
                         + "the other hosts keep running K3s without a cluster");
@@ -112,6 +111,11 @@ final class ResetCommand implements Callable<Integer> {
                 FleetProgress.jsonLine(terminal.out(), FleetCommands.summaryJson(r, fleet.connectionsOpened()));
             } else {
                 FleetCommands.summary(terminal.out(), "reset", r, fleet.connectionsOpened());
+            }
+            Optional<String> left = FleetReset.nodesLeft(spec, r, noApi);
+            if (left.isPresent()) {
+                throw new K3gpuException(ExitCode.FAILED, left.get(),
+                        "delete them (kubectl delete node NAME) once the cluster answers, or reset its first server too");
             }
             return r.ok() ? 0 : ExitCode.FAILED.code();
         }

@@ -4,6 +4,7 @@ import io.k3gpu.core.event.Events;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Takes K3s off the hosts of a file in the reverse of apply's order: the agents (up to {@code parallel} at once),
@@ -32,6 +33,26 @@ public final class FleetReset {
                 new FleetRunner.Phase("agents", agents, n, false, (h, e) -> work.reset(h, false, e)),
                 new FleetRunner.Phase("servers", extra, 1, false, (h, e) -> work.reset(h, false, e)),
                 new FleetRunner.Phase("first server", first, 1, false, (h, e) -> work.reset(h, true, e)));
+    }
+
+    /**
+     * Why Node objects of the hosts reset are left in the cluster, or empty: they are when the cluster's API could
+     * not be reached to delete them ({@code noApi} says why) and the first server, whose datastore holds them, was
+     * not reset with them.
+     */
+    public static Optional<String> nodesLeft(ClusterSpec spec, FleetResult result, Optional<String> noApi) {
+        if (noApi.isEmpty()) {
+            return Optional.empty();
+        }
+        boolean datastoreGone = result.hosts().stream()
+                .anyMatch(h -> h.host().equals(spec.firstServer()) && h.ok());
+        List<String> left = result.hosts().stream().map(HostResult::host)
+                .filter(h -> !h.equals(spec.firstServer())).map(HostSpec::name).toList();
+        if (datastoreGone || left.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("the Node objects of " + String.join(", ", left) + " may be left in the cluster: "
+                + noApi.get());
     }
 
     public static FleetResult run(ClusterSpec spec, List<HostSpec> selected, int parallel, HostWork work,

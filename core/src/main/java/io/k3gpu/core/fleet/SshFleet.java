@@ -10,6 +10,7 @@ import io.k3gpu.core.k3s.InstallServer;
 import io.k3gpu.core.k3s.JoinNode;
 import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.k3s.K3sUnit;
+import io.k3gpu.core.k3s.NodeIdentity;
 import io.k3gpu.core.k3s.NodeToken;
 import io.k3gpu.core.k3s.ReconfigureNode;
 import io.k3gpu.core.k3s.ResetNode;
@@ -175,8 +176,9 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         boolean server = h.role() == HostRole.SERVER;
         K3sInstall.Role role = server ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
         K3sUnit unit = K3sUnit.read(shell, role);
+        NodeIdentity identity = NodeIdentity.read(shell);
         HostObservation seen = new HostObservation(facts, unit.joinedUrl(), null, null,
-                api.node(facts.hostname()).orElse(null), List.of(), Map.of(), unit.execArgs());
+                api.node(facts.hostname()).filter(identity::owns).orElse(null), List.of(), Map.of(), unit.execArgs());
         if (PlanDiff.joinReason(spec, h, seen, new PlanDiff.ClusterView(spec.serverUrl(), version),
                 h.gpu().docker()) != null) {
             return List.of();
@@ -248,7 +250,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
     @Override
     public List<String> reset(HostSpec h, boolean firstServer, Events events) {
         RemoteShell shell = connect(h, events);
-        ResetNode.Result r = new ResetNode(events).run(shell, firstServer ? null : api);
+        ResetNode.Result r = new ResetNode(events).run(shell, firstServer ? null : api, spec.serverUrl());
         List<String> changes = new ArrayList<>();
         if (r.uninstalled()) {
             changes.add("removed K3s" + (r.role() == null ? "" : " (" + r.role() + ")"));

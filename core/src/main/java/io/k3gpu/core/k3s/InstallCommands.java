@@ -1,5 +1,6 @@
 package io.k3gpu.core.k3s;
 
+import io.k3gpu.core.remote.RemoteFileCommands;
 import io.k3gpu.core.remote.Shell;
 
 import java.util.LinkedHashMap;
@@ -71,6 +72,15 @@ public final class InstallCommands {
     /** Reads the server's node token. */
     public static String readNodeToken() {
         return "cat /var/lib/rancher/k3s/server/node-token";
+    }
+
+    /**
+     * Prints K3s's kubeconfig, at most {@code limit} + 1 bytes of it (so that an oversized file is seen as such without
+     * reading it all), or exits {@value RemoteFileCommands#ABSENT} when there is none yet.
+     */
+    public static String readKubeconfig(int limit) {
+        return "if [ -f /etc/rancher/k3s/k3s.yaml ]; then head -c " + (limit + 1) + " /etc/rancher/k3s/k3s.yaml; "
+                + "else exit " + RemoteFileCommands.ABSENT + "; fi";
     }
 
     /** The last lines of a K3s service's log, as journalctl shows them. */

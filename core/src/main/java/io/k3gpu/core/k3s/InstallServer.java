@@ -60,7 +60,12 @@ public final class InstallServer {
         String kubeconfig = K3sFlowSupport.fetchKubeconfig(shell, serverUrl, context, timeout);
         try (ClusterApi api = Fabric8ClusterApi.fromKubeconfig(kubeconfig, context)) {
             events.info(host, "waiting for node " + facts.hostname() + " to be Ready");
-            if (api.awaitNodeReady(facts.hostname(), timeout).isEmpty()) {
+            NodeIdentity identity = NodeIdentity.read(shell);
+            if (api.awaitNodeReady(facts.hostname(), identity::owns, timeout).isEmpty()) {
+                api.node(facts.hostname()).filter(n -> !identity.owns(n)).ifPresent(n -> {
+                    throw new K3gpuException(ExitCode.FAILED, identity.notOurs(n) + ": it holds this server's hostname",
+                            "give one of the two machines its own hostname (hostnamectl set-hostname NAME)");
+                });
                 throw new K3gpuException(ExitCode.TIMEOUT, "the K3s server on " + host + " did not become Ready within "
                         + timeout.toSeconds() + "s; its last log lines: "
                         + K3sFlowSupport.serviceLogTail(shell, K3sInstall.Role.SERVER.service(), 5).replace('\n', '|'),

@@ -76,9 +76,11 @@ public final class JoinNode {
         String version = o.version() != null ? o.version() : api.serverVersion();
         K3sInstall.Role role = o.asServer() ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
         String exec = K3sExec.joined(o.asServer(), o.docker(), o.extraArgs());
+        // Two boards cloned from one image share a hostname: the Node of that name counts only with our address.
+        NodeIdentity identity = NodeIdentity.read(node);
         // The facts first (known already), then the node's unit, then the cluster (one read of the Node).
         NodeStatus seen = facts.k3sInstalled() && version.equals(facts.k3sVersion()) && joinedTo(node, role, serverUrl)
-                ? api.node(facts.hostname()).orElse(null) : null;
+                ? api.node(facts.hostname()).filter(identity::owns).orElse(null) : null;
         boolean joined = seen != null && seen.ready() && runtimeMatches(seen, o.docker());
         boolean untouched = joined && changes.isEmpty();
         if (untouched) {
@@ -107,11 +109,8 @@ public final class JoinNode {
         if (!untouched) {
             events.info(host, "waiting for node " + name + " to be Ready");
         }
-        NodeStatus ready = untouched ? seen : api.awaitNodeReady(name, o.timeout()).orElseThrow(() -> new K3gpuException(
-                ExitCode.TIMEOUT, "node " + name + " (" + host + ") did not become Ready within "
-                + o.timeout().toSeconds() + "s; the agent's last log lines: "
-                + K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|'),
-                "check --server-ip and the token; journalctl -u " + role.service() + " on the node tells more"));
+        NodeStatus ready = untouched ? seen : api.awaitNodeReady(name, identity::owns, o.timeout())
+                .orElseThrow(() -> notReady(node, api, identity, name, role, o.timeout()));
         Map<String, String> labels = GpuLabels.of(facts, runtimeLabel(facts, o.docker()));
         Map<String, String> changedLabels = api.label(facts.hostname(), labels);
         if (!changedLabels.isEmpty()) {
@@ -119,6 +118,21 @@ public final class JoinNode {
         }
         NodeStatus now = changedLabels.isEmpty() ? ready : api.node(facts.hostname()).orElse(ready);
         return new Result(host, facts.hostname(), serverUrl, now, labels, changes);
+    }
+
+    /** Why the wait ended empty: another machine holds the Node's name (a cloned hostname), or it never got Ready. */
+    private static K3gpuException notReady(RemoteShell node, ClusterApi api, NodeIdentity identity, String name,
+                                           K3sInstall.Role role, Duration timeout) {
+        String log = K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|');
+        NodeStatus other = api.node(name).filter(n -> !identity.owns(n)).orElse(null);
+        if (other != null) {
+            return new K3gpuException(ExitCode.FAILED, identity.notOurs(other) + ": two machines share the hostname "
+                    + name + ", and " + node.host() + " did not join; the agent's last log lines: " + log,
+                    "give " + node.host() + " its own hostname (hostnamectl set-hostname NAME) and join it again");
+        }
+        return new K3gpuException(ExitCode.TIMEOUT, "node " + name + " (" + node.host() + ") did not become Ready within "
+                + timeout.toSeconds() + "s; the agent's last log lines: " + log,
+                "check --server-ip and the token; journalctl -u " + role.service() + " on the node tells more");
     }
 
     /** Does the node's K3s unit already point at this server? Reads only the K3S_URL line (never the token). */

@@ -4,6 +4,8 @@ import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.kube.Kubeconfig;
 import io.k3gpu.core.remote.ExecResult;
+import io.k3gpu.core.remote.RemoteCommandException;
+import io.k3gpu.core.remote.RemoteFileCommands;
 import io.k3gpu.core.remote.RemoteFiles;
 import io.k3gpu.core.remote.RemoteShell;
 
@@ -79,11 +81,13 @@ final class K3sFlowSupport {
     /** The server's kubeconfig, pointed at {@code serverUrl} and named {@code context}; waits for K3s to write it. */
     static String fetchKubeconfig(RemoteShell server, String serverUrl, String context, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
-        RemoteFiles files = new RemoteFiles(server, Clock.systemUTC());
         while (true) {
-            var yaml = files.read(K3S_YAML);
-            if (yaml.isPresent() && !yaml.get().isBlank()) {
-                return Kubeconfig.fromK3s(server.host() + ":" + K3S_YAML, yaml.get(), serverUrl, context);
+            ExecResult r = server.sudo(InstallCommands.readKubeconfig(Kubeconfig.MAX_K3S_YAML));
+            if (!r.ok() && r.exitCode() != RemoteFileCommands.ABSENT) {
+                throw new RemoteCommandException(server.host(), "reading " + K3S_YAML, r);
+            }
+            if (r.ok() && !r.stdout().isBlank()) {
+                return Kubeconfig.fromK3s(server.host() + ":" + K3S_YAML, r.stdout(), serverUrl, context);
             }
             if (System.nanoTime() > deadline) {
                 throw new K3gpuException(ExitCode.TIMEOUT, "K3s did not write " + K3S_YAML + " on " + server.host()

@@ -6,12 +6,16 @@ import io.k3gpu.core.event.Events;
 import io.k3gpu.core.facts.GatherFacts;
 import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.remote.ExecResult;
 import io.k3gpu.core.remote.RemoteShell;
 
 import java.util.List;
 
-/** Removes K3s from a node with its own uninstall script, deletes its Node object, and proves nothing is left. */
+/**
+ * Removes K3s from a node with its own uninstall script, deletes its Node object (told from a same-named one of another
+ * machine by its address), and proves nothing is left.
+ */
 public final class ResetNode {
 
     public record Result(String host, String nodeName, String role, boolean uninstalled, boolean nodeDeleted) {
@@ -25,9 +29,21 @@ public final class ResetNode {
 
     /** @param api the cluster to delete the Node from; null when there is none to reach (a server being reset) */
     public Result run(RemoteShell node, ClusterApi api) {
+        return run(node, api, null);
+    }
+
+    /**
+     * As {@link #run(RemoteShell, ClusterApi)}; the Node deleted is this machine's only (its InternalIP is one of
+     * the machine's addresses), and only when the machine is joined to {@code api}'s cluster: otherwise nothing
+     * is changed at all.
+     *
+     * @param alsoJoinedAs another URL by which nodes join {@code api}'s cluster (a cluster file's serverUrl), or null
+     */
+    public Result run(RemoteShell node, ClusterApi api, String alsoJoinedAs) {
         String host = node.host();
         NodeFacts facts = GatherFacts.from(node);
         String role = facts.k3sRole();
+        NodeStatus mine = api == null ? null : ownNode(node, api, alsoJoinedAs, facts);
         boolean uninstalled = false;
         for (K3sInstall.Role r : List.of(K3sInstall.Role.AGENT, K3sInstall.Role.SERVER)) {
             ExecResult out = node.sudo(InstallCommands.uninstall(r));
@@ -48,13 +64,27 @@ public final class ResetNode {
             throw new K3gpuException(ExitCode.FAILED, "K3s files are still on " + host + " after uninstalling: "
                     + left.replace('\n', ' '), "remove them by hand");
         }
-        boolean deleted = false;
-        if (api != null) {
-            deleted = api.deleteNode(facts.hostname());
-            if (deleted) {
-                events.info(host, "deleted node " + facts.hostname() + " from the cluster");
-            }
+        boolean deleted = mine != null && api.deleteNode(mine.name());
+        if (deleted) {
+            events.info(host, "deleted node " + mine.name() + " from the cluster");
         }
         return new Result(host, facts.hostname(), role, uninstalled, deleted);
+    }
+
+    /**
+     * This machine's Node in {@code api}'s cluster, or null; read before the uninstall removes the unit's K3S_URL.
+     * Refuses (changing nothing) when the machine's K3s is joined to another cluster.
+     */
+    private NodeStatus ownNode(RemoteShell node, ClusterApi api, String alsoJoinedAs, NodeFacts facts) {
+        NodeIdentity identity = NodeIdentity.read(node);
+        if (facts.k3sInstalled()) {
+            identity.checkCluster(api.serverUrl(), alsoJoinedAs, facts.hostname());
+        }
+        NodeStatus named = api.node(facts.hostname()).orElse(null);
+        if (named != null && !identity.owns(named)) {
+            events.warn(node.host(), identity.notOurs(named) + "; leaving it there");
+            return null;
+        }
+        return named;
     }
 }

@@ -4,9 +4,15 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /** The Kubernetes API of one cluster, as far as k3gpu needs it. */
 public interface ClusterApi extends AutoCloseable {
+
+    /** The API server's URL, as the kubeconfig gives it. */
+    default String serverUrl() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not know its server's URL");
+    }
 
     /** The API server's version (gitVersion, e.g. v1.31.4+k3s1). */
     String serverVersion();
@@ -20,7 +26,17 @@ public interface ClusterApi extends AutoCloseable {
      *
      * @return the Ready node, or empty when {@code timeout} passed first
      */
-    Optional<NodeStatus> awaitNodeReady(String name, Duration timeout);
+    default Optional<NodeStatus> awaitNodeReady(String name, Duration timeout) {
+        return awaitNodeReady(name, n -> true, timeout);
+    }
+
+    /**
+     * Waits (watching) until the Node exists, is Ready and is {@code which} one (a Node's name is only a hostname:
+     * the caller tells its machine by its address).
+     *
+     * @return the Ready node, or empty when {@code timeout} passed first
+     */
+    Optional<NodeStatus> awaitNodeReady(String name, Predicate<NodeStatus> which, Duration timeout);
 
     /**
      * Waits (watching) until the Node is Ready and its annotation {@code key} no longer holds {@code previous} (null:

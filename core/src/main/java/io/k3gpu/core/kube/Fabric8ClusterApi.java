@@ -35,6 +35,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /** {@link ClusterApi} on the fabric8 kubernetes-client. */
 public final class Fabric8ClusterApi implements ClusterApi {
@@ -92,10 +93,15 @@ public final class Fabric8ClusterApi implements ClusterApi {
     }
 
     @Override
-    public Optional<NodeStatus> awaitNodeReady(String name, Duration timeout) {
+    public String serverUrl() {
+        return where.endsWith("/") ? where.substring(0, where.length() - 1) : where;
+    }
+
+    @Override
+    public Optional<NodeStatus> awaitNodeReady(String name, Predicate<NodeStatus> which, Duration timeout) {
         try {
-            Node n = client.nodes().withName(name)
-                    .waitUntilCondition(node -> node != null && isReady(node), timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Node n = client.nodes().withName(name).waitUntilCondition(
+                    node -> node != null && isReady(node) && which.test(status(node)), timeout.toMillis(), TimeUnit.MILLISECONDS);
             return Optional.of(status(n));
         } catch (KubernetesClientTimeoutException e) {
             return Optional.empty();

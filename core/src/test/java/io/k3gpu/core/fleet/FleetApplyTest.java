@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Order and parallelism of apply and reset, with a fake that records what ran when. */
 class FleetApplyTest {
 
-    private static ClusterSpec spec(int servers, int agents) {
+    static ClusterSpec spec(int servers, int agents) {
         StringBuilder sb = new StringBuilder("hosts:\n");
         for (int i = 1; i <= agents; i++) {
             // agents first in the file: the order of work must not depend on the file's order

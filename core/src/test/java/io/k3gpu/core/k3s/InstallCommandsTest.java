@@ -86,6 +86,12 @@ class InstallCommandsTest {
     }
 
     @Test
+    void theKubeconfigIsReadOnlyUpToOneByteOverTheLimit() {
+        assertThat(InstallCommands.readKubeconfig(65536)).isEqualTo("if [ -f /etc/rancher/k3s/k3s.yaml ]; then "
+                + "head -c 65537 /etc/rancher/k3s/k3s.yaml; else exit 44; fi");
+    }
+
+    @Test
     void printingTheInstallNeverShowsTheToken() {
         assertThat(agent(null).toString()).doesNotContain("s3cr3t");
     }
