@@ -15,6 +15,7 @@ import io.k3gpu.lab.LabUser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -26,6 +27,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -111,6 +113,11 @@ class UploadIT {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /** Size and SHA-256: a readable stand-in for bytes in an assertion. */
+    private static String describe(byte[] b) throws Exception {
+        return b.length + " bytes, sha256 " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
     private static String modeAndOwner(Path p) throws IOException {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p)) + " "
                 + Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) + ":"
@@ -146,9 +153,8 @@ class UploadIT {
 
         try (SshConnector connector = new SshConnector(m -> { })) {
             RemoteShell cut = new HalfStdinShell(connect(connector, node, user));
-            K3gpuException e = catchThrowableOfType(
-                    () -> new RemoteFiles(cut, Clock.systemUTC()).writeAtomically(K3S, content, "0755"),
-                    K3gpuException.class);
+            K3gpuException e = catchThrowableOfType(K3gpuException.class,
+                    () -> new RemoteFiles(cut, Clock.systemUTC()).writeAtomically(K3S, content, "0755"));
 
             assertThat(e).as("a cut upload must fail the step").isNotNull();
             assertThat(e.exitCode()).isEqualTo(ExitCode.REMOTE_COMMAND);
@@ -156,7 +162,7 @@ class UploadIT {
                     .contains(" of " + content.length() + " bytes arrived (the upload was cut); nothing was changed")
                     .doesNotContain("\n");
         }
-        assertThat(Files.readAllBytes(lab.path(node, K3S))).isEqualTo(old);
+        assertThat(describe(Files.readAllBytes(lab.path(node, K3S)))).isEqualTo(describe(old));
         assertThat(modeAndOwner(lab.path(node, K3S))).isEqualTo(before);
         assertThat(temporaryFiles(node, K3S)).isEmpty();
     }
@@ -181,7 +187,70 @@ class UploadIT {
         assertThat(ssh.waitFor(10, TimeUnit.SECONDS)).isTrue();
 
         awaitTrue(() -> temporaryFiles(node, K3S).isEmpty(), "the node has finished with the cut upload");
-        assertThat(Files.readAllBytes(lab.path(node, K3S))).isEqualTo(old);
+        assertThat(describe(Files.readAllBytes(lab.path(node, K3S)))).isEqualTo(describe(old));
+    }
+
+    /**
+     * A link that dies mid-upload for real: the node's end of the TCP connection is destroyed ({@code ss -K}, a RST to
+     * k3gpu), so sshd closes the command's stdin while k3gpu is still streaming the file.
+     */
+    @Test
+    @Timeout(60)
+    void aConnectionResetMidUploadFailsNamingFileAndNodeAndLeavesTheOldFile() throws Exception {
+        String node = "node1";
+        byte[] old = installOld(node, K3S);
+        Path local = randomFile("k3s", 96, 4);
+        Thread cutter = new Thread(() -> {
+            try {
+                awaitTrue(() -> temporaryBytes(node, K3S) > 8 << 20, "8 MB have arrived");
+                Process ss = new ProcessBuilder("ip", "netns", "exec", lab.state.node(node).netns(),
+                        "ss", "-K", "-t", "state", "established", "( sport = :22 )")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                ss.waitFor();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        K3gpuException e;
+        try (SshConnector connector = new SshConnector(m -> { })) {
+            RemoteFiles files = new RemoteFiles(connect(connector, node, "root"), Clock.systemUTC());
+            cutter.start();
+            e = catchThrowableOfType(K3gpuException.class, () -> files.writeAtomically(K3S, local, "0755"));
+        }
+        cutter.join();
+
+        assertThat(e).as("a cut upload must fail the step").isNotNull();
+        assertThat(e.exitCode()).as(e.getMessage()).isEqualTo(ExitCode.SSH);
+        assertThat(e.getMessage()).contains(lab.ip(node)).contains(" while writing " + K3S + " (" + Files.size(local)
+                + " bytes); the node has either the old file or the whole new one");
+        awaitTrue(() -> temporaryFiles(node, K3S).isEmpty(), "the node has finished with the cut upload");
+        assertThat(describe(Files.readAllBytes(lab.path(node, K3S)))).isEqualTo(describe(old));
+    }
+
+    private Path randomFile(String name, int megabytes, long seed) throws IOException {
+        Path local = tmp.resolve(name);
+        byte[] block = new byte[1 << 20];
+        Random random = new Random(seed);
+        try (OutputStream out = Files.newOutputStream(local)) {
+            for (int i = 0; i < megabytes; i++) {
+                random.nextBytes(block);
+                out.write(block);
+            }
+        }
+        return local;
+    }
+
+    private static long temporaryBytes(String node, String abs) throws IOException {
+        long total = 0;
+        for (String t : temporaryFiles(node, abs)) {
+            try {
+                total += Files.size(lab.path(node, abs).resolveSibling(t));
+            } catch (NoSuchFileException renamedOrRemoved) {
+                // gone between the listing and the look
+            }
+        }
+        return total;
     }
 
     private interface Check {
@@ -201,15 +270,7 @@ class UploadIT {
     @ParameterizedTest(name = "{0} as {1}")
     @CsvSource({"node1, root", "jetson1, alice", "jetson1, k3gpu"})
     void aMultiMegabyteFileStreamedFromDiskArrivesByteIdenticalWithItsMode(String node, String user) throws Exception {
-        Path local = tmp.resolve("k3s-airgap-images-amd64.tar");
-        byte[] block = new byte[1 << 20];
-        Random random = new Random(3);
-        try (OutputStream out = Files.newOutputStream(local)) {
-            for (int i = 0; i < 12; i++) {
-                random.nextBytes(block);
-                out.write(block);
-            }
-        }
+        Path local = randomFile("k3s-airgap-images-amd64.tar", 12, 3);
         String remote = "/var/lib/rancher/k3s/agent/images/upload-" + user + ".tar";
 
         try (SshConnector connector = new SshConnector(m -> { })) {
