@@ -49,11 +49,13 @@ public final class InstallCommands {
 
     /**
      * Downloads the install script (failing loudly when that fails, unlike {@code curl | sh}), loads the environment
-     * from stdin, and runs the script. With an air-gap bundle the script is already at {@code uploadedScript}.
+     * from stdin (an {@link io.k3gpu.core.remote.Upload} of {@link #envFile}: a cut one would run the script
+     * without the token), and runs the script. With an air-gap bundle the script is already at {@code uploadedScript}.
      */
     public static String install(K3sInstall i, String uploadedScript) {
         StringBuilder sb = new StringBuilder();
-        sb.append("set -e; umask 077; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; cat > \"$d/env\"; ");
+        sb.append("set -e; umask 077; d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT; ")
+                .append(RemoteFileCommands.receive("\"$d/env\"", "the K3s install environment")).append("; ");
         if (uploadedScript != null) {
             sb.append("cp -- ").append(Shell.quote(uploadedScript)).append(" \"$d/install.sh\"; ");
         } else {

@@ -8,6 +8,7 @@ import io.k3gpu.core.remote.RemoteCommandException;
 import io.k3gpu.core.remote.RemoteFileCommands;
 import io.k3gpu.core.remote.RemoteFiles;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.Upload;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,11 @@ final class K3sFlowSupport {
         }
         byte[] env = InstallCommands.envFile(install, false).getBytes(StandardCharsets.UTF_8);
         try {
-            ExecResult r = shell.sudo(InstallCommands.install(install, uploaded), env);
+            ExecResult r = shell.sudoUpload(InstallCommands.install(install, uploaded), Upload.of(env));
+            if (r.exitCode() == RemoteFileCommands.REFUSED) {
+                throw new RemoteCommandException(shell.host(), "sending the K3s install environment", r,
+                        "the link to the node was cut before the install started; run again");
+            }
             if (r.exitCode() == InstallCommands.DOWNLOAD_FAILED) {
                 throw new K3gpuException(ExitCode.REMOTE_COMMAND, "the node " + shell.host()
                         + " could not download the K3s install script from " + install.installUrl() + ": " + r.tail(2),
@@ -62,16 +67,16 @@ final class K3sFlowSupport {
                     "download them from the K3s release page into that directory");
         }
         try {
-            files.writeAtomically("/usr/local/bin/k3s", Files.readAllBytes(binary), "0755");
+            files.writeAtomically("/usr/local/bin/k3s", binary, "0755");
             shell.sudoOrThrow("making k3s executable", "chmod 0755 /usr/local/bin/k3s");
             String images = arm ? "arm64" : "amd64";
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path p : s.filter(p -> p.getFileName().toString().startsWith("k3s-airgap-images-" + images)).toList()) {
-                    files.writeAtomically("/var/lib/rancher/k3s/agent/images/" + p.getFileName(), Files.readAllBytes(p), "0644");
+                    files.writeAtomically("/var/lib/rancher/k3s/agent/images/" + p.getFileName(), p, "0644");
                 }
             }
             String remoteScript = "/var/lib/rancher/k3s/k3gpu-install.sh";
-            files.writeAtomically(remoteScript, Files.readAllBytes(script), "0700");
+            files.writeAtomically(remoteScript, script, "0700");
             return remoteScript;
         } catch (IOException e) {
             throw new K3gpuException(ExitCode.USAGE, "cannot read the air-gap bundle " + dir + ": " + e.getMessage(), null);

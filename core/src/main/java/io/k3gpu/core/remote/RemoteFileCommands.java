@@ -7,6 +7,8 @@ package io.k3gpu.core.remote;
 public final class RemoteFileCommands {
     /** Exit status of {@link #read(String)} when the file does not exist. */
     public static final int ABSENT = 44;
+    /** Exit status of an upload command when what arrived is not what was sent (see {@link #receive}). */
+    public static final int REFUSED = 45;
 
     private RemoteFileCommands() {
     }
@@ -18,18 +20,35 @@ public final class RemoteFileCommands {
     }
 
     /**
-     * Writes stdin to {@code path} atomically: a temporary file in the same directory (same filesystem), given the
-     * old file's mode and owner (or {@code newFileMode} for a new file), flushed, then renamed over the target.
-     * On any failure the temporary file is removed and the target is untouched.
+     * Writes an {@link Upload} (header line, then content, on stdin) to {@code path} atomically: a temporary file in
+     * the same directory (same filesystem), checked by {@link #receive}, given the old file's mode and owner (or
+     * {@code newFileMode} for a new file), flushed, then renamed over the target. On any failure, a cut upload
+     * included, the temporary file is removed and the target is untouched.
      */
     public static String atomicWrite(String path, String newFileMode) {
         String f = Shell.quote(path);
         return "set -e; f=" + f + "; mkdir -p -- \"$(dirname -- \"$f\")\"; "
-                + "t=$(mktemp \"$f.k3gpu.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT; "
-                + "cat > \"$t\"; "
+                + "t=$(mktemp \"$f.k3gpu.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT; trap 'exit 1' HUP INT TERM; "
+                + receive("\"$t\"", "$f") + "; "
                 + "if [ -e \"$f\" ]; then chmod --reference=\"$f\" -- \"$t\"; chown --reference=\"$f\" -- \"$t\"; "
                 + "else chmod " + newFileMode + " -- \"$t\"; fi; "
                 + "sync -- \"$t\" 2>/dev/null || true; mv -f -- \"$t\" \"$f\"; trap - EXIT";
+    }
+
+    /**
+     * Reads an {@link Upload} from stdin into {@code file} (a shell word) and exits {@value #REFUSED}, the file
+     * removed, unless exactly the announced bytes arrived: {@code cat} ends at EOF with status 0 however early the
+     * link was cut, so only the count and the hash tell. The file is removed before the message is printed, which
+     * may meet a closed stderr. {@code label} names the upload in the message (inside double quotes).
+     */
+    public static String receive(String file, String label) {
+        String refuse = "then rm -f -- " + file + "; echo \"k3gpu: " + label + ": ";
+        return "read -r n h || true; cat > " + file + "; s=$(wc -c < " + file + "); "
+                + "if [ \"$s\" != \"$n\" ]; " + refuse + "only $s of $n bytes arrived (the upload was cut); "
+                + "nothing was changed\" >&2; exit " + REFUSED + "; fi; "
+                + "c=$(sha256sum < " + file + "); "
+                + "if [ \"${c%% *}\" != \"$h\" ]; " + refuse + "the bytes that arrived are not those sent (SHA-256 "
+                + "differs); nothing was changed\" >&2; exit " + REFUSED + "; fi";
     }
 
     /** Copies {@code path} to {@code backup}, keeping mode, owner and timestamps; refuses to overwrite a backup. */

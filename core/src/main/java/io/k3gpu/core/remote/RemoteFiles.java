@@ -1,6 +1,11 @@
 package io.k3gpu.core.remote;
 
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -38,13 +43,43 @@ public final class RemoteFiles {
     }
 
     public void writeAtomically(String path, String content, String newFileMode) {
-        shell.sudoOrThrow("writing " + path, RemoteFileCommands.atomicWrite(path, newFileMode),
-                content.getBytes(StandardCharsets.UTF_8));
+        writeAtomically(path, Upload.of(content.getBytes(StandardCharsets.UTF_8)), newFileMode);
     }
 
-    /** Uploads bytes (a binary, an archive) the same safe way. */
-    public void writeAtomically(String path, byte[] content, String newFileMode) {
-        shell.sudoOrThrow("writing " + path, RemoteFileCommands.atomicWrite(path, newFileMode), content);
+    /** Uploads a local file (a binary, an image archive) the same safe way, streamed from disk. */
+    public void writeAtomically(String path, Path local, String newFileMode) {
+        Upload upload;
+        try {
+            upload = Upload.of(local);
+        } catch (IOException e) {
+            throw new K3gpuException(ExitCode.USAGE, "cannot read " + local + ": " + e.getMessage(), null, e);
+        }
+        writeAtomically(path, upload, newFileMode);
+    }
+
+    /**
+     * Replaces {@code path} with the upload, or leaves it as it was: the node checks the byte count and SHA-256
+     * before the rename and refuses a cut upload ({@link RemoteFileCommands#REFUSED}).
+     */
+    public void writeAtomically(String path, Upload content, String newFileMode) {
+        String what = "writing " + path;
+        ExecResult r;
+        try {
+            r = shell.sudoUpload(RemoteFileCommands.atomicWrite(path, newFileMode), content);
+        } catch (K3gpuException e) {
+            if (e.exitCode() != ExitCode.SSH) {
+                throw e;
+            }
+            throw new K3gpuException(ExitCode.SSH, e.getMessage() + " while " + what + " (" + content.size()
+                    + " bytes); the node has either the old file or the whole new one",
+                    e.hint(), e);
+        }
+        if (r.exitCode() == RemoteFileCommands.REFUSED) {
+            throw new RemoteCommandException(shell.host(), what, r, "the link to the node was cut; run again");
+        }
+        if (!r.ok()) {
+            throw new RemoteCommandException(shell.host(), what, r);
+        }
     }
 
     public void restore(String backup, String path) {

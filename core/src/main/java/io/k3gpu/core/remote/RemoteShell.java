@@ -1,5 +1,10 @@
 package io.k3gpu.core.remote;
 
+import io.k3gpu.core.error.ExitCode;
+import io.k3gpu.core.error.K3gpuException;
+
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.function.Consumer;
 
 /**
@@ -16,6 +21,21 @@ public interface RemoteShell extends AutoCloseable {
 
     /** Runs {@code command} as root: directly when logged in as root, else through sudo. */
     ExecResult sudo(String command, byte[] stdin);
+
+    /**
+     * Like {@link #sudo(String, byte[])} with exactly {@code length} bytes of stdin read from {@code stdin} as they
+     * are sent, so that a large upload is never held in memory.
+     */
+    ExecResult sudo(String command, InputStream stdin, long length);
+
+    /** Runs {@code command} as root with the upload (header line, then content) on stdin; see {@link Upload}. */
+    default ExecResult sudoUpload(String command, Upload upload) {
+        try (InputStream in = upload.openStdin()) {
+            return sudo(command, in, upload.stdinLength());
+        } catch (IOException e) {
+            throw new K3gpuException(ExitCode.USAGE, "cannot read " + upload + ": " + e.getMessage(), null, e);
+        }
+    }
 
     default ExecResult exec(String command) {
         return exec(command, null);

@@ -10,9 +10,12 @@ import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -50,6 +53,12 @@ public final class SshRemoteShell implements RemoteShell {
 
     @Override
     public ExecResult exec(String command, byte[] stdin) {
+        return exec(command, stdin == null ? InputStream.nullInputStream() : new ByteArrayInputStream(stdin),
+                stdin == null ? 0 : stdin.length);
+    }
+
+    /** Runs {@code command} with {@code length} bytes of {@code stdin}, streamed (the window bounds the memory). */
+    private ExecResult exec(String command, InputStream stdin, long length) {
         try (ChannelExec channel = session.createExecChannel(command)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -57,12 +66,10 @@ public final class SshRemoteShell implements RemoteShell {
             channel.setErr(err);
             channel.open().verify();
             try (OutputStream in = channel.getInvertedIn()) {
-                if (stdin != null && stdin.length > 0) {
-                    in.write(stdin);
-                    in.flush();
-                }
+                copy(stdin, length, in);
             } catch (IOException e) {
-                // The command may exit without reading its input; its status tells what happened.
+                // The command may exit without reading its input, or the source may end early: the command's status
+                // tells what happened (an upload refuses what it did not receive whole).
             }
             Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
             Integer status = channel.getExitStatus();
@@ -105,19 +112,40 @@ public final class SshRemoteShell implements RemoteShell {
         }
     }
 
+    /** Sends exactly {@code length} bytes of {@code source}, fewer only when it ends early. */
+    private static void copy(InputStream source, long length, OutputStream in) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        long left = length;
+        while (left > 0) {
+            int n = source.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (n < 0) {
+                break;
+            }
+            in.write(buffer, 0, n);
+            left -= n;
+        }
+        in.flush();
+    }
+
     @Override
     public ExecResult sudo(String command, byte[] stdin) {
+        return sudo(command, stdin == null ? InputStream.nullInputStream() : new ByteArrayInputStream(stdin),
+                stdin == null ? 0 : stdin.length);
+    }
+
+    @Override
+    public ExecResult sudo(String command, InputStream stdin, long length) {
         SudoMode mode = sudoMode();
-        byte[] input = stdin;
-        if (mode == SudoMode.PASSWORD) {
-            input = withPasswordLine(stdin);
+        if (mode != SudoMode.PASSWORD) {
+            return exec(mode.wrap(command), stdin, length);
         }
+        // sudo -S reads the password line, then the command gets the rest of stdin.
+        byte[] password = passwordLine();
         try {
-            return exec(mode.wrap(command), input);
+            return exec(mode.wrap(command), new SequenceInputStream(new ByteArrayInputStream(password), stdin),
+                    password.length + length);
         } finally {
-            if (input != stdin && input != null) {
-                Arrays.fill(input, (byte) 0);
-            }
+            Arrays.fill(password, (byte) 0);
         }
     }
 
@@ -155,7 +183,13 @@ public final class SshRemoteShell implements RemoteShell {
                             + user + ") or pass the password with --sudo-password-stdin (in cluster.yaml: "
                             + "ssh: {sudoPassword: {env: NAME}})");
         }
-        ExecResult check = exec(SudoMode.PASSWORD.wrap("true"), withPasswordLine(null));
+        byte[] password = passwordLine();
+        ExecResult check;
+        try {
+            check = exec(SudoMode.PASSWORD.wrap("true"), password);
+        } finally {
+            Arrays.fill(password, (byte) 0);
+        }
         if (!check.ok()) {
             throw new K3gpuException(ExitCode.REMOTE_COMMAND,
                     "sudo on " + host + " rejected the password given for " + user,
@@ -164,15 +198,8 @@ public final class SshRemoteShell implements RemoteShell {
         return SudoMode.PASSWORD;
     }
 
-    private byte[] withPasswordLine(byte[] stdin) {
-        byte[] pw = new String(sudoPassword).concat("\n").getBytes(StandardCharsets.UTF_8);
-        if (stdin == null || stdin.length == 0) {
-            return pw;
-        }
-        byte[] all = Arrays.copyOf(pw, pw.length + stdin.length);
-        System.arraycopy(stdin, 0, all, pw.length, stdin.length);
-        Arrays.fill(pw, (byte) 0);
-        return all;
+    private byte[] passwordLine() {
+        return new String(sudoPassword).concat("\n").getBytes(StandardCharsets.UTF_8);
     }
 
     static int signalNumber(String signal) {

@@ -11,13 +11,22 @@ public final class LocalSh {
     }
 
     public static ExecResult run(String command, String stdin, Map<String, String> env) {
+        return run(command, stdin == null ? null : stdin.getBytes(StandardCharsets.UTF_8), env);
+    }
+
+    /** With bytes on stdin (an upload's header and content, or a cut part of them). */
+    public static ExecResult runBytes(String command, byte[] stdin) {
+        return run(command, stdin, Map.of());
+    }
+
+    private static ExecResult run(String command, byte[] stdin, Map<String, String> env) {
         try {
             ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command);
             pb.environment().putAll(env);
             Process p = pb.start();
             try (OutputStream in = p.getOutputStream()) {
                 if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                    in.write(stdin);
                 }
             }
             byte[] out = p.getInputStream().readAllBytes();
