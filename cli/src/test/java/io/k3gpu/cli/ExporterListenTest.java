@@ -21,7 +21,7 @@ class ExporterListenTest {
     @Test
     void servesOnlyThisMachineUnlessToldOtherwise() {
         Cli.Result r = Cli.run("exporter", "--help");
-        assertThat(r.out()).contains("default 127.0.0.1:9400: this machine only")
+        assertThat(r.out().replaceAll("\\s+", " ")).contains("default 127.0.0.1:9400: this machine only")
                 .contains("0.0.0.0:9400 or :9400 (every interface");
     }
 
