@@ -8,6 +8,7 @@ import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.k3s.GpuLabels;
 import io.k3gpu.core.k3s.InstallServer;
 import io.k3gpu.core.k3s.JoinNode;
+import io.k3gpu.core.k3s.K3sArgs;
 import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.k3s.K3sUnit;
 import io.k3gpu.core.k3s.NodeToken;
@@ -123,7 +124,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         InstallServer.Result r = new InstallServer(events, c.readyTimeout())
                 .run(shell, install, h.address(), context, false, facts);
         if (r.installed()) {
-            changes.add("installed the K3s server " + r.version() + " (" + exec + ")");
+            changes.add("installed the K3s server " + r.version() + " (" + K3sArgs.masked(exec) + ")");
         }
         kubeconfig = r.kubeconfig();
         version = c.k3sVersion() != null ? c.k3sVersion() : r.version();
