@@ -154,7 +154,8 @@ public final class SshConnector implements AutoCloseable {
             throw e;
         } catch (IOException | RuntimeException e) {
             closeQuietly(session);
-            throw refused(verifiers, target).orElseGet(() -> translateAuth(target, entry, keys, verifier.changedKeyAccepted(), e));
+            throw refused(verifiers, target)
+                    .orElseGet(() -> translateAuth(target, entry, keys, verifier.changedKeyAccepted(), e));
         }
     }
 
