@@ -2,6 +2,7 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.text.TerminalText;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -25,7 +26,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             err.println("error: interrupted");
             return ExitCode.INTERRUPTED.code();
         }
-        err.println("error: " + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage())
+        err.println("error: " + (ex.getMessage() == null ? ex.getClass().getSimpleName() : TerminalText.strip(ex.getMessage()))
                 + (debug ? "" : " (run with --debug for details)"));
         if (debug) {
             ex.printStackTrace(err);
@@ -34,8 +35,9 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     }
 
     static String line(K3gpuException k) {
-        String msg = k.getMessage().replaceAll("\\s*\\R\\s*", " ");
-        return "error: " + msg + (k.hint() == null ? "" : "; " + k.hint());
+        // Messages carry node text (stderr tails, hostnames): printed without its control sequences.
+        String msg = TerminalText.strip(k.getMessage().replaceAll("\\s*\\R\\s*", " "));
+        return "error: " + msg + (k.hint() == null ? "" : "; " + TerminalText.strip(k.hint()));
     }
 
     static int usage(CommandLine.ParameterException ex, String[] args) {

@@ -37,8 +37,9 @@ final class ExporterCommand implements Callable<Integer> {
     @Mixin
     TelemetryOptions telemetry;
 
-    @Option(names = "--listen", paramLabel = "[HOST]:PORT", defaultValue = ":9400",
-            description = "Where to serve /metrics (default ${DEFAULT-VALUE}: every interface, port 9400).")
+    @Option(names = "--listen", paramLabel = "[HOST]:PORT", defaultValue = "127.0.0.1:9400",
+            description = "Where to serve /metrics (default ${DEFAULT-VALUE}: this machine only). "
+                    + "0.0.0.0:9400 or :9400 (every interface, as Prometheus exporters read it) exposes it.")
     String listen;
 
     ExporterCommand(Terminal terminal) {

@@ -54,7 +54,8 @@ final class FleetCommands {
     static FleetProgress progress(Terminal terminal, boolean json, ClusterSpec spec, String verb) {
         FleetProgress.Mode mode = mode(json, terminal);
         int[] size = mode == FleetProgress.Mode.LIVE ? terminalSize(terminal) : new int[]{Integer.MAX_VALUE, 120};
-        return new FleetProgress(terminal.out(), mode, spec, verb, size[1], size[0], System::nanoTime);
+        PrintWriter out = mode == FleetProgress.Mode.LIVE ? terminal.screen() : terminal.out();
+        return new FleetProgress(out, mode, spec, verb, size[1], size[0], System::nanoTime);
     }
 
     /** Rows and columns: $LINES / $COLUMNS, else what stty says about the terminal, else 24 x 100. */

@@ -4,6 +4,7 @@ import io.k3gpu.core.fleet.ClusterSpec;
 import io.k3gpu.core.fleet.FleetEvents;
 import io.k3gpu.core.fleet.HostResult;
 import io.k3gpu.core.fleet.HostSpec;
+import io.k3gpu.core.text.TerminalText;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -217,7 +218,8 @@ final class FleetProgress implements FleetEvents, AutoCloseable {
         }
         List<String> lines = frame();
         for (String l : lines) {
-            sb.append('\r').append(l).append("\033[K\n");
+            // The steps and errors shown are node text: drawn without their own control sequences.
+            sb.append('\r').append(TerminalText.strip(l)).append("\033[K\n");
         }
         for (int i = lines.size(); i < drawnLines; i++) {
             sb.append("\r\033[K\n");
@@ -234,7 +236,7 @@ final class FleetProgress implements FleetEvents, AutoCloseable {
             ticker.shutdownNow();
             redraw();
             for (String w : warnings) {
-                out.println("warning: " + w);
+                out.println("warning: " + TerminalText.strip(w));
             }
             out.flush();
         }

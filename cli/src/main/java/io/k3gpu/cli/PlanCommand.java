@@ -44,7 +44,7 @@ final class PlanCommand implements Callable<Integer> {
         boolean json = output.json();
         ClusterSpec spec = FleetCommands.load(file, terminal);
         try (SshConnector connector = FleetCommands.connector(terminal);
-             SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {
+             SshFleet fleet = SshFleet.forPlan(spec, connector, terminal::env)) {
             FleetPlan.Result r = FleetPlan.run(spec, fleet, FleetEvents.NONE);
             terminal.out().print(json ? Json.pretty(json(spec, r)) + "\n" : text(spec, r));
             terminal.out().flush();

@@ -63,7 +63,8 @@ final class StatsCommand implements Callable<Integer> {
         }
         TelemetryRun run = new TelemetryRun(telemetry, terminal.err());
         List<String> nodes = run.names();
-        PrintWriter out = terminal.out();
+        // The live view draws with escape sequences and strips the node text it shows itself.
+        PrintWriter out = live ? terminal.screen() : terminal.out();
         PrintWriter err = terminal.err();
         if (!live && run.selection() != null) {
             err.println(run.selection());

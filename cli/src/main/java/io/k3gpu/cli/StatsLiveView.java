@@ -1,10 +1,12 @@
 package io.k3gpu.cli;
 
+
 import io.k3gpu.core.telemetry.GpuSample;
 import io.k3gpu.core.telemetry.Source;
 import io.k3gpu.core.telemetry.live.NodeState;
 import io.k3gpu.core.telemetry.live.NodeStatus;
 import io.k3gpu.core.telemetry.live.TelemetryListener;
+import io.k3gpu.core.text.TerminalText;
 
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -90,7 +92,7 @@ final class StatsLiveView implements TelemetryListener {
     String frame(int width, boolean footer) {
         StringBuilder sb = new StringBuilder("\033[H");
         for (String line : render(width, footer)) {
-            sb.append(line).append(CLEAR_LINE).append('\n');
+            sb.append(TerminalText.strip(line)).append(CLEAR_LINE).append('\n');
         }
         return sb.append("\033[J").toString();
     }

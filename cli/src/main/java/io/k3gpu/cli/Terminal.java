@@ -16,21 +16,34 @@ import java.util.Map;
 public final class Terminal {
     private final PrintWriter out;
     private final PrintWriter err;
+    private final PrintWriter screen;
     private final InputStream in;
     private final Map<String, String> env;
     private BufferedReader stdinLines;
 
+    /** {@code out} and {@code err} as given; {@link #out()} and {@link #err()} print them without control sequences. */
     Terminal(PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env) {
-        this.out = out;
-        this.err = err;
+        this.out = new PrintWriter(new ControlFreeWriter(out));
+        this.err = new PrintWriter(new ControlFreeWriter(err));
+        this.screen = out;
         this.in = in;
         this.env = env;
     }
 
+    /** Standard output; control sequences in what is printed (from nodes, from the cluster) are removed. */
     public PrintWriter out() {
         return out;
     }
 
+    /**
+     * Standard output as is, for the views that draw with escape sequences (the live stats view, apply's live
+     * progress); they strip the remote text they draw themselves.
+     */
+    public PrintWriter screen() {
+        return screen;
+    }
+
+    /** Standard error; control sequences are removed as on {@link #out()}. */
     public PrintWriter err() {
         return err;
     }

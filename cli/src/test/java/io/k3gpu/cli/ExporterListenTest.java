@@ -19,6 +19,13 @@ class ExporterListenTest {
     }
 
     @Test
+    void servesOnlyThisMachineUnlessToldOtherwise() {
+        Cli.Result r = Cli.run("exporter", "--help");
+        assertThat(r.out().replaceAll("\\s+", " ")).contains("default 127.0.0.1:9400: this machine only")
+                .contains("0.0.0.0:9400 or :9400 (every interface");
+    }
+
+    @Test
     void noNodeIsAUsageError() {
         Cli.Result r = Cli.run("exporter", "--listen", "127.0.0.1:0");
         assertThat(r.exit()).isEqualTo(2);

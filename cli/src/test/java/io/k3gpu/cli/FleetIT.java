@@ -89,6 +89,13 @@ class FleetIT {
         return fleet(Map.of(SUDO_ENV, lab.password("alice")), verb, file, more);
     }
 
+    /** apply --dry-run: plan's report, with orin observed through alice's sudo password (plan sends none). */
+    private static Cli.Result dryRun(Path file, String... more) {
+        String[] args = java.util.Arrays.copyOf(more, more.length + 1);
+        args[more.length] = "--dry-run";
+        return fleet("apply", file, args);
+    }
+
     private static Cli.Result fleet(Map<String, String> env, String verb, Path file, String... more) {
         String[] args = new String[more.length + 3];
         args[0] = verb;
@@ -124,7 +131,7 @@ class FleetIT {
                 .contains("1 problem; nothing was contacted");
         assertThat(unset.out()).isEmpty();
 
-        Cli.Result wrong = fleet(Map.of(SUDO_ENV, "not-" + lab.password("alice")), "plan", main);
+        Cli.Result wrong = fleet(Map.of(SUDO_ENV, "not-" + lab.password("alice")), "apply", main, "--dry-run");
         assertThat(wrong.exit()).as(wrong.all()).isEqualTo(1);
         assertThat(wrong.out()).contains("orin (" + lab.ip("jetson2") + "), agent:\n  ! sudo on " + lab.ip("jetson2")
                         + " rejected the password given for alice")
@@ -132,13 +139,20 @@ class FleetIT {
                 .contains("plan: 3 to change, 0 unchanged, 1 failed");
         assertThat(wrong.all()).doesNotContain("not-" + lab.password("alice"));
         assertThat(k3sFilesOn("jetson2")).isEmpty();
+
+        // plan sends no secret: with the right password at hand, orin is still not observed as root.
+        Cli.Result plan = fleet("plan", main);
+        assertThat(plan.exit()).as(plan.all()).isEqualTo(1);
+        assertThat(plan.out()).contains("orin (" + lab.ip("jetson2") + "), agent:\n  ! sudo on " + lab.ip("jetson2")
+                        + " needs the password of alice (ssh.sudoPassword), and plan sends no secrets")
+                .contains("plan: 3 to change, 0 unchanged, 1 failed");
     }
 
     @Test
     @Order(1)
     void planOnAFreshLabSaysWhatApplyWouldDoAndChangesNothing() throws Exception {
         byte[] daemonJson = Files.readAllBytes(lab.path("jetson1", DAEMON_JSON));
-        Cli.Result plan = fleet("plan", main);
+        Cli.Result plan = dryRun(main);
         assertThat(plan.exit()).as(plan.all()).isZero();
         assertThat(plan.out()).contains("no cluster yet: K3s does not run on the first server cp1")
                 .contains("cp1 (" + lab.ip("node1") + "), server:\n  + install server: K3s is not installed\n")
@@ -187,7 +201,7 @@ class FleetIT {
         }
         assertThat(lab.sh("jetson1", "docker info --format '{{.DefaultRuntime}}'").strip()).isEqualTo("nvidia");
 
-        Cli.Result plan = fleet("plan", main);
+        Cli.Result plan = dryRun(main);
         assertThat(plan.exit()).as(plan.all()).isZero();
         assertThat(plan.out()).contains("cp1 (" + lab.ip("node1") + "), server: nothing to do\n")
                 .contains("nano (" + lab.ip("jetson1") + "), agent: nothing to do\n")
@@ -223,12 +237,12 @@ class FleetIT {
                     }
                 }
                 """);
-        Cli.Result plan = fleet("plan", main, "-o", "json");
+        Cli.Result plan = dryRun(main, "-o", "json");
         assertThat(plan.exit()).as(plan.all()).isZero();
         assertThat(plan.out()).contains("\"action\" : \"set-nvidia-runtime\"")
                 .contains("\"detail\" : \"docker: would write /etc/docker/daemon.json and restart docker\"")
                 .contains("\"change\" : 1").contains("\"nothing\" : 3");
-        Cli.Result text = fleet("plan", main);
+        Cli.Result text = dryRun(main);
         assertThat(text.out()).contains("nano (" + lab.ip("jetson1") + "), agent:\n"
                 + "  + set NVIDIA runtime: docker: would write /etc/docker/daemon.json and restart docker\n");
 
@@ -237,7 +251,7 @@ class FleetIT {
         assertThat(apply.out()).contains("  nano: changed: set the NVIDIA default runtime (docker)")
                 .contains("  orin: unchanged\n");
         assertThat(lab.read("jetson1", DAEMON_JSON)).contains("\"default-runtime\": \"nvidia\"");
-        assertThat(fleet("plan", main).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+        assertThat(dryRun(main).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
     }
 
     @Test
@@ -246,17 +260,17 @@ class FleetIT {
         Path without = dir.resolve("without-h200.yaml");
         Files.writeString(without, Files.readString(main).lines().filter(l -> !l.contains("name: h200"))
                 .reduce("", (a, b) -> a + b + "\n"));
-        Cli.Result plan = fleet("plan", without);
+        Cli.Result plan = dryRun(without);
         assertThat(plan.exit()).as(plan.all()).isZero();
         assertThat(plan.out()).contains("not in the file: node gpu1 (" + lab.ip("gpu1") + "), left as it is; "
                         + "k3gpu reset --ip " + lab.ip("gpu1") + " takes it out of the cluster\n")
                 .contains("plan: 0 to change, 3 unchanged, 0 failed");
-        assertThat(fleet("plan", without, "-o", "json").out()).contains("\"notInFile\" : [ {")
+        assertThat(dryRun(without, "-o", "json").out()).contains("\"notInFile\" : [ {")
                 .contains("\"name\" : \"gpu1\"");
         Cli.Result apply = fleet("apply", without);
         assertThat(apply.exit()).as(apply.all()).isZero();
         assertThat(nodes().get("gpu1").ready()).as("apply leaves a node that is not in the file alone").isTrue();
-        assertThat(fleet("plan", main).out()).doesNotContain("not in the file");
+        assertThat(dryRun(main).out()).doesNotContain("not in the file");
     }
 
     @Test
@@ -293,7 +307,7 @@ class FleetIT {
                   serverArgs: --disable traefik
                   agentArgs: --node-label=fleet-args=yes
                 """, Files.readString(main).substring(Files.readString(main).indexOf("\nhosts:") + 1));
-        Cli.Result plan = fleet("plan", args);
+        Cli.Result plan = dryRun(args);
         assertThat(plan.exit()).as(plan.all()).isZero();
         assertThat(plan.out()).contains("cp1 (" + lab.ip("node1") + "), server:\n"
                         + "  + reconfigure server: --disable traefik added\n")
@@ -323,7 +337,7 @@ class FleetIT {
                 .containsEntry("k3gpu.dev/container-runtime", "containerd-nvidia");
         assertThat(configMapUid("kept")).as("the server kept its data").isEqualTo(uid);
 
-        assertThat(fleet("plan", args).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+        assertThat(dryRun(args).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
         Cli.Result again = fleet("apply", args);
         assertThat(again.exit()).as(again.all()).isZero();
         assertThat(again.out()).contains("nothing changed (0 changed, 4 unchanged, 0 failed)");
@@ -351,7 +365,7 @@ class FleetIT {
                 .doesNotContain("nano:");
         assertThat(k3sFilesOn("jetson2")).isEmpty();
         assertThat(nodes().keySet()).containsExactly("gpu1", "jetson1", "node1");
-        assertThat(fleet("plan", main).out()).contains("orin (" + lab.ip("jetson2") + "), agent:\n"
+        assertThat(dryRun(main).out()).contains("orin (" + lab.ip("jetson2") + "), agent:\n"
                 + "  + set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml\n"
                 + "  + join agent: K3s is not installed\n");
 
@@ -370,7 +384,7 @@ class FleetIT {
         assertThat(apply.exit()).as(apply.all()).isZero();
         assertThat(apply.out()).contains(": 4 changed, 0 unchanged, 0 failed");
         assertThat(nodes().keySet()).containsExactly("gpu1", "jetson1", "jetson2", "node1");
-        assertThat(fleet("plan", main).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
+        assertThat(dryRun(main).out()).contains("plan: 0 to change, 4 unchanged, 0 failed");
         assertThat(fleet("reset", main).exit()).isZero();
     }
 

@@ -42,8 +42,9 @@ import java.util.regex.Pattern;
  * is reported, each with its file, line and column ({@link FileProblem}), through one {@link ClusterFileException}.
  * Built on SnakeYAML's node graph, which keeps positions. Relative paths in the file are relative to its directory;
  * {@code ~/} is the user's home. The JSON Schema {@code io/k3gpu/fleet/cluster.schema.json} describes the same format.
- * Secrets are never in the file, only where they come from ({@link SecretRef}); that they can be had (the variable
- * set, the file readable and not empty) is checked here too, so a missing one is a problem at its position.
+ * Secrets are never in the file, only where they come from ({@link SecretRef}); that they may be read
+ * ({@link SecretPolicy}) and can be had (the variable set, the file readable and not empty) is checked here too, so a
+ * refused or missing one is a problem at its position.
  */
 public final class ClusterFile {
     static final List<String> TOP_KEYS = List.of("cluster", "ssh", "hosts");
@@ -166,12 +167,14 @@ public final class ClusterFile {
         private final String name;
         private final Path baseDir;
         private final Function<String, String> environment;
+        private final SecretPolicy secrets;
         private final List<FileProblem> problems = new ArrayList<>();
 
         Reader(String name, Path baseDir, Function<String, String> environment) {
             this.name = name;
             this.baseDir = baseDir;
             this.environment = environment;
+            this.secrets = new SecretPolicy(baseDir, Path.of(System.getProperty("user.home")), environment);
         }
 
         ClusterSpec read(String text) {
@@ -278,6 +281,11 @@ public final class ClusterFile {
             String env = string(t, "env");
             if (env != null && !env.matches("[A-Za-z_][A-Za-z0-9_]*")) {
                 problem(value(t, "env"), "bad environment variable name '" + env + "'");
+            } else if (env != null && secrets.envProblem(env) != null) {
+                problem(value(t, "env"), "cluster.token: " + secrets.envProblem(env));
+            }
+            if (file != null && secrets.fileProblem(file) != null) {
+                problem(value(t, "file"), "cluster.token: " + secrets.fileProblem(file));
             }
             return new TokenSource(file, env);
         }
@@ -320,6 +328,11 @@ public final class ClusterFile {
                     problem(value(m, "env"), "bad environment variable name " + shown(value(m, "env")));
                     return null;
                 }
+                String refused = secrets.envProblem(env);
+                if (refused != null) {
+                    problem(value(m, "env"), key + ": " + refused);
+                    return null;
+                }
                 ref = new SecretRef(env, null);
             } else {
                 Path file = path(m, "file");
@@ -327,6 +340,11 @@ public final class ClusterFile {
                     if (value(m, "file") instanceof ScalarNode sc && sc.getTag() == Tag.NULL) {
                         problem(value(m, "file"), "empty path for 'file'");
                     }
+                    return null;
+                }
+                String refused = secrets.fileProblem(file);
+                if (refused != null) {
+                    problem(value(m, "file"), key + ": " + refused);
                     return null;
                 }
                 ref = new SecretRef(null, file);

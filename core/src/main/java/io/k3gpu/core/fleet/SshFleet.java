@@ -8,6 +8,7 @@ import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.k3s.GpuLabels;
 import io.k3gpu.core.k3s.InstallServer;
 import io.k3gpu.core.k3s.JoinNode;
+import io.k3gpu.core.k3s.K3sArgs;
 import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.k3s.K3sUnit;
 import io.k3gpu.core.k3s.NodeIdentity;
@@ -23,6 +24,7 @@ import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.EnableNvidiaRuntime;
 import io.k3gpu.core.runtime.RuntimeChange;
 import io.k3gpu.core.ssh.SshConnector;
+import io.k3gpu.core.ssh.SshRemoteShell;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -48,17 +50,37 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
     private final ClusterSpec spec;
     private final SshConnector connector;
     private final Function<String, String> environment;
+    private final boolean sendSecrets;
     private volatile ClusterApi api;
     private volatile char[] token;
     private volatile String kubeconfig;
     /** The cluster's K3s release: the file's, else the first server's; every other node installs it. */
     private volatile String version;
 
-    /** @param environment the k3gpu process's environment (for {@code token: {env: NAME}}) */
+    /**
+     * The fleet for apply and reset: each host's sudo password (ssh.sudoPassword) is handed to its session, which
+     * sends it only once the host's key is verified.
+     *
+     * @param environment the k3gpu process's environment (for {@code token: {env: NAME}})
+     */
     public SshFleet(ClusterSpec spec, SshConnector connector, Function<String, String> environment) {
+        this(spec, connector, environment, true);
+    }
+
+    private SshFleet(ClusterSpec spec, SshConnector connector, Function<String, String> environment,
+                     boolean sendSecrets) {
         this.spec = spec;
         this.connector = connector;
         this.environment = environment;
+        this.sendSecrets = sendSecrets;
+    }
+
+    /**
+     * The fleet for plan, which sends no secret anywhere: the file's secrets were only checked to exist when it was
+     * read; a host whose sudo needs its password cannot be observed and says so (apply --dry-run can).
+     */
+    public static SshFleet forPlan(ClusterSpec spec, SshConnector connector, Function<String, String> environment) {
+        return new SshFleet(spec, connector, environment, false);
     }
 
     /**
@@ -66,10 +88,18 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
      * (read from its source here, handed to the session, then wiped) when the file gives one.
      */
     public RemoteShell shell(HostSpec h) {
-        SecretRef ref = h.ssh().sudoPassword();
+        SecretRef ref = sendSecrets ? h.ssh().sudoPassword() : null;
         char[] password = ref == null ? null : ref.read(h.name() + ": ssh.sudoPassword", environment);
         try {
-            return connector.connect(h.ssh().target(h.address(), password), h.ssh().proxyJump());
+            SshRemoteShell shell = connector.connect(h.ssh().target(h.address(), password), h.ssh().proxyJump());
+            if (!sendSecrets && h.ssh().sudoPassword() != null && !"root".equals(shell.user())
+                    && !shell.exec("sudo -n true", null).ok()) {
+                throw new K3gpuException(ExitCode.FAILED, "sudo on " + h.address() + " needs the password of "
+                        + shell.user() + " (ssh.sudoPassword), and plan sends no secrets",
+                        "k3gpu apply --dry-run shows this host's plan: apply sends the password, once the host key "
+                                + "is verified");
+            }
+            return shell;
         } finally {
             if (password != null) {
                 Arrays.fill(password, '\0');
@@ -124,7 +154,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         InstallServer.Result r = new InstallServer(events, c.readyTimeout())
                 .run(shell, install, h.address(), context, false, facts);
         if (r.installed()) {
-            changes.add("installed the K3s server " + r.version() + " (" + exec + ")");
+            changes.add("installed the K3s server " + r.version() + " (" + K3sArgs.masked(exec) + ")");
         }
         kubeconfig = r.kubeconfig();
         version = c.k3sVersion() != null ? c.k3sVersion() : r.version();

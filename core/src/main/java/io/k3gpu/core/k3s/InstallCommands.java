@@ -28,7 +28,7 @@ public final class InstallCommands {
 
     static Map<String, String> env(K3sInstall i, boolean redactToken) {
         Map<String, String> e = new LinkedHashMap<>();
-        e.put("INSTALL_K3S_EXEC", i.exec());
+        e.put("INSTALL_K3S_EXEC", redactToken ? K3sArgs.masked(i.exec()) : i.exec());
         if (i.version() != null) {
             e.put("INSTALL_K3S_VERSION", i.version());
         }

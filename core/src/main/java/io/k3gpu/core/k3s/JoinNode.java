@@ -100,10 +100,10 @@ public final class JoinNode {
                 changes.add("restarted " + role.service());
             }
         } else {
-            events.info(host, "installing the K3s " + role.name().toLowerCase() + " " + version + " (" + exec + ")");
+            events.info(host, "installing the K3s " + role.name().toLowerCase() + " " + version + " (" + K3sArgs.masked(exec) + ")");
             K3sInstall install = new K3sInstall(role, exec, version, null, serverUrl, token, o.installUrl(), o.airgapBundle());
             K3sFlowSupport.runInstall(node, install, facts.arch());
-            changes.add("installed K3s " + version + " (" + exec + ")");
+            changes.add("installed K3s " + version + " (" + K3sArgs.masked(exec) + ")");
         }
         String name = facts.hostname();
         if (!untouched) {

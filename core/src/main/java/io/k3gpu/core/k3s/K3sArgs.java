@@ -17,8 +17,16 @@ public final class K3sArgs {
     public static final String OMITTED = "********";
     /** The Node annotation where K3s records the flags it last started with (rewritten when they change). */
     public static final String NODE_ARGS_ANNOTATION = "k3s.io/node-args";
+    /**
+     * Flags whose value is a secret: K3s's own list (pkg/nodeconfig isSecret: --token, -t, --agent-token,
+     * --datastore-endpoint, --etcd-s3-access-key, --etcd-s3-secret-key, --vpn-auth) plus --etcd-s3-session-token and
+     * the old --cluster-secret. Paths to secrets (--token-file, --vpn-auth-file, --datastore-keyfile) are not secret.
+     */
     private static final Set<String> SECRETS = Set.of("--token", "-t", "--agent-token", "--datastore-endpoint",
-            "--cluster-secret", "--etcd-s3-access-key", "--etcd-s3-secret-key");
+            "--cluster-secret", "--etcd-s3-access-key", "--etcd-s3-secret-key", "--etcd-s3-session-token",
+            "--vpn-auth");
+    /** Secret flags whose value is a URL or DSN: only its password is secret, the database it names is shown. */
+    private static final Set<String> URLS = Set.of("--datastore-endpoint", "--etcd-s3-proxy");
 
     private K3sArgs() {
     }
@@ -31,9 +39,82 @@ public final class K3sArgs {
             if (value == null) {
                 return name;
             }
-            String v = SECRETS.contains(name) ? OMITTED : value;
-            return name + " " + (v.isEmpty() || !v.matches("[^\\s'\"\\\\$`]+") ? "'" + v.replace("'", "'\\''") + "'" : v);
+            return name + " " + word(masked(name, value));
         }
+    }
+
+    /**
+     * The value of flag {@code name} as k3gpu shows it (progress, JSON, plan, --print-command): a secret's value as
+     * {@value #OMITTED}; in a datastore URL or DSN only the password ({@code postgres://k3s:********@db:5432/k3s},
+     * {@code mysql://k3s:********@tcp(db:3306)/k3s}); any other value as it is. The one masker of K3s flags.
+     *
+     * @param name the flag as {@link #flags} names it ({@code --token}, {@code -t}); a config.yaml key with "--"
+     */
+    public static String masked(String name, String value) {
+        if (value == null) {
+            return null;
+        }
+        if (URLS.contains(name)) {
+            return maskedUrlPassword(value);
+        }
+        return SECRETS.contains(name) ? OMITTED : value;
+    }
+
+    /** Whether the value of flag {@code name} is, or holds, a secret. */
+    public static boolean isSecret(String name) {
+        return SECRETS.contains(name) || URLS.contains(name);
+    }
+
+    /**
+     * An INSTALL_K3S_EXEC as k3gpu shows it: the words of {@link #splitExec}, each secret flag's value
+     * {@link #masked}; a line that cannot be split (an unpaired quote) is shown as {@value #OMITTED} entirely.
+     */
+    public static String masked(String exec) {
+        List<String> words;
+        try {
+            words = splitExec(exec);
+        } catch (IllegalArgumentException e) {
+            return OMITTED;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < words.size(); i++) {
+            String w = words.get(i);
+            String shown = w;
+            if (w.startsWith("-")) {
+                String bare = w.replaceFirst("^--?", "");
+                int eq = bare.indexOf('=');
+                String name = flagName(eq >= 0 ? bare.substring(0, eq) : bare);
+                if (eq >= 0) {
+                    shown = w.substring(0, w.length() - bare.length() + eq + 1) + masked(name, bare.substring(eq + 1));
+                } else if (i + 1 < words.size() && !words.get(i + 1).startsWith("-")) {
+                    out.append(out.isEmpty() ? "" : " ").append(word(w));
+                    shown = masked(name, words.get(++i));
+                }
+            }
+            out.append(out.isEmpty() ? "" : " ").append(word(shown));
+        }
+        return out.toString();
+    }
+
+    /** {@code scheme://user:PASSWORD@rest} with the password masked (the last @ ends it, as Go's MySQL DSN reads it). */
+    private static String maskedUrlPassword(String url) {
+        int scheme = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        if (scheme < 0 || at < scheme) {
+            return url;
+        }
+        int colon = url.indexOf(':', scheme + 3);
+        return colon < 0 || colon > at ? url : url.substring(0, colon + 1) + OMITTED + url.substring(at);
+    }
+
+    /** A one-letter alias keeps one dash ({@code -t}); any other flag is named with two. */
+    private static String flagName(String bare) {
+        return (bare.length() == 1 ? "-" : "--") + bare;
+    }
+
+    /** A word as sh reads it back: single-quoted when it holds blanks, quotes or sh's special characters. */
+    private static String word(String v) {
+        return v.isEmpty() || !v.matches("[^\\s'\"\\\\$`]+") ? "'" + v.replace("'", "'\\''") + "'" : v;
     }
 
     /**
@@ -94,7 +175,7 @@ public final class K3sArgs {
             } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("-")) {
                 value = args.get(++i);
             }
-            String name = (bare.length() == 1 ? "-" : "--") + bare; // a one-letter alias keeps one dash: -t
+            String name = flagName(bare);
             out.add(new Flag(name, "true".equals(value) ? null : value));
         }
         return out;

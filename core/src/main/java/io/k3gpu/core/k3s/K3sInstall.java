@@ -48,7 +48,7 @@ public record K3sInstall(Role role, String exec, String version, String channel,
 
     @Override
     public String toString() {
-        return "K3sInstall[" + role + " " + exec + (serverUrl == null ? "" : " " + serverUrl) + "]";
+        return "K3sInstall[" + role + " " + K3sArgs.masked(exec) + (serverUrl == null ? "" : " " + serverUrl) + "]";
     }
 
     static List<String> envNames() {

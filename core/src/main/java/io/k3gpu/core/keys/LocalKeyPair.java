@@ -32,7 +32,7 @@ public record LocalKeyPair(Path privateKey, String publicKeyLine, boolean create
     public static LocalKeyPair ensure(Path path, KeyType type, int rsaBits, String comment) {
         try {
             if (Files.exists(path)) {
-                return new LocalKeyPair(path, publicLine(load(path), comment, path), false);
+                return new LocalKeyPair(path, publicLine(load(path), comment, path, false), false);
             }
             KeyPair kp = type == KeyType.ED25519
                     ? KeyUtils.generateKeyPair(ED25519_KEY_TYPE, 256)
@@ -45,7 +45,7 @@ public record LocalKeyPair(Path privateKey, String publicKeyLine, boolean create
                 Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
                 OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(kp, comment, null, out);
             }
-            String line = publicLine(kp, comment, path);
+            String line = publicLine(kp, comment, path, true);
             Path pub = Path.of(path + ".pub");
             Files.writeString(pub, line + "\n", StandardCharsets.UTF_8);
             Files.setPosixFilePermissions(pub, PosixFilePermissions.fromString("rw-r--r--"));
@@ -69,15 +69,23 @@ public record LocalKeyPair(Path privateKey, String publicKeyLine, boolean create
         }
     }
 
-    /** The public key line: the .pub file's line when there is one (keeps the user's comment), else derived. */
-    private static String publicLine(KeyPair kp, String comment, Path privateKey) throws IOException {
+    /**
+     * The public key line, always derived from the private key: a generated pair gets a fresh line (a stale .pub left
+     * at that path is overwritten); an existing pair keeps its .pub's line (and the user's comment) only when that
+     * .pub holds the same key, since ssh-keys installs this line as the login key.
+     */
+    private static String publicLine(KeyPair kp, String comment, Path privateKey, boolean generated) throws IOException {
+        String derived = PublicKeyEntry.toString(kp.getPublic());
         Path pub = Path.of(privateKey + ".pub");
-        if (Files.isRegularFile(pub)) {
+        if (!generated && Files.exists(pub)) {
             String line = Files.readString(pub, StandardCharsets.UTF_8).strip();
-            if (!line.isEmpty()) {
-                return line;
+            String[] fields = line.split("\\s+");
+            if (fields.length < 2 || !(fields[0] + " " + fields[1]).equals(derived)) {
+                throw new K3gpuException(ExitCode.FAILED, pub + " does not hold the public key of " + privateKey,
+                        "rewrite it from the private key: ssh-keygen -y -f " + privateKey + " > " + pub);
             }
+            return line;
         }
-        return PublicKeyEntry.toString(kp.getPublic()) + (comment == null || comment.isEmpty() ? "" : " " + comment);
+        return derived + (comment == null || comment.isEmpty() ? "" : " " + comment);
     }
 }

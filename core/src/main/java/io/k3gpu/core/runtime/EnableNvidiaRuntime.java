@@ -12,6 +12,7 @@ import io.k3gpu.core.text.UnifiedDiff;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * Makes the NVIDIA container runtime the default on a node, as {@code nvidia-ctk runtime configure --set-as-default}
@@ -54,8 +55,11 @@ public final class EnableNvidiaRuntime {
         ConfigEdit edit = runtime == ContainerRuntime.DOCKER
                 ? DaemonJsonMerge.enableNvidiaDefault(file, current.orElse(null))
                 : K3sConfigEdit.setDefaultRuntime(file, current.orElse(null), NVIDIA);
+        // The diff is shown (terminal, JSON): K3s's config.yaml may hold the join token, masked there only.
+        UnaryOperator<String> shown = runtime == ContainerRuntime.K3S ? K3sConfigEdit::masked : UnaryOperator.identity();
         String diff = edit.changed()
-                ? UnifiedDiff.diff(current.isPresent() ? file : "/dev/null", current.orElse(""), file, edit.after(), 3)
+                ? UnifiedDiff.diff(current.isPresent() ? file : "/dev/null", shown.apply(current.orElse("")), file,
+                        shown.apply(edit.after()), 3)
                 : "";
 
         if (runtime == ContainerRuntime.DOCKER) {

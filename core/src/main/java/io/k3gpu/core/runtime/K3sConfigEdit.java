@@ -1,10 +1,13 @@
 package io.k3gpu.core.runtime;
 
+import io.k3gpu.core.k3s.K3sArgs;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.yaml.snakeyaml.LoaderOptions;
@@ -31,7 +34,47 @@ public final class K3sConfigEdit {
     /** A top-level {@code default-runtime} key, bare or quoted. */
     private static final Pattern KEY_LINE = Pattern.compile("^([\"']?)default-runtime\\1[ \\t]*:(?:[ \\t].*|)$");
 
+    /** A top-level key and its value on the same line: quote, key, quote, separator, value, CR. */
+    private static final Pattern TOP_KEY = Pattern.compile("^([\"']?)([A-Za-z0-9][A-Za-z0-9-]*)\\1([ \\t]*:[ \\t]*)(.*?)(\r?)$");
+
     private K3sConfigEdit() {
+    }
+
+    /**
+     * The config file's text as k3gpu shows it (the diff of gpu-runtime): the value of each secret key (token,
+     * agent-token, the password in datastore-endpoint, ... as {@link K3sArgs#masked(String, String)} says for the flag
+     * of the same name) masked, a value continued on indented lines included. Line for line the same as {@code text},
+     * so a diff of masked texts has the hunks of the real diff. Never for the text written.
+     */
+    public static String masked(String text) {
+        String[] lines = text.split("\n", -1);
+        String secretFlag = null;
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            if (secretFlag != null && isContinuation(line)) {
+                String cr = line.endsWith("\r") ? "\r" : "";
+                String content = line.strip();
+                lines[i] = line.substring(0, line.indexOf(content)) + K3sArgs.masked(secretFlag, content) + cr;
+                continue;
+            }
+            secretFlag = null;
+            Matcher m = TOP_KEY.matcher(line);
+            if (!m.matches() || !K3sArgs.isSecret("--" + m.group(2))) {
+                continue;
+            }
+            String flag = "--" + m.group(2);
+            String value = m.group(4);
+            String quote = value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"")
+                    || value.startsWith("'") && value.endsWith("'")) ? value.substring(0, 1) : "";
+            String inner = quote.isEmpty() ? value : value.substring(1, value.length() - 1);
+            if (!inner.isEmpty() && !inner.startsWith("|") && !inner.startsWith(">")) {
+                lines[i] = m.group(1) + m.group(2) + m.group(1) + m.group(3) + quote + K3sArgs.masked(flag, inner)
+                        + quote + m.group(5);
+            }
+            // Its indented lines that follow (a block scalar, a value on the next line) are the value too.
+            secretFlag = flag;
+        }
+        return String.join("\n", lines);
     }
 
     /**

@@ -7,6 +7,8 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.config.keys.KeyUtils;
 
 import java.net.SocketAddress;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.util.Collection;
@@ -25,6 +27,8 @@ final class CheckingHostKeyVerifier extends KnownHostsServerKeyVerifier {
     private final String displayHost;
     private final Consumer<String> warnings;
     private volatile HostKeyProblem problem;
+    private volatile boolean changedKeyAccepted;
+    private volatile Throwable fileUpdateFailure;
 
     CheckingHostKeyVerifier(HostKeyChecking mode, Path file, String displayHost, Consumer<String> warnings) {
         super(delegateFor(mode), file);
@@ -43,6 +47,15 @@ final class CheckingHostKeyVerifier extends KnownHostsServerKeyVerifier {
         return problem;
     }
 
+    /** Whether a CHANGED key was let through (mode no): then, as OpenSSH, no password goes to this host. */
+    boolean changedKeyAccepted() {
+        return changedKeyAccepted;
+    }
+
+    String displayHost() {
+        return displayHost;
+    }
+
     @Override
     protected boolean acceptUnknownHostKey(ClientSession session, SocketAddress remote, PublicKey key) {
         if (mode == HostKeyChecking.YES) {
@@ -52,13 +65,34 @@ final class CheckingHostKeyVerifier extends KnownHostsServerKeyVerifier {
         }
         boolean accepted;
         synchronized (FILE_UPDATES) {
+            fileUpdateFailure = null;
             accepted = super.acceptUnknownHostKey(session, remote, key);
         }
         if (accepted) {
-            warnings.accept("permanently added the " + KeyUtils.getKeyType(key) + " host key of " + displayHost
-                    + " (" + KeyUtils.getFingerPrint(key) + ") to " + file);
+            Throwable failed = fileUpdateFailure;
+            String what = KeyUtils.getKeyType(key) + " host key of " + displayHost + " (" + KeyUtils.getFingerPrint(key) + ")";
+            warnings.accept(failed == null ? "permanently added the " + what + " to " + file
+                    : "could not add the " + what + " to " + file + " (" + reason(failed)
+                    + "): it is trusted for this run only and will be new again next time");
         }
         return accepted;
+    }
+
+    /** MINA accepts the key even when known_hosts cannot be written; remember why, to say so. */
+    @Override
+    protected void handleKnownHostsFileUpdateFailure(ClientSession session, SocketAddress remote, PublicKey key,
+                                                     Path path, Collection<HostEntryPair> entries, Throwable reason) {
+        fileUpdateFailure = reason;
+    }
+
+    private static String reason(Throwable t) {
+        if (t instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (t instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
     /**
@@ -93,7 +127,8 @@ final class CheckingHostKeyVerifier extends KnownHostsServerKeyVerifier {
         if (mode == HostKeyChecking.NO) {
             // Like OpenSSH with StrictHostKeyChecking=no: go on, warn, and leave the offending entry alone.
             warnings.accept("WARNING: the host key of " + displayHost + " has CHANGED (offending key in " + where
-                    + "); continuing because --strict-host-key-checking=no");
+                    + "); continuing because --strict-host-key-checking=no, without sending it any password");
+            changedKeyAccepted = true;
             return true;
         }
         problem = new HostKeyProblem(HostKeyProblem.Kind.CHANGED, displayHost, file.toString(), line,

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,14 +42,13 @@ import java.util.function.Consumer;
  * (HostName, User, Port, IdentityFile, ProxyJump).
  */
 public final class SshConnector implements AutoCloseable {
-    private static final AttributeRepository.AttributeKey<CheckingHostKeyVerifier> VERIFIER =
+    private static final AttributeRepository.AttributeKey<HopVerifiers> VERIFIERS =
             new AttributeRepository.AttributeKey<>();
     private final SshClient client;
     private final Consumer<String> warnings;
     private final Map<String, SshRemoteShell> open = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final Set<KeyPair> loadedKeys = ConcurrentHashMap.newKeySet();
-    private volatile SshTarget lastTarget;
 
     /** A connector that tries ssh-agent keys from {@code SSH_AUTH_SOCK} of this process. */
     public SshConnector(Consumer<String> warnings) {
@@ -67,17 +67,12 @@ public final class SshConnector implements AutoCloseable {
         CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(30));
         client.setHostConfigEntryResolver((host, port, local, user, proxy, ctx) -> null);
         client.setAgentFactory(UnixSocketSshAgent.factoryFor(agentSocket));
-        // Each connection carries its own verifier (mode, file, and why it refused) in its connect context.
+        // Each connection carries its verifiers (mode, file, and why one refused) in its connect context; MINA
+        // connects the ProxyJump hops with the same context, so each session picks the verifier of its own hop.
         client.setServerKeyVerifier((session, remote, key) -> {
             AttributeRepository context = session.getConnectionContext();
-            CheckingHostKeyVerifier v = context == null ? null : context.getAttribute(VERIFIER);
-            if (v == null) {
-                // A ProxyJump host: MINA connects it without our context; check it like the target behind it.
-                SshTarget t = lastTarget;
-                v = t == null ? null : new CheckingHostKeyVerifier(t.hostKeyChecking(), t.knownHosts(),
-                        "jump host " + remote, warnings);
-            }
-            return v != null && v.verifyServerKey(session, remote, key);
+            HopVerifiers v = context == null ? null : context.getAttribute(VERIFIERS);
+            return v != null && v.of(session.getConnectAddress()).verifyServerKey(session, remote, key);
         });
         // Jump hosts authenticate with every key this run has loaded (as OpenSSH uses the same identities).
         client.setKeyIdentityProvider(session -> List.copyOf(loadedKeys));
@@ -117,19 +112,21 @@ public final class SshConnector implements AutoCloseable {
         createParent(knownHosts);
         CheckingHostKeyVerifier verifier = new CheckingHostKeyVerifier(
                 target.hostKeyChecking(), knownHosts, display, warnings);
+        HopVerifiers verifiers = HopVerifiers.of(verifier, entry.getProxyJump(),
+                hop -> new CheckingHostKeyVerifier(target.hostKeyChecking(), knownHosts, "jump host " + hop, warnings));
         List<KeyPair> keys = loadKeys(target, entry);
         loadedKeys.addAll(keys);
-        lastTarget = target;
         ClientSession session = null;
         try {
-            AttributeRepository context = AttributeRepository.ofKeyValuePair(VERIFIER, verifier);
+            AttributeRepository context = AttributeRepository.ofKeyValuePair(VERIFIERS, verifiers);
             ConnectFuture future = client.connect(entry, context, null);
             if (!future.await(timeout)) {
                 future.cancel();
                 throw unreachable(target, entry, "no answer within " + seconds(timeout));
             }
             if (future.getException() != null) {
-                throw translateConnect(target, entry, future.getException());
+                // A jump host whose key is refused fails the connection before the target's session exists.
+                throw refused(verifiers, target).orElseGet(() -> translateConnect(target, entry, future.getException()));
             }
             session = future.getSession();
             connections.incrementAndGet();
@@ -137,22 +134,39 @@ public final class SshConnector implements AutoCloseable {
                 session.addPublicKeyIdentity(kp);
             }
             if (target.password() != null) {
-                session.addPasswordIdentity(new String(target.password()));
+                // Asked for when password or keyboard-interactive auth starts, after the host key was checked: as
+                // OpenSSH, a host whose key CHANGED (let through by mode no) gets no password.
+                String password = new String(target.password());
+                session.setPasswordIdentityProvider(
+                        s -> verifier.changedKeyAccepted() ? List.of() : List.of(password));
             }
             session.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
             session.auth().verify(timeout.plusSeconds(10));
+            if (target.sudoPassword() != null && verifier.changedKeyAccepted()) {
+                throw new K3gpuException(ExitCode.SSH, "the host key of " + display + " has CHANGED: k3gpu sends no "
+                        + "sudo password to it, even with --strict-host-key-checking no",
+                        "if the node was reinstalled, remove the old key with: ssh-keygen -f " + knownHosts + " -R "
+                                + knownHostsName(target.host(), target.port()));
+            }
             return new SshRemoteShell(display, entry.getUsername(), session, target.sudoPassword());
         } catch (K3gpuException e) {
             closeQuietly(session);
             throw e;
         } catch (IOException | RuntimeException e) {
             closeQuietly(session);
-            HostKeyProblem problem = verifier.problem();
-            if (problem != null) {
-                throw hostKeyRefused(problem, target);
-            }
-            throw translateAuth(target, entry, keys, e);
+            throw refused(verifiers, target)
+                    .orElseGet(() -> translateAuth(target, entry, keys, verifier.changedKeyAccepted(), e));
         }
+    }
+
+    /** The error for a host key refused on the way to {@code target}, naming the hop that presented it. */
+    private static Optional<K3gpuException> refused(HopVerifiers verifiers, SshTarget target) {
+        HopVerifiers.Refusal r = verifiers.refusal();
+        if (r == null) {
+            return Optional.empty();
+        }
+        return Optional.of(r.host() == null ? hostKeyRefused(r.problem(), target.host(), target.port())
+                : hostKeyRefused(r.problem(), r.host(), r.port()));
     }
 
     private HostConfigEntry resolve(SshTarget target, String proxyJump) {
@@ -265,34 +279,36 @@ public final class SshConnector implements AutoCloseable {
                         + seconds(target.connectTimeout()) + ")");
     }
 
-    private static K3gpuException hostKeyRefused(HostKeyProblem p, SshTarget target) {
+    private static K3gpuException hostKeyRefused(HostKeyProblem p, String host, Integer port) {
         if (p.kind() == HostKeyProblem.Kind.CHANGED) {
             return new K3gpuException(ExitCode.SSH,
                     "REMOTE HOST IDENTIFICATION HAS CHANGED for " + p.host() + ": it presented " + p.presentedFingerprint()
                             + ", which differs from the key in " + p.knownHostsFile()
                             + (p.line() > 0 ? ":" + p.line() : "") + " (someone may be intercepting the connection)",
                     "if the node was reinstalled, remove the old key with: ssh-keygen -f " + p.knownHostsFile()
-                            + " -R " + knownHostsName(target));
+                            + " -R " + knownHostsName(host, port));
         }
         return new K3gpuException(ExitCode.SSH,
                 "host key of " + p.host() + " (" + p.presentedFingerprint() + ") is not in " + p.knownHostsFile()
                         + " and --strict-host-key-checking is yes",
-                "verify the fingerprint, then add it (ssh-keyscan " + target.host() + " >> " + p.knownHostsFile()
+                "verify the fingerprint, then add it (ssh-keyscan " + (port == null || port == 22 ? "" : "-p " + port + " ")
+                        + host + " >> " + p.knownHostsFile()
                         + ") or run once with --strict-host-key-checking accept-new");
     }
 
-    private static String knownHostsName(SshTarget target) {
-        return target.port() == null || target.port() == 22 ? target.host() : "'[" + target.host() + "]:" + target.port() + "'";
+    private static String knownHostsName(String host, Integer port) {
+        return port == null || port == 22 ? host : "'[" + host + "]:" + port + "'";
     }
 
     private static K3gpuException translateAuth(SshTarget target, HostConfigEntry entry, Collection<KeyPair> keys,
-                                                Exception e) {
+                                                boolean changedKey, Exception e) {
         String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         if (e instanceof SshException && msg.contains("No more authentication methods")) {
             String tried = keys.isEmpty() ? "no key could be loaded" : keys.size() + " key(s) tried";
+            String password = target.password() == null ? ""
+                    : changedKey ? ", no password sent: its host key has CHANGED" : ", password rejected";
             return new K3gpuException(ExitCode.SSH,
-                    "permission denied for " + entry.getUsername() + "@" + where(entry) + " (" + tried
-                            + (target.password() != null ? ", password rejected" : "") + ")",
+                    "permission denied for " + entry.getUsername() + "@" + where(entry) + " (" + tried + password + ")",
                     "copy your key to the node with: k3gpu ssh-keys --ip " + target.host() + " --user "
                             + entry.getUsername() + ", or pass --ssh-key / --user", e);
         }

@@ -221,7 +221,7 @@ class ClusterFileTest {
                   k3sChannel: stable
                   installUrl: http://mirror/install.sh
                   airgapBundle: ./bundle
-                  token: {file: ./t, env: TOKEN}
+                  token: {file: ./t, env: K3S_TOKEN}
                 hosts:
                   - {address: 10.0.0.1, role: server}
                 """)).isEqualTo("""
@@ -302,18 +302,18 @@ class ClusterFileTest {
     void aSudoPasswordComesFromAVariableOrAFileByDefaultOrPerHostAndIsReadOnlyWhenAsked() throws Exception {
         Path file = Files.writeString(tmp.resolve("nano.pw"), "s3cr3t nano\nsecond line\n");
         ClusterSpec s = ClusterFile.parse("cluster.yaml", tmp, """
-                ssh: {user: alice, sudoPassword: {env: FLEET_SUDO}}
+                ssh: {user: alice, sudoPassword: {env: FLEET_SUDO_PASSWORD}}
                 hosts:
                   - {name: cp1, address: 10.0.0.1, role: server}
                   - {name: nano, address: 10.0.0.2, role: agent, ssh: {sudoPassword: {file: nano.pw}}}
                   - {name: h200, address: 10.0.0.3, role: agent, ssh: {user: root}}
-                """, Map.of("FLEET_SUDO", "pw1")::get);
-        assertThat(s.host("cp1").ssh().sudoPassword()).isEqualTo(new SecretRef("FLEET_SUDO", null));
+                """, Map.of("FLEET_SUDO_PASSWORD", "pw1")::get);
+        assertThat(s.host("cp1").ssh().sudoPassword()).isEqualTo(new SecretRef("FLEET_SUDO_PASSWORD", null));
         assertThat(s.host("nano").ssh().sudoPassword()).isEqualTo(new SecretRef(null, file));
-        assertThat(s.host("h200").ssh().sudoPassword()).hasToString("env FLEET_SUDO");
+        assertThat(s.host("h200").ssh().sudoPassword()).hasToString("env FLEET_SUDO_PASSWORD");
         assertThat(s.host("nano").ssh().sudoPassword().read("nano: ssh.sudoPassword", n -> null))
                 .containsExactly("s3cr3t nano".toCharArray());
-        assertThat(s.host("cp1").ssh().sudoPassword().read("cp1: ssh.sudoPassword", Map.of("FLEET_SUDO", "pw1")::get))
+        assertThat(s.host("cp1").ssh().sudoPassword().read("cp1: ssh.sudoPassword", Map.of("FLEET_SUDO_PASSWORD", "pw1")::get))
                 .containsExactly('p', 'w', '1');
         assertThat(s.host("nano").ssh().toString()).doesNotContain("s3cr3t");
     }
@@ -325,18 +325,18 @@ class ClusterFileTest {
                 ssh:
                   sudoPassword: hunter2
                 hosts:
-                  - {name: cp1, address: 10.0.0.1, role: server, ssh: {sudoPassword: {env: NOT_SET}}}
-                  - {name: a1, address: 10.0.0.2, role: agent, ssh: {sudoPassword: {env: EMPTY}}}
+                  - {name: cp1, address: 10.0.0.1, role: server, ssh: {sudoPassword: {env: NOT_SET_SUDO_PASSWORD}}}
+                  - {name: a1, address: 10.0.0.2, role: agent, ssh: {sudoPassword: {env: EMPTY_SUDO_PASSWORD}}}
                   - {name: a2, address: 10.0.0.3, role: agent, ssh: {sudoPassword: {file: %s}}}
                   - {name: a3, address: 10.0.0.4, role: agent, ssh: {sudoPassword: {file: %s}}}
                   - {name: a4, address: 10.0.0.5, role: agent, ssh: {sudoPassword: {env: A, file: b}}}
                   - {name: a5, address: 10.0.0.6, role: agent, ssh: {sudoPassword: {env: 2bad, pasword: x}}}
                 """.formatted(tmp.resolve("missing.pw"), tmp.resolve("empty.pw"));
-        String lines = problemsIn(yaml, Map.of("EMPTY", ""));
+        String lines = problemsIn(yaml, Map.of("EMPTY_SUDO_PASSWORD", "", "K3GPU_SECRET_DIRS", tmp.toString()));
         assertThat(lines).isEqualTo("""
                 cluster.yaml:2:17: sudoPassword must not hold the password itself: use sudoPassword: {env: NAME} or sudoPassword: {file: PATH}
-                cluster.yaml:4:76: sudoPassword: the environment variable NOT_SET is not set
-                cluster.yaml:5:74: sudoPassword: the environment variable EMPTY is empty
+                cluster.yaml:4:76: sudoPassword: the environment variable NOT_SET_SUDO_PASSWORD is not set
+                cluster.yaml:5:74: sudoPassword: the environment variable EMPTY_SUDO_PASSWORD is empty
                 cluster.yaml:6:75: sudoPassword: no file %s
                 cluster.yaml:7:75: sudoPassword: %s is empty
                 cluster.yaml:8:68: sudoPassword takes one of env or file, not env and file
@@ -344,6 +344,27 @@ class ClusterFileTest {
                 cluster.yaml:9:80: unknown key 'pasword' in ssh.sudoPassword (known: env, file)
                 """.formatted(tmp.resolve("missing.pw"), tmp.resolve("empty.pw")));
         assertThat(lines).doesNotContain("hunter2");
+    }
+
+    @Test
+    void secretsFromVariablesOrFilesNotMeantForK3gpuAreRefusedAtTheirPositionWithoutBeingRead() {
+        String lines = problemsIn("""
+                cluster:
+                  token: {env: GITHUB_TOKEN}
+                ssh: {sudoPassword: {file: /etc/shadow}}
+                hosts:
+                  - {name: cp1, address: 10.0.0.1, role: server, ssh: {sudoPassword: {env: AWS_SECRET_ACCESS_KEY}}}
+                  - {name: a1, address: 10.0.0.2, role: agent, ssh: {sudoPassword: {file: ../../root/.ssh/id_rsa}}}
+                  - {name: a2, address: 10.0.0.3, role: agent, ssh: {sudoPassword: {file: .ssh/id_ed25519}}}
+                """, Map.of("GITHUB_TOKEN", "ghp", "AWS_SECRET_ACCESS_KEY", "aws"));
+        String places = "the cluster file's directory (/srv/fleet), ~/.config/k3gpu/ or a directory of $K3GPU_SECRET_DIRS";
+        assertThat(lines).isEqualTo("""
+                cluster.yaml:2:16: cluster.token: the environment variable GITHUB_TOKEN is not one k3gpu reads secrets from (names start with K3GPU_ or K3S_, or end in _SUDO_PASSWORD or _K3S_TOKEN)
+                cluster.yaml:3:28: sudoPassword: /etc/shadow is outside the places secrets are read from: %s
+                cluster.yaml:5:76: sudoPassword: the environment variable AWS_SECRET_ACCESS_KEY is not one k3gpu reads secrets from (names start with K3GPU_ or K3S_, or end in _SUDO_PASSWORD or _K3S_TOKEN)
+                cluster.yaml:6:75: sudoPassword: /root/.ssh/id_rsa is outside the places secrets are read from: %s
+                cluster.yaml:7:75: sudoPassword: /srv/fleet/.ssh/id_ed25519 is outside the places secrets are read from: %s
+                """.formatted(places, places, places));
     }
 
     @Test

@@ -77,15 +77,17 @@ class ClusterSchemaTest {
         Object doc = yaml("""
                 ssh: {sudoPassword: hunter2}
                 hosts:
-                  - {address: 10.0.0.1, role: server, ssh: {sudoPassword: {env: A, file: b}}}
+                  - {address: 10.0.0.1, role: server, ssh: {sudoPassword: {env: K3GPU_A, file: b}}}
                   - {address: 10.0.0.2, role: agent, ssh: {sudoPassword: {}}}
-                  - {address: 10.0.0.3, role: agent, ssh: {sudoPassword: {env: SUDO}}}
+                  - {address: 10.0.0.3, role: agent, ssh: {sudoPassword: {env: FLEET_SUDO_PASSWORD}}}
                   - {address: 10.0.0.4, role: agent, ssh: {sudoPassword: {file: ./pw}}}
+                  - {address: 10.0.0.5, role: agent, ssh: {sudoPassword: {env: AWS_SECRET_ACCESS_KEY}}}
                 """);
         assertThat(validate(SCHEMA, doc, "$")).containsExactlyInAnyOrder(
                 "$.ssh.sudoPassword: expected object",
                 "$.hosts[0].ssh.sudoPassword: more than 1 properties",
-                "$.hosts[1].ssh.sudoPassword: fewer than 1 properties");
+                "$.hosts[1].ssh.sudoPassword: fewer than 1 properties",
+                "$.hosts[4].ssh.sudoPassword.env: does not match the pattern");
     }
 
     private static List<String> names(JsonNode properties) {

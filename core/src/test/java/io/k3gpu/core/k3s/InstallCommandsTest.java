@@ -28,6 +28,20 @@ class InstallCommandsTest {
     }
 
     @Test
+    void secretFlagsOfTheExecAreMaskedWhenPrintedAndSentAsGiven() {
+        K3sInstall server = new K3sInstall(K3sInstall.Role.SERVER,
+                "server --agent-token ag3nt --datastore-endpoint postgres://k3s:dbpw@db/k3s", null, null, null, null,
+                null, null);
+        assertThat(InstallCommands.envFile(server, true)).isEqualTo("""
+                INSTALL_K3S_EXEC='server --agent-token ******** --datastore-endpoint postgres://k3s:********@db/k3s'
+                """);
+        assertThat(InstallCommands.envFile(server, false)).isEqualTo("""
+                INSTALL_K3S_EXEC='server --agent-token ag3nt --datastore-endpoint postgres://k3s:dbpw@db/k3s'
+                """);
+        assertThat(server.toString()).doesNotContain("ag3nt").doesNotContain("dbpw");
+    }
+
+    @Test
     void envFileCarriesTheTokenAndRedactsItForPrinting() {
         assertThat(InstallCommands.envFile(agent(null), false)).isEqualTo("""
                 INSTALL_K3S_EXEC='agent --docker'

@@ -62,7 +62,39 @@ class K3sArgsTest {
     void secretValuesAreShownAsK3sShowsThem() {
         assertThat(K3sArgs.diff(List.of("server"), List.of("server", "--token", "K10abc::server:s3cr3t",
                 "--datastore-endpoint=postgres://u:pw@db/k3s", "-t", "x")))
-                .containsExactly("--token ******** added", "--datastore-endpoint ******** added", "-t ******** added");
+                .containsExactly("--token ******** added", "--datastore-endpoint postgres://u:********@db/k3s added",
+                        "-t ******** added");
+    }
+
+    @Test
+    void everySecretFlagOfK3sIsMaskedInAnInstallExecAndTheRestIsShownAsWritten() {
+        assertThat(K3sArgs.masked("server --token K10abc::server:s3cr3t --agent-token=ag3nt -t x --cluster-init "
+                + "--etcd-s3-access-key AKIA1 --etcd-s3-secret-key=sk --etcd-s3-session-token st --vpn-auth "
+                + "name=tailscale,joinKey=k1 --vpn-auth-file /etc/vpn --token-file /etc/k3s-token "
+                + "--node-label 'room=lab 2' -cluster-secret=old"))
+                .isEqualTo("server --token ******** --agent-token=******** -t ******** --cluster-init "
+                        + "--etcd-s3-access-key ******** --etcd-s3-secret-key=******** --etcd-s3-session-token ******** "
+                        + "--vpn-auth ******** --vpn-auth-file /etc/vpn --token-file /etc/k3s-token "
+                        + "--node-label 'room=lab 2' -cluster-secret=********");
+    }
+
+    @Test
+    void onlyThePasswordOfADatastoreUrlOrDsnIsMasked() {
+        assertThat(K3sArgs.masked("server --datastore-endpoint postgres://k3s:p@ss@db.lan:5432/k3s?sslmode=require"))
+                .isEqualTo("server --datastore-endpoint postgres://k3s:********@db.lan:5432/k3s?sslmode=require");
+        assertThat(K3sArgs.masked("server --datastore-endpoint=mysql://k3s:pw/x@tcp(db:3306)/k3s"))
+                .isEqualTo("server --datastore-endpoint=mysql://k3s:********@tcp(db:3306)/k3s");
+        assertThat(K3sArgs.masked("server --datastore-endpoint https://e1:2379,https://e2:2379 --etcd-s3-proxy "
+                + "http://u:pw@proxy:3128"))
+                .isEqualTo("server --datastore-endpoint https://e1:2379,https://e2:2379 --etcd-s3-proxy "
+                        + "http://u:********@proxy:3128");
+        assertThat(K3sArgs.masked("server --datastore-endpoint postgres://k3s@db/k3s"))
+                .isEqualTo("server --datastore-endpoint postgres://k3s@db/k3s");
+    }
+
+    @Test
+    void anInstallExecThatCannotBeSplitIsNotShownAtAll() {
+        assertThat(K3sArgs.masked("server --token 'abc")).isEqualTo("********");
     }
 
     @Test

@@ -166,4 +166,35 @@ class K3sConfigEditTest {
         assertThatThrownBy(() -> K3sConfigEdit.setDefaultRuntime(PATH, "", "nvidia: x"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void theShownTextMasksSecretValuesLineForLine() {
+        String config = """
+                server: https://10.0.0.10:6443
+                token: K10abc::server:s3cr3t
+                "agent-token": 'ag3nt'
+                datastore-endpoint: "postgres://k3s:pw@db:5432/k3s"
+                etcd-s3-secret-key:
+                  sk-on-the-next-line
+                vpn-auth: |\r
+                  name=tailscale,joinKey=k1\r
+                token-file: /etc/rancher/k3s/token
+                node-label:
+                  - "token=visible"
+                """;
+
+        assertThat(K3sConfigEdit.masked(config)).isEqualTo("""
+                server: https://10.0.0.10:6443
+                token: ********
+                "agent-token": '********'
+                datastore-endpoint: "postgres://k3s:********@db:5432/k3s"
+                etcd-s3-secret-key:
+                  ********
+                vpn-auth: |\r
+                  ********\r
+                token-file: /etc/rancher/k3s/token
+                node-label:
+                  - "token=visible"
+                """);
+    }
 }
