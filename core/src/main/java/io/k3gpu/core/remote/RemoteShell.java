@@ -11,11 +11,25 @@ public interface RemoteShell extends AutoCloseable {
     /** The host as the user named it (for messages). */
     String host();
 
-    /** Runs {@code command} as the login user. Never throws for a non-zero exit status. */
-    ExecResult exec(String command, byte[] stdin);
+    /**
+     * Runs {@code command} as the login user within {@code step}'s deadline. Never throws for a non-zero exit status.
+     *
+     * @throws RemoteTimeoutException when the deadline passed; the command's process tree on the node was killed
+     */
+    ExecResult exec(String command, byte[] stdin, RemoteStep step);
 
-    /** Runs {@code command} as root: directly when logged in as root, else through sudo. */
-    ExecResult sudo(String command, byte[] stdin);
+    /** Runs {@code command} as root (directly when logged in as root, else through sudo) within {@code step}'s deadline. */
+    ExecResult sudo(String command, byte[] stdin, RemoteStep step);
+
+    /** {@link #exec(String, byte[], RemoteStep)} as a plain command step named by the command itself. */
+    default ExecResult exec(String command, byte[] stdin) {
+        return exec(command, stdin, RemoteStep.command(named(command)));
+    }
+
+    /** {@link #sudo(String, byte[], RemoteStep)} as a plain command step named by the command itself. */
+    default ExecResult sudo(String command, byte[] stdin) {
+        return sudo(command, stdin, RemoteStep.command(named(command)));
+    }
 
     default ExecResult exec(String command) {
         return exec(command, null);
@@ -27,7 +41,7 @@ public interface RemoteShell extends AutoCloseable {
 
     /** Like {@link #sudo(String, byte[])} but throws {@link RemoteCommandException} on a non-zero exit status. */
     default ExecResult sudoOrThrow(String what, String command, byte[] stdin) {
-        ExecResult r = sudo(command, stdin);
+        ExecResult r = sudo(command, stdin, RemoteStep.command(what));
         if (r.exitCode() != 0) {
             throw new RemoteCommandException(host(), what, r);
         }
@@ -51,4 +65,10 @@ public interface RemoteShell extends AutoCloseable {
 
     @Override
     void close();
+
+    /** A command as a step's name in messages: its first line, cut short. */
+    private static String named(String command) {
+        String line = command.strip().lines().findFirst().orElse("");
+        return "`" + (line.length() > 60 ? line.substring(0, 57) + "..." : line) + "`";
+    }
 }

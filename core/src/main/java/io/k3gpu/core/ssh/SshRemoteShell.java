@@ -6,6 +6,9 @@ import io.k3gpu.core.remote.ExecResult;
 import io.k3gpu.core.remote.LineSplitter;
 import io.k3gpu.core.remote.RemoteProcess;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.RemoteStep;
+import io.k3gpu.core.remote.RemoteTimeoutException;
+import io.k3gpu.core.remote.Shell;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.session.ClientSession;
@@ -14,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
@@ -21,12 +25,18 @@ import java.util.function.Consumer;
 
 /** A {@link RemoteShell} over one MINA SSHD session; every command is a new exec channel on that session. */
 public final class SshRemoteShell implements RemoteShell {
-    private static final java.time.Duration OPEN_TIMEOUT = java.time.Duration.ofSeconds(30);
+    private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
+    /** How long past the node's own KILL the client still waits for the channel to close. */
+    private static final Duration CLIENT_GRACE = Duration.ofSeconds(2);
+    /** GNU timeout's exit status when the deadline passed (TERM sent), and after its KILL. */
+    private static final int TIMEOUT_TERM = 124;
+    private static final int TIMEOUT_KILL = 137;
     private final String host;
     private final String user;
     private final ClientSession session;
     private final char[] sudoPassword;
     private volatile SudoMode sudoMode;
+    private volatile Duration stepTimeout;
 
     SshRemoteShell(String host, String user, ClientSession session, char[] sudoPassword) {
         this.host = host;
@@ -48,14 +58,26 @@ public final class SshRemoteShell implements RemoteShell {
         return session.isOpen();
     }
 
+    /** One deadline for every step of this session (--step-timeout); null: each step's own default. */
+    void stepTimeout(Duration override) {
+        this.stepTimeout = override;
+    }
+
     @Override
-    public ExecResult exec(String command, byte[] stdin) {
-        try (ChannelExec channel = session.createExecChannel(command)) {
+    public ExecResult exec(String command, byte[] stdin, RemoteStep step) {
+        Duration limit = step.limit(stepTimeout);
+        return run(Shell.withDeadline(command, limit), stdin, step, limit);
+    }
+
+    /** Runs a command line already bounded by {@code timeout} on the node, and bounds the wait for it here too. */
+    private ExecResult run(String commandLine, byte[] stdin, RemoteStep step, Duration limit) {
+        long started = System.nanoTime();
+        try (ChannelExec channel = session.createExecChannel(commandLine)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             channel.setOut(out);
             channel.setErr(err);
-            channel.open().verify();
+            channel.open().verify(OPEN_TIMEOUT);
             try (OutputStream in = channel.getInvertedIn()) {
                 if (stdin != null && stdin.length > 0) {
                     in.write(stdin);
@@ -64,7 +86,16 @@ public final class SshRemoteShell implements RemoteShell {
             } catch (IOException e) {
                 // The command may exit without reading its input; its status tells what happened.
             }
-            Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+            // The node's timeout ends the command at the deadline (KILL a few seconds later); a channel still open
+            // after that means the node or the link is stuck: stop waiting, close it, report the step.
+            long waitMillis = limit.plusSeconds(Shell.KILL_AFTER_SECONDS).plus(CLIENT_GRACE).toMillis()
+                    - (System.nanoTime() - started) / 1_000_000;
+            Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED),
+                    Math.max(1, waitMillis));
+            if (!events.contains(ClientChannelEvent.CLOSED)) {
+                channel.close(true);
+                throw new RemoteTimeoutException(host, step, limit);
+            }
             Integer status = channel.getExitStatus();
             if (status == null) {
                 String signal = channel.getExitSignal();
@@ -74,7 +105,16 @@ public final class SshRemoteShell implements RemoteShell {
                 }
                 status = signal == null ? 255 : 128 + signalNumber(signal);
             }
-            return new ExecResult(status, out.toByteArray(), err.toByteArray());
+            boolean pastDeadline = System.nanoTime() - started >= limit.toNanos();
+            if (pastDeadline && (status == TIMEOUT_TERM || status == TIMEOUT_KILL)) {
+                throw new RemoteTimeoutException(host, step, limit);
+            }
+            ExecResult result = new ExecResult(status, out.toByteArray(), err.toByteArray());
+            if (status == 127 && result.stderr().matches("(?s).*\\btimeout: (command )?not found.*")) {
+                throw new K3gpuException(ExitCode.REMOTE_COMMAND, host + " has no `timeout` command (GNU coreutils), "
+                        + "which bounds every remote step", "install coreutils on the node");
+            }
+            return result;
         } catch (IOException e) {
             throw new K3gpuException(ExitCode.SSH, "SSH channel to " + host + " failed: " + e.getMessage(),
                     "check the node and the network, then run again", e);
@@ -106,14 +146,15 @@ public final class SshRemoteShell implements RemoteShell {
     }
 
     @Override
-    public ExecResult sudo(String command, byte[] stdin) {
+    public ExecResult sudo(String command, byte[] stdin, RemoteStep step) {
         SudoMode mode = sudoMode();
         byte[] input = stdin;
         if (mode == SudoMode.PASSWORD) {
             input = withPasswordLine(stdin);
         }
+        Duration limit = step.limit(stepTimeout);
         try {
-            return exec(mode.wrap(command), input);
+            return run(mode.wrap(command, limit), input, step, limit);
         } finally {
             if (input != stdin && input != null) {
                 Arrays.fill(input, (byte) 0);
@@ -155,7 +196,9 @@ public final class SshRemoteShell implements RemoteShell {
                             + user + ") or pass the password with --sudo-password-stdin (in cluster.yaml: "
                             + "ssh: {sudoPassword: {env: NAME}})");
         }
-        ExecResult check = exec(SudoMode.PASSWORD.wrap("true"), withPasswordLine(null));
+        RemoteStep step = RemoteStep.command("checking sudo's password");
+        Duration limit = step.limit(stepTimeout);
+        ExecResult check = run(SudoMode.PASSWORD.wrap("true", limit), withPasswordLine(null), step, limit);
         if (!check.ok()) {
             throw new K3gpuException(ExitCode.REMOTE_COMMAND,
                     "sudo on " + host + " rejected the password given for " + user,
