@@ -24,7 +24,9 @@ class DeadlinesIT {
 
     @BeforeAll
     static void up() {
-        lab = TestLab.up("itdeadl", 243, "jetson-nano", "jetson-nano", "cpu-only");
+        // jetson1, jetson2, node1; for apply: jetson3, node2, node3
+        lab = TestLab.up("itdeadl", 243, "jetson-nano", "jetson-nano", "cpu-only", "jetson-nano", "cpu-only",
+                "cpu-only");
     }
 
     @AfterAll
@@ -90,6 +92,40 @@ class DeadlinesIT {
                 + " did not finish within 3s; the script was stopped on the node; run the same command again to "
                 + "finish the install, or k3gpu reset --ip " + lab.ip("node1") + " to remove what it installed");
         assertThat(processesMatching("node1", "slee[p] 3601")).as("the script's sleep left on the node").isEmpty();
+    }
+
+    @Test
+    void inApplyAHostWhoseDockerWedgesFailsAloneAndTheOthersFinish() throws Exception {
+        wedgeTheNextDockerStart("jetson3");
+        Path dir = Files.createDirectories(lab.state.stateDir().resolve("apply-it"));
+        Path file = dir.resolve("cluster.yaml");
+        Files.writeString(file, """
+                cluster:
+                  installUrl: %s
+                  readyTimeout: 60s
+                  kubeconfig: {path: kubeconfig, context: itdeadl}
+                ssh:
+                  key: %s
+                  knownHosts: %s
+                  sshConfig: /dev/null
+                  connectTimeout: 3s
+                hosts:
+                  - {name: cp, address: %s, role: server, gpu: none}
+                  - {name: stuck, address: %s, role: agent, gpu: docker}
+                  - {name: plain, address: %s, role: agent, gpu: none}
+                """.formatted(K3sDistribution.of(lab.state).installUrl(), lab.state.keyFile(),
+                lab.state.knownHostsFile(), lab.ip("node2"), lab.ip("jetson3"), lab.ip("node3")));
+
+        Cli.Result r = Cli.run("apply", "-f", file.toString(), "--step-timeout", "10s");
+
+        assertThat(r.exit()).as(r.all()).isEqualTo(1);
+        assertThat(r.out()).contains("  cp: changed").contains("  plain: changed")
+                .contains("  stuck: failed: waiting for docker to answer docker info on " + lab.ip("jetson3")
+                        + " did not finish within 10s; " + DAEMON_JSON + " was restored from ")
+                .contains("2 changed, 0 unchanged, 1 failed");
+        assertThat(dir.resolve("kubeconfig")).isRegularFile();
+        assertThat(Files.readAllBytes(lab.path("jetson3", DAEMON_JSON)))
+                .isEqualTo(ORIGINAL.getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
