@@ -11,7 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,9 +28,9 @@ class DeadlinesIT {
 
     @BeforeAll
     static void up() {
-        // jetson1, jetson2, node1; for apply: jetson3, node2, node3
+        // jetson1, jetson2, node1; for apply: jetson3, node2, node3; for the lost link: jetson4
         lab = TestLab.up("itdeadl", 243, "jetson-nano", "jetson-nano", "cpu-only", "jetson-nano", "cpu-only",
-                "cpu-only");
+                "cpu-only", "jetson-nano");
     }
 
     @AfterAll
@@ -133,13 +137,9 @@ class DeadlinesIT {
         String node = "jetson2";
         wedgeTheNextDockerStart(node);
         Path errFile = lab.state.stateDir().resolve("ctrl-c.err");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", Path.of("target", "k3gpu.jar").toAbsolutePath().toString()));
-        cmd.addAll(List.of(TestLab.args("gpu-runtime", lab.ssh(node), "--step-timeout", "60s")));
-        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(errFile.toFile()).start();
+        Process p = k3gpuJar(errFile, TestLab.args("gpu-runtime", lab.ssh(node), "--step-timeout", "60s"));
         try {
-            awaitWedged(node, p);
+            awaitWedged(node, () -> !p.isAlive());
             new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
             assertThat(p.waitFor(40, TimeUnit.SECONDS)).as("k3gpu ended after Ctrl-C").isTrue();
         } finally {
@@ -155,11 +155,81 @@ class DeadlinesIT {
         assertThat(lab.sh(node, "docker info --format '{{.DefaultRuntime}}'").strip()).isEqualTo("runc");
     }
 
+    @Test
+    void aLinkLostDuringTheRestartSaysWhatWasLeftAndWhichBackupRestoresIt() throws Exception {
+        String node = "jetson4";
+        wedgeTheNextDockerStart(node);
+        String veth = lab.state.node(node).veth();
+        CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(
+                () -> Cli.run(TestLab.args("gpu-runtime", lab.ssh(node), "--step-timeout", "3s")));
+        Cli.Result r;
+        try {
+            awaitWedged(node, run::isDone);
+            ip("link", "set", veth, "down");
+            r = run.get(60, TimeUnit.SECONDS);
+        } finally {
+            ip("link", "set", veth, "up");
+        }
+
+        assertThat(r.exit()).as(r.err()).isEqualTo(7);
+        String error = r.err().lines().filter(l -> l.startsWith("error: ")).findFirst().orElse("");
+        Matcher m = Pattern.compile("^error: waiting for docker to answer docker info on " + Pattern.quote(lab.ip(node))
+                + " did not finish within 3s; restoring " + DAEMON_JSON + " ALSO failed: restoring " + DAEMON_JSON
+                + " from (\\S+) on \\S+ did not finish within 3s; restore it by hand from (\\S+) and restart docker$")
+                .matcher(error);
+        assertThat(m.find()).as(error).isTrue();
+        assertThat(m.group(2)).isEqualTo(m.group(1));
+        assertThat(Files.readAllBytes(lab.path(node, m.group(2))))
+                .as("the backup the message names").isEqualTo(ORIGINAL.getBytes(StandardCharsets.UTF_8));
+        assertThat(lab.read(node, DAEMON_JSON)).as("the new file, left in place").contains("\"default-runtime\"");
+    }
+
+    @Test
+    void ctrlCDuringTheInstallScriptSaysTheNodeIsLeftInstallingAndWhatToDo() throws Exception {
+        K3sDistribution k3s = K3sDistribution.of(lab.state);
+        Files.writeString(k3s.mirrorDir().resolve("never-ends-2.sh"), "#!/bin/sh\nsleep 3602\n");
+        String ip = lab.ip("node1");
+        Process p = k3gpuJar(lab.state.stateDir().resolve("ctrl-c-install.err"), TestLab.args("install",
+                lab.ssh("node1"), "--install-url", k3s.mirrorUrl() + "/never-ends-2.sh", "--local-path",
+                lab.state.stateDir().resolve("never2.kubeconfig").toString()));
+        try {
+            for (int i = 0; i < 100 && lab.sh("node1", "pgrep -f 'slee[p] 3602' || true").isBlank(); i++) {
+                assertThat(p.isAlive()).isTrue();
+                Thread.sleep(200);
+            }
+            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+            assertThat(p.waitFor(40, TimeUnit.SECONDS)).as("k3gpu ended after Ctrl-C").isTrue();
+        } finally {
+            p.destroyForcibly();
+            lab.sh("node1", "pkill -f 'slee[p] 3602' || true");
+        }
+        String err = Files.readString(lab.state.stateDir().resolve("ctrl-c-install.err"));
+        assertThat(p.exitValue()).as(err).isEqualTo(130);
+        assertThat(err).contains("error: interrupted\ninterrupted: " + ip + ": NOT rolled back: the K3s install script "
+                + "was still running there (the node stops it at its deadline at the latest); run the same command "
+                + "again to finish the install, or k3gpu reset --ip " + ip + " to remove what it installed\n");
+    }
+
+    /** The real k3gpu jar in its own JVM (signals reach it as they reach a user's), stderr to {@code err}. */
+    private static Process k3gpuJar(Path err, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", Path.of("target", "k3gpu.jar").toAbsolutePath().toString()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile())
+                .start();
+    }
+
+    private static void ip(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ip"));
+        cmd.addAll(List.of(args));
+        assertThat(new ProcessBuilder(cmd).inheritIO().start().waitFor()).isZero();
+    }
+
     /** Until the new daemon.json is in place and the restarted dockerd is stopped (k3gpu waits on docker info). */
-    private static void awaitWedged(String node, Process k3gpu) throws Exception {
+    private static void awaitWedged(String node, BooleanSupplier k3gpuEnded) throws Exception {
         for (int i = 0; i < 150; i++) {
-            if (!k3gpu.isAlive()) {
-                throw new IOException("k3gpu ended before the wedge, exit " + k3gpu.exitValue());
+            if (k3gpuEnded.getAsBoolean()) {
+                throw new IOException("k3gpu ended before the wedge");
             }
             String state = lab.sh(node, "p=$(cat /run/docker.pid 2>/dev/null) && cut -d')' -f2 /proc/$p/stat || true")
                     .strip();

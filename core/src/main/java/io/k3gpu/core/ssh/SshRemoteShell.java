@@ -72,12 +72,15 @@ public final class SshRemoteShell implements RemoteShell {
     /** Runs a command line already bounded by {@code timeout} on the node, and bounds the wait for it here too. */
     private ExecResult run(String commandLine, byte[] stdin, RemoteStep step, Duration limit) {
         long started = System.nanoTime();
+        // The node's timeout ends the command at the deadline (KILL a few seconds later); a channel that is not
+        // open, or still open, after that means the node or the link is stuck: stop waiting, report the step.
+        Duration budget = limit.plusSeconds(Shell.KILL_AFTER_SECONDS).plus(CLIENT_GRACE);
         try (ChannelExec channel = session.createExecChannel(commandLine)) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             channel.setOut(out);
             channel.setErr(err);
-            channel.open().verify(OPEN_TIMEOUT);
+            channel.open().verify(budget);
             try (OutputStream in = channel.getInvertedIn()) {
                 if (stdin != null && stdin.length > 0) {
                     in.write(stdin);
@@ -86,10 +89,7 @@ public final class SshRemoteShell implements RemoteShell {
             } catch (IOException e) {
                 // The command may exit without reading its input; its status tells what happened.
             }
-            // The node's timeout ends the command at the deadline (KILL a few seconds later); a channel still open
-            // after that means the node or the link is stuck: stop waiting, close it, report the step.
-            long waitMillis = limit.plusSeconds(Shell.KILL_AFTER_SECONDS).plus(CLIENT_GRACE).toMillis()
-                    - (System.nanoTime() - started) / 1_000_000;
+            long waitMillis = budget.toMillis() - (System.nanoTime() - started) / 1_000_000;
             Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED),
                     Math.max(1, waitMillis));
             if (!events.contains(ClientChannelEvent.CLOSED)) {
@@ -116,6 +116,9 @@ public final class SshRemoteShell implements RemoteShell {
             }
             return result;
         } catch (IOException e) {
+            if (System.nanoTime() - started >= budget.toNanos()) {
+                throw new RemoteTimeoutException(host, step, limit);
+            }
             throw new K3gpuException(ExitCode.SSH, "SSH channel to " + host + " failed: " + e.getMessage(),
                     "check the node and the network, then run again", e);
         }
