@@ -6,7 +6,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 
 /**
- * On Ctrl-C (SIGINT, SIGTERM) the JVM runs shutdown hooks and exits 130: this one rolls back the changes still in
+ * On Ctrl-C the JVM runs shutdown hooks and exits 130 (143 on SIGTERM): this one rolls back the changes still in
  * flight on nodes and prints, one line per node, what was rolled back or what was left and how to restore it.
  */
 final class InterruptReport {
