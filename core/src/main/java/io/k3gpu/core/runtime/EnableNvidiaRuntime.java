@@ -198,7 +198,8 @@ public final class EnableNvidiaRuntime {
         events.warn(host, why + "; rolling back");
         try {
             return new K3gpuException(code, why + "; " + undo(shell, files, probe, file, current, backup, service),
-                    "look at journalctl -u " + service + " on " + host + " for the cause");
+                    service == null ? "look at the node, then run again"
+                            : "look at journalctl -u " + service + " on " + host + " for the cause");
         } catch (K3gpuException e) {
             return new K3gpuException(code, why + "; " + e.getMessage(), e.hint());
         }
