@@ -48,6 +48,9 @@ final class ApplyCommand implements Callable<Integer> {
     boolean dryRun;
 
     @Mixin
+    StepTimeoutOptions deadline;
+
+    @Mixin
     OutputOptions output;
 
     ApplyCommand(Terminal terminal) {
@@ -61,7 +64,7 @@ final class ApplyCommand implements Callable<Integer> {
             throw new K3gpuException(ExitCode.USAGE, "--parallel must be 1 or more (0: all agents at once)", null);
         }
         ClusterSpec spec = FleetCommands.load(file, terminal);
-        try (SshConnector connector = FleetCommands.connector(terminal);
+        try (SshConnector connector = deadline.applyTo(FleetCommands.connector(terminal));
              SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {
             if (dryRun) {
                 return dryRun(spec, fleet, json);

@@ -26,6 +26,9 @@ final class GpuRuntimeCommand implements Callable<Integer> {
     SshOptions ssh;
 
     @Mixin
+    StepTimeoutOptions deadline;
+
+    @Mixin
     OutputOptions output;
 
     @Option(names = "--runtime", paramLabel = "RUNTIME",
@@ -45,7 +48,7 @@ final class GpuRuntimeCommand implements Callable<Integer> {
         boolean json = output.json();
         ContainerRuntime requested = runtime == null ? null : ContainerRuntime.parse(runtime);
         ConsoleEvents events = new ConsoleEvents(terminal.err());
-        try (SshConnector connector = ssh.connector()) {
+        try (SshConnector connector = deadline.applyTo(ssh.connector())) {
             SshRemoteShell shell = connector.connect(ssh.target());
             RuntimeChange change = new EnableNvidiaRuntime(events, Clock.systemUTC(), Duration.ofSeconds(20))
                     .run(shell, requested, dryRun);

@@ -27,6 +27,9 @@ final class InstallCommand implements Callable<Integer> {
     KubeconfigOutput kubeconfig;
 
     @Mixin
+    StepTimeoutOptions deadline;
+
+    @Mixin
     K3sSourceOptions source;
 
     @Option(names = "--k3s-extra-args", paramLabel = "ARGS", description = "More flags for k3s server, e.g. '--disable traefik'.")
@@ -67,7 +70,7 @@ final class InstallCommand implements Callable<Integer> {
             print(terminal, install);
         }
         ConsoleEvents events = new ConsoleEvents(terminal.err());
-        try (SshConnector connector = ssh.connector()) {
+        try (SshConnector connector = deadline.applyTo(ssh.connector())) {
             InstallServer.Result r = new InstallServer(events, Durations.parse("--timeout", timeout))
                     .run(connector.connect(ssh.target()), install, address, kubeconfig.context, false);
             String saved = kubeconfig.save(r.kubeconfig());

@@ -36,6 +36,9 @@ final class JoinCommand implements Callable<Integer> {
     K3sSourceOptions source;
 
     @Mixin
+    StepTimeoutOptions deadline;
+
+    @Mixin
     OutputOptions output;
 
     @Option(names = "--node-token-path", paramLabel = "FILE", description = "Read the node token from this local file instead of the server.")
@@ -76,7 +79,7 @@ final class JoinCommand implements Callable<Integer> {
         char[] token = nodeTokenStdin ? terminal.secretFromStdin("--node-token-stdin")
                 : nodeTokenPath != null ? LocalFiles.read(nodeTokenPath).map(s -> s.strip().toCharArray())
                 .orElseThrow(() -> new K3gpuException(ExitCode.USAGE, "no token file at " + nodeTokenPath, null)) : null;
-        try (SshConnector connector = ssh.connector()) {
+        try (SshConnector connector = deadline.applyTo(ssh.connector())) {
             RemoteShell serverShell = connector.connect(server.target(nodeTarget));
             if (token == null) {
                 token = NodeToken.read(serverShell);

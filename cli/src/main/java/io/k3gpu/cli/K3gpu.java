@@ -85,7 +85,10 @@ public final class K3gpu {
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        System.exit(run(args, out, err, System.in, System.getenv()));
+        InterruptReport.install(err);
+        int code = run(args, out, err, System.in, System.getenv());
+        InterruptReport.finished();
+        System.exit(code);
     }
 
     /** Gives every command the terminal (streams, stdin, environment) of this run. */

@@ -38,6 +38,9 @@ final class ResetCommand implements Callable<Integer> {
     @Mixin
     KubeOptions kube;
 
+    @Mixin
+    StepTimeoutOptions deadline;
+
     @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Reset the hosts of this cluster file.")
     Path file;
 
@@ -65,7 +68,7 @@ final class ResetCommand implements Callable<Integer> {
         }
         ConsoleEvents events = new ConsoleEvents(terminal.err());
         boolean haveKubeconfig = LocalFiles.read(kube.file()).isPresent();
-        try (SshConnector connector = ssh.connector(); ClusterApi api = haveKubeconfig ? kube.api() : null) {
+        try (SshConnector connector = deadline.applyTo(ssh.connector()); ClusterApi api = haveKubeconfig ? kube.api() : null) {
             ResetNode.Result r = new ResetNode(events).run(connector.connect(ssh.target()), api);
             terminal.out().println(r.host() + ": " + (r.uninstalled() ? "K3s removed" : "K3s was not installed")
                     + (r.nodeDeleted() ? "; node " + r.nodeName() + " deleted from the cluster" : "")
@@ -94,7 +97,7 @@ final class ResetCommand implements Callable<Integer> {
         ClusterSpec spec = FleetCommands.load(file, terminal);
         String only = ssh.ip != null ? ssh.ip : ssh.host;
         List<HostSpec> selected = only == null ? spec.hosts() : List.of(spec.host(only));
-        try (SshConnector connector = FleetCommands.connector(terminal);
+        try (SshConnector connector = deadline.applyTo(FleetCommands.connector(terminal));
              SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {
             boolean needApi = selected.stream().anyMatch(h -> !spec.isFirstServer(h));
             Optional<String> noApi = needApi ? fleet.openExistingCluster() : Optional.empty();

@@ -6,6 +6,7 @@ import io.k3gpu.core.remote.ExecResult;
 import io.k3gpu.core.remote.RemoteFileCommands;
 import io.k3gpu.core.remote.RemoteFiles;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.RemoteStep;
 import io.k3gpu.core.remote.Upload;
 import io.k3gpu.core.ssh.HostKeyChecking;
 import io.k3gpu.core.ssh.SshConnector;
@@ -82,18 +83,18 @@ class UploadIT {
         }
 
         @Override
-        public ExecResult exec(String command, byte[] stdin) {
-            return real.exec(command, stdin);
+        public ExecResult exec(String command, byte[] stdin, RemoteStep step) {
+            return real.exec(command, stdin, step);
         }
 
         @Override
-        public ExecResult sudo(String command, byte[] stdin) {
-            return real.sudo(command, stdin == null ? null : java.util.Arrays.copyOf(stdin, stdin.length / 2));
+        public ExecResult sudo(String command, byte[] stdin, RemoteStep step) {
+            return real.sudo(command, stdin == null ? null : java.util.Arrays.copyOf(stdin, stdin.length / 2), step);
         }
 
         @Override
-        public ExecResult sudo(String command, InputStream stdin, long length) {
-            return real.sudo(command, stdin, length / 2);
+        public ExecResult sudo(String command, InputStream stdin, long length, RemoteStep step) {
+            return real.sudo(command, stdin, length / 2, step);
         }
 
         @Override

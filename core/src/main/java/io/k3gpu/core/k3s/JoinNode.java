@@ -8,6 +8,7 @@ import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.RemoteStep;
 import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.EnableNvidiaRuntime;
 import io.k3gpu.core.runtime.RuntimeChange;
@@ -90,7 +91,8 @@ public final class JoinNode {
             // change restarted K3s itself when it wrote K3s's config; after Docker's restart K3s must follow.
             if (!role.service().equals(restarted)) {
                 events.info(host, "restarting " + role.service() + " to use the new runtime");
-                var r = node.sudo(InstallCommands.restartService(role.service()));
+                var r = node.sudo(InstallCommands.restartService(role.service()), null,
+                        RemoteStep.restart(role.service()));
                 if (!r.ok()) {
                     throw new K3gpuException(ExitCode.REMOTE_COMMAND, "restarting " + role.service() + " failed on "
                             + host + " (exit " + r.exitCode() + "): " + r.tail(2) + "; its last log lines: "

@@ -3,11 +3,14 @@ package io.k3gpu.core.k3s;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.kube.Kubeconfig;
+import io.k3gpu.core.remote.ChangesInFlight;
 import io.k3gpu.core.remote.ExecResult;
 import io.k3gpu.core.remote.RemoteCommandException;
 import io.k3gpu.core.remote.RemoteFileCommands;
 import io.k3gpu.core.remote.RemoteFiles;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.RemoteStep;
+import io.k3gpu.core.remote.RemoteTimeoutException;
 import io.k3gpu.core.remote.Upload;
 
 import java.io.IOException;
@@ -34,8 +37,14 @@ final class K3sFlowSupport {
             uploaded = uploadBundle(shell, install.airgapBundle(), arch);
         }
         byte[] env = InstallCommands.envFile(install, false).getBytes(StandardCharsets.UTF_8);
+        String again = "run the same command again to finish the install, or k3gpu reset --ip " + shell.host()
+                + " to remove what it installed";
+        ChangesInFlight.Registration inFlight = ChangesInFlight.process().begin(new ChangesInFlight.Change(
+                shell.host(), "running the K3s install script", "the K3s install script was still running there "
+                + "(the node stops it at its deadline at the latest); " + again, null));
         try {
-            ExecResult r = shell.sudoUpload(InstallCommands.install(install, uploaded), Upload.of(env));
+            ExecResult r = shell.sudoUpload(InstallCommands.install(install, uploaded), Upload.of(env),
+                    RemoteStep.install("running the K3s install script"));
             if (r.exitCode() == RemoteFileCommands.REFUSED) {
                 throw new RemoteCommandException(shell.host(), "sending the K3s install environment", r,
                         "the link to the node was cut before the install started; run again");
@@ -50,7 +59,10 @@ final class K3sFlowSupport {
                         + " (exit " + r.exitCode() + "): " + r.tail(3),
                         "look at the lines above; --k3s-version and --k3s-channel choose what is downloaded");
             }
+        } catch (RemoteTimeoutException e) {
+            throw new K3gpuException(ExitCode.TIMEOUT, e.getMessage() + "; the script was stopped on the node", again);
         } finally {
+            inFlight.close();
             Arrays.fill(env, (byte) 0);
         }
     }

@@ -65,7 +65,7 @@ public final class RemoteFiles {
         String what = "writing " + path;
         ExecResult r;
         try {
-            r = shell.sudoUpload(RemoteFileCommands.atomicWrite(path, newFileMode), content);
+            r = shell.sudoUpload(RemoteFileCommands.atomicWrite(path, newFileMode), content, RemoteStep.upload(what));
         } catch (K3gpuException e) {
             if (e.exitCode() != ExitCode.SSH) {
                 throw e;

@@ -1,6 +1,8 @@
 package io.k3gpu.core.remote;
 
-/** POSIX sh quoting. */
+import java.time.Duration;
+
+/** POSIX sh quoting, and the deadline every remote command runs under. */
 public final class Shell {
     private Shell() {
     }
@@ -11,5 +13,18 @@ public final class Shell {
             return s;
         }
         return "'" + s.replace("'", "'\"'\"'") + "'";
+    }
+
+    /** Seconds {@code timeout} waits after its first signal (TERM) before it sends KILL. */
+    public static final int KILL_AFTER_SECONDS = 5;
+
+    /**
+     * {@code command} bounded by GNU coreutils {@code timeout}: it leads its own process group and signals the whole
+     * group on expiry (TERM, then KILL {@value #KILL_AFTER_SECONDS}s later), so the command's process tree dies on
+     * the node even when the SSH link to it is gone. Exit 124 on TERM, 137 on KILL.
+     */
+    public static String withDeadline(String command, Duration limit) {
+        long seconds = Math.max(1, (limit.toMillis() + 999) / 1000);
+        return "timeout -k " + KILL_AFTER_SECONDS + "s " + seconds + "s sh -c " + quote(command);
     }
 }

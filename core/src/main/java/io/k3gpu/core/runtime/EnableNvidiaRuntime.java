@@ -3,10 +3,12 @@ package io.k3gpu.core.runtime;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.event.Events;
+import io.k3gpu.core.remote.ChangesInFlight;
 import io.k3gpu.core.remote.ExecResult;
-import io.k3gpu.core.remote.RemoteCommandException;
 import io.k3gpu.core.remote.RemoteFiles;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.RemoteStep;
+import io.k3gpu.core.remote.RemoteTimeoutException;
 import io.k3gpu.core.text.UnifiedDiff;
 
 import java.time.Clock;
@@ -82,21 +84,32 @@ public final class EnableNvidiaRuntime {
                     : file + " is right but the running daemon uses " + running + ": would restart docker");
         }
         String backup = null;
-        if (edit.changed()) {
-            backup = current.isPresent() ? files.backup(file) : null;
-            events.info(host, "writing " + file + (backup == null ? "" : " (backup: " + backup + ")"));
-            files.writeAtomically(file, edit.after(), "0644");
+        ChangesInFlight.Registration inFlight = null;
+        try {
+            if (edit.changed()) {
+                backup = current.isPresent() ? files.backup(file) : null;
+                inFlight = inFlight(shell, files, probe, file, current, backup, "docker");
+                events.info(host, "writing " + file + (backup == null ? "" : " (backup: " + backup + ")"));
+                files.writeAtomically(file, edit.after(), "0644");
+            }
+            events.info(host, "restarting docker");
+            ExecResult restart = shell.sudo(probe.restartCommand("docker"), null, RemoteStep.restart("docker"));
+            String now = restart.ok() ? awaitDockerRuntime(shell) : null;
+            if (restart.ok() && NVIDIA.equals(now)) {
+                return new RuntimeChange(host, ContainerRuntime.DOCKER, RuntimeChange.Outcome.CHANGED, file, diff,
+                        backup, "docker", "Docker restarted; its default runtime is nvidia");
+            }
+            String why = !restart.ok() ? "docker failed to restart: " + journalTail(shell, "docker", restart)
+                    : "docker restarted but reports default runtime "
+                    + (now == null ? "(none: the daemon is not answering)" : now);
+            throw rollBack(shell, files, probe, file, current, backup, "docker", why, ExitCode.FAILED);
+        } catch (RemoteTimeoutException e) {
+            throw rollBack(shell, files, probe, file, current, backup, "docker", e.getMessage(), ExitCode.TIMEOUT);
+        } finally {
+            if (inFlight != null) {
+                inFlight.close();
+            }
         }
-        events.info(host, "restarting docker");
-        ExecResult restart = shell.sudo(probe.restartCommand("docker"));
-        String now = restart.ok() ? awaitDockerRuntime(shell) : null;
-        if (restart.ok() && NVIDIA.equals(now)) {
-            return new RuntimeChange(host, ContainerRuntime.DOCKER, RuntimeChange.Outcome.CHANGED, file, diff, backup,
-                    "docker", "Docker restarted; its default runtime is nvidia");
-        }
-        String why = !restart.ok() ? "docker failed to restart: " + journalTail(shell, "docker", restart)
-                : "docker restarted but reports default runtime " + (now == null ? "(none: the daemon is not answering)" : now);
-        throw rollBack(shell, files, probe, file, current, backup, "docker", why);
     }
 
     private RuntimeChange k3s(RemoteShell shell, RemoteFiles files, RuntimeProbe probe, String file,
@@ -112,46 +125,88 @@ public final class EnableNvidiaRuntime {
                     null, "would write " + file + (service == null ? "" : " and restart " + service));
         }
         String backup = current.isPresent() ? files.backup(file) : null;
-        events.info(host, "writing " + file + (backup == null ? "" : " (backup: " + backup + ")"));
-        files.writeAtomically(file, edit.after(), "0600");
-        if (service == null) {
-            return new RuntimeChange(host, ContainerRuntime.K3S, RuntimeChange.Outcome.CHANGED, file, diff, backup, null,
-                    "K3s is not running here; it reads " + file + " when it starts");
+        try (ChangesInFlight.Registration inFlight = inFlight(shell, files, probe, file, current, backup, service)) {
+            events.info(host, "writing " + file + (backup == null ? "" : " (backup: " + backup + ")"));
+            files.writeAtomically(file, edit.after(), "0600");
+            if (service == null) {
+                return new RuntimeChange(host, ContainerRuntime.K3S, RuntimeChange.Outcome.CHANGED, file, diff, backup,
+                        null, "K3s is not running here; it reads " + file + " when it starts");
+            }
+            events.info(host, "restarting " + service);
+            ExecResult restart = shell.sudo(probe.restartCommand(service), null, RemoteStep.restart(service));
+            if (restart.ok()) {
+                return new RuntimeChange(host, ContainerRuntime.K3S, RuntimeChange.Outcome.CHANGED, file, diff, backup,
+                        service, service + " restarted with default-runtime nvidia");
+            }
+            throw rollBack(shell, files, probe, file, current, backup, service,
+                    service + " failed to restart: " + journalTail(shell, service, restart), ExitCode.FAILED);
+        } catch (RemoteTimeoutException e) {
+            throw rollBack(shell, files, probe, file, current, backup, service, e.getMessage(), ExitCode.TIMEOUT);
         }
-        events.info(host, "restarting " + service);
-        ExecResult restart = shell.sudo(probe.restartCommand(service));
-        if (restart.ok()) {
-            return new RuntimeChange(host, ContainerRuntime.K3S, RuntimeChange.Outcome.CHANGED, file, diff, backup,
-                    service, service + " restarted with default-runtime nvidia");
-        }
-        throw rollBack(shell, files, probe, file, current, backup, service,
-                service + " failed to restart: " + journalTail(shell, service, restart));
     }
 
-    /** Puts the old file back (or removes the new one), restarts the service again, and explains. */
-    private K3gpuException rollBack(RemoteShell shell, RemoteFiles files, RuntimeProbe probe, String file,
-                                    Optional<String> current, String backup, String service, String why) {
-        String host = shell.host();
-        events.warn(host, why + "; rolling back");
+    /**
+     * Registers the change as in flight, so that an interrupted run undoes it (or says what is left) from its
+     * shutdown hook. {@code service} null: nothing runs the file yet, restoring it is enough.
+     */
+    private static ChangesInFlight.Registration inFlight(RemoteShell shell, RemoteFiles files, RuntimeProbe probe,
+                                                         String file, Optional<String> current, String backup,
+                                                         String service) {
+        String left = "the new " + file + " may be in place; " + (backup != null
+                ? "restore it with: sudo cp -p " + backup + " " + file
+                : "remove it with: sudo rm " + file) + (service == null ? "" : " && sudo systemctl restart " + service);
+        return ChangesInFlight.process().begin(new ChangesInFlight.Change(shell.host(),
+                "writing " + file + (service == null ? "" : " and restarting " + service), left,
+                () -> undo(shell, files, probe, file, current, backup, service)));
+    }
+
+    /** Puts the old file back (or removes the new one) and restarts the service; says what it did. */
+    private static String undo(RemoteShell shell, RemoteFiles files, RuntimeProbe probe, String file,
+                               Optional<String> current, String backup, String service) {
+        String restart = service == null ? "" : " and restart " + service;
         try {
             if (backup != null) {
                 files.restore(backup, file);
             } else if (current.isEmpty()) {
                 files.remove(file);
             }
-        } catch (RemoteCommandException e) {
-            return new K3gpuException(ExitCode.FAILED, why + "; restoring " + file + " ALSO failed: " + e.getMessage(),
-                    "restore it by hand from " + backup + " and restart " + service);
+        } catch (K3gpuException e) {
+            throw new K3gpuException(ExitCode.FAILED, "restoring " + file + " ALSO failed: " + e.getMessage(),
+                    backup != null ? "restore it by hand from " + backup + restart
+                            : "remove the new " + file + " by hand" + restart);
         }
-        ExecResult again = shell.sudo(probe.restartCommand(service));
         String restored = backup != null ? file + " was restored from " + backup
                 : current.isEmpty() ? "the new " + file + " was removed" : file + " was left as it was";
-        if (!again.ok()) {
-            return new K3gpuException(ExitCode.FAILED, why + "; " + restored + " but " + service
-                    + " did not start again either", "look at journalctl -u " + service + " on " + host);
+        if (service == null) {
+            return restored;
         }
-        return new K3gpuException(ExitCode.FAILED, why + "; " + restored + " and " + service + " restarted",
-                "look at journalctl -u " + service + " on " + host + " for the cause");
+        ExecResult again;
+        try {
+            again = shell.sudo(probe.restartCommand(service), null, RemoteStep.restart(service));
+        } catch (K3gpuException e) {
+            throw new K3gpuException(ExitCode.FAILED, restored + " but " + e.getMessage(),
+                    "restart " + service + " on " + shell.host() + " by hand");
+        }
+        if (!again.ok()) {
+            throw new K3gpuException(ExitCode.FAILED, restored + " but " + service + " did not start again either",
+                    "look at journalctl -u " + service + " on " + shell.host());
+        }
+        return restored + " and " + service + " restarted";
+    }
+
+    /** Undoes the change after {@code why}, and explains both in one error with {@code code}. */
+    private K3gpuException rollBack(RemoteShell shell, RemoteFiles files, RuntimeProbe probe, String file,
+                                    Optional<String> current, String backup, String service, String why,
+                                    ExitCode code) {
+        String host = shell.host();
+        events.warn(host, why + "; rolling back");
+        try {
+            return new K3gpuException(code, why + "; " + undo(shell, files, probe, file, current, backup, service),
+                    service == null ? "look at the node, then run again"
+                            : "look at journalctl -u " + service + " on " + host + " for the cause");
+        } catch (K3gpuException e) {
+            return new K3gpuException(code, why + "; " + e.getMessage(), e.hint());
+        }
     }
 
     private String awaitDockerRuntime(RemoteShell shell) {
@@ -166,7 +221,7 @@ public final class EnableNvidiaRuntime {
 
     /** The running daemon's default runtime, or null when the daemon does not answer. */
     static String dockerDefaultRuntime(RemoteShell shell) {
-        ExecResult r = shell.sudo(DOCKER_DEFAULT_RUNTIME);
+        ExecResult r = shell.sudo(DOCKER_DEFAULT_RUNTIME, null, RemoteStep.dockerInfo());
         return r.ok() && !r.stdout().isBlank() ? r.stdout().strip() : null;
     }
 

@@ -49,6 +49,7 @@ public final class SshConnector implements AutoCloseable {
     private final Map<String, SshRemoteShell> open = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final Set<KeyPair> loadedKeys = ConcurrentHashMap.newKeySet();
+    private volatile Duration stepTimeout;
 
     /** A connector that tries ssh-agent keys from {@code SSH_AUTH_SOCK} of this process. */
     public SshConnector(Consumer<String> warnings) {
@@ -79,6 +80,11 @@ public final class SshConnector implements AutoCloseable {
         client.start();
     }
 
+    /** One deadline for every remote step of this run (--step-timeout); null: each step's own default. */
+    public void stepTimeout(Duration override) {
+        this.stepTimeout = override;
+    }
+
     /** How many SSH connections this run has opened (the fleet benchmark checks one per host). */
     public int connectionsOpened() {
         return connections.get();
@@ -100,6 +106,7 @@ public final class SshConnector implements AutoCloseable {
             return existing;
         }
         SshRemoteShell shell = openSession(target, proxyJump);
+        shell.stepTimeout(stepTimeout);
         open.put(key, shell);
         return shell;
     }

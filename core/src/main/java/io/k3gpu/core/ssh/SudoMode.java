@@ -2,6 +2,8 @@ package io.k3gpu.core.ssh;
 
 import io.k3gpu.core.remote.Shell;
 
+import java.time.Duration;
+
 /** How a command gets root on a node, and the exact command line for each way. */
 public enum SudoMode {
     /** Logged in as root: run directly. */
@@ -11,12 +13,16 @@ public enum SudoMode {
     /** sudo with the password on stdin: {@code sudo -S}; -k so sudo always reads it, even with cached credentials. */
     PASSWORD;
 
-    /** The command line that runs {@code command} as root in this mode. Pure; golden-tested. */
-    public String wrap(String command) {
+    /**
+     * The command line that runs {@code command} as root in this mode, within {@code limit}: the deadline goes
+     * inside sudo so that {@code timeout} runs as root and may kill whatever the command started. Pure; golden-tested.
+     */
+    public String wrap(String command, Duration limit) {
+        String bounded = Shell.withDeadline(command, limit);
         return switch (this) {
-            case ROOT -> command;
-            case NOPASSWD -> "sudo -n -- sh -c " + Shell.quote(command);
-            case PASSWORD -> "sudo -k -S -p '' -- sh -c " + Shell.quote(command);
+            case ROOT -> bounded;
+            case NOPASSWD -> "sudo -n -- " + bounded;
+            case PASSWORD -> "sudo -k -S -p '' -- " + bounded;
         };
     }
 }

@@ -2,6 +2,10 @@ package io.k3gpu.core.remote;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class ShellTest {
@@ -22,5 +26,36 @@ class ShellTest {
         String nasty = "x'; rm -rf / #\"$(id)`id`";
         ExecResult r = LocalSh.run("printf '%s' " + Shell.quote(nasty), null);
         assertThat(r.stdout()).isEqualTo(nasty);
+    }
+
+    @Test
+    void boundsACommandWithCoreutilsTimeoutRoundingUpToWholeSeconds() {
+        assertThat(Shell.withDeadline("docker info --format '{{.DefaultRuntime}}'", Duration.ofMillis(29_001)))
+                .isEqualTo("timeout -k 5s 30s sh -c 'docker info --format '\"'\"'{{.DefaultRuntime}}'\"'\"''");
+    }
+
+    @Test
+    void theDeadlineKillsTheWholeProcessTreeAndExits124() throws Exception {
+        long t0 = System.nanoTime();
+        ExecResult r = LocalSh.run(Shell.withDeadline("sleep 300 >/dev/null 2>&1 & echo $!; wait", Duration.ofSeconds(1)),
+                null);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.exitCode()).isEqualTo(124);
+        assertThat(ms).isBetween(900L, 4000L);
+        Path stat = Path.of("/proc", r.stdout().strip(), "stat");
+        for (int i = 0; i < 50 && alive(stat); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(alive(stat)).as("the background child of the timed-out command is alive").isFalse();
+    }
+
+    /** Running or sleeping; a zombie (dead, not yet reaped by a busy init) is not alive. */
+    private static boolean alive(Path stat) throws java.io.IOException {
+        try {
+            String s = Files.readString(stat);
+            return !s.substring(s.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
     }
 }

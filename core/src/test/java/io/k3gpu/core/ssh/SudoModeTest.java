@@ -2,25 +2,29 @@ package io.k3gpu.core.ssh;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class SudoModeTest {
     private static final String CMD = "cat /etc/docker/daemon.json";
 
     @Test
-    void rootRunsTheCommandAsItIs() {
-        assertThat(SudoMode.ROOT.wrap(CMD)).isEqualTo(CMD);
+    void rootRunsTheCommandUnderItsDeadline() {
+        assertThat(SudoMode.ROOT.wrap(CMD, Duration.ofSeconds(90)))
+                .isEqualTo("timeout -k 5s 90s sh -c 'cat /etc/docker/daemon.json'");
     }
 
     @Test
-    void passwordlessSudoNeverPrompts() {
-        assertThat(SudoMode.NOPASSWD.wrap(CMD)).isEqualTo("sudo -n -- sh -c 'cat /etc/docker/daemon.json'");
+    void passwordlessSudoNeverPromptsAndRunsTheDeadlineAsRoot() {
+        assertThat(SudoMode.NOPASSWD.wrap(CMD, Duration.ofMinutes(10)))
+                .isEqualTo("sudo -n -- timeout -k 5s 600s sh -c 'cat /etc/docker/daemon.json'");
     }
 
     @Test
     void passwordSudoReadsStdinWithoutPromptAndIgnoresCachedCredentials() {
-        assertThat(SudoMode.PASSWORD.wrap("echo 'x'"))
-                .isEqualTo("sudo -k -S -p '' -- sh -c 'echo '\"'\"'x'\"'\"''");
+        assertThat(SudoMode.PASSWORD.wrap("echo 'x'", Duration.ofMillis(2500)))
+                .isEqualTo("sudo -k -S -p '' -- timeout -k 5s 3s sh -c 'echo '\"'\"'x'\"'\"''");
     }
 
     @Test

@@ -12,7 +12,10 @@ The docker CLI answers from that state (the RUNNING daemon's view, not daemon.js
 when the daemon is not running.
 
 Fault injection: /etc/k3gpu-lab/faults/dockerd-fail-starts holding N > 0 makes the next start fail ("injected
-fault") and decrements N; /etc/k3gpu-lab/faults/dockerd-start-delay-ms delays readiness by that many milliseconds.
+fault") and decrements N; /etc/k3gpu-lab/faults/dockerd-start-delay-ms delays readiness by that many milliseconds;
+/etc/k3gpu-lab/faults/dockerd-hang-starts holding N > 0 makes the next start wedge (decrementing N): the daemon
+SIGSTOPs itself before it reports ready, and, as with a real stopped dockerd whose socket nobody reads, every docker
+CLI call then waits for as long as the daemon stays stopped.
 Versions and the machine identity come from /etc/k3gpu-lab/node.json.
 """
 import json
@@ -35,6 +38,7 @@ PIDFILE = "/run/docker.pid"
 SOCK = "/run/docker.sock"
 FAULT_FAIL = "/etc/k3gpu-lab/faults/dockerd-fail-starts"
 FAULT_DELAY = "/etc/k3gpu-lab/faults/dockerd-start-delay-ms"
+FAULT_HANG = "/etc/k3gpu-lab/faults/dockerd-hang-starts"
 IDLE_SHELL = "/usr/local/lib/k3gpu-lab/shared/libexec/dockerd"  # a copy of /bin/dash, so that comm is "dockerd"
 IDLE_SCRIPT = "/usr/local/lib/k3gpu-lab/shared/dockerd-idle.sh"
 NOT_RUNNING = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
@@ -480,7 +484,13 @@ def dockerd(argv):
     dlog("Docker daemon", "info", commit=d["gitCommit"], graphdriver=info["Driver"], version=d["version"])
     dlog("Daemon has completed initialization", "info")
     dlog("API listen on /run/docker.sock", "info")
-    os.rename(tmp, P(STATE))  # readiness: systemctl waits for this file
+    hangs = read_int(FAULT_HANG)
+    if hangs > 0:
+        with open(P(FAULT_HANG), "w") as f:
+            f.write("%d\n" % (hangs - 1))
+        wedge(tmp)
+    else:
+        os.rename(tmp, P(STATE))  # readiness: systemctl waits for this file
     sys.stdout.flush()
     sys.stderr.flush()
     shell = P(IDLE_SHELL)
@@ -500,6 +510,29 @@ def dockerd(argv):
         signal.signal(sig, on_term)
     while True:
         signal.pause()
+
+
+def proc_state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def wedge(tmp):
+    """Stops this daemon for good (until SIGCONT); a child reports it ready once it is stopped, so that nobody
+    can talk to it in between."""
+    import signal
+    me = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.fork() == 0:
+        while proc_state(me) not in ("T", "t", None):
+            time.sleep(0.01)
+        os.rename(tmp, P(STATE))
+        os._exit(0)
+    os.kill(me, signal.SIGSTOP)
 
 
 # -------------------------------------------------------------------------------------------------------- docker CLI
@@ -603,6 +636,9 @@ def docker(argv):
     if cmd == "system" and rest[:1] == ["info"]:
         cmd = "info"
     st = running_state()
+    while st is not None and proc_state(st.get("pid", 0)) in ("T", "t"):
+        time.sleep(0.1)  # a stopped daemon never answers: the client waits, as the real one does (no timeout)
+        st = running_state()
     denied = not may_use_socket()
     err = None
     if denied:

@@ -202,6 +202,7 @@ def stop(name, svc):
         log(name, "Stopping %s..." % svc["DESCRIPTION"])
         try:
             os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGCONT)  # as systemd does, so that a stopped (SIGSTOP) main process ends too
         except OSError:
             pass
         deadline = time.monotonic() + float(svc["STOP_TIMEOUT"])
