@@ -83,7 +83,7 @@ class FaultIT {
     private static String[] joinArgs(String node, String... more) {
         List<String> a = new ArrayList<>(List.of("join"));
         a.addAll(List.of(lab.ssh(node)));
-        a.addAll(List.of("--server-ip", lab.ip("node1"), "--kubeconfig", kubeconfig.toString()));
+        a.addAll(List.of("--server-ip", lab.ip("node1")));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -148,7 +148,7 @@ class FaultIT {
         Path etcDocker = lab.path(node, "/etc/docker");
         String before = Faults.sha256(lab.path(node, DAEMON_JSON));
         long start = System.nanoTime();
-        CompletableFuture<Cli.Result> run = k3gpuAsync("gpu-runtime", node, "--timeout", "8s");
+        CompletableFuture<Cli.Result> run = k3gpuAsync("gpu-runtime", node, "--step-timeout", "8s");
         boolean cut = Faults.await(20, () -> {
             try (var s = Files.list(etcDocker)) {
                 return s.anyMatch(p -> p.getFileName().toString().startsWith("daemon.json.k3gpu-backup-"));
@@ -184,7 +184,7 @@ class FaultIT {
         assertThat(again.exit()).as(again.all()).isZero();
         assertThat(dockerRuntime(node)).isEqualTo("nvidia");
         TABLE.add(new FaultTable.Row("link cut (veth down)", "between the daemon.json edit and Docker's restart",
-                "k3gpu gpu-runtime --timeout 8s", r.exit(), took, "8 s a step",
+                "k3gpu gpu-runtime --step-timeout 8s", r.exit(), took, "8 s a step",
                 (after.equals(before) ? "daemon.json as before" : "daemon.json whole (the new one)")
                         + ", no temporary file", "exit 0; default runtime nvidia"));
         stockDocker(node);
@@ -197,7 +197,7 @@ class FaultIT {
         String before = Faults.sha256(lab.path(node, DAEMON_JSON));
         String oldPid = lab.read(node, "/run/docker.pid").strip();
         long start = System.nanoTime();
-        CompletableFuture<Cli.Result> run = k3gpuAsync("gpu-runtime", node, "--timeout", "5s");
+        CompletableFuture<Cli.Result> run = k3gpuAsync("gpu-runtime", node, "--step-timeout", "5s");
         boolean restarted = Faults.await(20, () -> {
             try {
                 String pid = lab.read(node, "/run/docker.pid").strip();
@@ -219,13 +219,36 @@ class FaultIT {
         Cli.Result again = k3gpu("gpu-runtime", node);
         assertThat(again.exit()).as(again.all()).isZero();
         TABLE.add(new FaultTable.Row("wedged dockerd (SIGSTOP after the restart)", "the check that Docker runs nvidia",
-                "k3gpu gpu-runtime --timeout 5s", r.exit(), took, "5 s a step",
+                "k3gpu gpu-runtime --step-timeout 5s", r.exit(), took, "5 s a step",
                 "daemon.json restored byte for byte, no `docker info` left running", "exit 0; default runtime nvidia"));
         stockDocker(node);
     }
 
     @Test
     @Order(4)
+    void anInstallScriptThatNeverEndsIsStoppedOnTheNodeAtItsDeadline() throws Exception {
+        String node = "jetson2";
+        Files.writeString(k3s.mirrorDir().resolve("hangs.sh"), "#!/bin/sh\necho installing\nsleep 3599\n");
+        long start = System.nanoTime();
+        Cli.Result r = Cli.run(joinArgs(node, "--install-url", k3s.mirrorUrl() + "/hangs.sh", "--step-timeout", "5s"));
+        double took = since(start);
+        assertThat(r.exit()).as(r.all()).isEqualTo(7);
+        assertThat(r.err()).contains(lab.ip(node)).contains("install script");
+        assertThat(lab.sh(node, "pgrep -f 'slee[p] 3599' || true").strip()).as("the script's sleep").isEmpty();
+        assertThat(Files.exists(lab.path(node, "/etc/systemd/system/k3s-agent.service"))).isFalse();
+
+        Cli.Result again = Cli.run(joinArgs(node, "--install-url", k3s.installUrl(), "--timeout", "60s"));
+        assertThat(again.exit()).as(again.all()).isZero();
+        TABLE.add(new FaultTable.Row("an install script that never ends", "join's install step",
+                "k3gpu join --install-url URL --step-timeout 5s", r.exit(), took, "5 s a step",
+                "the script and its children killed on the node by its deadline; no K3s unit",
+                "exit 0 with the real install script; Node Ready"));
+        Cli.Result reset = k3gpu("reset", node, "--kubeconfig", kubeconfig.toString());
+        assertThat(reset.exit()).as(reset.all()).isZero();
+    }
+
+    @Test
+    @Order(5)
     void aLinkCutDuringAnAirGapUploadNeverCommitsAPartialFile() throws Exception {
         String node = "jetson2";
         Path bundle = dir.resolve("bundle");
@@ -244,7 +267,7 @@ class FaultIT {
         Faults.slow(lab, node, 16);
         long start = System.nanoTime();
         CompletableFuture<Cli.Result> run = CompletableFuture.supplyAsync(() -> Cli.run(joinArgs(node,
-                "--airgap-bundle", bundle.toString(), "--timeout", "30s")));
+                "--airgap-bundle", bundle.toString(), "--step-timeout", "30s")));
         boolean cut = Faults.await(60, () -> {
             try (var s = Files.list(lab.path(node, IMAGES))) {
                 return s.anyMatch(p -> p.getFileName().toString().contains(".k3gpu.") && p.toFile().length() > (4 << 20));
@@ -271,7 +294,7 @@ class FaultIT {
         assertThat(Faults.sha256(remote)).isEqualTo(want);
         assertThat(Faults.tempFiles(lab, node, IMAGES)).isEmpty();
         TABLE.add(new FaultTable.Row("link cut (veth down) on a 16 Mbit/s link", "the upload of a 24 MiB air-gap image archive",
-                "k3gpu join --airgap-bundle DIR", r.exit(), took, "-",
+                "k3gpu join --airgap-bundle DIR --step-timeout 30s", r.exit(), took, "30 s a step",
                 "no partial archive at its path; the temporary file is gone after the re-run",
                 "exit 0; the archive byte for byte"));
         Cli.Result reset = k3gpu("reset", node, "--kubeconfig", kubeconfig.toString());
@@ -279,7 +302,7 @@ class FaultIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aLinkCutWhileJoinWaitsForReadyFailsByItsDeadlineAndARerunJoins() throws Exception {
         String node = "jetson2";
         K3gpuProcess join = K3gpuProcess.start(Map.of(), joinArgs(node, "--install-url", k3s.installUrl(),
@@ -305,7 +328,7 @@ class FaultIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void ctrlCAtEachPhaseOfJoinLeavesTheNodeWholeAndARerunConverges() throws Exception {
         String node = "jetson2";
         for (String phase : List.of("restarting docker", "installing the K3s", "waiting for node")) {
