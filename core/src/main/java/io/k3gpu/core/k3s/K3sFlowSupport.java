@@ -39,12 +39,14 @@ final class K3sFlowSupport {
         byte[] env = InstallCommands.envFile(install, false).getBytes(StandardCharsets.UTF_8);
         String again = "run the same command again to finish the install, or k3gpu reset --ip " + shell.host()
                 + " to remove what it installed";
+        RemoteStep step = RemoteStep.install("running the K3s install script");
         ChangesInFlight.Registration inFlight = ChangesInFlight.process().begin(new ChangesInFlight.Change(
-                shell.host(), "running the K3s install script", "the K3s install script was still running there "
-                + "(the node stops it at its deadline at the latest); " + again, null));
+                shell.host(), step.what(), "the K3s install script may still be running there "
+                + "(the node stops it at its deadline at the latest); " + again,
+                () -> (shell.stop(step) ? "the K3s install script was stopped there; "
+                        : "the K3s install script had ended; ") + again));
         try {
-            ExecResult r = shell.sudoUpload(InstallCommands.install(install, uploaded), Upload.of(env),
-                    RemoteStep.install("running the K3s install script"));
+            ExecResult r = shell.sudoUpload(InstallCommands.install(install, uploaded), Upload.of(env), step);
             if (r.exitCode() == RemoteFileCommands.REFUSED) {
                 throw new RemoteCommandException(shell.host(), "sending the K3s install environment", r,
                         "the link to the node was cut before the install started; run again");

@@ -9,6 +9,7 @@ import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.remote.ExecResult;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.RemoteStep;
 
 import java.util.List;
 
@@ -46,7 +47,8 @@ public final class ResetNode {
         NodeStatus mine = api == null ? null : ownNode(node, api, alsoJoinedAs, facts);
         boolean uninstalled = false;
         for (K3sInstall.Role r : List.of(K3sInstall.Role.AGENT, K3sInstall.Role.SERVER)) {
-            ExecResult out = node.sudo(InstallCommands.uninstall(r));
+            ExecResult out = node.sudo(InstallCommands.uninstall(r), null,
+                    RemoteStep.install("running " + r.uninstallScript()));
             if (!out.ok()) {
                 throw new K3gpuException(ExitCode.REMOTE_COMMAND, r.uninstallScript() + " failed on " + host
                         + " (exit " + out.exitCode() + "): " + out.tail(3), "run it by hand on the node to see why");

@@ -51,10 +51,16 @@ public final class RemoteFileCommands {
                 + "differs); nothing was changed\" >&2; exit " + REFUSED + "; fi";
     }
 
-    /** Copies {@code path} to {@code backup}, keeping mode, owner and timestamps; refuses to overwrite a backup. */
+    /**
+     * Copies {@code path} to {@code backup}, keeping mode, owner and timestamps, through a temporary file beside it,
+     * so that a copy that fails half-way (a full disk) leaves no partial backup behind; refuses to overwrite a
+     * backup.
+     */
     public static String backup(String path, String backup) {
-        return "cp -p --no-clobber -- " + Shell.quote(path) + " " + Shell.quote(backup)
-                + " && [ -f " + Shell.quote(backup) + " ]";
+        String b = Shell.quote(backup);
+        return "set -e; t=$(mktemp " + Shell.quote(path + ".k3gpu.XXXXXX") + "); trap 'rm -f -- \"$t\"' EXIT; "
+                + "trap 'exit 1' HUP INT TERM; cp -p -- " + Shell.quote(path) + " \"$t\"; [ ! -e " + b + " ]; "
+                + "mv -- \"$t\" " + b + "; trap - EXIT";
     }
 
     /** Puts a backup back in place atomically (copy beside the target, then rename), byte for byte. */
@@ -62,7 +68,7 @@ public final class RemoteFileCommands {
         String f = Shell.quote(path);
         String b = Shell.quote(backup);
         return "set -e; t=$(mktemp " + Shell.quote(path + ".k3gpu.XXXXXX") + "); trap 'rm -f -- \"$t\"' EXIT; "
-                + "cp -p -- " + b + " \"$t\"; mv -f -- \"$t\" " + f + "; trap - EXIT";
+                + "trap 'exit 1' HUP INT TERM; cp -p -- " + b + " \"$t\"; mv -f -- \"$t\" " + f + "; trap - EXIT";
     }
 
     /** Removes a file that a failed change created where none existed before. */

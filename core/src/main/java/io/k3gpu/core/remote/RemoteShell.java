@@ -74,6 +74,14 @@ public interface RemoteShell extends AutoCloseable {
     }
 
     /**
+     * Ends a tagged step that is still running on the node (another channel of the same connection), as root.
+     * Returns whether anything was stopped.
+     */
+    default boolean stop(RemoteStep step) {
+        return sudo(step.stopCommand(), null, RemoteStep.command("stopping " + step.what())).ok();
+    }
+
+    /**
      * Starts {@code command} as the login user and returns at once; each line it prints goes to {@code stdoutLines}
      * or {@code stderrLines} as it arrives (on the connection's I/O thread: keep the consumers short). The command
      * runs until it ends or {@link RemoteProcess#stop} is called.

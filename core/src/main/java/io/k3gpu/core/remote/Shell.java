@@ -24,7 +24,16 @@ public final class Shell {
      * the node even when the SSH link to it is gone. Exit 124 on TERM, 137 on KILL.
      */
     public static String withDeadline(String command, Duration limit) {
+        return withDeadline(command, limit, null);
+    }
+
+    /**
+     * As {@link #withDeadline(String, Duration)}, the command line marked with {@code tag} (a no-op {@code :} word
+     * before the command) when the tag is not null, so that {@code pkill -f} can find it on the node.
+     */
+    public static String withDeadline(String command, Duration limit, String tag) {
         long seconds = Math.max(1, (limit.toMillis() + 999) / 1000);
-        return "timeout -k " + KILL_AFTER_SECONDS + "s " + seconds + "s sh -c " + quote(command);
+        String marked = tag == null ? command : ": " + tag + "; " + command;
+        return "timeout -k " + KILL_AFTER_SECONDS + "s " + seconds + "s sh -c " + quote(marked);
     }
 }

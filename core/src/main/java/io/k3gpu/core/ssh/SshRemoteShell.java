@@ -80,7 +80,7 @@ public final class SshRemoteShell implements RemoteShell {
     @Override
     public ExecResult exec(String command, byte[] stdin, RemoteStep step) {
         Duration limit = step.limit(stepTimeout);
-        return run(Shell.withDeadline(command, limit), bytes(stdin), length(stdin), step, limit);
+        return run(Shell.withDeadline(command, limit, step.tag()), bytes(stdin), length(stdin), step, limit);
     }
 
     /**
@@ -211,12 +211,12 @@ public final class SshRemoteShell implements RemoteShell {
         SudoMode mode = sudoMode();
         Duration limit = step.limit(stepTimeout);
         if (mode != SudoMode.PASSWORD) {
-            return run(mode.wrap(command, limit), stdin, length, step, limit);
+            return run(mode.wrap(command, limit, step.tag()), stdin, length, step, limit);
         }
         // sudo -S reads the password line, then the command gets the rest of stdin.
         byte[] password = passwordLine();
         try {
-            return run(mode.wrap(command, limit), new SequenceInputStream(new ByteArrayInputStream(password), stdin),
+            return run(mode.wrap(command, limit, step.tag()), new SequenceInputStream(new ByteArrayInputStream(password), stdin),
                     password.length + length, step, limit);
         } finally {
             Arrays.fill(password, (byte) 0);

@@ -18,7 +18,12 @@ public enum SudoMode {
      * inside sudo so that {@code timeout} runs as root and may kill whatever the command started. Pure; golden-tested.
      */
     public String wrap(String command, Duration limit) {
-        String bounded = Shell.withDeadline(command, limit);
+        return wrap(command, limit, null);
+    }
+
+    /** As {@link #wrap(String, Duration)}, the command line marked with {@code tag} (see {@link Shell}). */
+    public String wrap(String command, Duration limit, String tag) {
+        String bounded = Shell.withDeadline(command, limit, tag);
         return switch (this) {
             case ROOT -> bounded;
             case NOPASSWD -> "sudo -n -- " + bounded;

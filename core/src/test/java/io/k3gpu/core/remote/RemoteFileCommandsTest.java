@@ -205,4 +205,24 @@ class RemoteFileCommandsTest {
         LocalSh.run(RemoteFileCommands.backup(f.toString(), b.toString()), null);
         assertThat(Files.readString(b)).isEqualTo("earlier");
     }
+
+    @Test
+    void aBackupIsCopiedBesideThenRenamed() {
+        assertThat(RemoteFileCommands.backup("/etc/docker/daemon.json", "/etc/docker/daemon.json.k3gpu-backup-1Z"))
+                .isEqualTo("set -e; t=$(mktemp /etc/docker/daemon.json.k3gpu.XXXXXX); trap 'rm -f -- \"$t\"' EXIT; "
+                        + "trap 'exit 1' HUP INT TERM; cp -p -- /etc/docker/daemon.json \"$t\"; "
+                        + "[ ! -e /etc/docker/daemon.json.k3gpu-backup-1Z ]; "
+                        + "mv -- \"$t\" /etc/docker/daemon.json.k3gpu-backup-1Z; trap - EXIT");
+    }
+
+    @Test
+    void aBackupWhoseCopyFailsLeavesNoPartialBackupAndNoTemporaryFile() throws IOException {
+        Path f = dir.resolve("daemon.json");
+        Files.createDirectories(f); // cp refuses to copy a directory, as it stops on a full disk
+        Path b = dir.resolve("daemon.json.k3gpu-backup-20261128T120000Z");
+        assertThat(LocalSh.run(RemoteFileCommands.backup(f.toString(), b.toString()), null).exitCode()).isNotZero();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("daemon.json");
+        }
+    }
 }

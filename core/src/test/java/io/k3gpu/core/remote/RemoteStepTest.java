@@ -19,6 +19,15 @@ class RemoteStepTest {
     }
 
     @Test
+    void anInstallStepCarriesAFreshTagAndTheCommandThatStopsItDoesNotMatchItself() {
+        RemoteStep a = RemoteStep.install("running the K3s install script");
+        assertThat(a.tag()).matches("k3gpu-step-[0-9a-f]{12}").isNotEqualTo(RemoteStep.install("x").tag());
+        assertThat(new RemoteStep("x", RemoteStep.Kind.INSTALL, "k3gpu-step-a1b2c3d4e5f6").stopCommand())
+                .isEqualTo("pkill -TERM -f 'k3gpu-step-[a]1b2c3d4e5f6'");
+        assertThat(RemoteStep.command("probe").tag()).isNull();
+    }
+
+    @Test
     void aTimeoutIsOneLineNamingTheStepTheNodeAndTheDeadline() {
         RemoteTimeoutException e = new RemoteTimeoutException("192.168.0.40", RemoteStep.restart("docker"),
                 Duration.ofSeconds(90));

@@ -35,6 +35,29 @@ class ShellTest {
     }
 
     @Test
+    void aTaggedCommandCarriesItsTagAsANoOpWord() {
+        assertThat(Shell.withDeadline("sh /tmp/install.sh", Duration.ofMinutes(10), "k3gpu-step-0123456789ab"))
+                .isEqualTo("timeout -k 5s 600s sh -c ': k3gpu-step-0123456789ab; sh /tmp/install.sh'");
+    }
+
+    @Test
+    void theStopCommandEndsATaggedStepAndItsChildrenFromOutside() throws Exception {
+        RemoteStep step = RemoteStep.install("a long script");
+        Process running = new ProcessBuilder("sh", "-c",
+                Shell.withDeadline("sleep 300 >/dev/null 2>&1 & echo $!; wait", Duration.ofMinutes(5), step.tag()))
+                .redirectErrorStream(true).start();
+        String child = new java.io.BufferedReader(new java.io.InputStreamReader(running.getInputStream())).readLine();
+        ExecResult stop = LocalSh.run(step.stopCommand(), null);
+        assertThat(stop.exitCode()).as("pkill found the step (and not itself)").isZero();
+        assertThat(running.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)).as("the step ended").isTrue();
+        Path stat = Path.of("/proc", child.strip(), "stat");
+        for (int i = 0; i < 50 && alive(stat); i++) {
+            Thread.sleep(20);
+        }
+        assertThat(alive(stat)).as("the step's background child is alive").isFalse();
+    }
+
+    @Test
     void theDeadlineKillsTheWholeProcessTreeAndExits124() throws Exception {
         long t0 = System.nanoTime();
         ExecResult r = LocalSh.run(Shell.withDeadline("sleep 300 >/dev/null 2>&1 & echo $!; wait", Duration.ofSeconds(1)),
