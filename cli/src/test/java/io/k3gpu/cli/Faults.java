@@ -50,6 +50,30 @@ final class Faults {
         run(List.of("ip", "netns", "exec", n.netns(), "nft", "delete", "table", "inet", TABLE));
     }
 
+    /**
+     * Adds {@code seconds} of latency each way to SSH on {@code port} of the node (a round trip: twice that): a relay
+     * in the node's network namespace, in front of its sshd, that holds every byte that long (this kernel has no
+     * netem). Stop it with {@link Process#destroy}.
+     */
+    static Process latency(TestLab lab, String node, int port, double seconds) throws IOException {
+        LabNode n = lab.state.node(node);
+        Path script = Files.createTempFile("k3gpu-delay-relay", ".py");
+        try (InputStream in = Faults.class.getResourceAsStream("delay-relay.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        script.toFile().deleteOnExit();
+        Process relay = new ProcessBuilder("ip", "netns", "exec", n.netns(), "/usr/bin/python3", script.toString(),
+                n.ip(), String.valueOf(port), n.ip(), "22", String.valueOf(seconds))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        boolean listening = await(5, () -> run(List.of("ip", "netns", "exec", n.netns(), "sh", "-c",
+                "ss -ltn | grep -q '" + n.ip() + ":" + port + " '")) == null);
+        if (!listening) {
+            relay.destroyForcibly();
+            throw new IllegalStateException("the delay relay on " + node + " did not start");
+        }
+        return relay;
+    }
+
     /** Limits what is sent to the node to {@code mbit} Mbit/s (a token bucket on the host side of its veth). */
     static void slow(TestLab lab, String node, int mbit) {
         String veth = lab.state.node(node).veth();

@@ -126,9 +126,15 @@ final class K3sFlowSupport {
         return r.stdout().strip().toCharArray();
     }
 
+    /** The service's last log lines, or why they could not be read (a failure is being reported already). */
     static String serviceLogTail(RemoteShell shell, String service, int lines) {
-        ExecResult r = shell.sudo(InstallCommands.serviceLog(service, lines));
-        return r.stdout().strip();
+        try {
+            ExecResult r = shell.sudo(InstallCommands.serviceLog(service, lines), null,
+                    RemoteStep.diagnostic("reading the log of " + service));
+            return r.stdout().strip();
+        } catch (K3gpuException e) {
+            return "(its log could not be read: " + e.getMessage() + ")";
+        }
     }
 
     static void sleep(Duration d) {

@@ -22,6 +22,11 @@ public record RemoteStep(String what, Kind kind, String tag) {
     public enum Kind {
         /** Anything not named below: probes, reading and writing files, small edits. */
         COMMAND(Duration.ofMinutes(2)),
+        /**
+         * Reading what explains a failure (a service's last log lines): it must not add minutes to a run that already
+         * failed, on a link that may be the reason.
+         */
+        DIAGNOSTIC(Duration.ofSeconds(15)),
         /** Restarting a service (docker, k3s, k3s-agent) and waiting for systemd to report it started. */
         RESTART(Duration.ofSeconds(90)),
         /** One question to the Docker daemon (docker info); a daemon that does not answer must not hang the run. */
@@ -44,6 +49,10 @@ public record RemoteStep(String what, Kind kind, String tag) {
 
     public static RemoteStep command(String what) {
         return new RemoteStep(what, Kind.COMMAND);
+    }
+
+    public static RemoteStep diagnostic(String what) {
+        return new RemoteStep(what, Kind.DIAGNOSTIC);
     }
 
     public static RemoteStep restart(String service) {

@@ -228,8 +228,14 @@ public final class EnableNvidiaRuntime {
     static final String DOCKER_DEFAULT_RUNTIME = "docker info --format '{{.DefaultRuntime}}'";
 
     private static String journalTail(RemoteShell shell, String service, ExecResult restart) {
-        ExecResult journal = shell.sudo("journalctl -u " + service + " -n 5 --no-pager 2>/dev/null");
-        String tail = journal.ok() ? journal.tail(2) : "";
+        String tail;
+        try {
+            ExecResult journal = shell.sudo("journalctl -u " + service + " -n 5 --no-pager 2>/dev/null", null,
+                    RemoteStep.diagnostic("reading the log of " + service));
+            tail = journal.ok() ? journal.tail(2) : "";
+        } catch (K3gpuException e) {
+            tail = "";
+        }
         return tail.isEmpty() ? "exit " + restart.exitCode() + ": " + restart.tail(2) : tail;
     }
 

@@ -13,6 +13,8 @@ class RemoteStepTest {
     void eachKindHasItsDefaultAndOneOverrideReplacesThemAll() {
         assertThat(RemoteStep.restart("docker").limit(null)).isEqualTo(Duration.ofSeconds(90));
         assertThat(RemoteStep.dockerInfo().limit(null)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(RemoteStep.diagnostic("reading the log of k3s-agent").limit(null)).isEqualTo(Duration.ofSeconds(15));
+        assertThat(RemoteStep.upload("writing /usr/local/bin/k3s").limit(null)).isEqualTo(Duration.ofMinutes(10));
         assertThat(RemoteStep.install("running the K3s install script").limit(null)).isEqualTo(Duration.ofMinutes(10));
         assertThat(RemoteStep.command("reading /etc/docker/daemon.json").limit(null)).isEqualTo(Duration.ofMinutes(2));
         assertThat(RemoteStep.install("x").limit(Duration.ofSeconds(3))).isEqualTo(Duration.ofSeconds(3));
