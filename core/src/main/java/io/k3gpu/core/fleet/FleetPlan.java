@@ -76,7 +76,7 @@ public final class FleetPlan {
             HostPlan plan;
             if (o instanceof HostObservation obs) {
                 try {
-                    plan = PlanDiff.diff(spec, h, fleet.withNode(obs), view);
+                    plan = PlanDiff.diff(spec, h, fleet.withNode(h, obs), view);
                 } catch (K3gpuException e) {
                     plan = new HostPlan(h, spec.isFirstServer(h), List.of(), e.getMessage());
                 }

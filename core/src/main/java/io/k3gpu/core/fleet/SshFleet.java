@@ -51,6 +51,8 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
     private final SshConnector connector;
     private final Function<String, String> environment;
     private final boolean sendSecrets;
+    /** Each observed host's addresses, which tell its Node from another machine's of the same hostname. */
+    private final Map<HostSpec, NodeIdentity> identities = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile ClusterApi api;
     private volatile char[] token;
     private volatile String kubeconfig;
@@ -298,6 +300,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         RemoteShell shell = connect(h, events);
         NodeFacts facts = GatherFacts.from(shell);
         K3sUnit unit = K3sUnit.read(shell, h.role() == HostRole.SERVER ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT);
+        identities.put(h, NodeIdentity.read(shell));
         ContainerRuntime runtime = h.gpu().runtime(facts);
         RuntimeChange rc = null;
         String problem = null;
@@ -332,12 +335,14 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
     }
 
     /** The observation with the host's Node (labels, taints, annotations) from the cluster, when there is one. */
-    public HostObservation withNode(HostObservation o) {
+    public HostObservation withNode(HostSpec h, HostObservation o) {
         if (api == null) {
             return o;
         }
         Optional<NodeStatus> node = api.node(o.facts().hostname());
-        if (node.isEmpty()) {
+        NodeIdentity identity = identities.get(h);
+        if (node.isEmpty() || identity != null && !identity.owns(node.get())) {
+            // No Node, or another machine's of the same (cloned) hostname: this host has not joined.
             return o;
         }
         NodeMeta meta = api.meta(node.get().name()).orElse(new NodeMeta(Map.of(), Map.of(), List.of()));
