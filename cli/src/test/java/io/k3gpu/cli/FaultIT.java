@@ -370,11 +370,11 @@ class FaultIT {
     // --- fleet: a second cluster, node2 its server, node3..node7 its five agents ---
 
     private static Path fleetFile(String name, String connectTimeout) throws IOException {
-        return fleetFile(name, connectTimeout, "");
+        return fleetFile(name, connectTimeout, 22, lab.state.knownHostsFile());
     }
 
-    /** The fleet's cluster file; {@code ssh} adds lines to its ssh: section (indented by two). */
-    private static Path fleetFile(String name, String connectTimeout, String ssh) throws IOException {
+    /** The fleet's cluster file, its hosts reached on {@code port}, their keys in {@code knownHosts}. */
+    private static Path fleetFile(String name, String connectTimeout, int port, Path knownHosts) throws IOException {
         Path f = dir.resolve(name);
         StringBuilder hosts = new StringBuilder("hosts:\n  - {name: cp, address: " + lab.ip("node2")
                 + ", role: server, gpu: none}\n");
@@ -393,8 +393,9 @@ class FaultIT {
                   sshConfig: /dev/null
                   strictHostKeyChecking: yes
                   connectTimeout: %s
-                """.formatted(k3s.installUrl(), dir.resolve("fleet-kubeconfig"), lab.state.keyFile(),
-                lab.state.knownHostsFile(), connectTimeout) + ssh + hosts);
+                  port: %d
+                """.formatted(k3s.installUrl(), dir.resolve("fleet-kubeconfig"), lab.state.keyFile(), knownHosts,
+                connectTimeout, port) + hosts);
         return f;
     }
 
@@ -486,8 +487,10 @@ class FaultIT {
 
         // The same hosts reached through a relay on port 2222 of each node that holds every byte 150 ms each way.
         Path knownHosts = dir.resolve("known_hosts_2222");
-        Path lossy = fleetFile("lossy.yaml", "10s", "  port: 2222\n  knownHosts: " + knownHosts
-                + "\n  strictHostKeyChecking: accept-new\n");
+        Files.write(knownHosts, Files.readAllLines(lab.state.knownHostsFile()).stream()
+                .map(l -> l.isBlank() || l.startsWith("#") ? l : "[" + l.split(" ", 2)[0] + "]:2222 " + l.split(" ", 2)[1])
+                .toList());
+        Path lossy = fleetFile("lossy.yaml", "10s", 2222, knownHosts);
         List<String> nodes = List.of("node2", "node3", "node4", "node5", "node6", "node7");
         List<Process> relays = new ArrayList<>();
         long start;
