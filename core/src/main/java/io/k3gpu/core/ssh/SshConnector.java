@@ -42,6 +42,7 @@ import java.util.function.Consumer;
  * (HostName, User, Port, IdentityFile, ProxyJump).
  */
 public final class SshConnector implements AutoCloseable {
+    private static final int CONNECT_ATTEMPTS = 3;
     private static final AttributeRepository.AttributeKey<HopVerifiers> VERIFIERS =
             new AttributeRepository.AttributeKey<>();
     private final SshClient client;
@@ -111,7 +112,31 @@ public final class SshConnector implements AutoCloseable {
         return shell;
     }
 
+    /**
+     * Opens the session, trying again after a connect or handshake that timed out or found no route (a lossy or
+     * flapping link, as k0sctl retries): {@value #CONNECT_ATTEMPTS} attempts, each with the whole connect timeout,
+     * 1 s then 2 s apart. Refusals (host key, authentication, connection refused) are not retried.
+     */
     private SshRemoteShell openSession(SshTarget target, String proxyJump) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return openSessionOnce(target, proxyJump);
+            } catch (Unreachable e) {
+                if (attempt >= CONNECT_ATTEMPTS) {
+                    throw new K3gpuException(e.exitCode(), e.getMessage() + " (" + attempt + " attempts)", e.hint(), e);
+                }
+                warnings.accept(e.getMessage() + "; trying again (" + (attempt + 1) + " of " + CONNECT_ATTEMPTS + ")");
+                try {
+                    Thread.sleep(1000L * attempt);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private SshRemoteShell openSessionOnce(SshTarget target, String proxyJump) {
         HostConfigEntry entry = resolve(target, proxyJump);
         String display = target.host();
         Duration timeout = target.connectTimeout();
@@ -280,8 +305,15 @@ public final class SshConnector implements AutoCloseable {
                 "check the address, the port and the network", t);
     }
 
+    /** A connect or handshake that timed out or found no route: worth another attempt. */
+    private static final class Unreachable extends K3gpuException {
+        Unreachable(String message, String hint) {
+            super(ExitCode.SSH, message, hint);
+        }
+    }
+
     private static K3gpuException unreachable(SshTarget target, HostConfigEntry entry, String why) {
-        return new K3gpuException(ExitCode.SSH, "cannot reach " + where(entry) + ": " + why,
+        return new Unreachable("cannot reach " + where(entry) + ": " + why,
                 "check that the node is on and its address is right (--connect-timeout is "
                         + seconds(target.connectTimeout()) + ")");
     }
