@@ -41,6 +41,8 @@ final class Faults {
         host("ip", "netns", "exec", n.netns(), "nft", "add", "table", "inet", TABLE);
         host("ip", "netns", "exec", n.netns(), "nft", "add", "chain", "inet", TABLE, "in",
                 "{ type filter hook input priority 0; policy accept; }");
+        // Only what comes over the link: the node's own traffic to itself (a relay in front of its sshd) goes by lo.
+        host("ip", "netns", "exec", n.netns(), "nft", "add", "rule", "inet", TABLE, "in", "iifname", "lo", "accept");
         host("ip", "netns", "exec", n.netns(), "nft", "add", "rule", "inet", TABLE, "in",
                 "numgen", "random", "mod", "100", "<", String.valueOf(percent), "drop");
     }
