@@ -340,7 +340,7 @@ class FaultIT {
             int exit = join.await(60);
             assertThat(reached).as(phase + ": " + join.err()).isTrue();
             assertThat(exit).as(phase + ": " + join.err()).isEqualTo(130);
-            assertThat(join.err()).contains(lab.ip(node));
+            assertThat(join.err()).as("one line says how the node was left").contains("interrupted: " + lab.ip(node) + ": ");
             String after = Faults.sha256(lab.path(node, DAEMON_JSON));
             assertThat(Files.readString(lab.path(node, DAEMON_JSON)).strip()).startsWith("{").endsWith("}");
             assertThat(Faults.tempFiles(lab, node, "/etc/docker")).isEmpty();

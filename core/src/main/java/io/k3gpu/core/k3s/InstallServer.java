@@ -7,6 +7,7 @@ import io.k3gpu.core.facts.GatherFacts;
 import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.Fabric8ClusterApi;
+import io.k3gpu.core.remote.ChangesInFlight;
 import io.k3gpu.core.remote.RemoteShell;
 
 import java.time.Duration;
@@ -61,7 +62,15 @@ public final class InstallServer {
         try (ClusterApi api = Fabric8ClusterApi.fromKubeconfig(kubeconfig, context)) {
             events.info(host, "waiting for node " + facts.hostname() + " to be Ready");
             NodeIdentity identity = NodeIdentity.read(shell);
-            if (api.awaitNodeReady(facts.hostname(), identity::owns, timeout).isEmpty()) {
+            boolean ready;
+            // Nothing to roll back while K3s comes up; a Ctrl-C now still says how the server was left.
+            try (ChangesInFlight.Registration waiting = ChangesInFlight.process().begin(new ChangesInFlight.Change(
+                    host, "waiting for the K3s server to be Ready", "K3s is installed there and was not Ready yet; "
+                    + "run the same command again to wait for it, or k3gpu reset --ip " + host + " to remove it",
+                    null))) {
+                ready = api.awaitNodeReady(facts.hostname(), identity::owns, timeout).isPresent();
+            }
+            if (!ready) {
                 api.node(facts.hostname()).filter(n -> !identity.owns(n)).ifPresent(n -> {
                     throw new K3gpuException(ExitCode.FAILED, identity.notOurs(n) + ": it holds this server's hostname",
                             "give one of the two machines its own hostname (hostnamectl set-hostname NAME)");

@@ -7,6 +7,7 @@ import io.k3gpu.core.facts.GatherFacts;
 import io.k3gpu.core.facts.NodeFacts;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.remote.ChangesInFlight;
 import io.k3gpu.core.remote.RemoteShell;
 import io.k3gpu.core.remote.RemoteStep;
 import io.k3gpu.core.runtime.ContainerRuntime;
@@ -111,8 +112,15 @@ public final class JoinNode {
         if (!untouched) {
             events.info(host, "waiting for node " + name + " to be Ready");
         }
-        NodeStatus ready = untouched ? seen : api.awaitNodeReady(name, identity::owns, o.timeout())
-                .orElseThrow(() -> notReady(node, api, identity, name, role, o.timeout()));
+        NodeStatus ready;
+        // Nothing to roll back while K3s comes up; a Ctrl-C now still says how the node was left.
+        try (ChangesInFlight.Registration waiting = untouched ? null : ChangesInFlight.process().begin(
+                new ChangesInFlight.Change(host, "waiting for node " + name + " to be Ready", "K3s is installed there "
+                        + "and node " + name + " was not Ready yet; run the same command again to wait for it, or "
+                        + "k3gpu reset --ip " + host + " to remove it", null))) {
+            ready = untouched ? seen : api.awaitNodeReady(name, identity::owns, o.timeout())
+                    .orElseThrow(() -> notReady(node, api, identity, name, role, o.timeout()));
+        }
         Map<String, String> labels = GpuLabels.of(facts, runtimeLabel(facts, o.docker()));
         Map<String, String> changedLabels = api.label(facts.hostname(), labels);
         if (!changedLabels.isEmpty()) {
