@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -99,12 +98,7 @@ class FaultIT {
     }
 
     private static String kubectl(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        return out;
+        return Kubectl.run(kubeconfig, args).out();
     }
 
     private static double since(long start) {
@@ -406,11 +400,7 @@ class FaultIT {
     }
 
     private static long readyFleetNodes() throws Exception {
-        List<String> cmd = List.of("kubectl", "--kubeconfig", dir.resolve("fleet-kubeconfig").toString(), "get",
-                "nodes", "--no-headers");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
+        String out = Kubectl.run(dir.resolve("fleet-kubeconfig"), "get", "nodes", "--no-headers").out();
         return out.lines().filter(l -> l.split("\\s+").length > 1 && l.split("\\s+")[1].equals("Ready")).count();
     }
 

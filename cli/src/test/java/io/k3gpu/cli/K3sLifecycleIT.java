@@ -57,12 +57,9 @@ class K3sLifecycleIT {
     }
 
     private static String kubectl(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(out).isZero();
-        return out;
+        Kubectl.Result r = Kubectl.run(kubeconfig, args);
+        assertThat(r.exit()).as(r.out()).isZero();
+        return r.out();
     }
 
     /** The node token, read over SSH (node-token is a symlink that only resolves inside the node). */
