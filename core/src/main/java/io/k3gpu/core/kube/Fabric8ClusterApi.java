@@ -428,6 +428,8 @@ public final class Fabric8ClusterApi implements ClusterApi {
         }
         var info = st == null ? null : st.getNodeInfo();
         Quantity gpu = st == null || st.getCapacity() == null ? null : st.getCapacity().get("nvidia.com/gpu");
+        Quantity gpuAllocatable = st == null || st.getAllocatable() == null ? null
+                : st.getAllocatable().get("nvidia.com/gpu");
         String created = n.getMetadata().getCreationTimestamp();
         return new NodeStatus(n.getMetadata().getName(), isReady(n), roles,
                 created == null ? null : Instant.parse(created),
@@ -435,7 +437,8 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 info == null ? null : info.getOsImage(), info == null ? null : info.getKernelVersion(),
                 info == null ? null : info.getContainerRuntimeVersion(),
                 info == null ? labels.get("kubernetes.io/arch") : info.getArchitecture(),
-                gpu == null ? null : gpu.toString(), labels);
+                gpu == null ? null : gpu.toString(), labels,
+                gpuAllocatable == null ? null : gpuAllocatable.toString());
     }
 
     private <T> T call(String what, java.util.function.Supplier<T> body) {
