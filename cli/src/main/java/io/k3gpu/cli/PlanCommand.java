@@ -61,9 +61,15 @@ final class PlanCommand implements Callable<Integer> {
             sb.append(p.host().display()).append(", ").append(role(spec, p.host())).append(':');
             if (p.nothing()) {
                 sb.append(" nothing to do\n");
+                if (p.gpuRoute() != null) {
+                    sb.append("  gpu: ").append(p.gpuRoute()).append('\n');
+                }
                 continue;
             }
             sb.append('\n');
+            if (p.gpuRoute() != null) {
+                sb.append("  gpu: ").append(p.gpuRoute()).append('\n');
+            }
             for (HostPlan.Step s : p.steps()) {
                 sb.append("  + ").append(s.action().label()).append(": ").append(s.detail()).append('\n');
             }
@@ -110,6 +116,7 @@ final class PlanCommand implements Callable<Integer> {
             h.put("role", p.host().role().label());
             h.put("firstServer", p.firstServer());
             h.put("status", p.failed() ? "failed" : p.nothing() ? "nothing" : "change");
+            h.put("gpuRoute", p.gpuRoute());
             List<Map<String, Object>> steps = new ArrayList<>();
             for (HostPlan.Step s : p.steps()) {
                 Map<String, Object> st = new LinkedHashMap<>();

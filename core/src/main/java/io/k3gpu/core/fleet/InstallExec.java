@@ -19,8 +19,13 @@ final class InstallExec {
      * etcd then, which a restart without the flag does not undo.
      */
     static String firstServer(ClusterSpec spec, HostSpec h, boolean hasClusterInit) {
+        return firstServer(spec, h, hasClusterInit, false);
+    }
+
+    /** As {@link #firstServer(ClusterSpec, HostSpec, boolean)}, with {@code --default-runtime nvidia} when asked. */
+    static String firstServer(ClusterSpec spec, HostSpec h, boolean hasClusterInit, boolean nvidiaDefault) {
         return K3sExec.server(spec.highAvailability() || hasClusterInit, sans(spec, h), h.gpu().docker(),
-                spec.cluster().serverArgs());
+                nvidiaDefault, spec.cluster().serverArgs());
     }
 
     /** The flags an extra server joins with, after JoinNode's {@code server [--docker]}: --tls-san ... [serverArgs]. */
@@ -33,8 +38,14 @@ final class InstallExec {
      * server's flags or the file's agentArgs.
      */
     static String joined(ClusterSpec spec, HostSpec h) {
+        return joined(spec, h, false);
+    }
+
+    /** As {@link #joined(ClusterSpec, HostSpec)}, with {@code --default-runtime nvidia} when asked (JoinNode's). */
+    static String joined(ClusterSpec spec, HostSpec h, boolean nvidiaDefault) {
         boolean server = h.role() == HostRole.SERVER;
-        return K3sExec.joined(server, h.gpu().docker(), server ? joinFlags(spec, h) : spec.cluster().agentArgs());
+        return K3sExec.joined(server, h.gpu().docker(), nvidiaDefault,
+                server ? joinFlags(spec, h) : spec.cluster().agentArgs());
     }
 
     private static List<String> sans(ClusterSpec spec, HostSpec h) {

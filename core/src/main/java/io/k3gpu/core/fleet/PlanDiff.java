@@ -1,9 +1,11 @@
 package io.k3gpu.core.fleet;
 
 import io.k3gpu.core.facts.NodeFacts;
+import io.k3gpu.core.k3s.ContainerdTemplate;
 import io.k3gpu.core.k3s.JoinNode;
 import io.k3gpu.core.k3s.K3sArgs;
 import io.k3gpu.core.k3s.K3sInstall;
+import io.k3gpu.core.k3s.NvidiaDefaultRoute;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.RuntimeChange;
@@ -46,15 +48,32 @@ public final class PlanDiff {
         if (o.runtimeProblem() != null) {
             return new HostPlan(h, first, steps, "cannot set the NVIDIA runtime: " + o.runtimeProblem());
         }
-        boolean runtimeChanges = runtime != null && o.runtime() != null
-                && o.runtime().outcome() == RuntimeChange.Outcome.WOULD_CHANGE;
-        if (runtimeChanges) {
-            steps.add(new HostPlan.Step(Action.SET_NVIDIA_RUNTIME, runtime.flag() + ": " + o.runtime().detail()));
+        NvidiaDefaultRoute.Decision route = route(spec, h, f, cluster.serverVersion());
+        boolean nvidiaFlag = route != null && route.flag();
+        boolean runtimeChanges;
+        if (route != null && !route.flag() && o.containerdTemplate() == HostObservation.TemplateState.OTHER) {
+            return new HostPlan(h, first, steps, "cannot set the NVIDIA runtime: " + ContainerdTemplate.PATH
+                    + " is not k3gpu's (" + route.reason() + "); add default_runtime_name = \"nvidia\" to it by hand, "
+                    + "or remove it", "k3s " + route.describe());
+        }
+        if (route != null) {
+            String template = templateStep(route, o.containerdTemplate());
+            runtimeChanges = template != null;
+            if (runtimeChanges) {
+                steps.add(new HostPlan.Step(Action.SET_NVIDIA_RUNTIME, runtime.flag() + ": " + template));
+            }
+        } else {
+            runtimeChanges = runtime != null && o.runtime() != null
+                    && o.runtime().outcome() == RuntimeChange.Outcome.WOULD_CHANGE;
+            if (runtimeChanges) {
+                steps.add(new HostPlan.Step(Action.SET_NVIDIA_RUNTIME, runtime.flag() + ": " + o.runtime().detail()));
+            }
         }
         boolean docker = h.gpu().docker();
         if (first) {
             String why = serverInstallReason(spec, f);
-            String flags = why == null ? flagChanges(o.installedArgs(), firstServerExec(spec, h, o.installedArgs())) : null;
+            String flags = why == null ? flagChanges(o.installedArgs(),
+                    firstServerExec(spec, h, o.installedArgs(), nvidiaFlag)) : null;
             if (why != null) {
                 steps.add(new HostPlan.Step(Action.INSTALL_SERVER, why));
             } else if (flags != null) {
@@ -63,7 +82,7 @@ public final class PlanDiff {
         } else {
             boolean server = h.role() == HostRole.SERVER;
             String why = joinReason(spec, h, o, cluster, docker);
-            String flags = why == null ? flagChanges(o.installedArgs(), InstallExec.joined(spec, h)) : null;
+            String flags = why == null ? flagChanges(o.installedArgs(), InstallExec.joined(spec, h, nvidiaFlag)) : null;
             if (why == null && flags == null && runtimeChanges) {
                 why = (server ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT).service()
                         + " is restarted with the new runtime";
@@ -97,7 +116,39 @@ public final class PlanDiff {
                 steps.add(new HostPlan.Step(Action.SET_TAINTS, String.join(", ", taints)));
             }
         }
-        return new HostPlan(h, first, steps, null);
+        return new HostPlan(h, first, steps, null, route == null ? null : runtime.flag() + " " + route.describe());
+    }
+
+    /**
+     * How a host whose GPU comes through K3s's containerd gets NVIDIA as its default ({@link NvidiaDefaultRoute}),
+     * decided by the release known at plan time: the file's k3sVersion, else the running cluster's, else the first
+     * server's own K3s, else what the file's channel (stable when none) resolves to. Null for other hosts.
+     */
+    static NvidiaDefaultRoute.Decision route(ClusterSpec spec, HostSpec h, NodeFacts f, String clusterVersion) {
+        if (h.gpu().runtime(f) != ContainerRuntime.K3S || !f.hasGpu()) {
+            return null;
+        }
+        boolean server = h.role() == HostRole.SERVER;
+        String version = spec.cluster().k3sVersion() != null ? spec.cluster().k3sVersion() : clusterVersion;
+        if (version == null && spec.isFirstServer(h) && f.k3sInstalled() && "server".equals(f.k3sRole())) {
+            version = f.k3sVersion();
+        }
+        return version != null ? NvidiaDefaultRoute.forVersion(version, server)
+                : NvidiaDefaultRoute.forChannel(spec.cluster().k3sChannel(), server);
+    }
+
+    /** What apply does to K3s's containerd template on the route; null when it is as the route needs. */
+    static String templateStep(NvidiaDefaultRoute.Decision route, HostObservation.TemplateState t) {
+        if (route.flag()) {
+            return t == HostObservation.TemplateState.K3GPU || t == HostObservation.TemplateState.K3GPU_STALE
+                    ? "remove k3gpu's " + ContainerdTemplate.PATH + " (" + route.reason() + ")" : null;
+        }
+        return switch (t) {
+            case K3GPU -> null;
+            case NONE -> "write " + ContainerdTemplate.PATH + " (" + route.reason() + ")";
+            case K3GPU_STALE -> "rewrite " + ContainerdTemplate.PATH + " (" + route.reason() + ")";
+            case OTHER -> throw new IllegalStateException("not k3gpu's template");
+        };
     }
 
     /** Why InstallServer would run the install script on the first server; null when it would not. */
@@ -116,8 +167,8 @@ public final class PlanDiff {
     }
 
     /** The command line apply gives the first server: the file's, keeping --cluster-init where it is (etcd stays). */
-    static String firstServerExec(ClusterSpec spec, HostSpec h, List<String> installedArgs) {
-        return InstallExec.firstServer(spec, h, K3sArgs.has(installedArgs, CLUSTER_INIT));
+    static String firstServerExec(ClusterSpec spec, HostSpec h, List<String> installedArgs, boolean nvidiaFlag) {
+        return InstallExec.firstServer(spec, h, K3sArgs.has(installedArgs, CLUSTER_INIT), nvidiaFlag);
     }
 
     /**

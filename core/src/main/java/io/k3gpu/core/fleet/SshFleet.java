@@ -5,7 +5,9 @@ import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.event.Events;
 import io.k3gpu.core.facts.GatherFacts;
 import io.k3gpu.core.facts.NodeFacts;
+import io.k3gpu.core.k3s.ContainerdTemplate;
 import io.k3gpu.core.k3s.GpuLabels;
+import io.k3gpu.core.k3s.InstallCommands;
 import io.k3gpu.core.k3s.InstallServer;
 import io.k3gpu.core.k3s.JoinNode;
 import io.k3gpu.core.k3s.K3sArgs;
@@ -13,12 +15,14 @@ import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.k3s.K3sUnit;
 import io.k3gpu.core.k3s.NodeIdentity;
 import io.k3gpu.core.k3s.NodeToken;
+import io.k3gpu.core.k3s.NvidiaDefaultRoute;
 import io.k3gpu.core.k3s.ReconfigureNode;
 import io.k3gpu.core.k3s.ResetNode;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.Fabric8ClusterApi;
 import io.k3gpu.core.kube.NodeMeta;
 import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.remote.RemoteFiles;
 import io.k3gpu.core.remote.RemoteShell;
 import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.EnableNvidiaRuntime;
@@ -127,7 +131,12 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         NodeFacts facts = GatherFacts.from(shell);
         List<String> changes = new ArrayList<>();
         ContainerRuntime runtime = runtime(h, facts);
-        if (runtime != null) {
+        NvidiaDefaultRoute.Decision route = PlanDiff.route(spec, h, facts, null);
+        boolean templateChanged = false;
+        if (route != null) {
+            templateChanged = containerdRoute(h, shell, facts, route, changes, events);
+            facts = facts.withK3sDefaultRuntime(EnableNvidiaRuntime.NVIDIA);
+        } else if (runtime != null) {
             RuntimeChange rc = new EnableNvidiaRuntime(events, Clock.systemUTC(), RUNTIME_VERIFY).run(shell, runtime, false);
             if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
                 changes.add("set the NVIDIA default runtime (" + runtime.flag() + ")");
@@ -137,7 +146,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         char[] fileToken = c.token().read(environment);
         boolean running = facts.k3sInstalled() && "server".equals(facts.k3sRole());
         List<String> installed = running ? K3sUnit.read(shell, K3sInstall.Role.SERVER).execArgs() : List.of();
-        String exec = PlanDiff.firstServerExec(spec, h, installed);
+        String exec = PlanDiff.firstServerExec(spec, h, installed, route != null && route.flag());
         K3sInstall install = new K3sInstall(K3sInstall.Role.SERVER, exec, c.k3sVersion(), c.k3sChannel(), null,
                 fileToken, c.installUrl(), c.airgapBundle());
         String flags = running && PlanDiff.serverInstallReason(spec, facts) == null
@@ -151,6 +160,11 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
                 new ReconfigureNode(events, c.readyTimeout()).run(shell, same, facts.hostname(), facts.arch(), current);
             }
             changes.add("reconfigured the K3s server: " + flags);
+        } else if (templateChanged && running && PlanDiff.serverInstallReason(spec, facts) == null) {
+            // K3s reads its containerd template when it starts: the running server must restart to use it.
+            events.info(h.address(), "restarting k3s to use the new containerd template");
+            shell.sudoOrThrow("restarting k3s", InstallCommands.restartService("k3s"));
+            changes.add("restarted k3s");
         }
         String context = c.kubeconfig().context();
         InstallServer.Result r = new InstallServer(events, c.readyTimeout())
@@ -215,7 +229,8 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
                 h.gpu().docker()) != null) {
             return List.of();
         }
-        String exec = InstallExec.joined(spec, h);
+        NvidiaDefaultRoute.Decision route = PlanDiff.route(spec, h, facts, version);
+        String exec = InstallExec.joined(spec, h, route != null && route.flag());
         String flags = PlanDiff.flagChanges(unit.execArgs(), exec);
         if (flags == null) {
             return List.of();
@@ -304,7 +319,16 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         ContainerRuntime runtime = h.gpu().runtime(facts);
         RuntimeChange rc = null;
         String problem = null;
-        if (runtime != null && facts.hasGpu()) {
+        HostObservation.TemplateState template = HostObservation.TemplateState.NONE;
+        if (runtime == ContainerRuntime.K3S && facts.hasGpu()) {
+            // K3s's containerd: the route (flag or template) is decided with the release, in PlanDiff.
+            if (facts.nvidiaContainerRuntimePath() == null) {
+                problem = "nvidia-container-runtime is not installed on " + h.address()
+                        + "; install the NVIDIA Container Toolkit";
+            } else {
+                template = templateState(shell, facts.nvidiaContainerRuntimePath());
+            }
+        } else if (runtime != null && facts.hasGpu()) {
             events.info(h.address(), "checking the " + runtime.flag() + " runtime");
             try {
                 rc = new EnableNvidiaRuntime(Events.NONE, Clock.systemUTC(), RUNTIME_VERIFY).run(shell, runtime, true);
@@ -312,7 +336,44 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
                 problem = e.getMessage();
             }
         }
-        return new HostObservation(facts, unit.joinedUrl(), rc, problem, null, List.of(), Map.of(), unit.execArgs());
+        return new HostObservation(facts, unit.joinedUrl(), rc, problem, null, List.of(), Map.of(), unit.execArgs(),
+                template);
+    }
+
+    /** What K3s's containerd template is on the host, compared with k3gpu's for its NVIDIA runtime. */
+    private static HostObservation.TemplateState templateState(RemoteShell shell, String nvidiaRuntime) {
+        Optional<String> t = new RemoteFiles(shell, Clock.systemUTC()).read(ContainerdTemplate.PATH);
+        if (t.isEmpty()) {
+            return HostObservation.TemplateState.NONE;
+        }
+        if (!t.get().startsWith(ContainerdTemplate.MARKER)) {
+            return HostObservation.TemplateState.OTHER;
+        }
+        return t.get().equals(ContainerdTemplate.content(nvidiaRuntime)) ? HostObservation.TemplateState.K3GPU
+                : HostObservation.TemplateState.K3GPU_STALE;
+    }
+
+    /**
+     * The first server's NVIDIA default through K3s's containerd, the route's way: k3gpu's template written, or
+     * removed for the flag route (the flag goes on the install's command line).
+     *
+     * @return whether the template changed (a running K3s must restart to read it)
+     */
+    private static boolean containerdRoute(HostSpec h, RemoteShell shell, NodeFacts facts,
+                                           NvidiaDefaultRoute.Decision route, List<String> changes, Events events) {
+        if (facts.nvidiaContainerRuntimePath() == null) {
+            throw new K3gpuException(ExitCode.FAILED, "nvidia-container-runtime is not installed on " + h.address()
+                    + "; nothing was changed", "install the NVIDIA Container Toolkit, then run again");
+        }
+        events.info(h.address(), "NVIDIA default runtime: " + route.describe());
+        ContainerdTemplate.Change t = ContainerdTemplate.converge(shell, route.flag() ? null
+                : facts.nvidiaContainerRuntimePath());
+        if (t == ContainerdTemplate.Change.WRITTEN) {
+            changes.add("wrote " + ContainerdTemplate.PATH + " (" + route.reason() + ")");
+        } else if (t == ContainerdTemplate.Change.REMOVED) {
+            changes.add("removed k3gpu's " + ContainerdTemplate.PATH + " (" + route.reason() + ")");
+        }
+        return t != ContainerdTemplate.Change.UNCHANGED;
     }
 
     /**

@@ -62,31 +62,43 @@ public final class JoinNode {
         }
         NodeFacts facts = known;
         String restarted = null;
+        String version = o.version() != null ? o.version() : api.serverVersion();
+        K3sInstall.Role role = o.asServer() ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
+        NvidiaDefaultRoute.Decision route = null;
         if (o.gpu()) {
             if (!facts.hasGpu()) {
                 throw new K3gpuException(ExitCode.FAILED, host + " (" + facts.hostname() + ") has no NVIDIA GPU: "
                         + "no Jetson identity and nvidia-smi lists none", "join it without --gpu");
             }
-            RuntimeChange rc = new EnableNvidiaRuntime(events, Clock.systemUTC(), Duration.ofSeconds(20))
-                    .run(node, o.docker() ? ContainerRuntime.DOCKER : ContainerRuntime.K3S, false);
-            if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
-                changes.add("set the NVIDIA default runtime (" + rc.runtime().flag() + ")");
-                restarted = rc.restarted();
-                facts = rc.appliedTo(facts);
+            if (o.docker()) {
+                RuntimeChange rc = new EnableNvidiaRuntime(events, Clock.systemUTC(), Duration.ofSeconds(20))
+                        .run(node, ContainerRuntime.DOCKER, false);
+                if (rc.outcome() == RuntimeChange.Outcome.CHANGED) {
+                    changes.add("set the NVIDIA default runtime (" + rc.runtime().flag() + ")");
+                    restarted = rc.restarted();
+                    facts = rc.appliedTo(facts);
+                }
+            } else {
+                route = NvidiaDefaultRoute.forVersion(version, o.asServer());
+                facts = containerdRoute(node, facts, route, changes);
             }
         }
-        String version = o.version() != null ? o.version() : api.serverVersion();
-        K3sInstall.Role role = o.asServer() ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT;
-        String exec = K3sExec.joined(o.asServer(), o.docker(), o.extraArgs());
+        String exec = K3sExec.joined(o.asServer(), o.docker(), route != null && route.flag(), o.extraArgs());
         // Two boards cloned from one image share a hostname: the Node of that name counts only with our address.
         NodeIdentity identity = NodeIdentity.read(node);
         // The facts first (known already), then the node's unit, then the cluster (one read of the Node).
         NodeStatus seen = facts.k3sInstalled() && version.equals(facts.k3sVersion()) && joinedTo(node, role, serverUrl)
                 ? api.node(facts.hostname()).filter(identity::owns).orElse(null) : null;
         boolean joined = seen != null && seen.ready() && runtimeMatches(seen, o.docker());
-        boolean untouched = joined && changes.isEmpty();
+        String flagChange = joined && route != null ? defaultRuntimeChange(node, role, route) : null;
+        boolean untouched = joined && changes.isEmpty() && flagChange == null;
         if (untouched) {
             events.info(host, "already joined to " + serverUrl + " as " + facts.hostname());
+        } else if (flagChange != null) {
+            // Joined with the other route: the install script again, same release, with the flag as it must be.
+            new ReconfigureNode(events, o.timeout()).run(node, new K3sInstall(role, exec, version, null, serverUrl,
+                    token, o.installUrl(), o.airgapBundle()), facts.hostname(), facts.arch(), api);
+            changes.add("reconfigured K3s: " + flagChange);
         } else if (joined) {
             // Only the runtime changed: K3s picks it up when it starts, so a restart is enough (no reinstall). The
             // change restarted K3s itself when it wrote K3s's config; after Docker's restart K3s must follow.
@@ -128,6 +140,40 @@ public final class JoinNode {
         }
         NodeStatus now = changedLabels.isEmpty() ? ready : api.node(facts.hostname()).orElse(ready);
         return new Result(host, facts.hostname(), serverUrl, now, labels, changes);
+    }
+
+    /**
+     * K3s's containerd with NVIDIA as its default, the way the release allows ({@link NvidiaDefaultRoute}): k3gpu's
+     * containerd template for the template route (written before K3s starts or restarts), or no template of k3gpu's
+     * for the flag route (the flag goes on the install's command line). The facts as they will be once K3s runs so.
+     */
+    private NodeFacts containerdRoute(RemoteShell node, NodeFacts facts, NvidiaDefaultRoute.Decision route,
+                                      List<String> changes) {
+        String host = node.host();
+        if (facts.nvidiaContainerRuntimePath() == null) {
+            throw new K3gpuException(ExitCode.FAILED, "nvidia-container-runtime is not installed on " + host
+                    + "; nothing was changed", "install the NVIDIA Container Toolkit (apt-get install "
+                    + "nvidia-container-toolkit; on Jetson it comes with JetPack's nvidia-container package), then run again");
+        }
+        events.info(host, "NVIDIA default runtime: " + route.describe());
+        ContainerdTemplate.Change t = ContainerdTemplate.converge(node, route.flag() ? null
+                : facts.nvidiaContainerRuntimePath());
+        if (t == ContainerdTemplate.Change.WRITTEN) {
+            changes.add("wrote " + ContainerdTemplate.PATH + " (NVIDIA as containerd's default: " + route.reason() + ")");
+        } else if (t == ContainerdTemplate.Change.REMOVED) {
+            changes.add("removed k3gpu's " + ContainerdTemplate.PATH + " (" + route.reason() + ")");
+        }
+        return facts.withK3sDefaultRuntime(EnableNvidiaRuntime.NVIDIA);
+    }
+
+    /** How the unit's --default-runtime differs from what the route needs; null when it does not. */
+    private static String defaultRuntimeChange(RemoteShell node, K3sInstall.Role role, NvidiaDefaultRoute.Decision route) {
+        List<String> installed = K3sUnit.read(node, role).execArgs();
+        boolean has = K3sArgs.flags(installed).contains(new K3sArgs.Flag(NvidiaDefaultRoute.FLAG, "nvidia"));
+        if (route.flag() == has) {
+            return null;
+        }
+        return route.flag() ? NvidiaDefaultRoute.FLAG + " nvidia added" : NvidiaDefaultRoute.FLAG + " nvidia removed";
     }
 
     /** Why the wait ended empty: another machine holds the Node's name (a cloned hostname), or it never got Ready. */

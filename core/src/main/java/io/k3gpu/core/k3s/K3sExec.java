@@ -41,7 +41,26 @@ public final class K3sExec {
 
     /** A node that joins a cluster: {@code server|agent [--docker] [EXTRA]}. */
     public static String joined(boolean server, boolean docker, String extraArgs) {
-        return append((server ? "server" : "agent") + (docker ? " --docker" : ""), extraArgs);
+        return joined(server, docker, false, extraArgs);
+    }
+
+    /**
+     * A node that joins a cluster: {@code server|agent [--docker] [--default-runtime nvidia] [EXTRA]}, the flag when
+     * its K3s release makes NVIDIA containerd's default that way ({@link NvidiaDefaultRoute}).
+     */
+    public static String joined(boolean server, boolean docker, boolean nvidiaDefault, String extraArgs) {
+        return append((server ? "server" : "agent") + (docker ? " --docker" : "") + nvidiaFlag(nvidiaDefault), extraArgs);
+    }
+
+    /** {@code server ...} as {@link #server(boolean, List, boolean, String)}, with {@code --default-runtime nvidia}. */
+    public static String server(boolean clusterInit, List<String> tlsSans, boolean docker, boolean nvidiaDefault,
+                                String extraArgs) {
+        String exec = server(clusterInit, tlsSans, docker, null);
+        return append(exec + nvidiaFlag(nvidiaDefault), extraArgs);
+    }
+
+    private static String nvidiaFlag(boolean nvidiaDefault) {
+        return nvidiaDefault ? " " + NvidiaDefaultRoute.FLAG + " nvidia" : "";
     }
 
     private static String append(String exec, String extraArgs) {

@@ -181,8 +181,50 @@ class PlanDiffTest {
         HostPlan p = PlanDiff.diff(SPEC, SPEC.host("cp2"), new HostObservation(f, null,
                 runtime(ContainerRuntime.K3S, RuntimeChange.Outcome.WOULD_CHANGE), null, null, null, null, List.of()), UP);
         assertThat(p.firstServer()).isFalse();
-        assertThat(steps(p)).containsExactly("set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml",
-                "join server: K3s is not installed", "relabel: new node: 7 labels");
+        assertThat(steps(p)).containsExactly("join server: K3s is not installed", "relabel: new node: 7 labels");
+        assertThat(p.gpuRoute()).isEqualTo("k3s --default-runtime nvidia (K3s v1.31.4+k3s1)");
+    }
+
+    @Test
+    void anOrinOnAReleaseWithTheFlagIsConvergedWithTheFlagAndNoTemplate() {
+        NodeFacts f = facts("orin1", true, null, "agent", V, null);
+        NodeStatus ready = node("orin1", true, "containerd://1.7.23-k3s2",
+                present(GpuLabels.of(f.withK3sDefaultRuntime("nvidia"), "containerd-nvidia")));
+        HostObservation withFlag = new HostObservation(f, URL, null, null, ready, List.of(), Map.of(),
+                List.of("agent", "--default-runtime", "nvidia"));
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("orin"), withFlag, UP);
+        assertThat(steps(p)).containsExactly("relabel: shelf=a", "set taints: dedicated=gpu:NoSchedule");
+        assertThat(p.gpuRoute()).isEqualTo("k3s --default-runtime nvidia (K3s v1.31.4+k3s1)");
+        HostObservation without = new HostObservation(f, URL, null, null, ready, List.of(), Map.of(), List.of("agent"),
+                HostObservation.TemplateState.K3GPU);
+        assertThat(steps(PlanDiff.diff(SPEC, SPEC.host("orin"), without, UP))).startsWith(
+                "set NVIDIA runtime: k3s: remove k3gpu's /var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl "
+                        + "(K3s v1.31.4+k3s1 has --default-runtime)",
+                "reconfigure agent: --default-runtime nvidia added");
+    }
+
+    @Test
+    void anOrinOnAnOldReleaseGetsTheContainerdTemplateOnceAndThenNothing() {
+        String old = "v1.24.3+k3s1";
+        PlanDiff.ClusterView cluster = new PlanDiff.ClusterView(URL, old);
+        NodeFacts f = facts("orin1", true, null, "agent", old, null);
+        NodeStatus ready = node("orin1", true, "containerd://1.6.6-k3s1",
+                present(GpuLabels.of(f.withK3sDefaultRuntime("nvidia"), "containerd-nvidia")));
+        HostObservation none = new HostObservation(f, URL, null, null, ready, List.of(), Map.of(), List.of("agent"));
+        HostPlan p = PlanDiff.diff(SPEC, SPEC.host("orin"), none, cluster);
+        assertThat(p.gpuRoute()).isEqualTo("k3s containerd config.toml.tmpl (K3s v1.24.3+k3s1 has no --default-runtime)");
+        assertThat(steps(p)).startsWith("set NVIDIA runtime: k3s: write "
+                + "/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl (K3s v1.24.3+k3s1 has no --default-runtime)",
+                "join agent: k3s-agent is restarted with the new runtime");
+        HostObservation written = new HostObservation(f, URL, null, null, ready, List.of(), Map.of(), List.of("agent"),
+                HostObservation.TemplateState.K3GPU);
+        assertThat(steps(PlanDiff.diff(SPEC, SPEC.host("orin"), written, cluster)))
+                .containsExactly("relabel: shelf=a", "set taints: dedicated=gpu:NoSchedule");
+        HostObservation others = new HostObservation(f, URL, null, null, ready, List.of(), Map.of(), List.of("agent"),
+                HostObservation.TemplateState.OTHER);
+        assertThat(PlanDiff.diff(SPEC, SPEC.host("orin"), others, cluster).error())
+                .startsWith("cannot set the NVIDIA runtime: /var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl "
+                        + "is not k3gpu's");
     }
 
     private static final ClusterSpec ONE = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """

@@ -29,4 +29,13 @@ class K3sExecTest {
         assertThat(K3sExec.joined(true, false, "--tls-san 10.0.0.2")).isEqualTo("server --tls-san 10.0.0.2");
         assertThat(K3sExec.joined(false, false, null)).isEqualTo("agent");
     }
+
+    @Test
+    void theNvidiaDefaultFlagFollowsDockerAndPrecedesTheUsersFlags() {
+        assertThat(K3sExec.joined(false, false, true, "--node-label=a=b"))
+                .isEqualTo("agent --default-runtime nvidia --node-label=a=b");
+        assertThat(K3sExec.joined(true, false, false, null)).isEqualTo("server");
+        assertThat(K3sExec.server(true, List.of("10.0.0.1"), false, true, "--disable traefik"))
+                .isEqualTo("server --cluster-init --tls-san 10.0.0.1 --default-runtime nvidia --disable traefik");
+    }
 }
