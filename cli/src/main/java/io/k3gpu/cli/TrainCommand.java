@@ -4,6 +4,8 @@ import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.k3s.GpuLabels;
 import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.kube.GpuAccess;
+import io.k3gpu.core.kube.GpuPodSpec;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.train.RunTraining;
 import io.k3gpu.core.train.TrainingJob;
@@ -48,7 +50,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "N", description = "Epochs (passed as --epochs N).")
     Integer epochs;
 
-    @Option(names = "--gpu", description = "Request one GPU (nvidia.com/gpu: 1).")
+    @Option(names = "--gpu", description = {"Ask for the node's GPU: nvidia.com/gpu: 1 (and runtimeClassName nvidia "
+            + "where NVIDIA is not the node's default runtime) where the node advertises nvidia.com/gpu (a device "
+            + "plugin runs there); elsewhere no request: the pod gets the GPU through the node's default runtime."})
     boolean gpu;
 
     @Option(names = "--data-dir", paramLabel = "HOSTPATH", description = "Directory on the node with the IDX files, mounted at /data.")
@@ -84,8 +88,12 @@ final class TrainCommand implements Callable<Integer> {
             NodeStatus n = api.node(node).orElseThrow(() -> new K3gpuException(ExitCode.FAILED,
                     "there is no node named " + node + " in the cluster", "pass a name from: k3gpu nodes"));
             String img = image != null ? image : VerifyImage.forNode(n.architecture(), n.labels().get(GpuLabels.L4T), null).image();
+            GpuPodSpec gpuSpec = gpu ? GpuPodSpec.of(GpuAccess.of(n)) : null;
+            if (gpuSpec != null) {
+                terminal.err().println(node + ": gpu: " + gpuSpec.describe());
+            }
             TrainingJob.Spec spec = new TrainingJob.Spec(job, VerifyGpu.NAMESPACE, node, img, repo, script, dataset,
-                    epochs, gpu, dataDir, VerifyGpu.WORKLOADS_CONFIGMAP);
+                    epochs, gpuSpec, dataDir, VerifyGpu.WORKLOADS_CONFIGMAP);
             Thread cleanup = new Thread(() -> {
                 if (!done.get()) {
                     terminal.err().println("interrupted: deleting job " + job);

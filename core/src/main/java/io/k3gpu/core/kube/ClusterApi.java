@@ -97,6 +97,23 @@ public interface ClusterApi extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot update nodes");
     }
 
+    // ---- GPU scheduling (issue 11): who holds a node's GPUs, and the device plugin's pods
+
+    /**
+     * The pods bound to a node that have not finished (Succeeded, Failed), in every namespace: what holds the
+     * node's resources for the scheduler.
+     *
+     * @param node a node's name, or null for the pods of every node
+     */
+    default List<PodSummary> activePods(String node) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot list pods");
+    }
+
+    /** The last {@code lines} lines of a container's log; of its previous run with {@code previous}. */
+    default String podLogTail(String namespace, String pod, String container, int lines, boolean previous) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot read logs");
+    }
+
     @Override
     void close();
 }

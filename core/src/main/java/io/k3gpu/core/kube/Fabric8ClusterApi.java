@@ -441,6 +441,81 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 gpuAllocatable == null ? null : gpuAllocatable.toString());
     }
 
+    // ---- GPU scheduling (issue 11)
+
+    @Override
+    public List<PodSummary> activePods(String node) {
+        // Filtered here rather than with a field selector: one list serves every node (nodes -o wide).
+        return call("listing pods", () -> client.pods().inAnyNamespace().list().getItems().stream()
+                .map(Fabric8ClusterApi::summary)
+                .filter(p -> p.node() != null && !p.finished() && (node == null || node.equals(p.node())))
+                .toList());
+    }
+
+    @Override
+    public String podLogTail(String namespace, String pod, String container, int lines, boolean previous) {
+        return call("reading the log of pod " + pod, () -> {
+            var logs = client.pods().inNamespace(namespace).withName(pod).inContainer(container);
+            return previous ? logs.terminated().tailingLines(lines).getLog() : logs.tailingLines(lines).getLog();
+        });
+    }
+
+    static PodSummary summary(Pod p) {
+        var spec = p.getSpec();
+        List<Long> containers = new ArrayList<>();
+        List<Long> inits = new ArrayList<>();
+        if (spec != null) {
+            if (spec.getContainers() != null) {
+                spec.getContainers().forEach(c -> containers.add(gpus(c.getResources())));
+            }
+            if (spec.getInitContainers() != null) {
+                spec.getInitContainers().forEach(c -> inits.add(gpus(c.getResources())));
+            }
+        }
+        List<PodSummary.Container> states = new ArrayList<>();
+        Map<String, ContainerStatus> byName = new LinkedHashMap<>();
+        if (p.getStatus() != null && p.getStatus().getContainerStatuses() != null) {
+            p.getStatus().getContainerStatuses().forEach(cs -> byName.put(cs.getName(), cs));
+        }
+        if (spec != null && spec.getContainers() != null) {
+            for (var c : spec.getContainers()) {
+                ContainerStatus cs = byName.get(c.getName());
+                var st = cs == null ? null : cs.getState();
+                String state = null;
+                String reason = null;
+                String message = null;
+                if (st != null && st.getRunning() != null) {
+                    state = "Running";
+                } else if (st != null && st.getWaiting() != null) {
+                    state = "Waiting";
+                    reason = st.getWaiting().getReason();
+                    message = st.getWaiting().getMessage();
+                } else if (st != null && st.getTerminated() != null) {
+                    state = "Terminated";
+                    reason = st.getTerminated().getReason();
+                    message = st.getTerminated().getMessage();
+                }
+                states.add(new PodSummary.Container(c.getName(), c.getImage(), state, reason, message,
+                        cs == null || cs.getRestartCount() == null ? 0 : cs.getRestartCount()));
+            }
+        }
+        String phase = p.getStatus() == null || p.getStatus().getPhase() == null ? "Pending" : p.getStatus().getPhase();
+        return new PodSummary(p.getMetadata().getNamespace(), p.getMetadata().getName(),
+                spec == null ? null : spec.getNodeName(), phase, PodSummary.effectiveGpus(containers, inits), states);
+    }
+
+    /** A container's nvidia.com/gpu: its request, else its limit (the API defaults one to the other). */
+    private static long gpus(io.fabric8.kubernetes.api.model.ResourceRequirements r) {
+        if (r == null) {
+            return 0;
+        }
+        Quantity q = r.getRequests() == null ? null : r.getRequests().get(GpuPodSpec.RESOURCE);
+        if (q == null && r.getLimits() != null) {
+            q = r.getLimits().get(GpuPodSpec.RESOURCE);
+        }
+        return q == null ? 0 : GpuAccess.count(q.toString());
+    }
+
     private <T> T call(String what, java.util.function.Supplier<T> body) {
         try {
             return body.get();

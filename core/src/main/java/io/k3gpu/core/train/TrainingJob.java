@@ -1,5 +1,6 @@
 package io.k3gpu.core.train;
 
+import io.k3gpu.core.kube.GpuPodSpec;
 import io.k3gpu.core.kube.Manifests;
 import io.k3gpu.core.verify.GpuTestPod;
 
@@ -23,11 +24,11 @@ public final class TrainingJob {
      * @param script    the script inside the repository (seed: mnist.py)
      * @param dataset   for the built-in trainer: mnist or fashion-mnist
      * @param epochs    null to leave it to the script
-     * @param gpu       request nvidia.com/gpu: 1
+     * @param gpu       how the pod asks for the node's GPU ({@link GpuPodSpec}); null when --gpu was not given
      * @param dataDir   a host path on the node with the IDX files, mounted at /data; null for none
      */
     public record Spec(String name, String namespace, String node, String image, String repo, String script,
-                       String dataset, Integer epochs, boolean gpu, String dataDir, String workloadsConfigMap) {
+                       String dataset, Integer epochs, GpuPodSpec gpu, String dataDir, String workloadsConfigMap) {
     }
 
     private TrainingJob() {
@@ -77,8 +78,8 @@ public final class TrainingJob {
             command.add("/data");
         }
         main.put("command", command);
-        if (s.gpu()) {
-            main.put("resources", map("limits", map("nvidia.com/gpu", 1)));
+        if (s.gpu() != null) {
+            s.gpu().applyTo(pod, main);
         }
         return Manifests.dump(job);
     }

@@ -1,5 +1,6 @@
 package io.k3gpu.core.verify;
 
+import io.k3gpu.core.kube.GpuPodSpec;
 import io.k3gpu.core.kube.Manifests;
 
 import java.util.ArrayList;
@@ -18,6 +19,15 @@ public final class GpuTestPod {
      * @param probeConfigMap the ConfigMap holding gpu_probe.py, or null for the seed's import check
      */
     public static String manifest(String name, String namespace, String node, VerifyImage image, String probeConfigMap) {
+        return manifest(name, namespace, node, image, probeConfigMap, new GpuPodSpec(null, null));
+    }
+
+    /**
+     * As {@link #manifest(String, String, String, VerifyImage, String)}, asking for the GPU as {@code gpu} says:
+     * {@code nvidia.com/gpu: 1} and the RuntimeClass where the node advertises GPUs, else the seed's pod as it is.
+     */
+    public static String manifest(String name, String namespace, String node, VerifyImage image, String probeConfigMap,
+                                  GpuPodSpec gpu) {
         Map<String, Object> pod = Manifests.load("gpu-test-pod.yaml");
         Map<String, Object> meta = Manifests.map(pod, "metadata");
         meta.put("name", name);
@@ -34,6 +44,7 @@ public final class GpuTestPod {
             spec.put("volumes", new ArrayList<>(List.of(Map.of("name", "k3gpu",
                     "configMap", Map.of("name", probeConfigMap)))));
         }
+        gpu.applyTo(spec, c);
         return Manifests.dump(pod);
     }
 }

@@ -1,5 +1,7 @@
 package io.k3gpu.core.train;
 
+import io.k3gpu.core.kube.GpuAccess;
+import io.k3gpu.core.kube.GpuPodSpec;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,7 +11,7 @@ class TrainingJobTest {
     void seedRepoFlowClonesIntoAnEmptyDirAndRunsTheScript() {
         String yaml = TrainingJob.manifest(new TrainingJob.Spec("mnist-training", "default", "jetson",
                 "icetekio/jetson-nano-tensorflow", "https://github.com/IceCI/example-mnist-training.git", "mnist.py",
-                null, null, false, null, null));
+                null, null, null, null, null));
         assertThat(yaml).isEqualTo("""
                 apiVersion: batch/v1
                 kind: Job
@@ -63,12 +65,32 @@ class TrainingJobTest {
     @Test
     void builtinTrainerComesFromTheConfigMapWithDataEpochsAndGpu() {
         String yaml = TrainingJob.manifest(new TrainingJob.Spec("t", "default", "gpu1", "nvcr.io/nvidia/pytorch:24.12-py3",
-                null, null, "fashion-mnist", 5, true, "/usr/share/datasets/fashion-mnist", "k3gpu-workloads"));
+                null, null, "fashion-mnist", 5, GPU_PLUGIN_CONTAINERD, "/usr/share/datasets/fashion-mnist",
+                "k3gpu-workloads"));
         assertThat(yaml).doesNotContain("initContainers").doesNotContain("emptyDir")
                 .contains("- /opt/k3gpu/mnist_train.py\n            - --dataset\n            - fashion-mnist\n"
                         + "            - --epochs\n            - '5'\n            - --data-dir\n            - /data\n")
-                .contains("nvidia.com/gpu: 1")
+                .contains("          resources:\n            limits:\n              nvidia.com/gpu: 1\n")
+                .contains("      runtimeClassName: nvidia\n")
                 .contains("path: /usr/share/datasets/fashion-mnist")
                 .contains("name: k3gpu-workloads");
+    }
+
+    private static final GpuPodSpec GPU_PLUGIN_CONTAINERD = GpuPodSpec.of(new GpuAccess(false, false, 1));
+
+    @Test
+    void gpuFollowsTheNodeNoRequestWithoutAPluginNoRuntimeClassOnDockerOrWhereNvidiaIsTheDefault() {
+        String none = TrainingJob.manifest(spec(GpuPodSpec.of(new GpuAccess(false, false, 0))));
+        assertThat(none).doesNotContain("nvidia.com/gpu").doesNotContain("runtimeClassName").doesNotContain("resources");
+        String docker = TrainingJob.manifest(spec(GpuPodSpec.of(new GpuAccess(true, true, 1))));
+        assertThat(docker).contains("nvidia.com/gpu: 1").doesNotContain("runtimeClassName");
+        String nvidiaDefault = TrainingJob.manifest(spec(GpuPodSpec.of(new GpuAccess(false, true, 2))));
+        assertThat(nvidiaDefault).contains("nvidia.com/gpu: 1").doesNotContain("runtimeClassName");
+        assertThat(TrainingJob.manifest(spec(null))).doesNotContain("nvidia.com/gpu");
+    }
+
+    private static TrainingJob.Spec spec(GpuPodSpec gpu) {
+        return new TrainingJob.Spec("t", "default", "orin1", "dustynv/l4t-pytorch:r36.4.0", null, null, "mnist", null,
+                gpu, null, "k3gpu-workloads");
     }
 }
