@@ -2,6 +2,7 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.util.Durations;
+import io.k3gpu.core.verify.Verdict;
 import io.k3gpu.core.verify.VerifyGpu;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,7 +12,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "verify",
         description = {"Prove that pods on a node get the GPU: PASS or FAIL, why, and what to run.",
-                "Runs the seed's gpu-test pod (or the shipped probe with --probe) and reads its logs. Exit 0 on PASS, 1 on FAIL."})
+                "Runs the seed's gpu-test pod (or the shipped probe with --probe) and reads its logs. Exit 0 on PASS, 1 on FAIL.",
+                "Where the node advertises nvidia.com/gpu (a device plugin runs there), the pod requests nvidia.com/gpu: 1",
+                "and names runtimeClassName nvidia unless NVIDIA is the node's default runtime (never on --docker nodes)."})
 final class VerifyCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -57,6 +60,15 @@ final class VerifyCommand implements Callable<Integer> {
                 }
                 if (r.hint() != null) {
                     terminal.out().println("fix: " + r.hint());
+                }
+                for (Verdict note : r.notes()) {
+                    terminal.out().println("note: " + note.reason());
+                    for (String e : note.evidence()) {
+                        terminal.out().println("  " + e);
+                    }
+                    if (note.hint() != null) {
+                        terminal.out().println("fix: " + note.hint());
+                    }
                 }
             }
             return r.pass() ? 0 : 1;

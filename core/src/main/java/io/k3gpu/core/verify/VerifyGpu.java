@@ -1,14 +1,19 @@
 package io.k3gpu.core.verify;
 
+import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.event.Events;
 import io.k3gpu.core.k3s.GpuLabels;
 import io.k3gpu.core.kube.ClusterApi;
+import io.k3gpu.core.kube.GpuAccess;
+import io.k3gpu.core.kube.GpuPodSpec;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.kube.PodOutcome;
+import io.k3gpu.core.kube.PodSummary;
 import io.k3gpu.core.workloads.Workloads;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -20,8 +25,25 @@ public final class VerifyGpu {
     public static final String NAMESPACE = "default";
     public static final String WORKLOADS_CONFIGMAP = "k3gpu-workloads";
 
+    /**
+     * @param resource         the resource the pod requested ("nvidia.com/gpu"), or null (the seed's pod)
+     * @param runtimeClassName the RuntimeClass the pod named, or null
+     * @param notes            more diagnoses with their fixes that do not decide PASS or FAIL (e.g. a GPU node
+     *                         whose device plugin is missing)
+     */
     public record Result(String node, boolean pass, String reason, String hint, List<String> evidence, String pod,
-                         String image, PodOutcome outcome) {
+                         String image, PodOutcome outcome, String resource, String runtimeClassName,
+                         List<Verdict> notes) {
+        public Result {
+            evidence = List.copyOf(evidence);
+            notes = notes == null ? List.of() : List.copyOf(notes);
+        }
+
+        Result(String node, Verdict v, String pod, String image, PodOutcome outcome, GpuPodSpec gpu,
+               List<Verdict> notes) {
+            this(node, v.pass(), v.reason(), v.hint(), v.evidence(), pod, image, outcome, gpu.resource(),
+                    gpu.runtimeClassName(), notes);
+        }
     }
 
     private final Events events;
@@ -35,9 +57,15 @@ public final class VerifyGpu {
         if (status.isEmpty()) {
             String known = String.join(", ", api.nodes().stream().map(NodeStatus::name).toList());
             return new Result(node, false, "there is no node named " + node + " in the cluster (nodes: " + known + ")",
-                    "pass one of those names to --node", List.of(), null, null, null);
+                    "pass one of those names to --node", List.of(), null, null, null, null, null, List.of());
         }
         NodeStatus n = status.get();
+        GpuAccess access = GpuAccess.of(n);
+        GpuPodSpec gpu = GpuPodSpec.of(access);
+        List<Verdict> notes = new ArrayList<>();
+        if ("true".equals(n.labels().get(GpuLabels.PRESENT)) && !access.advertisesGpus()) {
+            notes.add(noAllocatableGpu(api, node));
+        }
         VerifyImage choice = VerifyImage.forNode(n.architecture(), n.labels().get(GpuLabels.L4T), image);
         String configMap = null;
         if (probe) {
@@ -45,10 +73,25 @@ public final class VerifyGpu {
             configMap = WORKLOADS_CONFIGMAP;
         }
         String pod = podName("k3gpu-verify-" + node);
-        events.info(node, "creating pod " + pod + " (" + choice.image() + ")");
-        api.create(NAMESPACE, GpuTestPod.manifest(pod, NAMESPACE, node, choice, configMap));
+        events.info(node, "creating pod " + pod + " (" + choice.image() + "; " + gpu.describe() + ")");
+        try {
+            api.create(NAMESPACE, GpuTestPod.manifest(pod, NAMESPACE, node, choice, configMap, gpu));
+        } catch (K3gpuException e) {
+            if (gpu.runtimeClassName() != null && GpuTestDiagnosis.runtimeClassMissing(e.getMessage())) {
+                return new Result(node, GpuTestDiagnosis.runtimeClassMissing(node, gpu.runtimeClassName(),
+                        e.getMessage()), null, choice.image(), null, gpu, notes);
+            }
+            throw e;
+        }
         try {
             PodOutcome outcome = api.awaitPod(NAMESPACE, pod, timeout, false);
+            if (gpu.requestsGpu() && GpuTestDiagnosis.gpusTaken(outcome)) {
+                List<PodSummary> holders = api.activePods(node).stream()
+                        .filter(p -> p.gpus() > 0 && !(NAMESPACE.equals(p.namespace()) && pod.equals(p.name())))
+                        .toList();
+                return new Result(node, GpuTestDiagnosis.gpusTaken(node, outcome.unschedulable(),
+                        access.allocatableGpus(), holders), pod, choice.image(), outcome, gpu, notes);
+            }
             String logs = outcome.finished() ? api.podLogs(NAMESPACE, pod, "gpu-test") : "";
             for (String line : logs.split("\\R")) {
                 if (!line.isBlank()) {
@@ -62,12 +105,31 @@ public final class VerifyGpu {
                         + "=true label): " + v.reason(), "run it on a GPU node, or if this one has a GPU: k3gpu label --ip "
                         + (n.internalIp() == null ? "<node address>" : n.internalIp()), v.evidence());
             }
-            return new Result(node, v.pass(), v.reason(), v.hint(), v.evidence(), pod, choice.image(), outcome);
+            return new Result(node, v, pod, choice.image(), outcome, gpu, notes);
         } finally {
             if (!keep) {
                 api.deletePod(NAMESPACE, pod);
             }
         }
+    }
+
+    /** Why a GPU node advertises no nvidia.com/gpu: its device plugin pod is missing or not working. */
+    private static Verdict noAllocatableGpu(ClusterApi api, String node) {
+        List<PodSummary> plugins = api.activePods(node).stream().filter(PodSummary::devicePlugin).toList();
+        String tail = null;
+        for (PodSummary p : plugins) {
+            if (!p.running() && !p.containers().isEmpty()) {
+                PodSummary.Container c = p.containers().get(0);
+                try {
+                    tail = api.podLogTail(p.namespace(), p.name(), c.name(), 5, c.restarts() > 0
+                            && !"Running".equals(c.state()));
+                } catch (K3gpuException e) {
+                    tail = "(its log cannot be read: " + e.getMessage() + ")";
+                }
+                break;
+            }
+        }
+        return GpuTestDiagnosis.noAllocatableGpu(node, plugins, tail);
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
