@@ -5,6 +5,7 @@ import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.k3s.GpuLabels;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.kube.PodSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,10 +14,15 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
-@Command(name = "nodes", description = "List the cluster's nodes: kubectl's columns plus GPU, L4T/CUDA and runtime.")
+@Command(name = "nodes", description = {"List the cluster's nodes: kubectl's columns plus GPU, L4T/CUDA and runtime.",
+        "-o wide adds GPU-USE: nvidia.com/gpu in use (requested by the node's unfinished pods) / allocatable, "
+                + "'-' where no device plugin advertises it; -o json has gpuAllocatable and gpuInUse."})
 final class NodesCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -38,19 +44,59 @@ final class NodesCommand implements Callable<Integer> {
         }
         try (ClusterApi api = kube.api()) {
             List<NodeStatus> nodes = api.nodes();
+            if (output.equals("text")) {
+                table(terminal.out(), nodes, false, Instant.now());
+                return 0;
+            }
+            Map<String, Long> inUse = gpusInUse(api.activePods(null));
             if (output.equals("json")) {
-                terminal.out().println(Json.pretty(nodes));
+                terminal.out().println(Json.pretty(json(nodes, inUse)));
             } else {
-                table(terminal.out(), nodes, output.equals("wide"), Instant.now());
+                table(terminal.out(), nodes, true, Instant.now(), inUse);
             }
             return 0;
         }
     }
 
+    /** The nvidia.com/gpu each node's unfinished pods request: what the scheduler counts as in use. */
+    static Map<String, Long> gpusInUse(List<PodSummary> pods) {
+        Map<String, Long> out = new TreeMap<>();
+        for (PodSummary p : pods) {
+            if (p.node() != null && !p.finished() && p.gpus() > 0) {
+                out.merge(p.node(), p.gpus(), Long::sum);
+            }
+        }
+        return out;
+    }
+
+    /** Each node as {@link NodeStatus} gives it, with {@code gpuInUse} (null where no plugin advertises GPUs). */
+    static List<Map<String, Object>> json(List<NodeStatus> nodes, Map<String, Long> inUse) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (NodeStatus n : nodes) {
+            Map<String, Object> m = new LinkedHashMap<>(Json.MAPPER.convertValue(n,
+                    new tools.jackson.core.type.TypeReference<Map<String, Object>>() { }));
+            m.put("gpuInUse", n.gpuAllocatable() == null ? null : inUse.getOrDefault(n.name(), 0L));
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** GPUs in use/allocatable, "1/1", "2/4"; "-" where no device plugin advertises nvidia.com/gpu. */
+    static String gpuUse(NodeStatus n, Map<String, Long> inUse) {
+        if (n.gpuAllocatable() == null) {
+            return "-";
+        }
+        return inUse.getOrDefault(n.name(), 0L) + "/" + n.gpuAllocatable();
+    }
+
     static void table(PrintWriter out, List<NodeStatus> nodes, boolean wide, Instant now) {
+        table(out, nodes, wide, now, Map.of());
+    }
+
+    static void table(PrintWriter out, List<NodeStatus> nodes, boolean wide, Instant now, Map<String, Long> inUse) {
         List<String[]> rows = new ArrayList<>();
         rows.add(wide ? new String[]{"NAME", "STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE",
-                "KERNEL-VERSION", "CONTAINER-RUNTIME", "GPU", "L4T", "CUDA", "GPU-RUNTIME"}
+                "KERNEL-VERSION", "CONTAINER-RUNTIME", "GPU", "GPU-USE", "L4T", "CUDA", "GPU-RUNTIME"}
                 : new String[]{"NAME", "STATUS", "ROLES", "AGE", "VERSION", "GPU", "GPU-RUNTIME"});
         for (NodeStatus n : nodes) {
             String gpu = gpu(n);
@@ -60,7 +106,7 @@ final class NodesCommand implements Callable<Integer> {
             String runtime = dash(n.labels().get(GpuLabels.RUNTIME));
             rows.add(wide ? new String[]{n.name(), status, roles, age, dash(n.kubeletVersion()), dash(n.internalIp()),
                     n.externalIp() == null ? "<none>" : n.externalIp(), dash(n.osImage()), dash(n.kernelVersion()),
-                    dash(n.containerRuntime()), gpu, dash(n.labels().get(GpuLabels.L4T)),
+                    dash(n.containerRuntime()), gpu, gpuUse(n, inUse), dash(n.labels().get(GpuLabels.L4T)),
                     dash(n.labels().get(GpuLabels.CUDA)), runtime}
                     : new String[]{n.name(), status, roles, age, dash(n.kubeletVersion()), gpu, runtime});
         }
@@ -81,7 +127,8 @@ final class NodesCommand implements Callable<Integer> {
 
     private static String gpu(NodeStatus n) {
         String product = n.labels().get(GpuLabels.PRODUCT);
-        String count = n.gpuCapacity();
+        // The device plugin's capacity where one runs, else what k3gpu's labels counted.
+        String count = n.gpuCapacity() != null ? n.gpuCapacity() : n.labels().get(GpuLabels.COUNT);
         if (product == null && count == null) {
             return "-";
         }

@@ -1,6 +1,7 @@
 package io.k3gpu.cli;
 
 import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.kube.PodSummary;
 import org.junit.jupiter.api.Test;
 
 import java.io.PrintWriter;
@@ -26,9 +27,46 @@ class NodesTableTest {
         StringWriter out = new StringWriter();
         NodesCommand.table(new PrintWriter(out, true), List.of(server, jetson), true, NOW);
         assertThat(out.toString()).isEqualTo(""
-                + "NAME      STATUS     ROLES                  AGE   VERSION        INTERNAL-IP   EXTERNAL-IP   OS-IMAGE                         KERNEL-VERSION   CONTAINER-RUNTIME          GPU                                   L4T      CUDA       GPU-RUNTIME\n"
-                + "node1     Ready      control-plane,master   5m    v1.31.4+k3s1   10.213.0.11   <none>        Debian GNU/Linux 12 (bookworm)   6.1.0            containerd://1.7.23-k3s2   -                                     -        -          -\n"
-                + "jetson1   NotReady   <none>                 45s   v1.31.4+k3s1   10.213.0.12   <none>        Ubuntu 18.04.6 LTS               4.9.253-tegra    docker://20.10.21          1x NVIDIA-Jetson-Nano-Developer-Kit   32.7.1   10.2.300   docker-nvidia\n");
+                + "NAME      STATUS     ROLES                  AGE   VERSION        INTERNAL-IP   EXTERNAL-IP   OS-IMAGE                         KERNEL-VERSION   CONTAINER-RUNTIME          GPU                                   GPU-USE   L4T      CUDA       GPU-RUNTIME\n"
+                + "node1     Ready      control-plane,master   5m    v1.31.4+k3s1   10.213.0.11   <none>        Debian GNU/Linux 12 (bookworm)   6.1.0            containerd://1.7.23-k3s2   -                                     -         -        -          -\n"
+                + "jetson1   NotReady   <none>                 45s   v1.31.4+k3s1   10.213.0.12   <none>        Ubuntu 18.04.6 LTS               4.9.253-tegra    docker://20.10.21          1x NVIDIA-Jetson-Nano-Developer-Kit   -         32.7.1   10.2.300   docker-nvidia\n");
+    }
+
+    private static NodeStatus gpuNode(String name, String allocatable) {
+        return new NodeStatus(name, true, List.of(), NOW.minusSeconds(600), "v1.31.4+k3s1", "10.213.0.13", null,
+                "Ubuntu 22.04.5 LTS", "5.15.148-tegra", "containerd://1.7.23-k3s2", "arm64", allocatable,
+                Map.of("nvidia.com/gpu.product", "Orin", "nvidia.com/gpu.count", "1"), allocatable);
+    }
+
+    private static PodSummary pod(String node, String phase, long gpus) {
+        return new PodSummary("default", "p-" + node + "-" + phase, node, phase, gpus, List.of());
+    }
+
+    @Test
+    void gpuUseIsTheUnfinishedPodsRequestsOverAllocatableAndADashWithoutAPlugin() {
+        Map<String, Long> inUse = NodesCommand.gpusInUse(List.of(pod("orin1", "Running", 1), pod("orin1", "Succeeded", 1),
+                pod("thor1", "Pending", 1), pod("thor1", "Running", 1), pod("cpu1", "Running", 0)));
+        assertThat(inUse).isEqualTo(Map.of("orin1", 1L, "thor1", 2L));
+        assertThat(NodesCommand.gpuUse(gpuNode("orin1", "1"), inUse)).isEqualTo("1/1");
+        assertThat(NodesCommand.gpuUse(gpuNode("thor1", "4"), inUse)).isEqualTo("2/4");
+        assertThat(NodesCommand.gpuUse(gpuNode("orin2", "1"), inUse)).isEqualTo("0/1");
+        assertThat(NodesCommand.gpuUse(gpuNode("orin3", null), inUse)).isEqualTo("-");
+        StringWriter out = new StringWriter();
+        NodesCommand.table(new PrintWriter(out, true), List.of(gpuNode("thor1", "4"), gpuNode("orin3", null)), true,
+                NOW, inUse);
+        assertThat(out.toString()).isEqualTo(""
+                + "NAME    STATUS   ROLES    AGE   VERSION        INTERNAL-IP   EXTERNAL-IP   OS-IMAGE             KERNEL-VERSION   CONTAINER-RUNTIME          GPU       GPU-USE   L4T   CUDA   GPU-RUNTIME\n"
+                + "thor1   Ready    <none>   10m   v1.31.4+k3s1   10.213.0.13   <none>        Ubuntu 22.04.5 LTS   5.15.148-tegra   containerd://1.7.23-k3s2   4x Orin   2/4       -     -      -\n"
+                + "orin3   Ready    <none>   10m   v1.31.4+k3s1   10.213.0.13   <none>        Ubuntu 22.04.5 LTS   5.15.148-tegra   containerd://1.7.23-k3s2   1x Orin   -         -     -      -\n");
+    }
+
+    @Test
+    void jsonCarriesAllocatableAndInUse() {
+        List<Map<String, Object>> json = NodesCommand.json(List.of(gpuNode("thor1", "4"), gpuNode("orin3", null)),
+                Map.of("thor1", 2L));
+        assertThat(json.get(0)).containsEntry("name", "thor1").containsEntry("gpuAllocatable", "4")
+                .containsEntry("gpuInUse", 2L);
+        assertThat(json.get(1)).containsEntry("gpuAllocatable", null).containsEntry("gpuInUse", null);
     }
 
     @Test
