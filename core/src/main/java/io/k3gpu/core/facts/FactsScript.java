@@ -11,7 +11,9 @@ package io.k3gpu.core.facts;
  * it; {@link FactsParser} trims the trailing blank lines that this adds. The last marker is
  * {@code @@k3gpu:end}, so output cut short can be told from output that is just empty. Sections are kept small:
  * files are read up to a few KiB, and from the K3s config only the {@code default-runtime} lines are sent (it can
- * hold the cluster token). The script runs once per node and apply, so it spends few processes: one {@code docker
+ * hold the cluster token), followed by the same setting as K3s's flag in its unit's ExecStart= and as
+ * {@code default_runtime_name} of a containerd template, written as {@code default-runtime: X} lines: the parser takes
+ * the last, which is K3s's precedence (the flag over the file, a template over both). The script runs once per node and apply, so it spends few processes: one {@code docker
  * info} for both Docker sections; systemd is asked about K3s's units only where K3s is installed (the parser reads a
  * role only then); dpkg, which reads its whole database even to say a package is missing, only on aarch64, the only
  * architecture of Jetson Linux's nvidia-l4t-core.
@@ -142,6 +144,14 @@ public final class FactsScript {
             k3gpu_section k3s-config-default-runtime
             [ -r /etc/rancher/k3s/config.yaml ] && \\
               grep -E "^[\\"']?default-runtime[\\"']?[[:space:]]*:" /etc/rancher/k3s/config.yaml 2>/dev/null | head -n 5
+            for k3gpu_u in /etc/systemd/system/k3s.service /etc/systemd/system/k3s-agent.service; do
+              [ -r "$k3gpu_u" ] && tr '\\n' ' ' <"$k3gpu_u" 2>/dev/null \\
+                | grep -o -E -e "--default-runtime[^A-Za-z0-9._-]+[A-Za-z0-9._-]+" 2>/dev/null | head -n 1 \\
+                | sed -E 's/^--default-runtime[^A-Za-z0-9._-]*/default-runtime: /'
+            done
+            [ -r /var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl ] && sed -n -E \\
+              's/^[[:space:]]*default_runtime_name[[:space:]]*=[[:space:]]*"([A-Za-z0-9._-]+)".*/default-runtime: \\1/p' \\
+              /var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl 2>/dev/null | head -n 1
             k3gpu_section end
             exit 0
             """;

@@ -20,7 +20,9 @@ import java.util.TreeSet;
  * @param nvidiaContainerRuntime whether {@code nvidia-container-runtime} is installed
  * @param k3sRole {@code server}, {@code agent}, or null when K3s is not installed or its role is unknown
  * @param k3sVersion e.g. {@code v1.31.4+k3s1}
- * @param k3sDefaultRuntime the {@code default-runtime} of {@code /etc/rancher/k3s/config.yaml}
+ * @param k3sDefaultRuntime the default runtime K3s gives containerd: {@code default-runtime} of
+ *                          {@code /etc/rancher/k3s/config.yaml}, overridden by its unit's {@code --default-runtime} and
+ *                          by a containerd template's {@code default_runtime_name}
  */
 public record NodeFacts(
         String hostname,

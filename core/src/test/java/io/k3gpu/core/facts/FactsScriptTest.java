@@ -131,4 +131,40 @@ class FactsScriptTest {
     void alwaysExitsZero() {
         assertThat(SCRIPT).endsWith("k3gpu_section end\nexit 0\n");
     }
+
+    /** The K3s default-runtime section, run by the local sh over files under {@code root}. */
+    private String defaultRuntimeLines(Path root) throws IOException {
+        String section = SCRIPT.substring(SCRIPT.indexOf("k3gpu_section k3s-config-default-runtime\n"),
+                SCRIPT.indexOf("k3gpu_section end\n")).replace(" /etc/", " " + root + "/etc/").replace(" /var/", " " + root + "/var/");
+        String script = SCRIPT.substring(0, SCRIPT.indexOf("k3gpu_section hostname\n")) + section + "k3gpu_section end\n";
+        ExecResult r = LocalSh.run("sh -s", script);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        return FactsParser.sections(r.stdout()).get(FactsScript.K3S_CONFIG_DEFAULT_RUNTIME);
+    }
+
+    @Test
+    void k3sDefaultRuntimeComesFromTheFileThenTheUnitsFlagThenAContainerdTemplate() throws IOException {
+        Path etc = Files.createDirectories(bin.resolve("etc/rancher/k3s"));
+        Files.writeString(etc.resolve("config.yaml"), "token: secret\ndefault-runtime: crun\n");
+        Path units = Files.createDirectories(bin.resolve("etc/systemd/system"));
+        // as K3s's install script writes ExecStart=: one quoted word a line
+        Files.writeString(units.resolve("k3s-agent.service"), """
+                [Service]
+                ExecStart=/usr/local/bin/k3s \\
+                    agent \\
+                	'--default-runtime' \\
+                	'nvidia' \\
+                	'--node-label=a=b' \\
+
+                """);
+        assertThat(defaultRuntimeLines(bin)).isEqualTo("default-runtime: crun\ndefault-runtime: nvidia")
+                .doesNotContain("secret");
+        Files.writeString(units.resolve("k3s-agent.service"), "ExecStart=/usr/local/bin/k3s \\\n    agent \\\n"
+                + "\t'--default-runtime=nvidia-experimental' \\\n");
+        Path tmpl = Files.createDirectories(bin.resolve("var/lib/rancher/k3s/agent/etc/containerd"));
+        Files.writeString(tmpl.resolve("config.toml.tmpl"), "[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n"
+                + "  default_runtime_name = \"nvidia\"\n");
+        assertThat(defaultRuntimeLines(bin)).isEqualTo(
+                "default-runtime: crun\ndefault-runtime: nvidia-experimental\ndefault-runtime: nvidia");
+    }
 }
