@@ -160,7 +160,8 @@ class FleetIT {
                         + "  + set NVIDIA runtime: docker: would write /etc/docker/daemon.json and restart docker\n"
                         + "  + join agent: K3s is not installed\n")
                 .contains("orin (" + lab.ip("jetson2") + "), agent:\n"
-                        + "  + set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml\n")
+                        + "  gpu: k3s --default-runtime nvidia (channel stable)\n"
+                        + "  + join agent: K3s is not installed\n")
                 .contains("  + set taints: new node: dedicated=training:NoSchedule\n")
                 .contains("plan: 4 to change, 0 unchanged, 0 failed (4 hosts");
         assertThat(plan.all()).doesNotContain(lab.password("alice"));
@@ -366,7 +367,7 @@ class FleetIT {
         assertThat(k3sFilesOn("jetson2")).isEmpty();
         assertThat(nodes().keySet()).containsExactly("gpu1", "jetson1", "node1");
         assertThat(dryRun(main).out()).contains("orin (" + lab.ip("jetson2") + "), agent:\n"
-                + "  + set NVIDIA runtime: k3s: would write /etc/rancher/k3s/config.yaml\n"
+                + "  gpu: k3s --default-runtime nvidia (K3s v1.31.4+k3s1)\n"
                 + "  + join agent: K3s is not installed\n");
 
         Cli.Result all = fleet("reset", main);
