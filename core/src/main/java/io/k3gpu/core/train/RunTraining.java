@@ -6,6 +6,8 @@ import io.k3gpu.core.event.Events;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.JobStatus;
 import io.k3gpu.core.kube.PodOutcome;
+import io.k3gpu.core.kube.PodSummary;
+import io.k3gpu.core.verify.GpuTestDiagnosis;
 import io.k3gpu.core.verify.VerifyGpu;
 import io.k3gpu.core.workloads.TrainingEvent;
 import io.k3gpu.core.workloads.TrainingSummary;
@@ -13,6 +15,7 @@ import io.k3gpu.core.workloads.Workloads;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -47,6 +50,12 @@ public final class RunTraining {
         if (running.imagePullFailed() || running.unschedulable() != null) {
             String why = running.unschedulable() != null ? "could not be scheduled: " + running.unschedulable()
                     : "could not pull its image (" + running.waitingReason() + ")";
+            if (spec.gpu() != null && spec.gpu().requestsGpu() && GpuTestDiagnosis.gpusTaken(running)) {
+                // As verify says it: who holds the node's GPUs.
+                List<String> holders = api.activePods(spec.node()).stream()
+                        .filter(p -> p.gpus() > 0 && !pod.equals(p.name())).map(PodSummary::id).toList();
+                why += holders.isEmpty() ? "" : " (the node's GPUs are held by " + String.join(", ", holders) + ")";
+            }
             return new Result(spec.name(), spec.node(), "Failed", Duration.between(start, Instant.now()), null,
                     "the training pod " + why);
         }
