@@ -204,6 +204,35 @@ class PlanDiffTest {
     }
 
     @Test
+    void theRouteIsDecidedByTheFilesVersionElseTheClustersElseTheFirstServersOwnElseTheChannel() {
+        ClusterSpec gpuServer = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+                cluster: {k3sChannel: v1.28}
+                hosts:
+                  - {name: cp1, address: 10.0.0.1, role: server, gpu: k3s}
+                  - {name: orin, address: 10.0.0.3, role: agent}
+                """);
+        NodeFacts fresh = facts("cp1", true, null, null, null, null);
+        assertThat(PlanDiff.route(gpuServer, gpuServer.host("cp1"), fresh, null).describe())
+                .isEqualTo("containerd config.toml.tmpl (channel v1.28 gives a release without --default-runtime "
+                        + "for servers)");
+        assertThat(PlanDiff.route(gpuServer, gpuServer.host("orin"), fresh, null).describe())
+                .isEqualTo("--default-runtime nvidia (channel v1.28)");
+        NodeFacts running = facts("cp1", true, null, "server", "v1.30.8+k3s1", null);
+        assertThat(PlanDiff.route(gpuServer, gpuServer.host("cp1"), running, null).describe())
+                .isEqualTo("--default-runtime nvidia (K3s v1.30.8+k3s1)");
+        assertThat(PlanDiff.route(gpuServer, gpuServer.host("orin"), fresh, "v1.27.8+k3s2").flag()).isFalse();
+        ClusterSpec pinned = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
+                cluster: {k3sVersion: v1.27.9+k3s1}
+                hosts: [{name: cp1, address: 10.0.0.1, role: server, gpu: none}, {name: orin, address: 10.0.0.3, role: agent}]
+                """);
+        assertThat(PlanDiff.route(pinned, pinned.host("orin"), fresh, "v1.31.4+k3s1").describe())
+                .isEqualTo("--default-runtime nvidia (K3s v1.27.9+k3s1)");
+        assertThat(PlanDiff.route(pinned, pinned.host("cp1"), fresh, null)).as("gpu: none").isNull();
+        assertThat(PlanDiff.route(pinned, pinned.host("orin"), facts("orin", false, null, null, null, null), null))
+                .as("auto on a host without a GPU").isNull();
+    }
+
+    @Test
     void anOrinOnAnOldReleaseGetsTheContainerdTemplateOnceAndThenNothing() {
         String old = "v1.24.3+k3s1";
         PlanDiff.ClusterView cluster = new PlanDiff.ClusterView(URL, old);
