@@ -34,7 +34,7 @@ class GpuSchedulingIT {
 
     @BeforeAll
     static void up() throws IOException {
-        lab = TestLab.up("itgpusch", 253, "cpu-only", "orin-nano", "orin-nano");
+        lab = TestLab.up("itgpusch", 253, "cpu-only", "orin-nano", "orin-nano", "orin-nano");
         install = K3sDistribution.of(lab.state).installUrl();
         dir = Files.createTempDirectory("k3gpu-gpusch-it");
         kubeconfig = dir.resolve("kubeconfig");
@@ -256,7 +256,7 @@ class GpuSchedulingIT {
         Cli.Result r = k3gpu("verify", "--node", "jetson1", "--timeout", "30s");
         assertThat(r.exit()).as(r.all()).isEqualTo(1);
         assertThat(r.out()).startsWith("FAIL: all 1 nvidia.com/gpu of jetson1 are taken by default/gpu-holder; "
-                        + "the scheduler: 0/3 nodes are available: ")
+                        + "the scheduler: 0/")
                 .contains("Insufficient nvidia.com/gpu")
                 .contains("  default/gpu-holder holds 1 (Running)\n")
                 .contains("fix: wait until one ends, or free its GPU: kubectl delete pod -n default gpu-holder");
@@ -272,5 +272,48 @@ class GpuSchedulingIT {
         Cli.Result r = k3gpu("verify", "--node", "jetson1");
         assertThat(r.out()).contains("no NVIDIA device plugin pod runs there\nfix: run k3gpu device-plugin\n");
         assertThat(line(k3gpu("nodes", "-o", "wide").out(), "jetson1")).containsPattern("1x \\S+\\s+-\\s");
+    }
+
+    @Test
+    @Order(9)
+    void aPodNamingADeletedRuntimeClassIsRefusedAndVerifySaysHowToCreateIt() throws Exception {
+        // jetson3 joins without --gpu: runc stays containerd's default, so GPU pods there name runtimeClassName nvidia
+        Cli.Result j = join("jetson3");
+        assertThat(j.exit()).as(j.err()).isZero();
+        apply("plugin3", """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: nvidia-device-plugin-jetson3, namespace: kube-system}
+                spec:
+                  nodeName: jetson3
+                  runtimeClassName: nvidia
+                  containers:
+                  - name: nvidia-device-plugin-ctr
+                    image: %s
+                    volumeMounts: [{name: device-plugin, mountPath: /var/lib/kubelet/device-plugins}]
+                  volumes:
+                  - name: device-plugin
+                    hostPath: {path: /var/lib/kubelet/device-plugins}
+                """.formatted(PLUGIN));
+        assertThat(await("1", "get", "node", "jetson3", "-o",
+                "jsonpath={.status.allocatable.nvidia\\.com/gpu}")).isEqualTo("1");
+        Cli.Result pass = k3gpu("verify", "--node", "jetson3", "-o", "json");
+        assertThat(pass.exit()).as(pass.all()).isZero();
+        assertThat(pass.out()).contains("\"resource\" : \"nvidia.com/gpu\"").contains("\"runtimeClassName\" : \"nvidia\"");
+
+        kubectl("delete", "runtimeclass", "nvidia");
+        Cli.Result r = k3gpu("verify", "--node", "jetson3");
+        assertThat(r.exit()).as(r.all()).isEqualTo(1);
+        assertThat(r.out()).startsWith("FAIL: the API refused the gpu-test pod for jetson3: there is no RuntimeClass "
+                        + "\"nvidia\"")
+                .contains("pod rejected: RuntimeClass \"nvidia\" not found")
+                .contains("fix: create it: printf 'apiVersion: node.k8s.io/v1\\nkind: RuntimeClass\\nmetadata:\\n"
+                        + "  name: nvidia\\nhandler: nvidia\\n' | kubectl apply -f -");
+        // the fix, as printed, run by a shell
+        Process fix = new ProcessBuilder("sh", "-c", "printf 'apiVersion: node.k8s.io/v1\\nkind: RuntimeClass\\n"
+                + "metadata:\\n  name: nvidia\\nhandler: nvidia\\n' | kubectl --kubeconfig " + kubeconfig
+                + " apply -f -").redirectErrorStream(true).start();
+        assertThat(fix.waitFor()).isZero();
+        assertThat(k3gpu("verify", "--node", "jetson3").exit()).isZero();
     }
 }
