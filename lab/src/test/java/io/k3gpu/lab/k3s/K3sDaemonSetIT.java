@@ -328,4 +328,43 @@ class K3sDaemonSetIT {
         assertThat(kubectl.run("get", "priorityclass", "system-node-critical", "-o", "jsonpath={.value}").out())
                 .isEqualTo("2000001000");
     }
+
+    @Test
+    void aGpuPodWaitsForAllocatableGpusAndIsScheduledWhenTheNodeAdvertisesThem() throws Exception {
+        String pod = """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: gpu-wait
+                spec:
+                  restartPolicy: Never
+                  nodeSelector:
+                    kubernetes.io/hostname: gpu2
+                  containers:
+                  - name: c
+                    image: nvcr.io/nvidia/k8s-device-plugin:v0.17.4
+                    resources:
+                      limits:
+                        nvidia.com/gpu: 1
+                """;
+        Kubectl.Result applied = kubectl.runWithInput(pod, "apply", "-f", "-");
+        assertThat(applied.exit()).as(applied.err()).isZero();
+        String message = "0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 node(s) didn't match Pod's node "
+                + "affinity/selector. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming "
+                + "pod, 2 Preemption is not helpful for scheduling.";
+        await("FailedScheduling", () -> kubectl.run("get", "events", "--field-selector",
+                "involvedObject.name=gpu-wait,reason=FailedScheduling", "-o", "jsonpath={.items[*].message}").out()
+                .contains(message));
+        assertThat(kubectl.run("get", "pod", "gpu-wait", "-o", "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")]"
+                + ".reason} {.spec.containers[0].resources.requests.nvidia\\.com/gpu}").out())
+                .isEqualTo("Unschedulable 1");
+        // the device plugin registered with gpu2's kubelet: the Node advertises the GPU, the pod is bound
+        HttpResponse<String> r = send("PATCH", "/api/v1/nodes/gpu2/status", "{\"status\":{\"capacity\":"
+                + "{\"nvidia.com/gpu\":\"1\"},\"allocatable\":{\"nvidia.com/gpu\":\"1\"}}}",
+                "application/merge-patch+json");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        await("bound to gpu2", () -> "gpu2".equals(kubectl.run("get", "pod", "gpu-wait", "-o",
+                "jsonpath={.spec.nodeName}").out()));
+        assertThat(kubectl.run("delete", "pod", "gpu-wait", "--wait=false").exit()).isZero();
+    }
 }
