@@ -152,7 +152,7 @@ class K3sDaemonSetIT {
                         send("DELETE", path, "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\","
                                 + "\"gracePeriodSeconds\":0}", "application/json");
                         CONFIRMED.add(Json.text(pod, "metadata.name"));
-                    } else if (!"Running".equals(Json.text(pod, "status.phase"))) {
+                    } else if ("Pending".equals(Json.text(pod, "status.phase"))) {
                         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
                         send("PATCH", path + "/status", """
                                 {"status":{"phase":"Running","hostIP":"127.0.0.1","podIP":"127.0.0.1",
@@ -234,7 +234,7 @@ class K3sDaemonSetIT {
     // ---- the tests
 
     @Test
-    void aDaemonSetRunsOnePodPerMatchingNodeRollsAndGoesWithItsPods() {
+    void aDaemonSetRunsOnePodPerMatchingNodeRollsAndGoesWithItsPods() throws Exception {
         Kubectl.Result applied = kubectl.runWithInput(DS, "apply", "-f", "-");
         assertThat(applied.exit()).as(applied.err()).isZero();
         assertThat(applied.out()).contains("daemonset.apps/nvidia-device-plugin-daemonset created");
@@ -279,6 +279,19 @@ class K3sDaemonSetIT {
                 && nodesOfLivePods().equals(List.of("gpu1", "gpu2")));
         rolledOut("2");
 
+        // a pod whose containers failed is deleted and replaced
+        String failed = pods().get(0)[0];
+        HttpResponse<String> r = send("PATCH", "/api/v1/namespaces/kube-system/pods/" + failed + "/status",
+                "{\"status\":{\"phase\":\"Failed\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}",
+                "application/merge-patch+json");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        await("the failed pod replaced", () -> pods().stream().noneMatch(p -> p[0].equals(failed))
+                && nodesOfLivePods().equals(List.of("gpu1", "gpu2")));
+        assertThat(kubectl.run("get", "events", "-n", "kube-system", "--field-selector", "reason=FailedDaemonPod",
+                "-o", "jsonpath={.items[*].message}").out()).startsWith("Found failed daemon pod kube-system/" + failed
+                + " on node gpu");
+        rolledOut("2");
+
         // a template change rolls: every pod replaced by one of the new revision
         Kubectl.Result set = kubectl.run("set", "image", "ds/nvidia-device-plugin-daemonset", "-n", "kube-system",
                 "nvidia-device-plugin-ctr=nvcr.io/nvidia/k8s-device-plugin:v0.17.5");
@@ -302,7 +315,7 @@ class K3sDaemonSetIT {
         events = kubectl.run("get", "events", "-n", "kube-system", "--field-selector",
                 "involvedObject.kind=DaemonSet", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}");
         for (String[] old : first) {
-            if (!old[0].equals(victim)) {
+            if (!old[0].equals(victim) && !old[0].equals(failed)) {
                 assertThat(events.out()).contains("SuccessfulDelete: Deleted pod: " + old[0]);
             }
         }
