@@ -380,4 +380,29 @@ class K3sDaemonSetIT {
                 "jsonpath={.spec.nodeName}").out()));
         assertThat(kubectl.run("delete", "pod", "gpu-wait", "--wait=false").exit()).isZero();
     }
+
+    @Test
+    void aPodTheAdmissionRefusesIsAFailedCreateUntilTheTemplateIsFixed() {
+        String ds = DS.replace("nvidia-device-plugin-daemonset", "rc-check").replace("nvidia-device-plugin-ds",
+                "rc-check").replace("      priorityClassName:", "      runtimeClassName: nvidia-cdi\n      priorityClassName:");
+        Kubectl.Result applied = kubectl.runWithInput(ds, "apply", "-f", "-");
+        assertThat(applied.exit()).as(applied.err()).isZero();
+        await("FailedCreate", () -> kubectl.run("get", "events", "-n", "kube-system", "--field-selector",
+                "involvedObject.name=rc-check,reason=FailedCreate", "-o", "jsonpath={.items[*].message}").out()
+                .equals("Error creating: pods \"rc-check-\" is forbidden: pod rejected: RuntimeClass \"nvidia-cdi\" "
+                        + "not found"));
+        assertThat(kubectl.run("get", "pods", "-n", "kube-system", "-l", "name=rc-check", "-o", "name").out())
+                .isBlank();
+        // runtimes.yaml's nvidia exists: the fixed template's pods are created and roll out
+        applied = kubectl.runWithInput(ds.replace("runtimeClassName: nvidia-cdi", "runtimeClassName: nvidia"),
+                "apply", "-f", "-");
+        assertThat(applied.exit()).as(applied.err()).isZero();
+        Kubectl.Result r = kubectl.run("rollout", "status", "ds/rc-check", "-n", "kube-system", "--timeout=60s");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(kubectl.run("get", "pods", "-n", "kube-system", "-l", "name=rc-check", "-o",
+                "jsonpath={.items[*].spec.runtimeClassName}").out()).isEqualTo("nvidia nvidia");
+        assertThat(kubectl.run("delete", "ds", "rc-check", "-n", "kube-system").exit()).isZero();
+        await("rc-check's pods gone", () -> kubectl.run("get", "pods", "-n", "kube-system", "-l", "name=rc-check",
+                "-o", "name").out().isBlank());
+    }
 }

@@ -20,7 +20,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@link JobController}: for each DaemonSet, one pod on every node that should run it ({@link DaemonSets#placement}),
  * created through the API ({@link DaemonSets#newPod}: {@code <ds>-<5 random>}, bound by the default scheduler through
  * its matchFields node affinity), Normal {@code SuccessfulCreate} "Created pod: x" / Warning {@code FailedCreate}
- * "Error creating: ..."; a failed or succeeded pod is deleted (Warning {@code FailedDaemonPod} "Found failed daemon
+ * "Error creating: ..." (admission refused it: retried after 1 s doubling to 15 min); a failed or succeeded pod is deleted (Warning {@code FailedDaemonPod} "Found failed daemon
  * pod ns/x on node n, will try to kill it", with the controller's back-off of 1 s doubling to 15 min per node) and
  * replaced once gone; a node that stops matching loses its pod (it may keep it while it tolerates the node's
  * NoExecute taints); extra pods on a node are deleted, the oldest kept; unbound pods whose node no longer exists are
@@ -47,7 +47,7 @@ final class DaemonSetController {
     private final Events events;
     private final Clock clock;
     private final K3sLog log;
-    /** failedPodsBackoff by {@code <ds uid>/<node>}. */
+    /** failedPodsBackoff by {@code <ds uid>/<node>}; the work queue's retry after a refused creation by {@code <uid>/#<generation>}. */
     private final Map<String, Backoff> backoffs = new HashMap<>();
 
     DaemonSetController(KubeApi api, Events events, Clock clock, K3sLog log) {
@@ -198,23 +198,35 @@ final class DaemonSetController {
                 }
             }
         }
-        for (String node : create) {
-            createPod(ds, node, hash);
+        // a new generation is a fresh work item: no back-off left from the last spec
+        String retryKey = J.uid(ds) + "/#" + ds.path("metadata").path("generation").asLong(0);
+        Backoff retry = backoffs.get(retryKey);
+        if (!create.isEmpty() && (retry == null || !now.isBefore(retry.until()))) {
+            for (String node : create) {
+                if (!createPod(ds, node, hash)) { // retried with back-off, as the FailedCreate repeats
+                    Duration delay = retry == null ? BACKOFF : retry.delay().multipliedBy(2);
+                    delay = delay.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : delay;
+                    backoffs.put(retryKey, new Backoff(now.plus(delay), delay));
+                    break;
+                }
+                backoffs.remove(retryKey);
+            }
         }
         for (String pod : delete) {
             deletePod(ds, pod);
         }
     }
 
-    private void createPod(ObjectNode ds, String node, String hash) {
+    private boolean createPod(ObjectNode ds, String node, String hash) {
         KubeApi.Result r = api.call("POST", J.pods(J.namespace(ds)), "application/json",
                 J.write(DaemonSets.newPod(ds, node, hash)));
         if (!r.ok()) {
             String message = r.json().path("message").asString(r.body() == null ? "error " + r.status() : r.body());
             events.record(ds, "Warning", "FailedCreate", "Error creating: " + message, COMPONENT);
-            return;
+            return false;
         }
         events.record(ds, "Normal", "SuccessfulCreate", "Created pod: " + J.name(r.object()), COMPONENT);
+        return true;
     }
 
     private void deletePod(ObjectNode ds, String pod) {
