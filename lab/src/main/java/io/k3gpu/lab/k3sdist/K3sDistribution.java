@@ -17,7 +17,7 @@ import java.nio.file.Path;
  *   K3sDistribution k3s = K3sDistribution.of(lab);
  *   k3s.installUrl()    // http://10.213.238.1:8090/install.sh
  *   k3s.channelUrl()    // http://10.213.238.1:8090/v1-release/channels  (stable, latest, testing, v1.24 ... v1.32)
- *   k3s.githubUrl()     // http://10.213.238.1:8090/k3s-io/k3s/releases  (the install script's GITHUB_URL default)
+ *   k3s.githubUrl()     // http://10.213.238.1:8090/k3s-io/k3s/releases  (GITHUB_URL; the default is github.com)
  *   k3s.airgapDir()     // <stateDir>/airgap: k3s, k3s-arm64, install.sh, k3s-airgap-images-{amd64,arm64}.tar, ...
  *   k3s.gitRepoUrl()    // http://10.213.238.1:8090/git/example-mnist-training.git  (git's dumb HTTP protocol)
  *   k3s.served()        // what the lab serves, for `lab up` / `lab status`
@@ -138,6 +138,8 @@ public final class K3sDistribution {
         m.put("channelUrl", PUBLIC_CHANNEL_URL);
         m.put("githubUrl", PUBLIC_GITHUB_URL);
         m.put("mirrorInstallUrl", installUrl());
+        m.put("mirrorGithubUrl", githubUrl());
+        m.put("mirrorChannelUrl", channelUrl());
         m.put("gitRepository", gitRepoUrl());
         m.put("caCert", caCert().toString());
         m.put("nodeCaCert", "/usr/local/share/ca-certificates/" + MirrorTls.caFileName(labId));
