@@ -67,7 +67,10 @@ final class MirrorContent {
                 .replace("@SHARED@", NODE_SHARED);
     }
 
-    /** The install script, its GITHUB_URL and channel URL defaulting to the mirror at {@code mirrorHostPort}. */
+    /**
+     * The install script: GITHUB_URL and the channel URL default to github.com and update.k3s.io as get.k3s.io's do
+     * (lab nodes reach them on the mirror); its comments name the plain HTTP mirror at {@code mirrorHostPort}.
+     */
     static String installScript(String mirrorHostPort) {
         return resourceText("install.sh").replace("@MIRROR@", mirrorHostPort);
     }

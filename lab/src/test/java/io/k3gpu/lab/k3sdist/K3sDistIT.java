@@ -271,7 +271,7 @@ class K3sDistIT {
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("[INFO]  Finding release for channel stable",
                 "[INFO]  Using v1.31.4+k3s1 as release",
-                "[INFO]  Downloading hash " + k3s.githubUrl() + "/download/v1.31.4+k3s1/sha256sum-amd64.txt",
+                "[INFO]  Downloading hash " + K3sDistribution.PUBLIC_GITHUB_URL + "/download/v1.31.4+k3s1/sha256sum-amd64.txt",
                 "[INFO]  Verifying binary download", "[INFO]  Installing k3s to /usr/local/bin/k3s",
                 "[INFO]  Skipping /usr/local/bin/kubectl symlink to k3s, command exists in PATH at /usr/bin/kubectl",
                 "[INFO]  Creating /usr/local/bin/crictl symlink to k3s",
