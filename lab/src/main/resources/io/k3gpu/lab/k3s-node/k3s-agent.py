@@ -1324,7 +1324,8 @@ class PodWorker(threading.Thread):
                 return self.sandbox_failed('failed to get sandbox runtime: runtimeclass.node.k8s.io "%s" not found'
                                            % rc)
             handler = json.loads(body).get("handler") or ""
-            if p.docker and handler not in ("", "runc", "docker"):
+            # cri-dockerd's RunPodSandbox (dockershim's docker_sandbox.go before it): only its runtime name, "docker"
+            if p.docker and handler not in ("", "docker"):
                 return self.sandbox_failed('RuntimeHandler "%s" not supported' % handler)
             if not p.docker and handler not in ["runc", ""] + [n for n, _ in p.agent.facts.runtimes]:
                 return self.sandbox_failed('failed to get sandbox runtime: no runtime for "%s" is configured'
