@@ -92,6 +92,7 @@ class DevicePluginIT {
                 kind: ConfigMap
                 metadata:
                   name: time-slicing
+                  namespace: kube-system
                 data:
                   config.yaml: |
                     version: v1
@@ -192,9 +193,22 @@ class DevicePluginIT {
         K3sPodsIT.apply("dp-thor", pluginPod("dp-thor", "jetson3", "nvidia", "tegra", false));
         K3sPodsIT.apply("dp-gpu", pluginPod("dp-gpu", "gpu1", "nvidia", null, false));
         long t0 = System.nanoTime();
-        K3sPodsIT.await("nvidia.com/gpu allocatable on 4 nodes", 60, () -> gpus("jetson1", "allocatable").equals("1")
-                && gpus("jetson2", "allocatable").equals("4") && gpus("jetson3", "allocatable").equals("1")
-                && gpus("gpu1", "allocatable").equals("1"));
+        try {
+            K3sPodsIT.await("nvidia.com/gpu allocatable on 4 nodes", 60, () -> gpus("jetson1", "allocatable")
+                    .equals("1") && gpus("jetson2", "allocatable").equals("4") && gpus("jetson3", "allocatable")
+                    .equals("1") && gpus("gpu1", "allocatable").equals("1"));
+        } catch (AssertionError e) {
+            System.out.println(K3sPodsIT.kubectl("-n", "kube-system", "get", "pods", "-o", "wide").out());
+            for (String p : List.of("dp-nano", "dp-orin", "dp-thor", "dp-gpu")) {
+                System.out.println(p + ": " + K3sPodsIT.kubectl("-n", "kube-system", "logs", p).out()
+                        + K3sPodsIT.kubectl("-n", "kube-system", "get", "events", "--field-selector",
+                        "involvedObject.name=" + p).out());
+            }
+            for (String n : List.of("jetson1", "jetson2", "jetson3", "gpu1")) {
+                System.out.println(n + ": " + gpus(n, "capacity") + "/" + gpus(n, "allocatable"));
+            }
+            throw e;
+        }
         System.out.printf("4 plugin pods applied to nvidia.com/gpu allocatable: %.0f ms%n",
                 (System.nanoTime() - t0) / 1e6);
         assertThat(gpus("jetson2", "capacity")).isEqualTo("4");
