@@ -11,12 +11,14 @@ Behaves, as seen from outside, like a K3s agent with its kubelet:
     ready: ..." every 5 s); from then on the server's certificate is verified against that CA;
   * --docker: Docker must answer (else "cri-dockerd exited: ..." and exit 1, as K3s's embedded cri-dockerd), and is
     refused in v1.24.0 - v1.24.3 as K3s refused it; without --docker the runtime is K3s's containerd: its
-    config.toml is written with the NVIDIA runtimes found on PATH and --default-runtime;
+    config.toml is written with the NVIDIA runtimes found where K3s looks (/usr/local/nvidia/toolkit, /usr/bin) and
+    --default-runtime;
   * registers the Node as io.k3gpu.lab.k3s.K3sNodeObject builds it (labels, annotations, taints, addresses,
-    capacity with nvidia.com/gpu when the node has a GPU and an NVIDIA-enabled default runtime, conditions,
-    nodeInfo, images imported from <data-dir>/agent/images/*.tar) and keeps it Ready: every 10 s a status patch
-    (lastHeartbeatTime), the kube-node-lease Lease renewed, and the node's pods listed (spec.nodeName=<node>) for
-    the pod manager;
+    capacity, conditions, nodeInfo, images imported from <data-dir>/agent/images/*.tar) and keeps it Ready: every
+    10 s a status patch (lastHeartbeatTime), the kube-node-lease Lease renewed, and the node's pods listed
+    (spec.nodeName=<node>) for the pod manager;
+  * kubelet's device-plugin manager (DeviceManager): /var/lib/kubelet/device-plugins/kubelet.sock, registrations
+    in the lab's line protocol, extended resources (nvidia.com/gpu) on the Node only from registered plugins;
   * a kubelet endpoint on :10250 (HTTPS, self-signed serving-kubelet.crt, no client authentication): /healthz,
     /pods, /containerLogs/<ns>/<pod>/<container>?follow=&tailLines=&previous= (the server proxies `kubectl logs`);
   * runs the node's pods (a watch on spec.nodeName=<node>, and the heartbeat's list) as the kubelet does, one
@@ -672,11 +674,10 @@ class Facts:
         self.machine_id = (read_text("/etc/machine-id") or "").strip()
         self.gpus = gpu_count()
         self.runtimes = nvidia_runtimes()
-        self.docker_version = self.docker_runtime = None
+        self.docker_version = None
         self.docker_error = ""
         if docker:
             self.docker_version, self.docker_error = run("docker", "version", "--format", "{{.Server.Version}}")
-            self.docker_runtime = run("docker", "info", "--format", "{{.DefaultRuntime}}")[0]
 
 
 # ------------------------------------------------------------------------------------------------------------ node
