@@ -276,10 +276,11 @@ class K3sPodsIT {
         // what k3gpu gpu-runtime does: Docker's default runtime becomes nvidia; the agent is not restarted
         ok("jetson1", "python3 -c \"import json; f='/etc/docker/daemon.json'; d=json.load(open(f)); "
                 + "d['default-runtime']='nvidia'; json.dump(d, open(f, 'w'), indent=4)\" && systemctl restart docker");
-        long t0 = System.nanoTime();
-        await("nvidia.com/gpu on jetson1", 30, () -> kubectlOk("get", "node", "jetson1", "-o",
-                "jsonpath={.status.capacity.nvidia\\.com/gpu}").equals("1"));
-        System.out.printf("nvidia.com/gpu capacity after the Docker restart: %.0f ms%n", (System.nanoTime() - t0) / 1e6);
+        await("Docker's default runtime nvidia on jetson1", 30, () -> ok("jetson1",
+                "docker info --format '{{.DefaultRuntime}}'").strip().equals("nvidia"));
+        // the kubelet asks Docker at each pod start; nvidia.com/gpu still only comes from a device plugin
+        assertThat(kubectlOk("get", "node", "jetson1", "-o", "jsonpath={.status.capacity}"))
+                .doesNotContain("nvidia.com/gpu");
         deletePod("gpu-test");
         apply("gpu-test", seedGpuTest());
         awaitPhase("gpu-test", 60, "Succeeded", "Failed");
