@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  * root; one lab for the class (node1 server; jetson1 Nano, jetson2 Orin, jetson3 Thor, gpu1 H200).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class DevicePluginIT {
+class K3sDevicePluginIT {
     static final String ID = "itdplug";
     static final int SUBNET = 249;
     static final String K3S_URL = "https://10.213.249.11:6443";
