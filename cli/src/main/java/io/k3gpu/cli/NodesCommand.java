@@ -127,8 +127,9 @@ final class NodesCommand implements Callable<Integer> {
 
     private static String gpu(NodeStatus n) {
         String product = n.labels().get(GpuLabels.PRODUCT);
-        // The device plugin's capacity where one runs, else what k3gpu's labels counted.
-        String count = n.gpuCapacity() != null ? n.gpuCapacity() : n.labels().get(GpuLabels.COUNT);
+        // The device plugin's capacity where one runs (0 once it went), else what k3gpu's labels counted.
+        String count = n.gpuCapacity() != null && !n.gpuCapacity().equals("0") ? n.gpuCapacity()
+                : n.labels().getOrDefault(GpuLabels.COUNT, n.gpuCapacity());
         if (product == null && count == null) {
             return "-";
         }

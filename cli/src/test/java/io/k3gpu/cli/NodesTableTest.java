@@ -61,6 +61,13 @@ class NodesTableTest {
     }
 
     @Test
+    void aNodeWhosePluginWentShowsZeroInUseOfZeroAndItsLabelledGpus() {
+        StringWriter out = new StringWriter();
+        NodesCommand.table(new PrintWriter(out, true), List.of(gpuNode("orin4", "0")), true, NOW, Map.of());
+        assertThat(out.toString().lines().skip(1).findFirst().orElse("")).contains(" 1x Orin   0/0 ");
+    }
+
+    @Test
     void jsonCarriesAllocatableAndInUse() {
         List<Map<String, Object>> json = NodesCommand.json(List.of(gpuNode("thor1", "4"), gpuNode("orin3", null)),
                 Map.of("thor1", 2L));
