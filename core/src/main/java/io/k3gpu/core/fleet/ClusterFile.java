@@ -61,7 +61,8 @@ public final class ClusterFile {
 
     private static final Map<String, List<String>> SECTIONS = new LinkedHashMap<>();
     private static final List<String> RESERVED_LABELS = List.of(GpuLabels.PRESENT, GpuLabels.PRODUCT,
-            GpuLabels.MEMORY, GpuLabels.COUNT, GpuLabels.CUDA, GpuLabels.L4T, GpuLabels.JETSON_MODEL, GpuLabels.RUNTIME);
+            GpuLabels.MEMORY, GpuLabels.COUNT, GpuLabels.CUDA, GpuLabels.L4T, GpuLabels.JETSON_MODEL, GpuLabels.RUNTIME,
+            GpuLabels.TOOLKIT);
     private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     private static final Pattern K3S_VERSION = Pattern.compile("v\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.+-]+)?");
