@@ -31,6 +31,8 @@ import static io.k3gpu.core.plugin.DevicePluginManifests.SELECTOR;
 public final class DevicePlugin {
     /** Lines of a failing plugin pod's log that a timeout report shows. */
     static final int LOG_TAIL_LINES = 15;
+    /** How long the GPU nodes may take to advertise their GPUs, unless told otherwise. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
     private final Events events;
 
     /**
