@@ -100,7 +100,8 @@ final class DevicePluginCommand implements Callable<Integer> {
             if (r.timedOut()) {
                 List<String> late = r.nodes().stream().filter(n -> !n.ok()).map(DevicePlugin.NodeRow::node).toList();
                 throw new K3gpuException(ExitCode.TIMEOUT, "timed out after " + timeout.toString().substring(2)
-                        .toLowerCase() + ": no allocatable nvidia.com/gpu as expected yet on " + String.join(", ", late),
+                        .toLowerCase() + " waiting for the device plugin on " + String.join(", ", late)
+                        + " (no ready plugin pod, or not the allocatable nvidia.com/gpu expected)",
                         "the plugin pods' state" + (json ? "" : " and log") + " are shown above; fix what they say, "
                         + "then run k3gpu device-plugin again");
             }
@@ -125,7 +126,8 @@ final class DevicePluginCommand implements Callable<Integer> {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[]{"NODE", "CAPACITY", "ALLOCATABLE", "PLUGIN POD", "STATE"});
         for (DevicePlugin.NodeRow n : r.nodes()) {
-            rows.add(new String[]{n.node(), dash(n.capacity()), dash(n.allocatable()) + (n.ok() ? "" : " (want "
+            boolean asExpected = Long.toString(n.expected()).equals(n.allocatable());
+            rows.add(new String[]{n.node(), dash(n.capacity()), dash(n.allocatable()) + (asExpected ? "" : " (want "
                     + n.expected() + ")"), dash(n.pod()), n.podState()});
         }
         table(out, rows);

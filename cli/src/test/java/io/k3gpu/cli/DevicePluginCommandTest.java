@@ -45,10 +45,10 @@ class DevicePluginCommandTest {
                 List.of("nvidia-device-plugin-jetson-docker-nvidia"),
                 List.of("created ConfigMap kube-system/nvidia-device-plugin-config"), List.of(),
                 List.of(new DevicePlugin.NodeRow("nano", "nvidia-device-plugin-jetson-docker-nvidia", "4", "4", 4,
-                                "nvidia-device-plugin-jetson-docker-nvidia-x7k2p", "Running", null),
+                                "nvidia-device-plugin-jetson-docker-nvidia-x7k2p", "Running", true, null),
                         new DevicePlugin.NodeRow("orin", "nvidia-device-plugin-jetson-containerd-runc", null, null, 4,
                                 "nvidia-device-plugin-jetson-containerd-runc-q8d3m",
-                                "CrashLoopBackOff (not ready), 3 restarts", "E1205 unknown platform\nexit 1")),
+                                "CrashLoopBackOff (not ready), 3 restarts", false, "E1205 unknown platform\nexit 1")),
                 true);
         StringWriter out = new StringWriter();
 

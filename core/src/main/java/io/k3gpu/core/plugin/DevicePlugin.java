@@ -44,12 +44,14 @@ public final class DevicePlugin {
      * @param expected   what it should advertise
      * @param pod        its plugin pod, null when there is none
      * @param podState   that pod's status (Running, CrashLoopBackOff, ...), "none" without a pod
+     * @param podReady   whether that pod is of the DaemonSet's current template, Running and ready
      * @param logTail    the pod's last log lines, only for a node that was not ready when the wait ended
      */
     public record NodeRow(String node, String daemonSet, String capacity, String allocatable, long expected,
-                          String pod, String podState, String logTail) {
+                          String pod, String podState, boolean podReady, String logTail) {
+        /** The current plugin runs there and the node advertises what it should. */
         public boolean ok() {
-            return allocatable != null && allocatable.equals(Long.toString(expected));
+            return podReady && allocatable != null && allocatable.equals(Long.toString(expected));
         }
     }
 
@@ -120,7 +122,7 @@ public final class DevicePlugin {
         List<PodState> finalPods = pods.isPresent() && nodes.isPresent() ? pods.get() : api.pods(NAMESPACE, SELECTOR);
         List<NodeRow> rows = rows(plan, settings, hashOfGroup, finalNodes, finalPods);
         if (timedOut) {
-            rows = rows.stream().map(r -> r.ok() && r.pod() != null ? r : withLog(api, r)).toList();
+            rows = rows.stream().map(r -> r.ok() ? r : withLog(api, r)).toList();
         }
         return new Report(settings.image(), settings.timeSlicing(), hashOfGroup.keySet().stream().sorted().toList(),
                 changes, plan.warnings(), rows, timedOut);
@@ -223,9 +225,11 @@ public final class DevicePlugin {
                     .findFirst();
             String state = pod.map(p -> p.status() + (p.ready() ? "" : " (not ready)")
                     + (p.restarts() > 0 ? ", " + p.restarts() + " restarts" : "")).orElse("none");
+            boolean ready = pod.filter(p -> p.ready() && "Running".equals(p.phase()) && hash != null
+                    && hash.equals(p.annotations().get(HASH))).isPresent();
             rows.add(new NodeRow(planned.name(), group, now.gpuCapacity(), now.gpuAllocatable(),
                     DevicePluginPlan.expectedGpus(planned, settings), pod.map(PodState::name).orElse(null), state,
-                    null));
+                    ready, null));
         }
         return rows;
     }
@@ -241,7 +245,7 @@ public final class DevicePlugin {
             log = "(no log: " + e.getMessage() + ")";
         }
         return new NodeRow(r.node(), r.daemonSet(), r.capacity(), r.allocatable(), r.expected(), r.pod(), r.podState(),
-                log);
+                r.podReady(), log);
     }
 
     static String tail(String text, int lines) {
