@@ -19,16 +19,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Issue 11's "Done when", driven by the CLI and checked with the real kubectl: a server, a Jetson Nano on Docker
- * (NVIDIA made Docker's default first), an Orin on K3s's containerd (join --gpu), a discrete-GPU server joined
- * plainly (its pods reach NVIDIA through the RuntimeClass) and a CPU-only agent; the device plugin refused on the
- * Nano's stock toolkit, then installed, GPUs scheduled as nvidia.com/gpu, shared by time-slicing, and removed.
+ * (NVIDIA made Docker's default by gpu-runtime), an Orin with {@code gpu: k3s}, a discrete-GPU server whose default
+ * runtime stays runc (its pods reach NVIDIA through the RuntimeClass) and a CPU-only agent, set up by apply; the
+ * device plugin refused on the Nano's stock toolkit, then installed, GPUs scheduled as nvidia.com/gpu, shared by
+ * time-slicing, installed again by apply from {@code cluster.devicePlugin}, and removed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DevicePluginIT {
     private static final String DS_SELECTOR = "app.kubernetes.io/name=nvidia-device-plugin,app.kubernetes.io/managed-by=k3gpu";
     private static final List<String> GPU_NODES = List.of("jetson1", "jetson2", "gpu1");
     static TestLab lab;
-    static String install;
     @TempDir
     static Path tmp;
     static Path kubeconfig;
@@ -36,7 +36,6 @@ class DevicePluginIT {
     @BeforeAll
     static void up() {
         lab = TestLab.up("itdevpl", 251, "cpu-only", "cpu-only", "jetson-nano", "orin-nano", "dgpu");
-        install = K3sDistribution.of(lab.state).installUrl();
         kubeconfig = tmp.resolve("kubeconfig");
     }
 
@@ -49,11 +48,31 @@ class DevicePluginIT {
         return Cli.run(TestLab.args(command, lab.ssh(node), more));
     }
 
-    private static Cli.Result join(String node, String... more) {
-        List<String> a = new ArrayList<>(List.of("--server-ip", lab.ip("node1"), "--install-url", install,
-                "--timeout", "60s"));
-        a.addAll(List.of(more));
-        return k3gpu("join", node, a.toArray(String[]::new));
+    /** The lab as a cluster file, with more lines of {@code cluster:} (indented). */
+    private static Path clusterFile(String name, String cluster) throws IOException {
+        Path f = tmp.resolve(name);
+        Files.writeString(f, """
+                cluster:
+                %s  installUrl: %s
+                  readyTimeout: 60s
+                  kubeconfig: {path: %s, context: itdevpl}
+                ssh:
+                  key: %s
+                  knownHosts: %s
+                  sshConfig: /dev/null
+                  strictHostKeyChecking: yes
+                  connectTimeout: 3s
+                hosts:
+                  - {name: cp1, address: %s, role: server, gpu: none}
+                  - {name: nano, address: %s, role: agent, gpu: docker}
+                  - {name: orin, address: %s, role: agent, gpu: k3s}
+                  # K3s's way without touching the default runtime: GPU pods name the RuntimeClass nvidia
+                  - {name: dgpu, address: %s, role: agent, gpu: none}
+                  - {name: cpu, address: %s, role: agent, gpu: none}
+                """.formatted(cluster, K3sDistribution.of(lab.state).installUrl(), kubeconfig,
+                lab.state.keyFile(), lab.state.knownHostsFile(), lab.ip("node1"), lab.ip("jetson1"),
+                lab.ip("jetson2"), lab.ip("gpu1"), lab.ip("node2")));
+        return f;
     }
 
     private static Cli.Result devicePlugin(String... more) {
@@ -78,9 +97,14 @@ class DevicePluginIT {
                 .map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
-    private static String resourceVersions() throws IOException, InterruptedException {
+    /**
+     * What a change by k3gpu would alter: each object's uid (a re-created one has another), the generation of its
+     * spec (not its status, which the DaemonSet controller keeps writing) and its rendered hash.
+     */
+    private static String specs() throws IOException, InterruptedException {
         return kubectl("get", "daemonsets,configmaps", "-n", "kube-system", "-l", DS_SELECTOR, "-o",
-                "jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion} {end}");
+                "jsonpath={range .items[*]}{.metadata.name}={.metadata.uid}/{.metadata.generation}/"
+                        + "{.metadata.annotations.k3gpu\\.dev/rendered-hash} {end}");
     }
 
     /** A pod asking for one nvidia.com/gpu on {@code node} that sleeps. */
@@ -120,16 +144,14 @@ class DevicePluginIT {
 
     @Test
     @Order(1)
-    void aServerANanoOnDockerAnOrinAGpuServerAndACpuNodeJoin() throws Exception {
-        Cli.Result server = k3gpu("install", "node1", "--install-url", install, "--local-path", kubeconfig.toString(),
-                "--timeout", "60s");
-        assertThat(server.exit()).as(server.err()).isZero();
+    void aServerANanoOnDockerAnOrinAGpuServerAndACpuNodeAreApplied() throws Exception {
         Cli.Result runtime = k3gpu("gpu-runtime", "jetson1");
         assertThat(runtime.exit()).as(runtime.err()).isZero();
-        for (Cli.Result r : List.of(join("jetson1", "--docker"), join("jetson2", "--gpu"), join("gpu1"),
-                join("node2"))) {
-            assertThat(r.exit()).as(r.err()).isZero();
-        }
+
+        Cli.Result apply = Cli.run("apply", "-f", clusterFile("cluster.yaml", "").toString());
+
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        assertThat(apply.out()).doesNotContain("device plugin");
         assertThat(kubectl("get", "nodes").lines().filter(l -> l.contains(" Ready "))).hasSize(5);
         assertThat(kubectl("get", "node", "jetson1", "-o",
                 "jsonpath={.metadata.labels.k3gpu\\.dev/nvidia-container-toolkit}")).isEqualTo("1.7.0");
@@ -206,13 +228,13 @@ class DevicePluginIT {
     @Test
     @Order(6)
     void aReRunWithTheSameSettingsChangesNothing() throws Exception {
-        String before = resourceVersions();
+        String before = specs();
 
         Cli.Result r = devicePlugin();
 
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out()).contains("unchanged: already installed with these settings");
-        assertThat(resourceVersions()).isEqualTo(before);
+        assertThat(specs()).isEqualTo(before).contains("nvidia-device-plugin-jetson-docker-nvidia=");
     }
 
     @Test
@@ -256,6 +278,35 @@ class DevicePluginIT {
 
     @Test
     @Order(9)
+    void aClusterFileWithDevicePluginIsPlannedAppliedOnceTheNodesAreReadyAndReappliedUnchanged() throws Exception {
+        kubectl("delete", "daemonsets,configmaps", "-n", "kube-system", "-l", DS_SELECTOR);
+        Path file = clusterFile("with-plugin.yaml", "  devicePlugin: {enabled: true, version: v0.17.4, timeSlicing: 2}\n");
+
+        Cli.Result plan = Cli.run("plan", "-f", file.toString());
+        assertThat(plan.exit()).as(plan.all()).isZero();
+        assertThat(plan.out()).contains("device plugin nvcr.io/nvidia/k8s-device-plugin:v0.17.4, time-slicing 2, "
+                + "after the nodes are Ready:\n")
+                .contains("  + create ConfigMap kube-system/nvidia-device-plugin-config\n")
+                .contains("  + create DaemonSet kube-system/nvidia-device-plugin-jetson-docker-nvidia\n");
+
+        Cli.Result apply = Cli.run("apply", "-f", file.toString());
+        assertThat(apply.exit()).as(apply.all()).isZero();
+        assertThat(apply.out()).contains("created ConfigMap kube-system/nvidia-device-plugin-config");
+        for (String node : GPU_NODES) {
+            assertThat(allocatable(node)).as(node).isEqualTo("2");
+        }
+
+        String before = specs();
+        Cli.Result again = Cli.run("apply", "-f", file.toString());
+        assertThat(again.exit()).as(again.all()).isZero();
+        assertThat(again.out()).contains(": 0 changed, 5 unchanged, 0 failed")
+                .contains("unchanged: already installed with these settings");
+        assertThat(specs()).isEqualTo(before);
+        assertThat(Cli.run("plan", "-f", file.toString()).out()).contains(", after the nodes are Ready: nothing to do\n");
+    }
+
+    @Test
+    @Order(10)
     void removeDeletesWhatK3gpuInstalledAndSaysWhatWent() throws Exception {
         Cli.Result r = devicePlugin("--remove");
 
