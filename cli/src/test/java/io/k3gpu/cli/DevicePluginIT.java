@@ -189,7 +189,7 @@ class DevicePluginIT {
         // what apt-get leaves behind: dpkg's record of the package at its new version, and the new tools
         lab.sh("jetson1", "f=$(grep -l '^Package: nvidia-container-toolkit$' /var/lib/dpkg/updates/*) && "
                 + "sed -i '/^Package: nvidia-container-toolkit$/,/^$/s/^Version: .*/Version: 1.16.2-1/' \"$f\" && "
-                + "sed -i 's/1\\.7\\.0/1.16.2/g' /usr/local/bin/nvidia-container-runtime /etc/k3gpu-lab/node.json");
+                + "sed -i 's/1\\.7\\.0/1.16.2/g' \"$(command -v nvidia-container-runtime)\" /etc/k3gpu-lab/node.json");
         assertThat(lab.sh("jetson1", "dpkg-query -W -f '${Version}' nvidia-container-toolkit")).isEqualTo("1.16.2-1");
 
         Cli.Result label = k3gpu("label", "jetson1", "--kubeconfig", kubeconfig.toString());
@@ -299,7 +299,7 @@ class DevicePluginIT {
         String before = specs();
         Cli.Result again = Cli.run("apply", "-f", file.toString());
         assertThat(again.exit()).as(again.all()).isZero();
-        assertThat(again.out()).contains(": 0 changed, 5 unchanged, 0 failed")
+        assertThat(again.out()).contains("(0 changed, 5 unchanged, 0 failed)")
                 .contains("unchanged: already installed with these settings");
         assertThat(specs()).isEqualTo(before);
         assertThat(Cli.run("plan", "-f", file.toString()).out()).contains(", after the nodes are Ready: nothing to do\n");
