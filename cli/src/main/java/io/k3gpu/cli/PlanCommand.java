@@ -56,7 +56,7 @@ final class PlanCommand implements Callable<Integer> {
                 doc.put("devicePlugin", devicePluginJson(spec, plugin));
                 terminal.out().print(Json.pretty(doc) + "\n");
             } else {
-                terminal.out().print(devicePluginText(spec, plugin) + text(spec, r));
+                terminal.out().print(text(spec, r) + devicePluginText(spec, plugin));
             }
             terminal.out().flush();
             return r.ok() ? 0 : 1;
