@@ -7,18 +7,21 @@ import io.k3gpu.lab.LabConfig;
 import io.k3gpu.lab.LabNode;
 import io.k3gpu.lab.LabState;
 import io.k3gpu.lab.LabUser;
+import io.k3gpu.lab.k3sdist.K3sDistribution;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 @Command(name = "lab",
         description = {"The simulated environment (needs root): nodes with a real sshd and replayed Jetson/NVIDIA hardware.",
-                "Each node has its own network namespace. Profiles: jetson-nano, orin-nano, dgpu, cpu-only."},
+                "Each node has its own network namespace. Profiles: jetson-nano, orin-nano, thor, dgpu, cpu-only."},
         subcommands = {LabCommand.Up.class, LabCommand.Status.class, LabCommand.Down.class, LabBenchApplyCommand.class})
 final class LabCommand {
 
@@ -119,8 +122,11 @@ final class LabCommand {
     }
 
     static void render(PrintWriter out, LabState s, boolean json) {
+        Map<String, Object> served = K3sDistribution.of(s).served();
         if (json) {
-            out.println(s.toJson());
+            ObjectNode o = (ObjectNode) Json.MAPPER.readTree(s.toJson());
+            o.set("serves", Json.MAPPER.valueToTree(served));
+            out.println(Json.pretty(o));
             return;
         }
         out.printf("%-10s %-15s %-12s %s%n", "NODE", "IP", "PROFILE", "PID");
@@ -135,6 +141,28 @@ final class LabCommand {
         LabNode first = s.nodes().get(0);
         out.println("try: k3gpu facts --ip " + first.ip() + " --ssh-key " + s.keyFile() + " --known-hosts "
                 + s.knownHostsFile());
+        out.println();
+        servedLines(served).forEach(out::println);
+    }
+
+    /** What the lab serves its nodes ({@link K3sDistribution#served()}), as lines for a terminal. */
+    @SuppressWarnings("unchecked")
+    static List<String> servedLines(Map<String, Object> m) {
+        List<String> names = (List<String>) m.get("httpsNames");
+        String https = String.join(", ", names.stream().map(n -> "https://" + n).toList());
+        return List.of("the lab serves its nodes" + (Boolean.TRUE.equals(m.get("mirrorRunning")) ? ""
+                        : " (its mirror is NOT running: `k3gpu lab down`, then up again)") + ":",
+                "  " + https + " -> " + m.get("httpsAddress") + " (nodes resolve these names there and trust the "
+                        + "lab's CA " + m.get("caCert") + ", on nodes " + m.get("nodeCaCert") + ")",
+                "  K3s: k3gpu install --ip NODE needs no --install-url (" + m.get("installUrl") + "; channels "
+                        + m.get("channelUrl") + "; releases " + m.get("githubUrl") + ")",
+                "  install mirror: " + m.get("mirror") + " (plain HTTP: " + m.get("mirrorInstallUrl")
+                        + ", GITHUB_URL " + m.get("mirrorGithubUrl") + ", INSTALL_K3S_CHANNEL_URL "
+                        + m.get("mirrorChannelUrl") + ")",
+                "  git repository: " + m.get("gitRepository"),
+                "  air-gap bundle: " + m.get("airgapBundle"),
+                "  registry: " + (m.get("registry") == null ? "none (pod images come from the lab's image catalog)"
+                        : m.get("registry")));
     }
 
 

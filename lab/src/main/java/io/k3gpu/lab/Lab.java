@@ -297,6 +297,9 @@ public final class Lab {
                 }
             }
             String[] host = readHostFiles();
+            // the lab's CA: nodes trust it and find the mirror under get.k3s.io & co. (the host's files stay as they are)
+            io.k3gpu.lab.k3sdist.MirrorTls tls = io.k3gpu.lab.k3sdist.K3sDistribution.makeTls(state);
+            String hostBundle = readOrEmpty(Path.of(io.k3gpu.lab.k3sdist.MirrorTls.BUNDLE));
             join(clientKey);
             String pub = read(state.publicKeyFile());
             NodeFiles files = new NodeFiles(new NodeFiles.Shared(config, lib, pub, users, hashes, dockerGid(host[1]),
@@ -305,6 +308,7 @@ public final class Lab {
             for (LabNode n : nodes) {
                 work.add(pool.submit(() -> {
                     files.write(n);
+                    tls.writeNode(n.dir(), config.bridgeIp(), hostBundle);
                     HostKeys.write(n.dir().resolve("upper/etc/k3gpu-lab/ssh_host_ed25519_key"), "root@" + n.hostname());
                     return null;
                 }));

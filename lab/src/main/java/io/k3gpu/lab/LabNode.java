@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * @param name        node name (jetson1, gpu1, node1, ...; see {@link LabConfig})
  * @param hostname    the node's hostname (= name)
  * @param ip          its address on the lab bridge; sshd listens on ip:22
- * @param profile     the profile key (jetson-nano, orin-nano, dgpu, cpu-only)
+ * @param profile     the profile key (jetson-nano, orin-nano, thor, dgpu, cpu-only)
  * @param pid         host pid of the node's PID 1 (sshd once booted); /proc/pid/root is the node's filesystem view
  * @param launcherPid host pid of the {@code unshare} process that holds the node's namespaces
  * @param netns       the node's network namespace ({@code ip netns exec <netns> ...})

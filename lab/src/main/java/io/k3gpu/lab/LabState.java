@@ -127,8 +127,8 @@ public record LabState(String id, int subnet, String bridge, String bridgeIp, Pa
 
     /**
      * Where a file the node writes at {@code absPath} lands on the host: the node's overlay upper layer for paths
-     * under /etc, /var and /opt, its private directory for /root, /home and /usr/local. Paths elsewhere (/tmp and
-     * /run are tmpfs, the rest is the host's own) have no such place.
+     * under /etc, /var, /opt and /usr (but /usr/local), its private directory for /root, /home and /usr/local.
+     * Paths elsewhere (/tmp and /run are tmpfs, the rest is the host's own) have no such place.
      */
     public Path upperPath(String node, String absPath) {
         LabNode n = node(node);
@@ -142,7 +142,8 @@ public record LabState(String id, int subnet, String bridge, String bridgeIp, Pa
             case "home" -> base = n.dir().resolve("home");
             case "usr" -> {
                 if (!rest.equals("local") && !rest.startsWith("local/")) {
-                    throw notKept(absPath);
+                    base = n.dir().resolve("upper").resolve(top);
+                    break;
                 }
                 base = n.dir().resolve("usr-local");
                 rest = rest.equals("local") ? "" : rest.substring("local/".length());

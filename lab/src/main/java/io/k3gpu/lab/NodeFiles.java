@@ -62,7 +62,7 @@ final class NodeFiles {
     private void writeUnchecked(LabNode node) throws IOException {
         Profile p = node.profileInfo();
         Path d = node.dir();
-        for (String layer : List.of("etc", "var", "opt")) {
+        for (String layer : List.of("etc", "var", "opt", "usr")) {
             dir(d.resolve("upper").resolve(layer), Path.of("/" + layer));
             dir(d.resolve("work").resolve(layer), null);
         }
@@ -197,8 +197,17 @@ final class NodeFiles {
             symlink(lib.resolve("nvidia-smi"), "shared/nvidia-smi");
         }
         if (p.hasNvidiaContainerRuntime()) {
-            script("nvidia-container-runtime.sh", local.resolve("bin/nvidia-container-runtime"),
+            // where the toolkit's packages put it (K3s looks in /usr/local/nvidia/toolkit, then /usr/bin only)
+            Path usrBin = d.resolve("upper/usr/bin");
+            dir(usrBin, Path.of("/usr/bin"));
+            script("nvidia-container-runtime.sh", usrBin.resolve("nvidia-container-runtime"),
                     Map.of("@VERSION@", p.nvidiaContainerToolkit()));
+            if (p.isJetson() && p.jetson().csvMode()) {
+                // CSV mode (L4T <= 36): the files the runtime mounts into containers (an excerpt of JetPack's l4t.csv)
+                upper(etc, "nvidia-container-runtime/host-files-for-container.d/l4t.csv",
+                        "dev, /dev/nvhost-ctrl\ndev, /dev/nvhost-ctrl-gpu\ndev, /dev/nvhost-gpu\ndev, /dev/nvmap\n"
+                                + "file, /etc/nv_tegra_release\nsym, /usr/lib/aarch64-linux-gnu/libcuda.so\n", 0644);
+            }
             dpkg.append(stanza("nvidia-container-toolkit", p.nvidiaContainerToolkit() + "-1", arch,
                     "NVIDIA Container toolkit"));
         }

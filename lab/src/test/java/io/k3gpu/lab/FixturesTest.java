@@ -29,6 +29,22 @@ class FixturesTest {
     }
 
     @Test
+    void thorLinesAreTheJetPack7ThorCaptures() {
+        Profile thor = Profile.of("thor");
+        List<String> root = Fixtures.tegrastatsLines(samples, thor.jetson().tegrastatsBoard(), true);
+        // all captures of a Thor were taken as root; 14 cores, tegra264's rails
+        assertThat(root).hasSize(4).allSatisfy(l -> assertThat(l).contains("VDD_CPU_SOC_MSS", "NVENC1_FREQ")
+                .containsPattern("CPU \\[([^,\\]]+,){13}[^,\\]]+\\]"));
+        assertThat(Fixtures.tegrastatsLines(samples, thor.jetson().tegrastatsBoard(), false)).isEmpty();
+        assertThat(thor.jetson().nvTegraRelease()).startsWith("# R38 (release), REVISION: 2.0, GCID: 41844464, ");
+        assertThat(thor.jetson().compatible()).contains("nvidia,tegra264");
+        assertThat(thor.jetson().csvMode()).isFalse();
+        assertThat(Profile.of("orin-nano").jetson().csvMode()).isTrue();
+        assertThat(thor.hasDocker()).isFalse();
+        assertThat(thor.cpus()).isEqualTo(14);
+    }
+
+    @Test
     void bundledNvidiaSmiCapturesArePresent() {
         Fixtures f = new Fixtures(null);
         for (String name : Fixtures.NVIDIA_SMI_FILES) {

@@ -157,7 +157,7 @@ class LabIT {
         assertThat(ok("jetson1", "root", "nvidia-container-runtime --version"))
                 .startsWith("NVIDIA Container Runtime version 1.7.0");
         assertThat(ok("jetson2", "root", "command -v docker dockerd; command -v nvidia-container-runtime; "
-                + "systemctl is-active docker; true")).isEqualTo("/usr/local/bin/nvidia-container-runtime\ninactive\n");
+                + "systemctl is-active docker; true")).isEqualTo("/usr/bin/nvidia-container-runtime\ninactive\n");
         assertThat(ok("node1", "root", "command -v nvidia-container-runtime nvidia-smi tegrastats; "
                 + "systemctl is-active docker")).isEqualTo("active\n");
         assertThat(ok("gpu1", "root", "pgrep -x dockerd >/dev/null && systemctl is-enabled docker")).isEqualTo("enabled\n");

@@ -57,7 +57,8 @@ class LabStateTest {
         assertThat(s.upperPath("gpu1", "/usr/local/bin/nvidia-smi"))
                 .isEqualTo(Path.of("/tmp/labstate/nodes/gpu1/usr-local/bin/nvidia-smi"));
         assertThatThrownBy(() -> s.upperPath("gpu1", "/tmp/x")).isInstanceOf(K3gpuException.class);
-        assertThatThrownBy(() -> s.upperPath("gpu1", "/usr/bin/ls")).isInstanceOf(K3gpuException.class);
+        assertThat(s.upperPath("gpu1", "/usr/bin/nvidia-container-runtime"))
+                .isEqualTo(Path.of("/tmp/labstate/nodes/gpu1/upper/usr/bin/nvidia-container-runtime"));
         assertThatThrownBy(() -> s.nodePath("gpu1", "relative")).isInstanceOf(K3gpuException.class);
         assertThatThrownBy(() -> s.node("gpu9")).isInstanceOf(K3gpuException.class)
                 .hasMessageContaining("no node 'gpu9'")

@@ -23,8 +23,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The Kubernetes API in front of the store, request by request (watches and logs stream, see {@link ApiListener}):
  * version, discovery and OpenAPI documents; lists with label and field selectors and typed list kinds; Tables for
- * {@code kubectl get}; creation with defaults (generateName, namespace, pod phase Pending, namespace Active, job
- * selector); strategic merge patches applied here, JSON and merge patches by the store; protobuf bodies refused with
+ * {@code kubectl get}; creation and updates with defaults ({@link Defaults}; generateName, namespace, job selector);
+ * strategic merge, merge and JSON patches applied here, then stored whole; protobuf bodies refused with
  * 415; errors as the apiserver words them ({@code pods "x" not found}).
  */
 final class ApiHandler {
@@ -113,6 +113,8 @@ final class ApiHandler {
                 default -> status(405, "MethodNotAllowed", "the server does not allow this method on the "
                         + "requested resource", null);
             };
+        } catch (io.fabric8.zjsonpatch.JsonPatchException e) {
+            return status(422, "Invalid", e.getMessage() == null ? "the JSON patch failed" : e.getMessage(), null);
         } catch (IllegalArgumentException | tools.jackson.core.JacksonException e) {
             return status(400, "BadRequest", e.getMessage() == null ? "bad request" : e.getMessage().lines()
                     .findFirst().orElse("bad request"), null);
@@ -286,7 +288,11 @@ final class ApiHandler {
         meta.remove("resourceVersion");
         meta.remove("uid");
         meta.remove("creationTimestamp");
-        applyDefaults(res, o);
+        if (res.kind().equals("DaemonSet") && !o.path("spec").path("selector").isObject()) {
+            return status(422, "Invalid", "DaemonSet.apps \"" + name + "\" is invalid: spec.selector: Required "
+                    + "value", details(res, name));
+        }
+        Defaults.create(res, o);
         ApiHooks.Reply refused = hooks.admit(res.groupVersion(), res.kind(), Json.text(o, "metadata.namespace"), o);
         if (refused != null) {
             return Response.json(refused.status(), refused.body());
@@ -356,8 +362,9 @@ final class ApiHandler {
         if (!"status".equals(p.subresource())) {
             ApiStore.Result current = store.call("GET", p.storePath(), null, null);
             if (current.ok() && current.body() != null) {
-                hooks.beforeUpdate(p.resource().groupVersion(), p.resource().kind(),
-                        Json.parseObject(current.body()), o);
+                ObjectNode stored = Json.parseObject(current.body());
+                Defaults.update(p.resource(), stored, o);
+                hooks.beforeUpdate(p.resource().groupVersion(), p.resource().kind(), stored, o);
             }
         }
         ApiStore.Result res = store.call("PUT", path, JSON, Json.write(o));
@@ -373,20 +380,27 @@ final class ApiHandler {
         ct = ct == null ? "" : ct.split(";")[0].strip();
         String path = p.storePath() + ("status".equals(p.subresource()) ? "/status" : "");
         switch (ct) {
-            case "application/json-patch+json" -> {
-                ApiStore.Result res = store.call("PATCH", path, ct, r.bodyText());
-                return written(p, res);
-            }
-            case "application/merge-patch+json", "application/strategic-merge-patch+json" -> {
-                // both applied here: the store's merge patch concatenates lists, RFC 7386 replaces them
+            case "application/json-patch+json", "application/merge-patch+json",
+                 "application/strategic-merge-patch+json" -> {
+                // all applied here (the store's merge patch concatenates lists, RFC 7386 replaces them), so that the
+                // result is defaulted as a PUT would be
                 ApiStore.Result current = store.call("GET", p.storePath(), null, null);
                 if (current.code() == 404 || current.body() == null) {
                     return notFound(p);
                 }
                 ObjectNode original = Json.parseObject(current.body());
-                ObjectNode patched = ct.startsWith("application/merge")
-                        ? StrategicMergePatch.mergePatch(original, body(r))
-                        : StrategicMergePatch.apply(original, body(r));
+                JsonNode patchedNode = switch (ct) {
+                    case "application/json-patch+json" -> io.fabric8.zjsonpatch.JsonPatch.apply(
+                            Json.parse(r.bodyText()), original.deepCopy());
+                    case "application/merge-patch+json" -> StrategicMergePatch.mergePatch(original, body(r));
+                    default -> StrategicMergePatch.apply(original, body(r));
+                };
+                if (!(patchedNode instanceof ObjectNode patched)) {
+                    throw new IllegalArgumentException("the patch did not produce an object");
+                }
+                if (!"status".equals(p.subresource())) {
+                    Defaults.update(p.resource(), original, patched);
+                }
                 ApiStore.Result res = store.call("PUT", path, JSON, Json.write(patched));
                 return written(p, res);
             }
@@ -461,70 +475,6 @@ final class ApiHandler {
             }
         }
         return Response.json(200, out);
-    }
-
-    /** Defaults a real apiserver fills in on creation, where later reads depend on them. */
-    private static void applyDefaults(ApiResources.Resource r, ObjectNode o) {
-        switch (r.kind()) {
-            case "Namespace" -> {
-                ObjectNode spec = Json.objectAt(o, "spec");
-                if (!spec.has("finalizers")) {
-                    spec.putArray("finalizers").add("kubernetes");
-                }
-                Json.objectAt(o, "status").put("phase", "Active");
-            }
-            case "Pod" -> {
-                ObjectNode spec = Json.objectAt(o, "spec");
-                defaultText(spec, "restartPolicy", "Always");
-                defaultText(spec, "dnsPolicy", "ClusterFirst");
-                defaultText(spec, "schedulerName", "default-scheduler");
-                defaultText(spec, "serviceAccountName", "default");
-                if (!spec.has("terminationGracePeriodSeconds")) {
-                    spec.put("terminationGracePeriodSeconds", 30);
-                }
-                for (String list : List.of("initContainers", "containers")) {
-                    for (JsonNode c : spec.path(list)) {
-                        if (c instanceof ObjectNode co) {
-                            String image = co.path("image").asString("");
-                            String tail = image.substring(image.lastIndexOf('/') + 1);
-                            defaultText(co, "imagePullPolicy", !tail.contains(":") || tail.endsWith(":latest")
-                                    ? "Always" : "IfNotPresent");
-                            defaultText(co, "terminationMessagePath", "/dev/termination-log");
-                            defaultText(co, "terminationMessagePolicy", "File");
-                        }
-                    }
-                }
-                ObjectNode status = Json.objectAt(o, "status");
-                defaultText(status, "phase", "Pending");
-                defaultText(status, "qosClass", "BestEffort");
-            }
-            case "Job" -> {
-                ObjectNode spec = Json.objectAt(o, "spec");
-                if (!spec.has("parallelism")) {
-                    spec.put("parallelism", 1);
-                }
-                if (!spec.has("completions")) {
-                    spec.put("completions", 1);
-                }
-                if (!spec.has("backoffLimit")) {
-                    spec.put("backoffLimit", 6);
-                }
-                defaultText(spec, "completionMode", "NonIndexed");
-                if (!spec.has("suspend")) {
-                    spec.put("suspend", false);
-                }
-                ObjectNode podSpec = Json.objectAt(Json.objectAt(spec, "template"), "spec");
-                defaultText(podSpec, "restartPolicy", "Never");
-            }
-            default -> {
-            }
-        }
-    }
-
-    private static void defaultText(ObjectNode o, String field, String value) {
-        if (!o.hasNonNull(field) || o.path(field).asString("").isEmpty()) {
-            o.put(field, value);
-        }
     }
 
     private static ObjectNode body(Request r) {

@@ -231,7 +231,13 @@ public final class K3sServer implements AutoCloseable {
                         Controllers.Options.defaults().localNode(o.disableAgent ? null : nodeName));
                 handler.hooks(server.controllers);
             }
-            server.createRuntimeClasses(host);
+            for (String runtime : host.nvidiaRuntimes()) { // the embedded agent's containerd configuration
+                log.info("Found " + runtime + " container runtime");
+            }
+            if (join == null) {
+                server.bootstrapPriorityClasses();
+                K3sManifests.deployRuntimes(client, o.version, o.disabled("runtimes"), dataDir, log);
+            }
             log.info("k3s is up and running");
             if (!o.disableAgent) {
                 server.registerNode(host, join != null);
@@ -384,16 +390,26 @@ public final class K3sServer implements AutoCloseable {
         }
     }
 
-    /** Like K3s since December 2023: a RuntimeClass for each NVIDIA runtime found on PATH at start. */
-    private void createRuntimeClasses(HostFacts host) {
-        for (String runtime : host.nvidiaRuntimes()) {
-            log.info("Found " + runtime + " container runtime");
-            ObjectNode rc = Json.object();
-            rc.put("apiVersion", "node.k8s.io/v1");
-            rc.put("kind", "RuntimeClass");
-            rc.putObject("metadata").put("name", runtime);
-            rc.put("handler", runtime);
-            api.call("POST", "/apis/node.k8s.io/v1/runtimeclasses", ApiHandler.JSON, Json.write(rc));
+    /**
+     * kube-apiserver's scheduling bootstrap (pkg/registry/scheduling/rest/storage_scheduling.go): the two system
+     * PriorityClasses exist in every cluster (the NVIDIA device plugin's pod names system-node-critical).
+     */
+    private void bootstrapPriorityClasses() {
+        String[][] classes = {
+            {"system-node-critical", "2000001000", "Used for system critical pods that must not be moved from their "
+                    + "current node."},
+            {"system-cluster-critical", "2000000000", "Used for system critical pods that must run in the cluster, "
+                    + "but can be moved to another node if necessary."}};
+        for (String[] c : classes) {
+            ObjectNode pc = Json.object();
+            pc.put("apiVersion", "scheduling.k8s.io/v1");
+            pc.put("kind", "PriorityClass");
+            pc.putObject("metadata").put("name", c[0]);
+            pc.put("value", Long.parseLong(c[1]));
+            pc.put("globalDefault", false);
+            pc.put("description", c[2]);
+            pc.put("preemptionPolicy", "PreemptLowerPriority");
+            api.call("POST", "/apis/scheduling.k8s.io/v1/priorityclasses", ApiHandler.JSON, Json.write(pc));
         }
     }
 

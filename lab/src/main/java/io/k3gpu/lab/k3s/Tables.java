@@ -15,7 +15,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Server-side printing ({@code Accept: application/json;as=Table;g=meta.k8s.io;v=v1}) with the kube-apiserver's
  * columns, so {@code kubectl get} and {@code -o wide} show what they show against a real cluster: nodes, pods, jobs,
- * configmaps, runtimeclasses, namespaces and events; other types get Name and Age.
+ * daemonsets, controllerrevisions, configmaps, runtimeclasses, namespaces and events; other types get Name and Age.
  */
 final class Tables {
     private record Column(String name, String type, String format, int priority, String description) {
@@ -106,6 +106,32 @@ final class Tables {
                     col("Containers", 1, "Names of each container in the template."),
                     col("Images", 1, "Images referenced by each container in the template."),
                     col("Selector", 1, "A label query over pods that should match the pod count."));
+            case "DaemonSet" -> List.of(name,
+                    intCol("Desired", "The total number of nodes that should be running the daemon pod (including "
+                            + "nodes correctly running the daemon pod). More info: "
+                            + "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"),
+                    intCol("Current", "The number of nodes that are running at least 1 daemon pod and are supposed to "
+                            + "run the daemon pod. More info: "
+                            + "https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"),
+                    intCol("Ready", "numberReady is the number of nodes that should be running the daemon pod and "
+                            + "have one or more of the daemon pod running with a Ready Condition."),
+                    intCol("Up-to-date", "The total number of nodes that are running updated daemon pod"),
+                    intCol("Available", "The number of nodes that should be running the daemon pod and have one or "
+                            + "more of the daemon pod running and available (ready for at least "
+                            + "spec.minReadySeconds)"),
+                    col("Node Selector", 0, "NodeSelector is a selector which must be true for the pod to fit on a "
+                            + "node. Selector which must match a node's labels for the pod to be scheduled on that "
+                            + "node. More info: https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"),
+                    age,
+                    col("Containers", 1, "Names of each container in the template."),
+                    col("Images", 1, "Images referenced by each container in the template."),
+                    col("Selector", 1, "A label query over pods that are managed by the daemon set. Must match in "
+                            + "order to be controlled. It must match the pod template's labels. More info: "
+                            + "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
+                            + "#label-selectors"));
+            case "ControllerRevision" -> List.of(name,
+                    col("Controller", 0, "Controller of the object"),
+                    intCol("Revision", "Revision indicates the revision of the state represented by Data."), age);
             case "ConfigMap" -> List.of(name, col("Data", 0, "Data contains the configuration data."), age);
             case "RuntimeClass" -> List.of(name, col("Handler", 0, "Handler specifies the underlying runtime and "
                     + "configuration that the CRI implementation will use to handle pods of this class."), age);
@@ -130,6 +156,10 @@ final class Tables {
         return new Column(name, "string", "", priority, description);
     }
 
+    private static Column intCol(String name, String description) {
+        return new Column(name, "integer", "", 0, description);
+    }
+
     private static List<Object> cells(String kind, String group, JsonNode o, Instant now) {
         String name = Json.text(o, "metadata.name");
         String age = since(Json.text(o, "metadata.creationTimestamp"), now);
@@ -137,6 +167,8 @@ final class Tables {
             case "Node" -> nodeCells(o, name, age);
             case "Pod" -> podCells(o, name, age, now);
             case "Job" -> jobCells(o, name, age, now);
+            case "DaemonSet" -> daemonSetCells(o, name, age);
+            case "ControllerRevision" -> controllerRevisionCells(o, name, age);
             case "ConfigMap" -> List.of(name, o.path("data").size() + o.path("binaryData").size(), age);
             case "RuntimeClass" -> List.of(name, orDefault(Json.text(o, "handler"), ""), age);
             case "Namespace" -> List.of(name, orDefault(Json.text(o, "status.phase"), "Active"), age);
@@ -393,6 +425,68 @@ final class Tables {
         }
         return List.of(name, state, completions, duration, age, String.join(",", names), String.join(",", images),
                 selector.isEmpty() ? "<none>" : String.join(",", selector));
+    }
+
+    /** printDaemonSet: the status counters, labels.FormatLabels of the template's nodeSelector, wide columns. */
+    private static List<Object> daemonSetCells(JsonNode o, String name, String age) {
+        JsonNode status = o.path("status");
+        JsonNode podSpec = o.path("spec").path("template").path("spec");
+        List<String> names = new ArrayList<>();
+        List<String> images = new ArrayList<>();
+        for (JsonNode c : podSpec.path("containers")) {
+            names.add(c.path("name").asString(""));
+            images.add(c.path("image").asString(""));
+        }
+        return List.of(name, status.path("desiredNumberScheduled").asInt(0),
+                status.path("currentNumberScheduled").asInt(0), status.path("numberReady").asInt(0),
+                status.path("updatedNumberScheduled").asInt(0), status.path("numberAvailable").asInt(0),
+                labels(podSpec.path("nodeSelector")), age, String.join(",", names), String.join(",", images),
+                selector(o.path("spec").path("selector")));
+    }
+
+    /** printControllerRevision: the controller as {@code <kind, lower case>.<group>/<name>}, the revision. */
+    private static List<Object> controllerRevisionCells(JsonNode o, String name, String age) {
+        String controller = "<none>";
+        for (JsonNode ref : o.path("metadata").path("ownerReferences")) {
+            if (ref.path("controller").asBoolean(false)) {
+                String apiVersion = ref.path("apiVersion").asString("");
+                String group = apiVersion.contains("/") ? apiVersion.substring(0, apiVersion.indexOf('/')) : "";
+                controller = ref.path("kind").asString("").toLowerCase(java.util.Locale.ROOT)
+                        + (group.isEmpty() ? "" : "." + group) + "/" + ref.path("name").asString("");
+            }
+        }
+        return List.of(name, controller, o.path("revision").asInt(0), age);
+    }
+
+    /** labels.FormatLabels: {@code k=v} sorted by key, comma-separated; {@code <none>} when empty. */
+    static String labels(JsonNode map) {
+        java.util.TreeMap<String, String> sorted = new java.util.TreeMap<>();
+        map.properties().forEach(e -> sorted.put(e.getKey(), e.getValue().asString("")));
+        List<String> parts = new ArrayList<>();
+        sorted.forEach((k, v) -> parts.add(k + "=" + v));
+        return parts.isEmpty() ? "<none>" : String.join(",", parts);
+    }
+
+    /** metav1.FormatLabelSelector: matchLabels and matchExpressions, sorted by key. */
+    static String selector(JsonNode selector) {
+        java.util.TreeMap<String, String> parts = new java.util.TreeMap<>();
+        selector.path("matchLabels").properties().forEach(e -> parts.put(e.getKey() + "\0",
+                e.getKey() + "=" + e.getValue().asString("")));
+        for (JsonNode e : selector.path("matchExpressions")) {
+            String key = e.path("key").asString("");
+            List<String> values = new ArrayList<>();
+            e.path("values").forEach(v -> values.add(v.asString("")));
+            java.util.Collections.sort(values);
+            String text = switch (e.path("operator").asString("")) {
+                case "In" -> key + " in (" + String.join(",", values) + ")";
+                case "NotIn" -> key + " notin (" + String.join(",", values) + ")";
+                case "Exists" -> key;
+                case "DoesNotExist" -> "!" + key;
+                default -> key;
+            };
+            parts.put(key + "\1" + text, text);
+        }
+        return parts.isEmpty() ? "<none>" : String.join(",", parts.values());
     }
 
     private static List<Object> eventCells(JsonNode o, String name, Instant now) {

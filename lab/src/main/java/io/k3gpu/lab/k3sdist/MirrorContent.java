@@ -37,7 +37,7 @@ final class MirrorContent {
     static final List<String> IMAGE_FILES = List.of("images/images.json",
             "images/python/tensorflow/tensorflow/__init__.py", "images/python/torch/torch/__init__.py",
             "images/python/torch/torch/_image.py", "images/python/torch/torch/cuda.py",
-            "images/python/torch/torch/version.py");
+            "images/python/torch/torch/version.py", "images/bin/nvidia-device-plugin");
     /** Date of every member of the image tarballs: reproducible archives. */
     private static final long TAR_MTIME = 1734048000L;
 
@@ -67,7 +67,10 @@ final class MirrorContent {
                 .replace("@SHARED@", NODE_SHARED);
     }
 
-    /** The install script, its GITHUB_URL and channel URL defaulting to the mirror at {@code mirrorHostPort}. */
+    /**
+     * The install script: GITHUB_URL and the channel URL default to github.com and update.k3s.io as get.k3s.io's do
+     * (lab nodes reach them on the mirror); its comments name the plain HTTP mirror at {@code mirrorHostPort}.
+     */
     static String installScript(String mirrorHostPort) {
         return resourceText("install.sh").replace("@MIRROR@", mirrorHostPort);
     }
@@ -163,7 +166,7 @@ final class MirrorContent {
         for (String name : IMAGE_FILES) {
             Path file = sharedK3s.resolve(name);
             Files.createDirectories(file.getParent());
-            write(file, resource(name), "rw-r--r--");
+            write(file, resource(name), name.startsWith("images/bin/") ? "rwxr-xr-x" : "rw-r--r--");
         }
         Path pyc = sharedK3s.resolve("k3s-agent.pyc");
         Files.deleteIfExists(pyc);

@@ -29,15 +29,20 @@ final class MirrorDaemon {
     private MirrorDaemon() {
     }
 
-    /** Starts the mirror and returns once it accepts connections (10 s at most). */
-    static void start(Path stateDir, String bindIp, int port, Path root) throws IOException {
+    /**
+     * Starts the mirror and returns once it accepts connections (10 s at most): plain HTTP on {@code port}, and HTTPS
+     * on {@code httpsPort} with the certificate chain and key in {@code tlsDir} ({@link MirrorTls}).
+     */
+    static void start(Path stateDir, String bindIp, int port, Path root, int httpsPort, Path tlsDir)
+            throws IOException {
         Path script = stateDir.resolve("lib").resolve(SCRIPT);
         Files.createDirectories(script.getParent());
         MirrorContent.write(script, MirrorContent.resource(SCRIPT), "rwxr-xr-x");
         Path pid = stateDir.resolve(PID_FILE);
         Files.deleteIfExists(pid);
         ProcessBuilder pb = new ProcessBuilder("setsid", "-f", "/usr/bin/python3", "-S", script.toString(), bindIp,
-                Integer.toString(port), root.toString(), pid.toString())
+                Integer.toString(port), root.toString(), pid.toString(), Integer.toString(httpsPort),
+                tlsDir.resolve(MirrorTls.SERVER_CERT).toString(), tlsDir.resolve(MirrorTls.SERVER_KEY).toString())
                 .redirectInput(new File("/dev/null"))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(stateDir.resolve(LOG_FILE).toFile()))
                 .redirectErrorStream(true);
@@ -46,7 +51,7 @@ final class MirrorDaemon {
             p.waitFor();
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (System.nanoTime() < deadline) {
-                if (Files.exists(pid) && accepts(bindIp, port)) {
+                if (Files.exists(pid) && accepts(bindIp, port) && accepts(bindIp, httpsPort)) {
                     return;
                 }
                 Thread.sleep(10);
@@ -58,6 +63,7 @@ final class MirrorDaemon {
         String log = Files.exists(stateDir.resolve(LOG_FILE)) ? Files.readString(stateDir.resolve(LOG_FILE)).strip()
                 : "";
         throw new K3gpuException(ExitCode.FAILED, "lab: the K3s install mirror did not start on " + bindIp + ":" + port
+                + " and :" + httpsPort
                 + (log.isEmpty() ? "" : ": " + log.lines().reduce((a, b) -> b).orElse("")),
                 "see " + stateDir.resolve(LOG_FILE));
     }

@@ -2,9 +2,11 @@
 # K3s install script of the k3gpu lab: the contract of https://get.k3s.io, written for the lab's simulated K3s.
 #
 # Usage, as with the real script:
-#   curl -sfL http://@MIRROR@/install.sh | INSTALL_K3S_EXEC='server' sh -
-#   curl -sfL http://@MIRROR@/install.sh | K3S_URL=https://<server>:6443 K3S_TOKEN=<token> sh -
-#   curl -sfL http://@MIRROR@/install.sh | sh -s - agent --docker --server https://<server>:6443
+#   curl -sfL https://get.k3s.io | INSTALL_K3S_EXEC='server' sh -
+#   curl -sfL https://get.k3s.io | K3S_URL=https://<server>:6443 K3S_TOKEN=<token> sh -
+#   curl -sfL https://get.k3s.io | sh -s - agent --docker --server https://<server>:6443
+#   (on a lab node get.k3s.io, update.k3s.io, github.com and release-assets.githubusercontent.com resolve to the lab's
+#   install mirror, which serves them over HTTPS with the lab's CA; the same script is http://@MIRROR@/install.sh)
 #   INSTALL_K3S_SKIP_DOWNLOAD=true ./install.sh     (air-gap: the k3s binary copied to /usr/local/bin first)
 #
 # Environment variables (those of get.k3s.io that the lab implements):
@@ -17,7 +19,7 @@
 #                   command and flags, e.g. "agent --docker"; placed in front of the script's own arguments
 #   INSTALL_K3S_VERSION         the release to install (e.g. v1.31.4+k3s1); else the channel's latest
 #   INSTALL_K3S_CHANNEL         default stable
-#   INSTALL_K3S_CHANNEL_URL     default http://@MIRROR@/v1-release/channels
+#   INSTALL_K3S_CHANNEL_URL     default https://update.k3s.io/v1-release/channels
 #   INSTALL_K3S_SKIP_DOWNLOAD   true (or binary): install the k3s found in the bin dir
 #   INSTALL_K3S_SKIP_ENABLE     true: neither enable nor start the service
 #   INSTALL_K3S_SKIP_START      true: do not start the service
@@ -29,9 +31,10 @@
 #   INSTALL_K3S_NAME            service k3s-<name> (default k3s for servers, k3s-agent for agents)
 #   INSTALL_K3S_TYPE            systemd Type= (default notify for servers, exec for agents)
 #   GITHUB_URL      releases are downloaded from <GITHUB_URL>/download/<version>/k3s[-arm64] and verified against
-#                   <GITHUB_URL>/download/<version>/sha256sum-<arch>.txt. The one deliberate difference from
-#                   get.k3s.io: GITHUB_URL and INSTALL_K3S_CHANNEL_URL default to this lab's install mirror
-#                   (http://@MIRROR@) instead of github.com and update.k3s.io, which lab nodes cannot reach.
+#                   <GITHUB_URL>/download/<version>/sha256sum-<arch>.txt; default
+#                   https://github.com/k3s-io/k3s/releases, as get.k3s.io's. The plain HTTP mirror serves the same
+#                   files: GITHUB_URL=http://@MIRROR@/k3s-io/k3s/releases and
+#                   INSTALL_K3S_CHANNEL_URL=http://@MIRROR@/v1-release/channels.
 #   Not implemented: INSTALL_K3S_COMMIT, INSTALL_K3S_PR, INSTALL_K3S_SELINUX_WARN and SELinux RPMs, OpenRC.
 #
 # Lab nodes run no systemd: their systemctl is the lab's. Besides the real unit file, the script writes a lab service
@@ -40,7 +43,7 @@
 set -e
 set -o noglob
 
-GITHUB_URL=${GITHUB_URL:-http://@MIRROR@/k3s-io/k3s/releases}
+GITHUB_URL=${GITHUB_URL:-https://github.com/k3s-io/k3s/releases}
 LAB_SHARED=/usr/local/lib/k3gpu-lab/shared/k3s
 LAB_SERVICES=/etc/k3gpu-lab/services
 
@@ -153,7 +156,7 @@ setup_env() {
     SERVICE_K3S=${SYSTEM_NAME}.service
     FILE_K3S_SERVICE=${SYSTEMD_DIR}/${SERVICE_K3S}
     FILE_K3S_ENV=${SYSTEMD_DIR}/${SERVICE_K3S}.env
-    INSTALL_K3S_CHANNEL_URL=${INSTALL_K3S_CHANNEL_URL:-http://@MIRROR@/v1-release/channels}
+    INSTALL_K3S_CHANNEL_URL=${INSTALL_K3S_CHANNEL_URL:-https://update.k3s.io/v1-release/channels}
     INSTALL_K3S_CHANNEL=${INSTALL_K3S_CHANNEL:-stable}
 
     PRE_INSTALL_HASHES=$(get_installed_hashes)

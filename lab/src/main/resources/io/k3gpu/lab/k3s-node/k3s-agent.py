@@ -11,12 +11,14 @@ Behaves, as seen from outside, like a K3s agent with its kubelet:
     ready: ..." every 5 s); from then on the server's certificate is verified against that CA;
   * --docker: Docker must answer (else "cri-dockerd exited: ..." and exit 1, as K3s's embedded cri-dockerd), and is
     refused in v1.24.0 - v1.24.3 as K3s refused it; without --docker the runtime is K3s's containerd: its
-    config.toml is written with the NVIDIA runtimes found on PATH and --default-runtime;
+    config.toml is written with the NVIDIA runtimes found where K3s looks (/usr/local/nvidia/toolkit, /usr/bin) and
+    --default-runtime;
   * registers the Node as io.k3gpu.lab.k3s.K3sNodeObject builds it (labels, annotations, taints, addresses,
-    capacity with nvidia.com/gpu when the node has a GPU and an NVIDIA-enabled default runtime, conditions,
-    nodeInfo, images imported from <data-dir>/agent/images/*.tar) and keeps it Ready: every 10 s a status patch
-    (lastHeartbeatTime), the kube-node-lease Lease renewed, and the node's pods listed (spec.nodeName=<node>) for
-    the pod manager;
+    capacity, conditions, nodeInfo, images imported from <data-dir>/agent/images/*.tar) and keeps it Ready: every
+    10 s a status patch (lastHeartbeatTime), the kube-node-lease Lease renewed, and the node's pods listed
+    (spec.nodeName=<node>) for the pod manager;
+  * kubelet's device-plugin manager (DeviceManager): /var/lib/kubelet/device-plugins/kubelet.sock, registrations
+    in the lab's line protocol, extended resources (nvidia.com/gpu) on the Node only from registered plugins;
   * a kubelet endpoint on :10250 (HTTPS, self-signed serving-kubelet.crt, no client authentication): /healthz,
     /pods, /containerLogs/<ns>/<pod>/<container>?follow=&tailLines=&previous= (the server proxies `kubectl logs`);
   * runs the node's pods (a watch on spec.nodeName=<node>, and the heartbeat's list) as the kubelet does, one
@@ -601,16 +603,29 @@ def local_ip(host, port):
         return None
 
 
+# K3s v1.31's pkg/agent/containerd/runtimes.go (findNvidiaContainerRuntimes): the GPU Operator's toolkit directory,
+# then the package manager's /usr/bin, for each runtime; the first file found wins. "nvidia-cdi"
+# (nvidia-container-runtime.cdi) joined K3s's list with k3s-io/k3s#11065 (October 2024, backported #11092-#11095 to
+# v1.31.2, v1.30.6, v1.29.10, v1.28.15): this lab's v1.30.8, v1.31.4, v1.32.0 have it, v1.24.3 does not
+NVIDIA_RUNTIME_DIRS = ("/usr/local/nvidia/toolkit", "/usr/bin")
+NVIDIA_RUNTIME_BINARIES = (("nvidia", "nvidia-container-runtime"),
+                           ("nvidia-experimental", "nvidia-container-runtime-experimental"),
+                           ("nvidia-cdi", "nvidia-container-runtime.cdi"))
+
+
+def has_nvidia_cdi(v):
+    return v >= (1, 31, 2) or (1, 30, 6) <= v < (1, 31) or (1, 29, 10) <= v < (1, 30) or (1, 28, 15) <= v < (1, 29)
+
+
 def nvidia_runtimes():
-    """Runtimes K3s's containerd configuration finds on PATH (with /usr/local/nvidia/toolkit in front)."""
-    dirs = ["/usr/local/nvidia/toolkit"] + os.environ.get("PATH", "").split(":")
+    """The NVIDIA runtimes K3s's containerd configuration gets: [(name, path)]."""
     found = []
-    for binary, name in (("nvidia-container-runtime", "nvidia"),
-                         ("nvidia-container-runtime-experimental", "nvidia-experimental"),
-                         ("nvidia-container-runtime.cdi", "nvidia-cdi")):
-        for d in dirs:
+    for name, binary in NVIDIA_RUNTIME_BINARIES:
+        if name == "nvidia-cdi" and not has_nvidia_cdi(version_tuple(VERSION)):
+            continue
+        for d in NVIDIA_RUNTIME_DIRS:
             p = os.path.join(d, binary)
-            if d and os.access(p, os.X_OK):
+            if os.path.isfile(P(p)):
                 found.append((name, p))
                 break
     return found
@@ -659,11 +674,10 @@ class Facts:
         self.machine_id = (read_text("/etc/machine-id") or "").strip()
         self.gpus = gpu_count()
         self.runtimes = nvidia_runtimes()
-        self.docker_version = self.docker_runtime = None
+        self.docker_version = None
         self.docker_error = ""
         if docker:
             self.docker_version, self.docker_error = run("docker", "version", "--format", "{{.Server.Version}}")
-            self.docker_runtime = run("docker", "info", "--format", "{{.DefaultRuntime}}")[0]
 
 
 # ------------------------------------------------------------------------------------------------------------ node
@@ -841,6 +855,7 @@ class Catalog:
                 "sizeBytes": int(entry.get("sizeBytes") or 0), "entrypoint": list(entry.get("entrypoint") or []),
                 "cmd": list(entry.get("cmd") or []), "workingDir": entry.get("workingDir") or "", "env": env,
                 "frameworks": dict(over.get("frameworks", entry.get("frameworks", {}))),
+                "files": dict(entry.get("files", {})), "nvidiaRuntimeFiles": list(entry.get("nvidiaRuntimeFiles", [])),
                 "cuda": over.get("cuda", entry.get("cuda"))}, None
 
 
@@ -1056,6 +1071,25 @@ class Container:
             w.dirty = True
             w.cond.notify_all()
         self.w.pods.release(self)
+
+
+CSV_DIR = "/etc/nvidia-container-runtime/host-files-for-container.d"
+
+
+def csv_mounts():
+    """The paths the NVIDIA Container Runtime mounts in CSV mode (Jetson, L4T <= 36): its
+    host-files-for-container.d/*.csv lines "<kind>, <path>"."""
+    out = set()
+    try:
+        names = sorted(n for n in os.listdir(P(CSV_DIR)) if n.endswith(".csv"))
+    except OSError:
+        return out
+    for n in names:
+        for line in (read_text(P(os.path.join(CSV_DIR, n))) or "").splitlines():
+            kind, _, path = line.partition(",")
+            if path.strip() and not kind.strip().startswith("#"):
+                out.add(path.strip())
+    return out
 
 
 def kill_namespace(mntns, sig):
@@ -1291,7 +1325,8 @@ class PodWorker(threading.Thread):
                 return self.sandbox_failed('failed to get sandbox runtime: runtimeclass.node.k8s.io "%s" not found'
                                            % rc)
             handler = json.loads(body).get("handler") or ""
-            if p.docker and handler not in ("", "runc", "docker"):
+            # cri-dockerd's RunPodSandbox (dockershim's docker_sandbox.go before it): only its runtime name, "docker"
+            if p.docker and handler not in ("", "docker"):
                 return self.sandbox_failed('RuntimeHandler "%s" not supported' % handler)
             if not p.docker and handler not in ["runc", ""] + [n for n, _ in p.agent.facts.runtimes]:
                 return self.sandbox_failed('failed to get sandbox runtime: no runtime for "%s" is configured'
@@ -1473,6 +1508,7 @@ class PodWorker(threading.Thread):
         if frameworks:
             shims = [os.path.join(SHARED, "images", "python", fw) for fw in sorted(frameworks)]
             env["PYTHONPATH"] = ":".join(shims + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        if frameworks or img.get("files"):
             env["K3GPU_LAB_IMAGE"] = json.dumps({
                 "image": c.ref.canonical(), "frameworks": frameworks, "nvidia": self.nvidia,
                 "cuda": img.get("cuda") or p.cuda, "gpus": p.gpus if self.nvidia else [],
@@ -1483,7 +1519,9 @@ class PodWorker(threading.Thread):
         args = s["args"] if "args" in s else ([] if "command" in s else img.get("cmd", []))
         argv = [expand(a, env) for a in list(entrypoint or []) + list(args or [])]
         cwd = s.get("workingDir") or img.get("workingDir") or "/"
-        mounts = []
+        # the image's own programs (images/bin/...), read-only where the image has them
+        mounts = [{"name": "image", "source": os.path.join(SHARED, "images", src), "target": target,
+                   "readOnly": True} for target, src in sorted((img.get("files") or {}).items())]
         for m in s.get("volumeMounts") or []:
             src = self.volumes.get(m.get("name"))
             if src is None:
@@ -1558,8 +1596,11 @@ class PodWorker(threading.Thread):
             hidden = ["/usr/local/bin/" + n for n in sorted(os.listdir(P("/usr/local/bin"))) if n not in keep]
         except OSError:
             hidden = []
+        # files of the node the image does not have: only the NVIDIA runtime's CSV mounts bring them in
+        brought = csv_mounts() if self.nvidia else set()
+        whiteouts = [f for f in (c.image or {}).get("nvidiaRuntimeFiles") or [] if f not in brought]
         spec = {"base": c.run_dir + "/root", "mntnsFile": c.run_dir + "/mntns", "hostname": self.name,
-                "hide": hidden,
+                "hide": hidden, "whiteouts": whiteouts,
                 "volumes": mounts, "workingDir": cwd, "argv": argv, "env": env, "errorPrefix": prefix,
                 "isolate": ISOLATION != "none"}
         spec_file = c.run_dir + "/spec.json"
@@ -2208,6 +2249,191 @@ def containerd_config(agent_dir, runtimes, default_runtime):
     return "\n".join(lines) + "\n"
 
 
+# ------------------------------------------------------------------------------------------------ device plugins
+
+DP_DIR = "/var/lib/kubelet/device-plugins"
+DP_CHECKPOINT = "kubelet_internal_checkpoint"
+# kubelet's endpointStopGracePeriod (pkg/kubelet/cm/devicemanager/endpoint.go): 5 minutes; tests shorten it
+DP_GRACE = float(os.environ.get("K3GPU_LAB_DEVICE_PLUGIN_GRACE_SECONDS") or 300)
+
+
+def extended_resource(name):
+    """v1helper.IsExtendedResourceName: a domain-prefixed name outside kubernetes.io, not requests.*."""
+    domain, slash, rest = name.partition("/")
+    return bool(slash and domain and rest) and not name.startswith("requests.") and \
+        domain != "kubernetes.io" and not domain.endswith(".kubernetes.io")
+
+
+class DeviceManager:
+    """The kubelet's device-plugin manager (pkg/kubelet/cm/devicemanager, v1beta1): the registration server on
+    /var/lib/kubelet/device-plugins/kubelet.sock, one ListAndWatch stream per registered resource, and the
+    capacity / allocatable the node status gets from them.
+
+    The wire is the lab's, not gRPC (one JSON document a line, same sockets, same order):
+      plugin -> kubelet.sock:  {"version":"v1beta1","endpoint":"nvidia-gpu.sock","resourceName":"nvidia.com/gpu"}
+      kubelet.sock -> plugin:  {} or {"error":"<kubelet's message>"}, then the connection closes (Register)
+      kubelet -> <dir>/<endpoint>:  {"method":"ListAndWatch"}; the plugin answers {"devices":[{"ID":..,"health":
+                               "Healthy"|"Unhealthy"}]} now and at each change, the stream staying open.
+    A stream that ends (the plugin's process or socket gone) makes the resource's devices unhealthy: allocatable 0
+    at once; after endpointStopGracePeriod capacity goes to 0 too (kubelet keeps the resource at 0 rather than
+    removing it, to mark it as device-plugin managed). Start() empties the directory, as a (re)starting kubelet
+    does: plugins watching kubelet.sock re-register."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.resources = {}  # name -> {"devices": {id: health}, "stopped": time or None, "conn": socket or None}
+        self.dir = P(DP_DIR)
+
+    def start(self):
+        os.makedirs(self.dir, mode=0o750, exist_ok=True)
+        # readCheckpoint: the resources registered before a restart stay at 0 until their plugins re-register
+        try:
+            with open(os.path.join(self.dir, DP_CHECKPOINT)) as f:
+                registered = json.load(f).get("Data", {}).get("RegisteredDevices") or {}
+        except (OSError, ValueError, AttributeError):
+            registered = {}
+        for name in registered:
+            self.resources[name] = {"devices": {}, "stopped": time.time(), "conn": None}
+        for n in os.listdir(self.dir):
+            if n != DP_CHECKPOINT:
+                remove_tree(os.path.join(self.dir, n))
+        ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ls.bind(os.path.join(self.dir, "kubelet.sock"))
+        ls.listen(16)
+        threading.Thread(target=self.accept, args=(ls,), name="dp-registration", daemon=True).start()
+
+    def accept(self, ls):
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.register, args=(c,), name="dp-register", daemon=True).start()
+
+    def register(self, c):
+        """server.Register: checks the version and the name, connects to the plugin's endpoint, then answers."""
+        try:
+            try:
+                r = json.loads(read_line(c) or "{}")
+            except ValueError:
+                r = {}
+            name, version, endpoint = r.get("resourceName", ""), r.get("version", ""), r.get("endpoint", "")
+            klog("I", "server.go:144", "Got registration request from device plugin with resource",
+                 resourceName=name)
+            err = None
+            if version != "v1beta1":
+                err = 'requested API version "%s" is not supported by kubelet. Supported version is "v1beta1"' \
+                      % version
+                klog("E", "server.go:150", "Bad registration request from device plugin", err=err,
+                     resourceName=name)
+            elif not extended_resource(name):
+                err = 'the ResourceName "%s" is invalid' % name
+                klog("E", "server.go:156", "Bad registration request from device plugin", err=err,
+                     resourceName=name)
+            else:
+                err = self.connect(name, os.path.join(self.dir, os.path.basename(endpoint)))
+            try:
+                c.sendall((json.dumps({"error": err} if err else {}) + "\n").encode())
+            except OSError:
+                pass
+        finally:
+            c.close()
+
+    def connect(self, name, path):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.settimeout(10)
+            s.connect(path)
+            s.sendall(b'{"method":"ListAndWatch"}\n')
+        except OSError as e:
+            s.close()
+            err = "failed to dial device plugin: context deadline exceeded" if isinstance(e, socket.timeout) \
+                else "failed to dial device plugin: %s" % (e.strerror or e)
+            klog("E", "server.go:176", "Failed to connect to new client", err=err, resource=name)
+            return err
+        with self.lock:
+            old = self.resources.get(name)
+            if old and old.get("conn") is not None:
+                try:
+                    old["conn"].shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.resources[name] = {"devices": dict(old["devices"]) if old else {}, "stopped": None, "conn": s}
+        klog("I", "handler.go:95", "Registered client", name=name)
+        klog("I", "manager.go:238", "Device plugin connected", resourceName=name)
+        threading.Thread(target=self.list_and_watch, args=(name, s), name="dp-watch", daemon=True).start()
+        return None
+
+    def list_and_watch(self, name, s):
+        s.settimeout(None)
+        f = s.makefile("rb")
+        err = "rpc error: code = Unavailable desc = error reading from server: EOF"
+        try:
+            for line in f:
+                try:
+                    devs = json.loads(line).get("devices") or []
+                except ValueError:
+                    continue
+                with self.lock:
+                    r = self.resources.get(name)
+                    if r is None or r["conn"] is not s:
+                        return
+                    r["devices"] = {d.get("ID", ""): d.get("health", "Healthy") for d in devs}
+                    self.checkpoint()
+        except OSError as e:
+            err = "rpc error: code = Unavailable desc = %s" % (e.strerror or e)
+        finally:
+            f.close()
+            s.close()
+        with self.lock:
+            r = self.resources.get(name)
+            if r is None or r["conn"] is not s:
+                return  # replaced by a newer registration
+            klog("E", "client.go:91", "ListAndWatch ended unexpectedly for device plugin", err=err, resource=name)
+            # PluginDisconnected: markResourceUnhealthy, and the endpoint's stop time for the grace period
+            r["devices"] = {i: "Unhealthy" for i in r["devices"]}
+            r["stopped"] = time.time()
+            r["conn"] = None
+
+    def checkpoint(self):
+        """kubelet_internal_checkpoint (JSON, as kubelet writes it; the checksum is the lab's: not kubelet's)."""
+        data = {"PodDeviceEntries": None, "RegisteredDevices": {n: sorted(r["devices"]) for n, r in
+                                                                 sorted(self.resources.items())}}
+        text = json.dumps({"Data": data}, separators=(",", ":"))
+        try:
+            write_file(os.path.join(self.dir, DP_CHECKPOINT), json.dumps(
+                {"Data": data, "Checksum": int(sha256(text.encode()).hexdigest()[:8], 16)}, separators=(",", ":")),
+                0o600)
+        except OSError:
+            pass
+
+    def node_resources(self):
+        """{resource: (capacity, allocatable)} as GetCapacity hands them to the node status setter."""
+        out = {}
+        now = time.time()
+        with self.lock:
+            for name, r in self.resources.items():
+                if r["stopped"] is not None and now - r["stopped"] > DP_GRACE:
+                    r["devices"] = {}
+                healthy = sum(1 for h in r["devices"].values() if h == "Healthy")
+                out[name] = (len(r["devices"]), healthy)
+        return out
+
+
+def read_line(c, timeout=10):
+    c.settimeout(timeout)
+    buf = b""
+    try:
+        while not buf.endswith(b"\n"):
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+    except OSError:
+        pass
+    return buf.decode("utf-8", "replace").strip()
+
+
 AGENTS = []
 
 
@@ -2216,8 +2442,8 @@ class Agent:
         self.o = opts
         self.stop = threading.Event()
         self.pods = Pods()
-        self.reported_gpus = None
-        self.docker_mark = None
+        self.devices = DeviceManager()
+        self.reported_devices = {}
         AGENTS.append(self)
 
     # ---- the join
@@ -2351,11 +2577,6 @@ class Agent:
 
     # ---- the Node
 
-    def nvidia_enabled(self):
-        if self.docker:
-            return (self.facts.docker_runtime or "").startswith("nvidia")
-        return (self.default_runtime or "").startswith("nvidia")
-
     def node_object(self, images, pod_cidr):
         f = self.facts
         now = utc_now()
@@ -2391,15 +2612,13 @@ class Agent:
         for ext in self.o.list("node-external-ip"):
             addresses.append({"address": ext, "type": "ExternalIP"})
         addresses.append({"address": f.hostname, "type": "Hostname"})
-        gpus = f.gpus if self.nvidia_enabled() else 0
         pods = str(self.max_pods)
         allocatable = {"cpu": str(f.cpus), "ephemeral-storage": str(f.storage_kib * 1024 // 100 * 95),
                        "hugepages-1Gi": "0", "hugepages-2Mi": "0",
                        "memory": "%dKi" % max(0, f.memory_kib - 100 * 1024)}
         capacity = {"cpu": str(f.cpus), "ephemeral-storage": "%dKi" % f.storage_kib, "hugepages-1Gi": "0",
                     "hugepages-2Mi": "0", "memory": "%dKi" % f.memory_kib}
-        if gpus > 0:
-            allocatable["nvidia.com/gpu"] = capacity["nvidia.com/gpu"] = str(gpus)
+        # extended resources only from registered device plugins (DeviceManager), at each status update
         allocatable["pods"] = capacity["pods"] = pods
         runtime = ("docker://" + (f.docker_version or "")) if self.docker else CONTAINERD_VERSION
         status = {"addresses": addresses, "allocatable": allocatable, "capacity": capacity,
@@ -2465,41 +2684,26 @@ class Agent:
     def heartbeat(self):
         now = utc_now()
         status = {"conditions": conditions(now, self.ready_since)}
-        gpus = self.gpu_capacity()
-        if gpus != self.reported_gpus:
-            value = str(gpus) if gpus else None
-            status["capacity"] = {"nvidia.com/gpu": value}
-            status["allocatable"] = {"nvidia.com/gpu": value}
-            klog("I", "kubelet_node_status.go:488", "Node capacity changed", node=self.node_name,
-                 resource="nvidia.com/gpu", quantity=gpus)
+        devices = self.devices.node_resources()
+        if devices != self.reported_devices:
+            status["capacity"] = {n: str(c) for n, (c, _) in devices.items()}
+            status["allocatable"] = {n: str(a) for n, (_, a) in devices.items()}
+            for n, (c, _) in devices.items():
+                if self.reported_devices.get(n, (None,))[0] != c:
+                    klog("I", "setters.go:329", "Updated capacity for device plugin", plugin=n, capacity=c)
         if self.pods.images_changed:
             self.pods.images_changed = False
             status["images"] = self.images + self.pods.node_images()
         st, reason, _ = self.api.request("PATCH", "/api/v1/nodes/%s/status" % self.node_name, {"status": status},
                                          "application/merge-patch+json")
         if st == 200:
-            self.reported_gpus = gpus
+            self.reported_devices = devices
         if st == 404:
             self.register()
             return
         if st != 200:
             raise GoError("%d %s" % (st, reason))
         self.renew_lease()
-
-    def gpu_capacity(self):
-        """nvidia.com/gpu as of now: with --docker, Docker's default runtime is asked again whenever the daemon was
-        restarted (k3gpu gpu-runtime switches it to nvidia without restarting the agent)."""
-        if self.docker:
-            try:
-                st = os.stat("/run/docker.pid")
-                mark = (st.st_ino, st.st_mtime_ns)
-            except OSError:
-                mark = None
-            if mark != self.docker_mark:
-                self.docker_mark = mark
-                if mark is not None:
-                    self.facts.docker_runtime = run("docker", "info", "--format", "{{.DefaultRuntime}}")[0]
-        return self.facts.gpus if self.nvidia_enabled() else 0
 
     def sync_pods(self):
         listed_at = time.time()
@@ -2629,6 +2833,7 @@ class Agent:
         self.images = self.start_runtime()
         ip = self.node_ips[0] if self.node_ips else self.facts.internal_ip
         cert, key = ensure_serving_cert(agent_dir, self.node_name, ip)
+        self.devices.start()
         log("info", "Running kubelet --address=0.0.0.0 --anonymous-auth=false --hostname-override=%s "
                     "--node-ip=%s --node-labels=%s --tls-cert-file=%s --tls-private-key-file=%s"
             % (self.node_name, ip or "", ",".join(o.list("node-label")), cert or "", key or ""))
@@ -2642,7 +2847,6 @@ class Agent:
                 klog("E", "kubelet_node_status.go:98", "Unable to register node with API server",
                      err=str(e), node=self.node_name)
                 time.sleep(5)
-        self.reported_gpus = self.gpu_capacity()
         self.pods.start(self, Conn(self.host, self.port, self.api.ctx, self.auth))
         threading.Thread(target=self.watch_pods, name="pod-watch", daemon=True).start()
         self.sync_pods_safely()

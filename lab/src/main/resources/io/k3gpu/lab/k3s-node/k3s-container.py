@@ -9,6 +9,7 @@ root on a tmpfs mounted at spec["base"] (a directory the agent made under /run/k
                       on the tmpfs: the container writes into a layer of its own, as into an image's), with the
                       mounts the node has below /<d> bound again on top (/usr/local, the lab's shared directory);
                       /proc, /sys and /dev bound recursively; /tmp, /run, /root, /home, /mnt, /media empty and private;
+  spec["whiteouts"]   files of the node's /etc, /var, ... the image does not have (whiteouts in the container's layer);
   spec["hide"]        files of the node an image would not have (its K3s, Docker and lab tools, nvidia-smi
                       without an NVIDIA-enabled runtime) removed from the container's view;
   volumes             bound at their mountPaths (read-only where the pod says so), mount points created in the
@@ -26,6 +27,7 @@ environment and the exec happen.
 import ctypes
 import json
 import os
+import stat
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
@@ -60,7 +62,14 @@ def mount_points():
         return [unescape(line.split()[4]) for line in f if len(line.split()) > 4]
 
 
-def build_root(base):
+def whiteout(upper, rel):
+    """overlayfs's whiteout (a 0/0 character device) in the upper layer: the lower file is gone from the view."""
+    target = os.path.join(upper, rel)
+    os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+    os.mknod(target, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
+
+
+def build_root(base, whiteouts=()):
     rootfs, scratch = base + "/rootfs", base + "/scratch"
     mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=256m")
     os.mkdir(rootfs, 0o755)
@@ -84,6 +93,9 @@ def build_root(base):
         upper, work = scratch + "/" + name + ".upper", scratch + "/" + name + ".work"
         os.mkdir(upper)
         os.mkdir(work)
+        for w in whiteouts:
+            if w.startswith(src + "/") and os.path.lexists(w):
+                whiteout(upper, w[len(src) + 1:])
         try:
             mount("overlay", dst, "overlay", 0, "lowerdir=%s,upperdir=%s,workdir=%s" % (src, upper, work))
         except OSError:
@@ -159,7 +171,7 @@ def main():
         if spec.get("isolate", True):
             with open(spec["mntnsFile"], "w") as f:
                 f.write(os.readlink("/proc/self/ns/mnt") + "\n")
-            rootfs = build_root(spec["base"])
+            rootfs = build_root(spec["base"], spec.get("whiteouts", []))
             step = "mask"
             hide(spec["base"], rootfs, spec.get("hide", []))
             for v in spec.get("volumes", []):

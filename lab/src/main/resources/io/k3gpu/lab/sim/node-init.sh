@@ -29,8 +29,9 @@ EOB
 
 STEP=overlays
 # volatile: no syncs of the host filesystem (every unmount of a synced overlay syncs the whole upper filesystem,
-# which made tearing 30 nodes down take seconds); the lab never reuses an upper directory after a crash
-for layer in etc var opt; do
+# which made tearing 30 nodes down take seconds); the lab never reuses an upper directory after a crash.
+# /usr: packages install there (the container toolkit's /usr/bin/nvidia-container-runtime); /usr/local is bound below
+for layer in etc var opt usr; do
     opts="lowerdir=/$layer,upperdir=$D/upper/$layer,workdir=$D/work/$layer"
     mount -t overlay "k3gpu-lab-$NAME-$layer" -o "$opts,volatile" "/$layer" 2>/dev/null \
         || mount -t overlay "k3gpu-lab-$NAME-$layer" -o "$opts" "/$layer"

@@ -107,4 +107,30 @@ class K3sDatastoreIT {
                     .containsEntry("node-role.kubernetes.io/etcd", "true");
         }
     }
+
+    @Test
+    void runtimesYamlIsAppliedAtEveryStartOnReleasesThatShipIt() throws Exception {
+        Path manifest = root.resolve("s1/var/lib/rancher/k3s/server/manifests/runtimes.yaml");
+        try (K3sServer s = first(false); KubernetesClient k = client(s)) {
+            assertThat(k.genericKubernetesResources("node.k8s.io/v1", "RuntimeClass").list().getItems()).hasSize(10);
+            assertThat(manifest).isRegularFile();
+            k.genericKubernetesResources("node.k8s.io/v1", "RuntimeClass").withName("wasmtime").delete();
+            assertThat(k.genericKubernetesResources("node.k8s.io/v1", "RuntimeClass").withName("wasmtime").get()).isNull();
+        }
+        try (K3sServer s = first(false); KubernetesClient k = client(s)) {
+            assertThat(k.genericKubernetesResources("node.k8s.io/v1", "RuntimeClass").withName("wasmtime").get().getAdditionalProperties().get("handler"))
+                    .isEqualTo("wasmtime");
+        }
+        try (K3sServer s = K3sServer.start(K3sServerOptions.defaults().etcRoot(root.resolve("s1"))
+                .bindAddress("127.0.0.1").httpsListenPort(0).disable("runtimes").hostFacts(K3sHaIT.host("server1"))
+                .logTo(K3sHaIT.quiet()).heartbeat(Duration.ofSeconds(1))); KubernetesClient k = client(s)) {
+            assertThat(k.genericKubernetesResources("node.k8s.io/v1", "RuntimeClass").list().getItems()).isEmpty();
+            assertThat(manifest).doesNotExist();
+        }
+        try (K3sServer s = K3sServer.start(K3sServerOptions.defaults().etcRoot(root.resolve("old"))
+                .version("v1.24.3+k3s1").bindAddress("127.0.0.1").httpsListenPort(0).hostFacts(K3sHaIT.host("old"))
+                .logTo(K3sHaIT.quiet()).heartbeat(Duration.ofSeconds(1))); KubernetesClient k = client(s)) {
+            assertThat(k.genericKubernetesResources("node.k8s.io/v1", "RuntimeClass").list().getItems()).isEmpty();
+        }
+    }
 }

@@ -265,12 +265,19 @@ class K3sServerIT {
     }
 
     @Test
-    void runtimeClassesForNvidiaRuntimesFoundAtStart() {
+    void theRuntimesManifestsRuntimeClassesAtStart() {
         assumeTrue(Kubectl.available(), "the real kubectl is needed at /usr/bin/kubectl");
         Kubectl.Result r = kubectl.run("get", "runtimeclass");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out().lines().findFirst().orElseThrow().split("\\s+")).containsExactly("NAME", "HANDLER", "AGE");
-        assertThat(r.out()).containsPattern("(?m)^nvidia\\s+nvidia\\s+");
+        assertThat(r.out().lines().skip(1).map(l -> l.split("\\s+")[0] + "=" + l.split("\\s+")[1]))
+                .containsExactlyInAnyOrder("nvidia=nvidia", "nvidia-experimental=nvidia-experimental", "crun=crun",
+                        "lunatic=lunatic", "slight=slight", "spin=spin", "wws=wws", "wasmedge=wasmedge",
+                        "wasmer=wasmer", "wasmtime=wasmtime");
+        Kubectl.Result labels = kubectl.run("get", "runtimeclass", "nvidia", "-o",
+                "jsonpath={.metadata.labels.objectset\\.rio\\.cattle\\.io/hash} "
+                        + "{.metadata.annotations.objectset\\.rio\\.cattle\\.io/owner-name}");
+        assertThat(labels.out()).matches("[0-9a-f]{40} runtimes");
     }
 
     @Test

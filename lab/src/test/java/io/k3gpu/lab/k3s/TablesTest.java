@@ -122,4 +122,28 @@ class TablesTest {
         assertThat(Tables.table(ApiResources.find("batch", "v1", "jobs"), List.of(job), "5", null, NOW,
                 "meta.k8s.io/v1").path("rows").get(0).path("cells").get(1).asString()).isEqualTo("Failed");
     }
+
+    @Test
+    void daemonSetRowHasTheCountersAndTheNodeSelector() {
+        ObjectNode ds = Json.parseObject(("{'metadata':{'name':'nvidia-device-plugin-daemonset','creationTimestamp':"
+                + "'2026-11-28T17:58:00Z'},'spec':{'selector':{'matchLabels':{'name':'nvidia-device-plugin-ds'}},"
+                + "'template':{'spec':{'nodeSelector':{'nvidia.com/gpu.present':'true','kubernetes.io/os':'linux'},"
+                + "'containers':[{'name':'ctr','image':'nvcr.io/nvidia/k8s-device-plugin:v0.17.4'}]}}},"
+                + "'status':{'currentNumberScheduled':2,'numberMisscheduled':0,'desiredNumberScheduled':3,"
+                + "'numberReady':1,'updatedNumberScheduled':2,'numberAvailable':1}}").replace('\'', '"'));
+        ObjectNode t = Tables.table(ApiResources.find("apps", "v1", "daemonsets"), List.of(ds), "5", null, NOW,
+                "meta.k8s.io/v1");
+        assertThat(t.path("columnDefinitions").valueStream().map(c -> c.path("name").asString() + ":"
+                + c.path("type").asString() + ":" + c.path("priority").asInt()).toList()).containsExactly(
+                "Name:string:0", "Desired:integer:0", "Current:integer:0", "Ready:integer:0", "Up-to-date:integer:0",
+                "Available:integer:0", "Node Selector:string:0", "Age:string:0", "Containers:string:1",
+                "Images:string:1", "Selector:string:1");
+        assertThat(J(t.path("rows").get(0).path("cells"))).isEqualTo("[\"nvidia-device-plugin-daemonset\",3,2,1,2,1,"
+                + "\"kubernetes.io/os=linux,nvidia.com/gpu.present=true\",\"2m\",\"ctr\","
+                + "\"nvcr.io/nvidia/k8s-device-plugin:v0.17.4\",\"name=nvidia-device-plugin-ds\"]");
+    }
+
+    private static String J(JsonNode n) {
+        return Json.write(n);
+    }
 }

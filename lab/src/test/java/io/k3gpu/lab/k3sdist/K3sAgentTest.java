@@ -90,11 +90,12 @@ class K3sAgentTest {
         final List<String> lines = new ArrayList<>();
 
         AgentProcess(Path root, Map<String, String> env, String... args) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-S", agent.toString(), "agent"));
-            cmd.addAll(List.of(args));
+            this(agentCommand(args), withDefaults(root, env));
+        }
+
+        /** Any program (the simulated device plugin) with exactly {@code env} added. */
+        AgentProcess(List<String> cmd, Map<String, String> env) throws Exception {
             ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().putAll(Map.of("K3GPU_LAB_FSROOT", root.toString(), "K3GPU_LAB_KUBELET_PORT",
-                    Integer.toString(freePort()), "K3GPU_LAB_HEARTBEAT_SECONDS", "1"));
             pb.environment().putAll(env);
             pb.redirectErrorStream(true);
             process = pb.start();
@@ -137,6 +138,19 @@ class K3sAgentTest {
             process.destroy();
             process.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    static List<String> agentCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-S", agent.toString(), "agent"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    static Map<String, String> withDefaults(Path root, Map<String, String> env) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(Map.of("K3GPU_LAB_FSROOT", root.toString(),
+                "K3GPU_LAB_KUBELET_PORT", Integer.toString(freePort()), "K3GPU_LAB_HEARTBEAT_SECONDS", "1"));
+        all.putAll(env);
+        return all;
     }
 
     static int freePort() throws Exception {
@@ -240,6 +254,12 @@ class K3sAgentTest {
                 Instant.parse("2026-11-28T18:00:00Z"));
         // the agent adds what real K3s agents add and the server's own node does not: the K3S_* environment
         assertThat(((ObjectNode) python.path("metadata").path("annotations")).remove("k3s.io/node-env")).isNotNull();
+        // and no nvidia.com/gpu of its own, even with a GPU and Docker defaulting to nvidia: only a device plugin
+        // registered with the kubelet brings it (DevicePlugin tests below)
+        assertThat(python.path("status").path("capacity").has("nvidia.com/gpu")).isFalse();
+        assertThat(python.path("status").path("allocatable").has("nvidia.com/gpu")).isFalse();
+        ((ObjectNode) java.path("status").path("capacity")).remove("nvidia.com/gpu");
+        ((ObjectNode) java.path("status").path("allocatable")).remove("nvidia.com/gpu");
         assertThat(python).isEqualTo(java);
     }
 
@@ -323,6 +343,203 @@ class K3sAgentTest {
                     + "401 Unauthorized\""), 15);
             assertThat(api("/api/v1/nodes/intruder")).isNull();
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------ runtimes
+
+    @Test
+    void nvidiaRuntimesAreFoundWhereK3sLooksForThem() throws Exception {
+        Path root = dir.resolve("runtimes");
+        for (String f : List.of("usr/local/nvidia/toolkit/nvidia-container-runtime", "usr/bin/nvidia-container-runtime",
+                "usr/bin/nvidia-container-runtime-experimental", "usr/bin/nvidia-container-runtime.cdi",
+                "usr/local/bin/nvidia-container-runtime-experimental")) {
+            Files.createDirectories(root.resolve(f).getParent());
+            Files.writeString(root.resolve(f), "#!/bin/sh\n");
+        }
+        String code = "print(json.dumps(a.nvidia_runtimes()))";
+        // K3s v1.31's order: the GPU Operator's toolkit directory, then /usr/bin; nothing from elsewhere on PATH
+        assertThat(harness(code, Map.of("K3GPU_LAB_FSROOT", root.toString(), "K3GPU_LAB_K3S_VERSION",
+                "v1.31.4+k3s1", "PATH", root.resolve("usr/local/bin") + ":/usr/bin:/bin")).strip()).isEqualTo(
+                "[[\"nvidia\", \"/usr/local/nvidia/toolkit/nvidia-container-runtime\"], [\"nvidia-experimental\", "
+                + "\"/usr/bin/nvidia-container-runtime-experimental\"], [\"nvidia-cdi\", "
+                + "\"/usr/bin/nvidia-container-runtime.cdi\"]]");
+        // nvidia-cdi came with k3s-io/k3s#11065 (v1.31.2 and backports): not in v1.24.3
+        Files.delete(root.resolve("usr/local/nvidia/toolkit/nvidia-container-runtime"));
+        assertThat(harness(code, Map.of("K3GPU_LAB_FSROOT", root.toString(), "K3GPU_LAB_K3S_VERSION",
+                "v1.24.3+k3s1")).strip()).isEqualTo("[[\"nvidia\", \"/usr/bin/nvidia-container-runtime\"], "
+                + "[\"nvidia-experimental\", \"/usr/bin/nvidia-container-runtime-experimental\"]]");
+        assertThat(harness("print(a.containerd_config('/d', a.nvidia_runtimes(), 'nvidia'))",
+                Map.of("K3GPU_LAB_FSROOT", root.toString()))).contains("  default_runtime_name = \"nvidia\"\n",
+                "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\".options]\n"
+                        + "  BinaryName = \"/usr/bin/nvidia-container-runtime\"\n");
+    }
+
+    // ------------------------------------------------------------------------------------------ device plugins
+
+    static Path plugin() throws Exception {
+        Path p = dir.resolve("nvidia-device-plugin");
+        if (!Files.exists(p)) {
+            Files.write(p, MirrorContent.resource("images/bin/nvidia-device-plugin"));
+            p.toFile().setExecutable(true);
+        }
+        return p;
+    }
+
+    /** The plugin as its container would run it: the view under {@code root}, {@code tag} of the image. */
+    static Map<String, String> pluginEnv(Path root, String tag, String... kv) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("K3GPU_LAB_FSROOT", root.toString(),
+                "K3GPU_LAB_IMAGE", "{\"image\":\"nvcr.io/nvidia/k8s-device-plugin:" + tag + "\"}",
+                "PATH", root.resolve("usr/bin") + ":/usr/bin:/bin"));
+        for (int i = 0; i < kv.length; i += 2) {
+            env.put(kv[i], kv[i + 1]);
+        }
+        return env;
+    }
+
+    /** Devices the plugin registers with a kubelet's device manager (the agent's, in a harness): "cap alloc". */
+    static String registered(Path root, Map<String, String> pluginEnv) throws Exception {
+        StringBuilder code = new StringBuilder("import os, subprocess, time\n"
+                + "dm = a.DeviceManager(); dm.start()\nenv = json.loads(sys.argv[2])\n"
+                + "p = subprocess.Popen([sys.argv[3]], env=env, stderr=subprocess.PIPE)\n"
+                + "t = time.time()\n"
+                + "while p.poll() is None and time.time() - t < 5:\n"
+                + "    if dm.node_resources().get('nvidia.com/gpu', (0, 0))[1]: break\n"
+                + "    time.sleep(0.05)\n"
+                + "r = dm.node_resources().get('nvidia.com/gpu')\n"
+                + "r = r if r and r[0] else None\n"
+                + "alive = p.poll() is None\n"
+                + "p.terminate(); err = p.communicate()[1].decode()\n"
+                + "print('%s %s' % r if r else 'none %s rc=%s' % ('running' if alive else 'exited', p.returncode))\n"
+                + "sys.stderr.write(err)\n");
+        String out = harness(code.toString(), Map.of("K3GPU_LAB_FSROOT", root.toString()),
+                JSON.writeValueAsString(pluginEnv), plugin().toString());
+        return out.lines().filter(l -> l.matches("\\d+ \\d+|none .*")).findFirst().orElse(out);
+    }
+
+    static Path view(String name, String tegraRelease, String nvidiaSmiL) throws Exception {
+        Path root = dir.resolve("view-" + name);
+        Files.createDirectories(root.resolve("etc"));
+        Files.createDirectories(root.resolve("usr/bin"));
+        if (tegraRelease != null) {
+            Files.writeString(root.resolve("etc/nv_tegra_release"), tegraRelease);
+        }
+        if (nvidiaSmiL != null) {
+            Path smi = root.resolve("usr/bin/nvidia-smi");
+            Files.writeString(smi, "#!/bin/sh\nprintf '" + nvidiaSmiL + "'\n");
+            smi.toFile().setExecutable(true);
+        }
+        return root;
+    }
+
+    @Test
+    void thePluginFindsItsDevicesAsGoNvlibResolvesThePlatformAtItsTag() throws Exception {
+        String h200s = "GPU 0: NVIDIA H200 (UUID: GPU-1)\\nGPU 1: NVIDIA H200 (UUID: GPU-2)\\n";
+        String thor = "GPU 0: NVIDIA Thor (UUID: GPU-54d0709b-558d-5a59-9c65-0c5fc14a21a4)\\n";
+        // a dGPU under the NVIDIA runtime: NVML's devices
+        assertThat(registered(view("dgpu", null, h200s), pluginEnv(view("dgpu", null, h200s), "v0.17.4")))
+                .isEqualTo("2 2");
+        // a Jetson under the NVIDIA runtime in CSV mode: the tegra release file, no NVML -> one "tegra" device
+        Path nano = view("nano", "# R32 (release), REVISION: 7.1\n", null);
+        assertThat(registered(nano, pluginEnv(nano, "v0.17.4"))).isEqualTo("1 1");
+        // time-slicing: devices x replicas
+        Files.createDirectories(nano.resolve("config"));
+        Files.writeString(nano.resolve("config/config.yaml"), "version: v1\nsharing:\n  timeSlicing:\n"
+                + "    resources:\n    - name: nvidia.com/gpu\n      replicas: 4\n");
+        assertThat(registered(nano, pluginEnv(nano, "v0.17.4", "CONFIG_FILE", "/config/config.yaml")))
+                .isEqualTo("4 4");
+        // NVML naming only "NVIDIA Thor": an integrated GPU for go-nvlib since the copy in v0.17.3 (tegra), an NVML
+        // GPU before (v0.17.2): one device either way
+        Path thorNvml = view("thor-nvml", "# R38 (release), REVISION: 2.0\n", thor);
+        assertThat(registered(thorNvml, pluginEnv(thorNvml, "v0.17.4"))).isEqualTo("1 1");
+        assertThat(registered(thorNvml, pluginEnv(thorNvml, "v0.17.2"))).isEqualTo("1 1");
+        // nothing of either (Thor's containers, any runtime; any node without the NVIDIA runtime): auto fails,
+        // FAIL_ON_INIT_ERROR=false waits without devices, the tegra strategy serves the one device
+        Path none = view("none", null, null);
+        assertThat(registered(none, pluginEnv(none, "v0.17.4"))).isEqualTo("none exited rc=1");
+        assertThat(registered(none, pluginEnv(none, "v0.17.4", "DEVICE_DISCOVERY_STRATEGY", "tegra")))
+                .isEqualTo("1 1");
+        assertThat(registered(none, pluginEnv(none, "v0.17.4", "FAIL_ON_INIT_ERROR", "false")))
+                .isEqualTo("none running rc=0");
+    }
+
+    @Test
+    void thePluginFailsWithTheRealMessagesOfItsTag() throws Exception {
+        Path none = view("none-msg", null, null);
+        try (AgentProcess p = new AgentProcess(List.of(plugin().toString()), pluginEnv(none, "v0.17.4"))) {
+            assertThat(p.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.process.exitValue()).isEqualTo(1);
+            p.awaitLine(l -> l.matches("E\\d{4} [\\d:.]+ +\\d+ factory\\.go:112\\] Incompatible strategy detected auto"), 5);
+            p.awaitLine(l -> l.endsWith(" main.go:173] error starting plugins: error getting plugins: unable to create "
+                    + "plugins: failed to construct resource managers: invalid device discovery strategy"), 5);
+        }
+        // v0.20.0 resolves an unknown platform to nvml (issue NVIDIA/k8s-device-plugin#1963's log on a Thor)
+        try (AgentProcess p = new AgentProcess(List.of(plugin().toString()), pluginEnv(none, "v0.20.0"))) {
+            assertThat(p.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.process.exitValue()).isEqualTo(1);
+            p.awaitLine(l -> l.endsWith(" plugin-manager.go:101] Detected platform: unknown"), 5);
+            p.awaitLine(l -> l.endsWith(" plugin-manager.go:108] Unsupported platform detected; defaulting to nvml"), 5);
+            p.awaitLine(l -> l.endsWith(" factory.go:99] Failed to initialize NVML: ERROR_LIBRARY_NOT_FOUND."), 5);
+            p.awaitLine(l -> l.endsWith("failed to construct resource managers: nvml init failed: "
+                    + "ERROR_LIBRARY_NOT_FOUND"), 5);
+        }
+        // before v0.16.0 there is no discovery strategy: platform detection itself fails
+        try (AgentProcess p = new AgentProcess(List.of(plugin().toString()), pluginEnv(none, "v0.15.0",
+                "DEVICE_DISCOVERY_STRATEGY", "tegra"))) {
+            assertThat(p.process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.process.exitValue()).isEqualTo(1);
+            p.awaitLine(l -> l.endsWith("] Detected non-Tegra platform: /sys/devices/soc0/family file not found"), 5);
+            p.awaitLine(l -> l.endsWith("] Incompatible platform detected"), 5);
+        }
+    }
+
+    @Test
+    void aRegisteredPluginPutsNvidiaGpuOnTheNodeUntilItGoesAndAKubeletRestartMakesItRegisterAgain()
+            throws Exception {
+        Path root = view("dp-run", "# R36 (release), REVISION: 4.3\n", null);
+        Files.createDirectories(root.resolve("config"));
+        Files.writeString(root.resolve("config/config.yaml"), "version: v1\nsharing:\n  timeSlicing:\n"
+                + "    resources:\n    - name: nvidia.com/gpu\n      replicas: 4\n");
+        Map<String, String> agentEnv = Map.of("K3S_TOKEN", server.token(), "K3S_URL", server.url(),
+                "K3GPU_LAB_DEVICE_PLUGIN_GRACE_SECONDS", "4");
+        AgentProcess kubelet = new AgentProcess(root, agentEnv, "--node-name", "dp1");
+        try {
+            kubelet.awaitLine(l -> l.contains("\"Successfully registered node\""), 20);
+            assertThat(api("/api/v1/nodes/dp1").path("status").path("capacity").has("nvidia.com/gpu")).isFalse();
+            try (AgentProcess plugin = new AgentProcess(List.of(plugin().toString()), pluginEnv(root, "v0.17.4",
+                    "CONFIG_FILE", "/config/config.yaml"))) {
+                plugin.awaitLine(l -> l.endsWith("] Registered device plugin for 'nvidia.com/gpu' with Kubelet"), 10);
+                kubelet.awaitLine(l -> l.endsWith("\"Got registration request from device plugin with resource\" "
+                        + "resourceName=\"nvidia.com/gpu\""), 10);
+                awaitGpus("dp1", "4", "4");
+                // a kubelet restart empties the directory; the plugin sees kubelet.sock created and registers again
+                kubelet.close();
+                kubelet = new AgentProcess(root, agentEnv, "--node-name", "dp1");
+                plugin.awaitLine(l -> l.endsWith("] inotify: /var/lib/kubelet/device-plugins/kubelet.sock created, "
+                        + "restarting."), 30);
+                kubelet.awaitLine(l -> l.endsWith("\"Device plugin connected\" resourceName=\"nvidia.com/gpu\""), 20);
+                awaitGpus("dp1", "4", "4");
+            }
+            // the plugin gone: its devices unhealthy at once, the capacity kept for the grace period, then 0
+            kubelet.awaitLine(l -> l.contains("\"ListAndWatch ended unexpectedly for device plugin\""), 10);
+            awaitGpus("dp1", "4", "0");
+            awaitGpus("dp1", "0", "0");
+        } finally {
+            kubelet.close();
+        }
+    }
+
+    static void awaitGpus(String node, String capacity, String allocatable) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        JsonNode status = null;
+        while (System.nanoTime() < deadline) {
+            status = api("/api/v1/nodes/" + node).path("status");
+            if (capacity.equals(status.path("capacity").path("nvidia.com/gpu").asString())
+                    && allocatable.equals(status.path("allocatable").path("nvidia.com/gpu").asString())) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("nvidia.com/gpu not " + capacity + "/" + allocatable + ": " + status);
     }
 
     static String heartbeat(JsonNode node) {

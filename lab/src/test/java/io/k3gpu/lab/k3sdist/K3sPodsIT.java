@@ -94,7 +94,7 @@ class K3sPodsIT {
         long t3 = System.nanoTime();
         System.out.printf("lab up %.0f ms, server installed %.0f ms, 2 agents installed and Ready %.0f ms%n",
                 (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
-        // K3s makes this RuntimeClass when the server machine has the NVIDIA runtime; this server has none
+        // K3s v1.29+ deploys it from runtimes.yaml (not v1.24); applying it again leaves it as it is
         apply("runtimeclass", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\n"
                 + "handler: nvidia\n");
     }
@@ -276,10 +276,11 @@ class K3sPodsIT {
         // what k3gpu gpu-runtime does: Docker's default runtime becomes nvidia; the agent is not restarted
         ok("jetson1", "python3 -c \"import json; f='/etc/docker/daemon.json'; d=json.load(open(f)); "
                 + "d['default-runtime']='nvidia'; json.dump(d, open(f, 'w'), indent=4)\" && systemctl restart docker");
-        long t0 = System.nanoTime();
-        await("nvidia.com/gpu on jetson1", 30, () -> kubectlOk("get", "node", "jetson1", "-o",
-                "jsonpath={.status.capacity.nvidia\\.com/gpu}").equals("1"));
-        System.out.printf("nvidia.com/gpu capacity after the Docker restart: %.0f ms%n", (System.nanoTime() - t0) / 1e6);
+        await("Docker's default runtime nvidia on jetson1", 30, () -> ok("jetson1",
+                "docker info --format '{{.DefaultRuntime}}'").strip().equals("nvidia"));
+        // the kubelet asks Docker at each pod start; nvidia.com/gpu still only comes from a device plugin
+        assertThat(kubectlOk("get", "node", "jetson1", "-o", "jsonpath={.status.capacity}"))
+                .doesNotContain("nvidia.com/gpu");
         deletePod("gpu-test");
         apply("gpu-test", seedGpuTest());
         awaitPhase("gpu-test", 60, "Succeeded", "Failed");

@@ -43,8 +43,10 @@ class MirrorContentTest {
             assertThat(run(List.of("sh", "-n", p.toString()), Map.of()).exit()).as(p.toString()).isZero();
             assertThat(Files.readString(p)).doesNotContainPattern("@[A-Z_]+@");
         }
-        assertThat(Files.readString(install)).contains("GITHUB_URL=${GITHUB_URL:-http://10.213.9.1:8090/k3s-io/k3s/releases}",
-                "INSTALL_K3S_CHANNEL_URL=${INSTALL_K3S_CHANNEL_URL:-http://10.213.9.1:8090/v1-release/channels}");
+        // get.k3s.io's defaults: the lab's DNS and CA make them land on the mirror
+        assertThat(Files.readString(install)).contains("GITHUB_URL=${GITHUB_URL:-https://github.com/k3s-io/k3s/releases}",
+                "INSTALL_K3S_CHANNEL_URL=${INSTALL_K3S_CHANNEL_URL:-https://update.k3s.io/v1-release/channels}",
+                "GITHUB_URL=http://10.213.9.1:8090/k3s-io/k3s/releases");
     }
 
     @Test

@@ -34,13 +34,72 @@ class MirrorDaemonTest {
         }
     }
 
+    /** The lab's CA and the mirror's certificate, in {@code <state>/mirror-tls}. */
+    Path tls() throws Exception {
+        MirrorTls.create("unit", java.time.Clock.systemUTC()).writeTo(state);
+        return state.resolve(MirrorTls.DIR);
+    }
+
+    /**
+     * The real curl, asking {@code url} with its host resolved to the mirror's HTTPS port on 127.0.0.1 and only the
+     * lab's CA trusted: prints the status, the Location and the body.
+     */
+    static String curl(int httpsPort, Path ca, String url) throws Exception {
+        String host = URI.create(url).getHost();
+        Process p = new ProcessBuilder("curl", "-sS", "--cacert", ca.toString(),
+                "--connect-to", host + ":443:127.0.0.1:" + httpsPort,
+                "-w", "\n%{http_code} %{redirect_url}", url).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    @Test
+    void servesTheRealScriptsHostsOverHttpsAsTheInternetDoes() throws Exception {
+        int port = freePort();
+        int https = freePort();
+        Path root = state.resolve("k3s-mirror");
+        MirrorContent.writeMirror(root, "127.0.0.1:" + port);
+        MirrorDaemon.start(state, "127.0.0.1", port, root, https, tls());
+        Path ca = state.resolve(MirrorTls.DIR).resolve(MirrorTls.CA_CERT);
+
+        assertThat(curl(https, ca, "https://get.k3s.io")).startsWith("#!/bin/sh\n").endsWith("\n200 ")
+                .contains("GITHUB_URL=${GITHUB_URL:-https://github.com/k3s-io/k3s/releases}");
+        // rancher/channelserver: 302 to redirectBase (github.com's release page) + the channel's version
+        assertThat(curl(https, ca, "https://update.k3s.io/v1-release/channels/stable")).isEqualTo(
+                "<a href=\"https://github.com/k3s-io/k3s/releases/tag/v1.31.4+k3s1\">Found</a>.\n\n"
+                        + "\n302 https://github.com/k3s-io/k3s/releases/tag/v1.31.4+k3s1");
+        assertThat(curl(https, ca, "https://update.k3s.io/v1-release/channels")).contains(
+                "\"self\": \"https://update.k3s.io/v1-release/channels/latest\"").endsWith("\n200 ");
+        assertThat(curl(https, ca, "https://github.com/k3s-io/k3s/releases/tag/v1.31.4+k3s1")).endsWith("\n200 ");
+        // GitHub sends release downloads on to its asset host
+        String asset = "https://release-assets.githubusercontent.com/github-production-release-asset/k3s-io/k3s/"
+                + "v1.32.0+k3s1/k3s-arm64?response-content-disposition=attachment%3B%20filename%3Dk3s-arm64"
+                + "&response-content-type=application%2Foctet-stream";
+        assertThat(curl(https, ca, "https://github.com/k3s-io/k3s/releases/download/v1.32.0+k3s1/k3s-arm64"))
+                .endsWith("\n302 " + asset);
+        assertThat(curl(https, ca, asset)).isEqualTo(MirrorContent.launcher("v1.32.0+k3s1", "arm64") + "\n200 ");
+        assertThat(curl(https, ca, "https://github.com/k3s-io/k3s/releases/download/v9.9.9+k3s1/k3s")).endsWith("\n404 ");
+        assertThat(curl(https, ca, "https://github.com/k3s-io/k3s/releases/download/v1.32.0+k3s1/../../k3s"))
+                .endsWith("\n404 ");
+        assertThat(curl(https, ca, "https://get.k3s.io/k3s/v1.32.0+k3s1/k3s")).endsWith("\n404 ");
+
+        // a CA that is not the lab's is refused: the verification is real
+        Path other = state.resolve("other");
+        Files.createDirectories(other);
+        Path otherCa = Files.writeString(other.resolve("ca.crt"), MirrorTls.create("other",
+                java.time.Clock.systemUTC()).caPem());
+        assertThat(curl(https, otherCa, "https://get.k3s.io")).contains("SSL certificate problem")
+                .endsWith("\n000 ");
+    }
+
     @Test
     void servesChannelsReleasesAndStopsCleanly() throws Exception {
         int port = freePort();
         String base = "http://127.0.0.1:" + port;
         Path root = state.resolve("k3s-mirror");
         MirrorContent.writeMirror(root, "127.0.0.1:" + port);
-        MirrorDaemon.start(state, "127.0.0.1", port, root);
+        MirrorDaemon.start(state, "127.0.0.1", port, root, freePort(), tls());
         List<ProcessHandle> procs = MirrorDaemon.processes(state);
         assertThat(procs).hasSize(1);
         assertThat(procs.get(0).parent().map(ProcessHandle::pid)).as("detached from this JVM")
@@ -82,7 +141,7 @@ class MirrorDaemonTest {
         int port = freePort();
         Path root = state.resolve("k3s-mirror");
         MirrorContent.writeMirror(root, "127.0.0.1:" + port);
-        MirrorDaemon.start(state, "127.0.0.1", port, root);
+        MirrorDaemon.start(state, "127.0.0.1", port, root, freePort(), tls());
         ProcessHandle mirror = MirrorDaemon.processes(state).get(0);
         Files.delete(state.resolve(MirrorDaemon.PID_FILE));
         MirrorDaemon.stop(state);

@@ -18,7 +18,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The control plane of the simulated K3s server: kube-scheduler ({@link Scheduler}), the Job and TTL controllers
- * ({@link JobController}), the garbage collector ({@link GarbageCollector}), the node lifecycle and taint eviction
+ * ({@link JobController}), the DaemonSet controller ({@link DaemonSetController}), the garbage collector ({@link GarbageCollector}), the node lifecycle and taint eviction
  * controllers ({@link NodeLifecycle}), and the API server's admission and deletion semantics ({@link Admission},
  * {@link Deletion}) through {@link ApiHooks}. The controllers share one thread: changes reach them through the store's
  * watch and are handled in order, and a tick retries what waits (unschedulable pods, back-offs, deadlines, TTLs).
@@ -59,9 +59,12 @@ public final class Controllers implements ApiHooks, AutoCloseable {
     private final Deletion deletion;
     private final Scheduler scheduler;
     private final JobController jobs;
+    private final DaemonSetController daemonSets;
     private final GarbageCollector gc;
     private final NodeLifecycle nodes;
     private final Set<String> jobsToSync = new LinkedHashSet<>();
+    private final Set<String> daemonSetsToSync = new LinkedHashSet<>();
+    private boolean allDaemonSetsRequested;
     private boolean schedulingRequested;
     private Instant lastNodeMonitor = Instant.EPOCH;
     private Instant lastEventExpiry = Instant.EPOCH;
@@ -82,6 +85,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         this.deletion = new Deletion(api, clock, options.localNode());
         this.scheduler = new Scheduler(api, events, clock, log);
         this.jobs = new JobController(api, events, clock, log);
+        this.daemonSets = new DaemonSetController(api, events, clock, log);
         this.gc = new GarbageCollector(api, deletion, events, clock, options.eventTtl(), log);
         this.nodes = new NodeLifecycle(api, events, clock, options.nodeMonitorGracePeriod(),
                 options.nodeStartupGracePeriod(), log);
@@ -181,8 +185,24 @@ public final class Controllers implements ApiHooks, AutoCloseable {
                 if (owner != null) {
                     requestJobSync(J.namespace(o), owner.path("name").asString(""));
                 }
+                JsonNode daemonSet = DaemonSetController.controllerOf(o);
+                if (daemonSet != null) {
+                    requestDaemonSetSync(J.namespace(o), daemonSet.path("name").asString(""));
+                }
             }
-            case "Node" -> requestScheduling();
+            case "Node" -> {
+                requestScheduling(); // capacity or labels changed: pending pods may fit now
+                requestAllDaemonSets();
+            }
+            case "DaemonSet" -> {
+                if (c.type().equals("DELETED")) {
+                    gc.ownerDeleted(o);
+                } else if (J.deleting(o) && Deletion.hasFinalizer(o, Deletion.FOREGROUND)) {
+                    gc.foreground(o);
+                } else {
+                    requestDaemonSetSync(J.namespace(o), J.name(o));
+                }
+            }
             case "Job" -> {
                 if (c.type().equals("DELETED")) {
                     gc.ownerDeleted(o);
@@ -222,6 +242,26 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         }
     }
 
+    private void requestDaemonSetSync(String namespace, String name) {
+        String key = namespace + "/" + name;
+        if (daemonSetsToSync.add(key)) {
+            submit(() -> {
+                daemonSetsToSync.remove(key);
+                daemonSets.sync(namespace, name);
+            });
+        }
+    }
+
+    private void requestAllDaemonSets() {
+        if (!allDaemonSetsRequested) {
+            allDaemonSetsRequested = true;
+            submit(() -> {
+                allDaemonSetsRequested = false;
+                daemonSets.syncAll();
+            });
+        }
+    }
+
     private void tick() {
         if (closed) {
             return;
@@ -235,6 +275,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         });
         step("scheduler", scheduler::pass);
         step("job controller", jobs::syncAll);
+        step("daemonset controller", daemonSets::syncAll);
         step("garbage collector", gc::sweep);
         step("event expiry", () -> {
             if (!now.isBefore(lastEventExpiry.plus(Duration.ofMinutes(1)))) {

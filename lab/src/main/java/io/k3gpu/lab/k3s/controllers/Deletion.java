@@ -231,7 +231,7 @@ final class Deletion {
         if (ownerUid == null || ns == null) {
             return;
         }
-        for (String collection : new String[] {J.pods(ns), J.jobs(ns)}) {
+        for (String collection : J.dependentCollections(ns)) {
             for (ObjectNode item : J.items(api.call("GET", collection, null, null))) {
                 if (!ownedBy(item, ownerUid)) {
                     continue;
@@ -335,6 +335,9 @@ final class Deletion {
         }
         if ("batch/v1".equals(apiVersion) && "CronJob".equals(kind) && ns != null) {
             return "/apis/batch/v1/namespaces/" + ns + "/cronjobs/" + name;
+        }
+        if ("apps/v1".equals(apiVersion) && "DaemonSet".equals(kind) && ns != null) {
+            return DaemonSetController.path(ns, name);
         }
         return null;
     }

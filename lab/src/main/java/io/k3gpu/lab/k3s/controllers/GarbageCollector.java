@@ -12,7 +12,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The garbage collector and the pod GC, for the owners and dependents the lab has (Jobs and their Pods, CronJobs and
- * their Jobs): when an owner is deleted its dependents are deleted (pods gracefully); an owner marked for Foreground
+ * their Jobs, DaemonSets and their Pods and ControllerRevisions): when an owner is deleted its dependents are deleted (pods gracefully); an owner marked for Foreground
  * deletion loses its {@code foregroundDeletion} finalizer — and so goes — once its dependents are gone; dependents
  * whose owner no longer exists are deleted on the next sweep. A terminating pod whose kubelet will not confirm the
  * kill (node deleted or not Ready, the server's own node, or not bound) is removed at once. Events expire after an
@@ -60,11 +60,13 @@ final class GarbageCollector {
     void sweep() {
         List<ObjectNode> pods = J.items(api.call("GET", "/api/v1/pods", null, null));
         List<ObjectNode> jobs = J.items(api.call("GET", "/apis/batch/v1/jobs", null, null));
+        List<ObjectNode> daemonSets = J.items(api.call("GET", "/apis/apps/v1/daemonsets", null, null));
         for (ObjectNode pod : pods) {
             podChanged(pod);
         }
         List<ObjectNode> dependents = new ArrayList<>(pods);
         dependents.addAll(jobs);
+        dependents.addAll(J.items(api.call("GET", "/apis/apps/v1/controllerrevisions", null, null)));
         for (ObjectNode dep : dependents) {
             if (J.deleting(dep)) {
                 continue;
@@ -76,9 +78,11 @@ final class GarbageCollector {
                 }
             }
         }
-        for (ObjectNode job : jobs) {
-            if (J.deleting(job) && Deletion.hasFinalizer(job, Deletion.FOREGROUND)) {
-                foreground(job);
+        List<ObjectNode> owners = new ArrayList<>(jobs);
+        owners.addAll(daemonSets);
+        for (ObjectNode owner : owners) {
+            if (J.deleting(owner) && Deletion.hasFinalizer(owner, Deletion.FOREGROUND)) {
+                foreground(owner);
             }
         }
     }
@@ -94,7 +98,7 @@ final class GarbageCollector {
         if (!dependents(J.uid(owner), J.namespace(owner)).isEmpty()) {
             return;
         }
-        String path = J.job(J.namespace(owner), J.name(owner));
+        String path = J.path(owner);
         KubeApi.Result raw = api.store("GET", path, null, null);
         if (raw.ok() && raw.body() != null) {
             ObjectNode o = raw.object();
@@ -126,7 +130,7 @@ final class GarbageCollector {
         if (uid == null || ns == null) {
             return out;
         }
-        for (String collection : new String[] {J.pods(ns), J.jobs(ns)}) {
+        for (String collection : J.dependentCollections(ns)) {
             for (ObjectNode item : J.items(api.call("GET", collection, null, null))) {
                 if (Deletion.ownedBy(item, uid)) {
                     out.add(item);
@@ -138,17 +142,15 @@ final class GarbageCollector {
 
     private void deleteDependent(ObjectNode dep) {
         String ns = J.namespace(dep);
-        String path = "Job".equals(dep.path("kind").asString("")) ? J.job(ns, J.name(dep)) + "?propagationPolicy=Background"
-                : J.pod(ns, J.name(dep));
+        String path = "Job".equals(dep.path("kind").asString("")) ? J.path(dep) + "?propagationPolicy=Background"
+                : J.path(dep);
         api.call("DELETE", path, null, null);
         log.debug("garbage-collector: deleted " + dep.path("kind").asString("") + " " + ns + "/" + J.name(dep));
     }
 
     /** Re-reads a dependent (the sweep's list may be stale: an orphaning may have just removed the reference). */
     private boolean stillOwned(JsonNode dep, String ownerUid) {
-        String path = "Job".equals(dep.path("kind").asString("")) ? J.job(J.namespace(dep), J.name(dep))
-                : J.pod(J.namespace(dep), J.name(dep));
-        KubeApi.Result fresh = api.call("GET", path, null, null);
+        KubeApi.Result fresh = api.call("GET", J.path(dep), null, null);
         return fresh.ok() && J.uid(fresh.json()) != null && J.uid(fresh.json()).equals(J.uid(dep))
                 && Deletion.ownedBy(fresh.json(), ownerUid);
     }
@@ -162,6 +164,8 @@ final class GarbageCollector {
             path = J.job(ns, name);
         } else if (kind.equals("CronJob") && apiVersion.equals("batch/v1")) {
             path = "/apis/batch/v1/namespaces/" + ns + "/cronjobs/" + name;
+        } else if (kind.equals("DaemonSet") && apiVersion.equals("apps/v1")) {
+            path = DaemonSetController.path(ns, name);
         } else {
             return false;
         }

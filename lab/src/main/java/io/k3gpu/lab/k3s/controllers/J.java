@@ -157,4 +157,24 @@ final class J {
     static String job(String namespace, String name) {
         return jobs(namespace) + "/" + name;
     }
+
+    /** The collections whose objects the lab's owners own: pods, jobs, controller revisions. */
+    static String[] dependentCollections(String namespace) {
+        return new String[] {pods(namespace), jobs(namespace),
+            "/apis/apps/v1/namespaces/" + namespace + "/controllerrevisions"};
+    }
+
+    /** The API path of a namespaced object of the kinds the controllers handle, from its apiVersion and kind. */
+    static String path(JsonNode o) {
+        String ns = namespace(o);
+        String name = name(o);
+        return switch (o.path("kind").asString("")) {
+            case "Pod" -> pod(ns, name);
+            case "Job" -> job(ns, name);
+            case "CronJob" -> "/apis/batch/v1/namespaces/" + ns + "/cronjobs/" + name;
+            case "DaemonSet" -> "/apis/apps/v1/namespaces/" + ns + "/daemonsets/" + name;
+            case "ControllerRevision" -> "/apis/apps/v1/namespaces/" + ns + "/controllerrevisions/" + name;
+            default -> throw new IllegalArgumentException("no path for kind " + o.path("kind").asString(""));
+        };
+    }
 }

@@ -1,6 +1,6 @@
 /**
  * The control plane of the simulated K3s server: what kube-scheduler, kube-controller-manager (Job, TTL-after-finished,
- * garbage collector, pod GC, node lifecycle, taint eviction) and the API server's admission and deletion do, started
+ * DaemonSet, garbage collector, pod GC, node lifecycle, taint eviction) and the API server's admission and deletion do, started
  * by {@code K3sServer} on the first server ({@link io.k3gpu.lab.k3s.controllers.Controllers}).
  *
  * <h2>What a node agent (kubelet) must do</h2>
@@ -67,14 +67,27 @@
  * {@code node(s) didn't match Pod's node affinity/selector}, {@code node(s) didn't have free ports for the requested
  * pod ports}, {@code Too many pods}, {@code Insufficient cpu|memory|ephemeral-storage|<resource>};
  * {@code no nodes available to schedule pods} without nodes. Success: Normal Scheduled
- * {@code Successfully assigned <ns>/<pod> to <node>}. Admission: 403 {@code pods "x" is forbidden: pod rejected:
+ * {@code Successfully assigned <ns>/<pod> to <node>}. A pending pod is tried again on every Node change (a device
+ * plugin making {@code nvidia.com/gpu} allocatable) and on each tick. Admission: 403 {@code pods "x" is forbidden: pod rejected:
  * RuntimeClass "nvidia" not found}. Job events (job-controller): SuccessfulCreate {@code Created pod: x},
  * FailedCreate {@code Error creating: ...}, SuccessfulDelete {@code Deleted pod: x}, Completed {@code Job completed},
  * Warning BackoffLimitExceeded {@code Job has reached the specified backoff limit}, Warning DeadlineExceeded
- * {@code Job was active longer than specified deadline}.
+ * {@code Job was active longer than specified deadline}. DaemonSet events (daemonset-controller): SuccessfulCreate
+ * {@code Created pod: x}, FailedCreate {@code Error creating: ...}, SuccessfulDelete {@code Deleted pod: x}, Warning
+ * FailedDaemonPod {@code Found failed daemon pod ns/x on node n, will try to kill it}.
+ *
+ * <h2>DaemonSets</h2>
+ * {@link io.k3gpu.lab.k3s.controllers.DaemonSetController}: a pod per node that matches the template's nodeSelector
+ * and required node affinity and whose NoSchedule/NoExecute taints it tolerates (with the daemon tolerations:
+ * not-ready and unreachable NoExecute, disk/memory/pid-pressure and unschedulable NoSchedule, network-unavailable
+ * for hostNetwork), named {@code <ds>-<5 random>}, labelled {@code controller-revision-hash} and
+ * {@code pod-template-generation}, pinned by {@code matchFields metadata.name In [node]} and bound by the scheduler.
+ * For an agent this is an ordinary pod: run it, report it Ready, confirm its deletion; the controller counts
+ * Ready pods into {@code numberReady}/{@code numberAvailable}, which {@code kubectl rollout status ds/x} waits for.
  *
  * <h2>Not simulated</h2>
- * Preemption (priorities are read, victims are never evicted), pod affinity and topology spread, volumes in
+ * Preemption (priorities are read, victims are never evicted), DaemonSet maxSurge (treated as 0), adoption of orphaned
+ * pods and hash collisions, Deployment/ReplicaSet/StatefulSet controllers, pod affinity and topology spread, volumes in
  * scheduling, Indexed jobs, suspend, pod failure policies, the job-tracking finalizer (counting is in memory), a
  * namespace's cascading deletion, and leader election (an extra server runs no controllers).
  */

@@ -414,11 +414,12 @@ class ControllersIT {
 
     @Test
     void anUnknownRuntimeClassIsRejectedAtCreation() throws Exception {
-        assertThatThrownBy(() -> create(podYaml("rc-missing", "runtimeClassName: nvidia-experimental")))
+        // runtimes.yaml has nvidia and nvidia-experimental, not nvidia-cdi
+        assertThatThrownBy(() -> create(podYaml("rc-missing", "runtimeClassName: nvidia-cdi")))
                 .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
                     assertThat(e.getCode()).isEqualTo(403);
                     assertThat(e.getStatus().getMessage()).isEqualTo("pods \"rc-missing\" is forbidden: pod rejected: "
-                            + "RuntimeClass \"nvidia-experimental\" not found");
+                            + "RuntimeClass \"nvidia-cdi\" not found");
                 });
         assertThat(pod("rc-missing")).isNull();
         create(podYaml("rc-nvidia", "runtimeClassName: nvidia\nnodeSelector:\n  kubernetes.io/hostname: jetson1"));

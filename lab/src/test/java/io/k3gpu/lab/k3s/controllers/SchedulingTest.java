@@ -210,4 +210,28 @@ class SchedulingTest {
         assertThat(Admission.qosClass(pod("\"containers\":[{\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":"
                 + "\"1\"}}}]").path("spec"))).isEqualTo("Burstable");
     }
+
+    @Test
+    void fiveNodesOneWithoutEnoughGpusFourOutsideTheSelector() {
+        JsonNode gpuPod = pod(GPU_CONTAINER + ",\"nodeSelector\":{\"nvidia.com/gpu.present\":\"true\"}");
+        JsonNode gpu = J.parse(J.write(node("gpu1", "0", "")).replace("\"kubernetes.io/arch\":\"arm64\"",
+                "\"kubernetes.io/arch\":\"arm64\",\"nvidia.com/gpu.present\":\"true\""));
+        Scheduling.Decision d = Scheduling.schedule(gpuPod, infos(gpu, node("a", null, ""), node("b", null, ""),
+                node("c", null, ""), node("d", null, "")));
+        assertThat(d.message()).isEqualTo("0/5 nodes are available: 1 Insufficient nvidia.com/gpu, 4 node(s) didn't "
+                + "match Pod's node affinity/selector. preemption: 0/5 nodes are available: 1 No preemption victims "
+                + "found for incoming pod, 4 Preemption is not helpful for scheduling.");
+        // the device plugin registers: allocatable nvidia.com/gpu appears, the same pod fits
+        JsonNode registered = J.parse(J.write(gpu).replace("\"nvidia.com/gpu\":\"0\"", "\"nvidia.com/gpu\":\"1\""));
+        assertThat(Scheduling.schedule(gpuPod, infos(registered, node("a", null, ""))).node()).isEqualTo("gpu1");
+    }
+
+    @Test
+    void matchFieldsPinAPodToOneNode() {
+        JsonNode pinned = pod(CONTAINER + ",\"affinity\":{\"nodeAffinity\":{"
+                + "\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{\"matchFields\":"
+                + "[{\"key\":\"metadata.name\",\"operator\":\"In\",\"values\":[\"b\"]}]}]}}}");
+        assertThat(Scheduling.schedule(pinned, infos(node("a", null, ""), node("b", null, ""))).node())
+                .isEqualTo("b");
+    }
 }
