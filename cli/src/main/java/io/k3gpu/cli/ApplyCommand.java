@@ -9,7 +9,10 @@ import io.k3gpu.core.fleet.FleetEvents;
 import io.k3gpu.core.fleet.FleetPlan;
 import io.k3gpu.core.fleet.FleetResult;
 import io.k3gpu.core.fleet.SshFleet;
+import io.k3gpu.core.event.Events;
 import io.k3gpu.core.kube.Kubeconfig;
+import io.k3gpu.core.plugin.DevicePlugin;
+import io.k3gpu.core.plugin.DevicePluginSettings;
 import io.k3gpu.core.ssh.SshConnector;
 import io.k3gpu.core.util.LocalFiles;
 import picocli.CommandLine.Command;
@@ -33,7 +36,9 @@ import java.util.concurrent.Callable;
                 "A host that fails does not stop the others: the summary lists each",
                 "failure with its cause, and the exit code is 1. A converged cluster is",
                 "left unchanged, host by host. The kubeconfig goes where",
-                "cluster.kubeconfig says."})
+                "cluster.kubeconfig says. With cluster.devicePlugin, NVIDIA's device plugin",
+                "is installed once every host is Ready, as k3gpu device-plugin does (exit 7",
+                "when a GPU node does not advertise nvidia.com/gpu in time)."})
 final class ApplyCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -74,12 +79,21 @@ final class ApplyCommand implements Callable<Integer> {
                 r = FleetApply.run(spec, parallel, fleet, progress);
             }
             Optional<String> saved = Optional.ofNullable(fleet.kubeconfig()).map(k -> save(spec.cluster(), k));
+            PluginOutcome plugin = r.ok() ? devicePlugin(spec, fleet, json) : null;
             if (json) {
                 Map<String, Object> s = FleetCommands.summaryJson(r, fleet.connectionsOpened());
                 s.put("kubeconfig", saved.isPresent() ? spec.cluster().kubeconfig().path().toString() : null);
+                if (plugin != null) {
+                    s.put("devicePlugin", plugin.report() != null ? plugin.report() : Map.of("error", plugin.error()));
+                }
                 FleetProgress.jsonLine(terminal.out(), s);
             } else {
                 FleetCommands.summary(terminal.out(), "apply", r, fleet.connectionsOpened());
+                if (plugin != null && plugin.report() != null) {
+                    DevicePluginCommand.print(terminal.out(), plugin.report());
+                } else if (plugin != null) {
+                    terminal.out().println("device plugin: " + plugin.error());
+                }
                 saved.ifPresent(terminal.out()::println);
                 if (r.ok() && saved.isPresent()) {
                     terminal.out().println("next: export KUBECONFIG=" + spec.cluster().kubeconfig().path()
@@ -87,7 +101,30 @@ final class ApplyCommand implements Callable<Integer> {
                 }
             }
             terminal.out().flush();
+            if (plugin != null && plugin.exit() != null) {
+                return plugin.exit().code();
+            }
             return r.ok() ? 0 : ExitCode.FAILED.code();
+        }
+    }
+
+    /** The device plugin step's report, or why it failed and the exit code that gives. */
+    private record PluginOutcome(DevicePlugin.Report report, String error, ExitCode exit) {
+    }
+
+    /** cluster.devicePlugin, once every host is Ready: what k3gpu device-plugin does; null when not asked for. */
+    private PluginOutcome devicePlugin(ClusterSpec spec, SshFleet fleet, boolean json) {
+        DevicePluginSettings settings = spec.cluster().devicePlugin();
+        if (settings == null || fleet.clusterApi().isEmpty()) {
+            return null;
+        }
+        try {
+            DevicePlugin.Report report = new DevicePlugin(json ? Events.NONE : new ConsoleEvents(terminal.err()))
+                    .install(fleet.clusterApi().get(), settings, DevicePlugin.DEFAULT_TIMEOUT);
+            return new PluginOutcome(report, report.timedOut() ? "timed out" : null,
+                    report.timedOut() ? ExitCode.TIMEOUT : null);
+        } catch (K3gpuException e) {
+            return new PluginOutcome(null, e.getMessage() + (e.hint() == null ? "" : "; " + e.hint()), e.exitCode());
         }
     }
 
@@ -104,10 +141,12 @@ final class ApplyCommand implements Callable<Integer> {
             doc.put("dryRun", true);
             doc.put("order", order);
             doc.putAll(PlanCommand.json(spec, r));
+            doc.put("devicePlugin", PlanCommand.devicePluginJson(spec, PlanCommand.devicePlugin(spec, fleet)));
             terminal.out().println(Json.pretty(doc));
         } else {
             terminal.out().println("apply --dry-run: nothing is changed; " + order);
             terminal.out().print(PlanCommand.text(spec, r));
+            terminal.out().print(PlanCommand.devicePluginText(spec, PlanCommand.devicePlugin(spec, fleet)));
         }
         terminal.out().flush();
         return r.ok() ? 0 : ExitCode.FAILED.code();

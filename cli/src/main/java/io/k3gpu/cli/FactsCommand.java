@@ -13,7 +13,9 @@ import java.util.concurrent.Callable;
 
 @Command(name = "facts",
         description = {"Show what the node is: hostname, arch, OS, kernel, Jetson model and SoC, L4T/JetPack and CUDA",
-                "versions, discrete GPUs (nvidia-smi), Docker and its default runtime, nvidia-container-runtime, K3s."})
+                "versions, discrete GPUs (nvidia-smi), Docker and its default runtime, nvidia-container-runtime and the",
+                "NVIDIA Container Toolkit's version, K3s. Warns when /usr/local/nvidia/toolkit holds another",
+                "nvidia-container-runtime than the packaged one (K3s would use that one)."})
 final class FactsCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -38,6 +40,7 @@ final class FactsCommand implements Callable<Integer> {
                 terminal.out().println(NodeFactsJson.toJson(f));
             } else {
                 print(terminal.out(), f);
+                f.toolkitDirWarning().ifPresent(w -> terminal.err().println("warning: " + w));
             }
             return 0;
         }
@@ -67,6 +70,8 @@ final class FactsCommand implements Callable<Integer> {
                 + (f.dockerRuntimes().isEmpty() ? "" : " (runtimes: " + String.join(", ", f.dockerRuntimes()) + ")")
                 : "installed, not running");
         row(out, "nvidia-container-runtime", f.nvidiaContainerRuntime() ? f.nvidiaContainerRuntimePath() : "not installed");
+        row(out, "container toolkit", f.nvidiaContainerToolkitVersion() == null ? "not installed"
+                : f.nvidiaContainerToolkitVersion());
         row(out, "containerd", f.containerdInstalled() ? "installed" : "not installed");
         row(out, "k3s", !f.k3sInstalled() ? "not installed"
                 : (f.k3sRole() == null ? "installed" : f.k3sRole()) + (f.k3sVersion() == null ? "" : " " + f.k3sVersion())

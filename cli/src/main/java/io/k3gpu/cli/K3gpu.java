@@ -27,6 +27,7 @@ import java.util.Map;
                 LabelCommand.class,
                 ResetCommand.class,
                 PlanCommand.class, ApplyCommand.class,
+                DevicePluginCommand.class,
                 VerifyCommand.class,
                 TrainCommand.class,
                 JobsCommand.class,
@@ -75,7 +76,13 @@ public final class K3gpu {
     /** -h/--help and -V/--version on every subcommand, as on the top command. */
     private static void withHelpEverywhere(CommandLine cl) {
         for (CommandLine sub : cl.getSubcommands().values()) {
-            if (!sub.getCommandSpec().mixinStandardHelpOptions()) {
+            if (sub.getCommandSpec().findOption("--version") != null) {
+                // a command whose --version is its own (device-plugin's plugin version): only -h/--help
+                if (sub.getCommandSpec().findOption("--help") == null) {
+                    sub.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                            .description("Show this help message and exit.").build());
+                }
+            } else if (!sub.getCommandSpec().mixinStandardHelpOptions()) {
                 sub.getCommandSpec().mixinStandardHelpOptions(true);
             }
             withHelpEverywhere(sub);

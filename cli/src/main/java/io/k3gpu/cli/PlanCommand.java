@@ -6,7 +6,10 @@ import io.k3gpu.core.fleet.FleetPlan;
 import io.k3gpu.core.fleet.HostPlan;
 import io.k3gpu.core.fleet.HostSpec;
 import io.k3gpu.core.fleet.SshFleet;
+import io.k3gpu.core.event.Events;
 import io.k3gpu.core.kube.NodeStatus;
+import io.k3gpu.core.plugin.DevicePlugin;
+import io.k3gpu.core.plugin.DevicePluginSettings;
 import io.k3gpu.core.ssh.SshConnector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +28,8 @@ import java.util.concurrent.Callable;
                 "and compared with the file (install server, reconfigure server, join",
                 "server, join agent, reconfigure agent, set NVIDIA runtime, relabel, set",
                 "taints, or nothing). K3s's flags are compared as sets with the unit's",
-                "ExecStart=. Exit 1 when a host cannot be observed."})
+                "ExecStart=. With cluster.devicePlugin: the device plugin's objects to create,",
+                "update or delete. Exit 1 when a host cannot be observed."})
 final class PlanCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -46,7 +50,14 @@ final class PlanCommand implements Callable<Integer> {
         try (SshConnector connector = FleetCommands.connector(terminal);
              SshFleet fleet = SshFleet.forPlan(spec, connector, terminal::env)) {
             FleetPlan.Result r = FleetPlan.run(spec, fleet, FleetEvents.NONE);
-            terminal.out().print(json ? Json.pretty(json(spec, r)) + "\n" : text(spec, r));
+            List<String> plugin = devicePlugin(spec, fleet);
+            if (json) {
+                Map<String, Object> doc = json(spec, r);
+                doc.put("devicePlugin", devicePluginJson(spec, plugin));
+                terminal.out().print(Json.pretty(doc) + "\n");
+            } else {
+                terminal.out().print(text(spec, r) + devicePluginText(spec, plugin));
+            }
             terminal.out().flush();
             return r.ok() ? 0 : 1;
         }
@@ -135,6 +146,48 @@ final class PlanCommand implements Callable<Integer> {
         summary.put("failed", r.count(HostPlan::failed));
         summary.put("elapsedMs", r.elapsed().toMillis());
         doc.put("summary", summary);
+        return doc;
+    }
+
+    /**
+     * The device plugin step of {@code cluster.devicePlugin} (apply runs it once the nodes are Ready): what it would
+     * change in the cluster as it is, as {@link DevicePlugin#preview} says; null when the file asks for no plugin.
+     */
+    static List<String> devicePlugin(ClusterSpec spec, SshFleet fleet) {
+        DevicePluginSettings settings = spec.cluster().devicePlugin();
+        if (settings == null) {
+            return null;
+        }
+        return fleet.clusterApi().map(api -> new DevicePlugin(Events.NONE).preview(api, settings))
+                .orElse(List.of("create the device plugin's DaemonSets for the GPU nodes (no cluster yet)"));
+    }
+
+    static String devicePluginText(ClusterSpec spec, List<String> steps) {
+        if (steps == null) {
+            return "";
+        }
+        DevicePluginSettings s = spec.cluster().devicePlugin();
+        StringBuilder sb = new StringBuilder("device plugin ").append(s.image())
+                .append(s.sharing() ? ", time-slicing " + s.timeSlicing() : "").append(", after the nodes are Ready:");
+        if (steps.isEmpty()) {
+            return sb.append(" nothing to do\n").toString();
+        }
+        sb.append('\n');
+        for (String step : steps) {
+            sb.append(step.startsWith("refused: ") || step.startsWith("warning: ") ? "  ! " : "  + ").append(step)
+                    .append('\n');
+        }
+        return sb.toString();
+    }
+
+    static Map<String, Object> devicePluginJson(ClusterSpec spec, List<String> steps) {
+        if (steps == null) {
+            return null;
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("image", spec.cluster().devicePlugin().image());
+        doc.put("timeSlicing", spec.cluster().devicePlugin().timeSlicing());
+        doc.put("steps", steps);
         return doc;
     }
 

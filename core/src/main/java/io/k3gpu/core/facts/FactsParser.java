@@ -25,6 +25,9 @@ import tools.jackson.databind.json.JsonMapper;
 public final class FactsParser {
     private static final JsonMapper MAPPER = JsonMapper.builder().build();
     private static final Pattern K3S_VERSION_LINE = Pattern.compile("k3s version (v\\S+)");
+    /** {@code dpkg-query -f '${Status} ${Version}'} of an installed package. */
+    private static final Pattern DPKG_INSTALLED = Pattern.compile("install ok installed (\\S+)");
+    private static final Pattern CLI_VERSION = Pattern.compile("\\bversion v?((\\d+)\\.\\d+(\\.\\d+)?)");
     private static final Pattern OS_RELEASE_LINE = Pattern.compile("^([A-Z0-9_]+)=(.*)$");
     /** {@code systemctl is-enabled} states of a unit file that exists; "not-found" and errors print otherwise. */
     private static final Set<String> UNIT_PRESENT = Set.of("enabled", "enabled-runtime", "linked", "linked-runtime",
@@ -61,6 +64,7 @@ public final class FactsParser {
                 && dockerDefault != null;
         String nvidiaRuntimePath = firstLine(sections, NVIDIA_CONTAINER_RUNTIME);
         boolean k3sInstalled = firstLine(sections, K3S) != null;
+        String toolkitDir = firstLine(sections, NVIDIA_TOOLKIT_DIR_RUNTIME);
 
         return new NodeFacts(
                 firstLine(sections, HOSTNAME),
@@ -85,7 +89,38 @@ public final class FactsParser {
                 k3sInstalled,
                 k3sInstalled ? k3sRole(sections) : null,
                 k3sVersion(sections.get(K3S_VERSION)),
-                k3sDefaultRuntime(sections.get(K3S_CONFIG_DEFAULT_RUNTIME)));
+                k3sDefaultRuntime(sections.get(K3S_CONFIG_DEFAULT_RUNTIME)),
+                toolkitVersion(firstLine(sections, NVIDIA_CONTAINER_TOOLKIT_DPKG),
+                        firstLine(sections, NVIDIA_CONTAINER_TOOLKIT_CLI)),
+                toolkitDir == null ? null : toolkitDir.split("\\s+")[0],
+                toolkitDir != null && toolkitDir.endsWith(" different"));
+    }
+
+    /**
+     * The toolkit's version from dpkg ({@code install ok installed 1.7.0-1}: the upstream version, without the Debian
+     * revision), else from the first line of {@code nvidia-ctk --version} ("NVIDIA Container Toolkit CLI version
+     * 1.14.3"), {@code nvidia-container-toolkit --version} ("NVIDIA Container Runtime Hook version 1.7.0") or
+     * {@code nvidia-container-runtime --version}. The last one's 3.x versions are the runtime package that came
+     * before the toolkit held the runtime (toolkit 1.6): they say nothing about the toolkit.
+     */
+    static String toolkitVersion(String dpkg, String cli) {
+        if (dpkg != null) {
+            Matcher m = DPKG_INSTALLED.matcher(dpkg);
+            if (m.matches()) {
+                String version = m.group(1);
+                version = version.replaceFirst("^\\d+:", "");
+                int revision = version.lastIndexOf('-');
+                return revision > 0 ? version.substring(0, revision) : version;
+            }
+        }
+        if (cli != null) {
+            Matcher m = CLI_VERSION.matcher(cli);
+            if (m.find() && !(cli.startsWith("NVIDIA Container Runtime version")
+                    && Integer.parseInt(m.group(2)) >= 3)) {
+                return m.group(1);
+            }
+        }
+        return null;
     }
 
     /** Section name to content; each content without the trailing blank lines the markers add. */

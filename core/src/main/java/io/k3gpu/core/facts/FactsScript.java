@@ -13,9 +13,10 @@ package io.k3gpu.core.facts;
  * files are read up to a few KiB, and from the K3s config only the {@code default-runtime} lines are sent (it can
  * hold the cluster token), followed by the same setting as K3s's flag in its unit's ExecStart= and as
  * {@code default_runtime_name} of a containerd template, written as {@code default-runtime: X} lines: the parser takes
- * the last, which is K3s's precedence (the flag over the file, a template over both). The script runs once per node and apply, so it spends few processes: one {@code docker
- * info} for both Docker sections; systemd is asked about K3s's units only where K3s is installed (the parser reads a
- * role only then); dpkg, which reads its whole database even to say a package is missing, only on aarch64, the only
+ * the last, which is K3s's precedence (the flag over the file, a template over both). The script runs once per node
+ * and apply, so it spends few processes: one {@code docker info} for both Docker sections; the container toolkit's
+ * version is asked of dpkg (then of its tools) only where an NVIDIA runtime or {@code nvidia-ctk} was found; systemd
+ * is asked about K3s's units only where K3s is installed (the parser reads a role only then); dpkg, which reads its whole database even to say a package is missing, only on aarch64, the only
  * architecture of Jetson Linux's nvidia-l4t-core.
  */
 public final class FactsScript {
@@ -40,6 +41,9 @@ public final class FactsScript {
     public static final String DOCKER_INFO_RC = "docker-info-rc";
     public static final String DOCKER_RUNTIMES = "docker-runtimes";
     public static final String NVIDIA_CONTAINER_RUNTIME = "nvidia-container-runtime";
+    public static final String NVIDIA_CONTAINER_TOOLKIT_DPKG = "nvidia-container-toolkit-dpkg";
+    public static final String NVIDIA_CONTAINER_TOOLKIT_CLI = "nvidia-container-toolkit-cli";
+    public static final String NVIDIA_TOOLKIT_DIR_RUNTIME = "nvidia-toolkit-dir-runtime";
     public static final String CONTAINERD = "containerd";
     public static final String K3S = "k3s";
     public static final String K3S_VERSION = "k3s-version";
@@ -114,10 +118,31 @@ public final class FactsScript {
               *"$k3gpu_nl"*) printf '%s\\n' "${k3gpu_out#*"$k3gpu_nl"}" | head -c 4096 ;;
             esac
             k3gpu_section nvidia-container-runtime
+            k3gpu_ncr=
             for k3gpu_p in "$(command -v nvidia-container-runtime 2>/dev/null)" \\
                 /usr/bin/nvidia-container-runtime /usr/local/nvidia/toolkit/nvidia-container-runtime; do
-              if [ -n "$k3gpu_p" ] && [ -x "$k3gpu_p" ]; then echo "$k3gpu_p"; break; fi
+              if [ -n "$k3gpu_p" ] && [ -x "$k3gpu_p" ]; then echo "$k3gpu_p"; k3gpu_ncr=$k3gpu_p; break; fi
             done
+            k3gpu_section nvidia-container-toolkit-dpkg
+            k3gpu_ctk=
+            if [ -n "$k3gpu_ncr" ] || k3gpu_has nvidia-ctk; then k3gpu_ctk=1; fi
+            [ -n "$k3gpu_ctk" ] && k3gpu_has dpkg-query && \
+              dpkg-query -W -f '${Status} ${Version}' nvidia-container-toolkit 2>/dev/null
+            k3gpu_section nvidia-container-toolkit-cli
+            if [ -n "$k3gpu_ctk" ]; then
+              for k3gpu_c in nvidia-ctk nvidia-container-toolkit nvidia-container-runtime; do
+                if k3gpu_has "$k3gpu_c"; then k3gpu_limit "$k3gpu_c" --version 2>/dev/null | head -n 1; break; fi
+              done
+            fi
+            k3gpu_section nvidia-toolkit-dir-runtime
+            k3gpu_t=/usr/local/nvidia/toolkit/nvidia-container-runtime
+            k3gpu_b=/usr/bin/nvidia-container-runtime
+            if [ -e "$k3gpu_t" ]; then
+              if [ ! -e "$k3gpu_b" ]; then echo "$k3gpu_t no-packaged"
+              elif [ "$k3gpu_t" -ef "$k3gpu_b" ] || cmp -s "$k3gpu_t" "$k3gpu_b" 2>/dev/null; then echo "$k3gpu_t same"
+              else echo "$k3gpu_t different"
+              fi
+            fi
             k3gpu_section containerd
             command -v containerd 2>/dev/null
             k3gpu_section k3s

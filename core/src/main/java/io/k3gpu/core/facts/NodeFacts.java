@@ -23,6 +23,11 @@ import java.util.TreeSet;
  * @param k3sDefaultRuntime the default runtime K3s gives containerd: {@code default-runtime} of
  *                          {@code /etc/rancher/k3s/config.yaml}, overridden by its unit's {@code --default-runtime} and
  *                          by a containerd template's {@code default_runtime_name}
+ * @param nvidiaContainerToolkitVersion the NVIDIA Container Toolkit's version, e.g. {@code 1.7.0} (the installed
+ *        package's, without its Debian revision, else what its tools say)
+ * @param toolkitDirRuntime {@code /usr/local/nvidia/toolkit/nvidia-container-runtime} when it exists, else null
+ * @param toolkitDirRuntimeDiffers whether that file is another one than the packaged
+ *        {@code /usr/bin/nvidia-container-runtime}
  */
 public record NodeFacts(
         String hostname,
@@ -46,10 +51,26 @@ public record NodeFacts(
         boolean k3sInstalled,
         String k3sRole,
         String k3sVersion,
-        String k3sDefaultRuntime) {
+        String k3sDefaultRuntime,
+        String nvidiaContainerToolkitVersion,
+        String toolkitDirRuntime,
+        boolean toolkitDirRuntimeDiffers) {
 
     public static final String L4T_FROM_NV_TEGRA_RELEASE = "nv_tegra_release";
     public static final String L4T_FROM_PACKAGE = "nvidia-l4t-core";
+
+    /** Facts without what is known about the NVIDIA Container Toolkit. */
+    public NodeFacts(String hostname, String arch, String os, String kernel, String jetsonModel, String socFamily,
+                     String l4tVersion, String l4tSource, String jetpackVersion, String cudaVersion, List<Gpu> gpus,
+                     boolean dockerInstalled, boolean dockerRunning, String dockerDefaultRuntime,
+                     List<String> dockerRuntimes, boolean nvidiaContainerRuntime, String nvidiaContainerRuntimePath,
+                     boolean containerdInstalled, boolean k3sInstalled, String k3sRole, String k3sVersion,
+                     String k3sDefaultRuntime) {
+        this(hostname, arch, os, kernel, jetsonModel, socFamily, l4tVersion, l4tSource, jetpackVersion, cudaVersion,
+                gpus, dockerInstalled, dockerRunning, dockerDefaultRuntime, dockerRuntimes, nvidiaContainerRuntime,
+                nvidiaContainerRuntimePath, containerdInstalled, k3sInstalled, k3sRole, k3sVersion, k3sDefaultRuntime,
+                null, null, false);
+    }
 
     public NodeFacts {
         gpus = gpus == null ? List.of() : List.copyOf(gpus);
@@ -74,7 +95,7 @@ public record NodeFacts(
         return new NodeFacts(hostname, arch, os, kernel, jetsonModel, socFamily, l4tVersion, l4tSource, jetpackVersion,
                 cudaVersion, gpus, dockerInstalled, dockerRunning, dockerDefaultRuntime, dockerRuntimes,
                 nvidiaContainerRuntime, nvidiaContainerRuntimePath, containerdInstalled, k3sInstalled, k3sRole, k3sVersion,
-                runtime);
+                runtime, nvidiaContainerToolkitVersion, toolkitDirRuntime, toolkitDirRuntimeDiffers);
     }
 
     /**
@@ -86,6 +107,22 @@ public record NodeFacts(
         runtimes.add(runtime);
         return new NodeFacts(hostname, arch, os, kernel, jetsonModel, socFamily, l4tVersion, l4tSource, jetpackVersion,
                 cudaVersion, gpus, true, true, runtime, List.copyOf(runtimes), nvidiaContainerRuntime,
-                nvidiaContainerRuntimePath, containerdInstalled, k3sInstalled, k3sRole, k3sVersion, k3sDefaultRuntime);
+                nvidiaContainerRuntimePath, containerdInstalled, k3sInstalled, k3sRole, k3sVersion, k3sDefaultRuntime,
+                nvidiaContainerToolkitVersion, toolkitDirRuntime, toolkitDirRuntimeDiffers);
+    }
+
+    /**
+     * The warning for a node where K3s would run another {@code nvidia-container-runtime} than the packaged one: K3s
+     * looks in {@code /usr/local/nvidia/toolkit} before {@code /usr/bin} (pkg/agent/containerd/runtimes.go), and
+     * what is there is usually left by NVIDIA's GPU Operator, set up for its own driver container.
+     */
+    public java.util.Optional<String> toolkitDirWarning() {
+        if (toolkitDirRuntime == null || !toolkitDirRuntimeDiffers) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(toolkitDirRuntime + " is another file than the packaged "
+                + "/usr/bin/nvidia-container-runtime, and K3s uses the one in /usr/local/nvidia/toolkit first; "
+                + "unless NVIDIA's GPU Operator manages this node, remove /usr/local/nvidia/toolkit (or link the "
+                + "packaged runtime there) and restart K3s");
     }
 }

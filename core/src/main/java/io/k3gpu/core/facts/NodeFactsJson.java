@@ -58,6 +58,11 @@ public final class NodeFactsJson {
         root.put("k3sRole", f.k3sRole());
         root.put("k3sVersion", f.k3sVersion());
         root.put("k3sDefaultRuntime", f.k3sDefaultRuntime());
+        root.put("nvidiaContainerToolkitVersion", f.nvidiaContainerToolkitVersion());
+        root.put("toolkitDirRuntime", f.toolkitDirRuntime());
+        root.put("toolkitDirRuntimeDiffers", f.toolkitDirRuntimeDiffers());
+        ArrayNode warnings = root.putArray("warnings");
+        f.toolkitDirWarning().ifPresent(warnings::add);
         return root;
     }
 }

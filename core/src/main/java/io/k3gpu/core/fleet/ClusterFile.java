@@ -3,6 +3,7 @@ package io.k3gpu.core.fleet;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.k3s.GpuLabels;
+import io.k3gpu.core.plugin.DevicePluginSettings;
 import io.k3gpu.core.k3s.K3sArgs;
 import io.k3gpu.core.kube.Taint;
 import io.k3gpu.core.ssh.HostKeyChecking;
@@ -49,9 +50,10 @@ import java.util.regex.Pattern;
 public final class ClusterFile {
     static final List<String> TOP_KEYS = List.of("cluster", "ssh", "hosts");
     static final List<String> CLUSTER_KEYS = List.of("k3sVersion", "k3sChannel", "token", "serverArgs", "agentArgs",
-            "tlsSan", "installUrl", "airgapBundle", "serverUrl", "readyTimeout", "kubeconfig");
+            "tlsSan", "installUrl", "airgapBundle", "serverUrl", "readyTimeout", "kubeconfig", "devicePlugin");
     static final List<String> TOKEN_KEYS = List.of("fromServer", "file", "env");
     static final List<String> KUBECONFIG_KEYS = List.of("path", "context", "merge");
+    static final List<String> DEVICE_PLUGIN_KEYS = List.of("enabled", "version", "timeSlicing");
     static final List<String> SSH_KEYS = List.of("user", "key", "port", "knownHosts", "strictHostKeyChecking",
             "proxyJump", "connectTimeout", "sshConfig", "sudoPassword");
     static final List<String> SECRET_KEYS = List.of("env", "file");
@@ -61,7 +63,8 @@ public final class ClusterFile {
 
     private static final Map<String, List<String>> SECTIONS = new LinkedHashMap<>();
     private static final List<String> RESERVED_LABELS = List.of(GpuLabels.PRESENT, GpuLabels.PRODUCT,
-            GpuLabels.MEMORY, GpuLabels.COUNT, GpuLabels.CUDA, GpuLabels.L4T, GpuLabels.JETSON_MODEL, GpuLabels.RUNTIME);
+            GpuLabels.MEMORY, GpuLabels.COUNT, GpuLabels.CUDA, GpuLabels.L4T, GpuLabels.JETSON_MODEL, GpuLabels.RUNTIME,
+            GpuLabels.TOOLKIT);
     private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     private static final Pattern K3S_VERSION = Pattern.compile("v\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.+-]+)?");
@@ -74,6 +77,7 @@ public final class ClusterFile {
         SECTIONS.put("a host", HOST_KEYS);
         SECTIONS.put("cluster.token", TOKEN_KEYS);
         SECTIONS.put("cluster.kubeconfig", KUBECONFIG_KEYS);
+        SECTIONS.put("cluster.devicePlugin", DEVICE_PLUGIN_KEYS);
         SECTIONS.put("ssh.sudoPassword", SECRET_KEYS);
     }
 
@@ -253,7 +257,43 @@ public final class ClusterFile {
             Duration ready = duration(c, "readyTimeout");
             return new ClusterSettings(version, channel, token(c.get("token")), flags(c, "serverArgs"),
                     flags(c, "agentArgs"), stringList(c, "tlsSan"), installUrl, airgap, serverUrl,
-                    ready == null ? ClusterSettings.DEFAULT_READY_TIMEOUT : ready, kubeconfig(c.get("kubeconfig")));
+                    ready == null ? ClusterSettings.DEFAULT_READY_TIMEOUT : ready, kubeconfig(c.get("kubeconfig")),
+                    devicePlugin(c.get("devicePlugin")));
+        }
+
+        /** {@code cluster.devicePlugin}: null when absent or {@code enabled: false}. */
+        private DevicePluginSettings devicePlugin(NodeTuple tuple) {
+            if (tuple == null) {
+                return null;
+            }
+            Map<String, NodeTuple> d = mapping(tuple.getValueNode(), "cluster.devicePlugin", DEVICE_PLUGIN_KEYS);
+            if (d == null) {
+                return null;
+            }
+            Boolean enabled = bool(d, "enabled");
+            String version = string(d, "version");
+            String image = null;
+            if (version != null) {
+                try {
+                    image = DevicePluginSettings.imageOf(version);
+                } catch (K3gpuException e) {
+                    problem(value(d, "version"), "bad devicePlugin version '" + version + "': write a release of "
+                            + "NVIDIA's k8s-device-plugin like " + DevicePluginSettings.DEFAULT_VERSION);
+                }
+            }
+            int replicas = 0;
+            if (d.containsKey("timeSlicing")) {
+                Node v = value(d, "timeSlicing");
+                String text = v instanceof ScalarNode sc ? sc.getValue() : "";
+                if (v instanceof ScalarNode sc && sc.getTag() == Tag.INT && text.matches("\\d{1,4}")
+                        && Integer.parseInt(text) >= 2) {
+                    replicas = Integer.parseInt(text);
+                } else {
+                    problem(v, "bad timeSlicing " + shown(v) + ": it is how many pods share each GPU, a number from "
+                            + "2 up (leave it out for a whole GPU per pod)");
+                }
+            }
+            return enabled != null && !enabled ? null : new DevicePluginSettings(image, replicas);
         }
 
         private TokenSource token(NodeTuple tuple) {

@@ -1,5 +1,7 @@
 package io.k3gpu.core.fleet;
 
+import io.k3gpu.core.plugin.DevicePluginSettings;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,10 +20,12 @@ import java.util.List;
  * @param serverUrl    the API URL the other nodes join; null for https://FIRST-SERVER:6443
  * @param readyTimeout how long each node may take to be Ready
  * @param kubeconfig   where the cluster's kubeconfig is written after apply, and as which context
+ * @param devicePlugin NVIDIA's device plugin, installed by apply once the nodes are Ready; null for none
  */
 public record ClusterSettings(String k3sVersion, String k3sChannel, TokenSource token, String serverArgs,
                               String agentArgs, List<String> tlsSan, String installUrl, Path airgapBundle,
-                              String serverUrl, Duration readyTimeout, KubeconfigSettings kubeconfig) {
+                              String serverUrl, Duration readyTimeout, KubeconfigSettings kubeconfig,
+                              DevicePluginSettings devicePlugin) {
     public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofMinutes(3);
 
     public ClusterSettings {

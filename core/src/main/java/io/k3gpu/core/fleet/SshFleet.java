@@ -118,6 +118,11 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         return kubeconfig;
     }
 
+    /** The cluster's API once apply or plan has opened it (the first server answers); else empty. */
+    public Optional<ClusterApi> clusterApi() {
+        return Optional.ofNullable(api);
+    }
+
     public int connectionsOpened() {
         return connector.connectionsOpened();
     }

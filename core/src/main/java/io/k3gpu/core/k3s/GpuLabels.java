@@ -19,6 +19,8 @@ public final class GpuLabels {
     public static final String L4T = "k3gpu.dev/l4t";
     public static final String JETSON_MODEL = "k3gpu.dev/jetson-model";
     public static final String RUNTIME = "k3gpu.dev/container-runtime";
+    /** The NVIDIA Container Toolkit's version: the device plugin needs 1.11 or later on a Jetson. */
+    public static final String TOOLKIT = "k3gpu.dev/nvidia-container-toolkit";
 
     private GpuLabels() {
     }
@@ -49,6 +51,8 @@ public final class GpuLabels {
         l.put(CUDA, gpu && f.cudaVersion() != null ? LabelValues.sanitize(f.cudaVersion()) : null);
         l.put(L4T, f.l4tVersion() == null ? null : LabelValues.sanitize(f.l4tVersion()));
         l.put(JETSON_MODEL, f.isJetson() && f.jetsonModel() != null ? LabelValues.sanitize(f.jetsonModel()) : null);
+        l.put(TOOLKIT, gpu && f.nvidiaContainerToolkitVersion() != null
+                ? LabelValues.sanitize(f.nvidiaContainerToolkitVersion()) : null);
         if (containerRuntime != null) {
             l.put(RUNTIME, LabelValues.sanitize(containerRuntime));
         }

@@ -97,6 +97,47 @@ public interface ClusterApi extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot update nodes");
     }
 
+    // --- objects that k3gpu installs and reconciles (k3gpu device-plugin) ---
+
+    /** The DaemonSets and ConfigMaps in {@code namespace} that match {@code labelSelector}. */
+    default List<KubeObject> objects(String namespace, String labelSelector) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot list objects");
+    }
+
+    /** Creates the objects of a YAML manifest in {@code namespace}, or replaces those that exist. */
+    default void apply(String namespace, String yaml) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot apply objects");
+    }
+
+    /** Deletes a DaemonSet or ConfigMap; false when there was none. */
+    default boolean delete(String namespace, String kind, String name) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot delete objects");
+    }
+
+    /** The pods in {@code namespace} that match {@code labelSelector}. */
+    default List<PodState> pods(String namespace, String labelSelector) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot list pods");
+    }
+
+    /**
+     * Waits (watching) until {@code done} holds for the cluster's Nodes.
+     *
+     * @return the Nodes that satisfied it, or empty when {@code timeout} passed first
+     */
+    default Optional<List<NodeStatus>> awaitNodes(Predicate<List<NodeStatus>> done, Duration timeout) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot watch nodes");
+    }
+
+    /**
+     * Waits (watching) until {@code done} holds for the pods in {@code namespace} that match {@code labelSelector}.
+     *
+     * @return the pods that satisfied it, or empty when {@code timeout} passed first
+     */
+    default Optional<List<PodState>> awaitPods(String namespace, String labelSelector, Predicate<List<PodState>> done,
+                                               Duration timeout) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot watch pods");
+    }
+
     // ---- GPU scheduling (issue 11): who holds a node's GPUs, and the device plugin's pods
 
     /**

@@ -10,7 +10,10 @@ import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.dsl.LogWatch;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -33,7 +36,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -548,6 +555,150 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 ? "the kubeconfig's credentials were refused: fetch a fresh one with k3gpu get-config"
                 : "check that the K3s server at " + where + " is running (k3gpu ready)";
         return new K3gpuException(ExitCode.KUBERNETES, what + " failed at " + where + ": " + msg, hint, e);
+    }
+
+    // --- objects that k3gpu installs and reconciles (k3gpu device-plugin) ---
+
+    @Override
+    public List<KubeObject> objects(String namespace, String labelSelector) {
+        return call("listing the objects labelled " + labelSelector, () -> {
+            List<KubeObject> out = new ArrayList<>();
+            for (HasMetadata o : client.configMaps().inNamespace(namespace).withLabelSelector(labelSelector).list()
+                    .getItems()) {
+                out.add(kubeObject("ConfigMap", o));
+            }
+            for (HasMetadata o : client.apps().daemonSets().inNamespace(namespace).withLabelSelector(labelSelector)
+                    .list().getItems()) {
+                out.add(kubeObject("DaemonSet", o));
+            }
+            return out;
+        });
+    }
+
+    private static KubeObject kubeObject(String kind, HasMetadata o) {
+        Map<String, String> a = o.getMetadata().getAnnotations();
+        return new KubeObject(kind, o.getMetadata().getName(), a == null ? Map.of() : a);
+    }
+
+    @Override
+    public void apply(String namespace, String yaml) {
+        call("applying " + firstLine(yaml), () -> {
+            for (HasMetadata item : client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+                HasMetadata have = client.resource(item).inNamespace(namespace).get();
+                if (have == null) {
+                    client.resource(item).inNamespace(namespace).create();
+                } else {
+                    // a replace of what is there (PUT with its resourceVersion), as kubectl replace does
+                    item.getMetadata().setResourceVersion(have.getMetadata().getResourceVersion());
+                    client.resource(item).inNamespace(namespace).update();
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean delete(String namespace, String kind, String name) {
+        return call("deleting " + kind + " " + name, () -> switch (kind) {
+            case "DaemonSet" -> !client.apps().daemonSets().inNamespace(namespace).withName(name).delete().isEmpty();
+            case "ConfigMap" -> !client.configMaps().inNamespace(namespace).withName(name).delete().isEmpty();
+            default -> throw new IllegalArgumentException("cannot delete a " + kind);
+        });
+    }
+
+    @Override
+    public List<PodState> pods(String namespace, String labelSelector) {
+        return call("listing the pods labelled " + labelSelector, () -> client.pods().inNamespace(namespace)
+                .withLabelSelector(labelSelector).list().getItems().stream().map(Fabric8ClusterApi::podState).toList());
+    }
+
+    @Override
+    public Optional<List<NodeStatus>> awaitNodes(Predicate<List<NodeStatus>> done, Duration timeout) {
+        return await(client.nodes(), Fabric8ClusterApi::status, done, timeout, "watching nodes");
+    }
+
+    @Override
+    public Optional<List<PodState>> awaitPods(String namespace, String labelSelector, Predicate<List<PodState>> done,
+                                              Duration timeout) {
+        return await(client.pods().inNamespace(namespace).withLabelSelector(labelSelector), Fabric8ClusterApi::podState,
+                done, timeout, "watching the pods labelled " + labelSelector);
+    }
+
+    /** Runs an informer (list, then watch) and tests {@code done} on its cache after every event. */
+    private <T extends HasMetadata, R> Optional<List<R>> await(Informable<T> source, Function<T, R> map,
+                                                               Predicate<List<R>> done, Duration timeout, String what) {
+        CompletableFuture<List<R>> result = new CompletableFuture<>();
+        SharedIndexInformer<T> informer = source.runnableInformer(0);
+        Runnable check = () -> {
+            List<R> items = informer.getStore().list().stream().map(map).toList();
+            if (done.test(items)) {
+                result.complete(items);
+            }
+        };
+        informer.addEventHandler(new ResourceEventHandler<T>() {
+            @Override
+            public void onAdd(T obj) {
+                check.run();
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                check.run();
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                check.run();
+            }
+        });
+        try {
+            informer.run();
+            check.run();
+            return Optional.of(result.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new K3gpuException(ExitCode.INTERRUPTED, "interrupted while " + what, null, e);
+        } catch (ExecutionException e) {
+            throw new K3gpuException(ExitCode.KUBERNETES, what + " failed at " + where + ": " + e.getCause(),
+                    "check that the K3s server at " + where + " is running (k3gpu ready)", e);
+        } catch (KubernetesClientException e) {
+            throw apiError(what, e);
+        } finally {
+            informer.close();
+        }
+    }
+
+    static PodState podState(Pod p) {
+        PodStatus st = p.getStatus();
+        String phase = st == null || st.getPhase() == null ? "Pending" : st.getPhase();
+        boolean ready = false;
+        String reason = null;
+        int restarts = 0;
+        if (st != null && st.getConditions() != null) {
+            for (PodCondition c : st.getConditions()) {
+                if ("Ready".equals(c.getType())) {
+                    ready = "True".equals(c.getStatus());
+                } else if ("PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())) {
+                    reason = (c.getReason() == null ? "Unschedulable" : c.getReason())
+                            + (c.getMessage() == null ? "" : ": " + c.getMessage());
+                }
+            }
+        }
+        if (st != null && st.getContainerStatuses() != null) {
+            for (ContainerStatus cs : st.getContainerStatuses()) {
+                restarts += cs.getRestartCount() == null ? 0 : cs.getRestartCount();
+                if (cs.getState() != null && cs.getState().getWaiting() != null && reason == null) {
+                    reason = cs.getState().getWaiting().getReason();
+                } else if (cs.getState() != null && cs.getState().getTerminated() != null && reason == null) {
+                    reason = cs.getState().getTerminated().getReason();
+                }
+            }
+        }
+        Map<String, String> annotations = p.getMetadata().getAnnotations();
+        return new PodState(p.getMetadata().getName(), p.getSpec() == null ? null : p.getSpec().getNodeName(), phase,
+                ready, reason, restarts, annotations == null ? Map.of() : annotations);
     }
 
     @Override

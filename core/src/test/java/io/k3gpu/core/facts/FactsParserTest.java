@@ -219,6 +219,48 @@ public class FactsParserTest {
     }
 
     @Test
+    void toolkitVersionIsTheInstalledPackagesUpstreamVersion() {
+        NodeFacts facts = FactsParser.parse(fixture("jetson-nano-jp461.out").replace(
+                "@@k3gpu:containerd\n", "@@k3gpu:nvidia-container-toolkit-dpkg\ninstall ok installed 1.7.0-1\n"
+                        + "@@k3gpu:nvidia-container-toolkit-cli\nNVIDIA Container Runtime version 1.7.0\n"
+                        + "@@k3gpu:containerd\n"));
+
+        assertThat(facts.nvidiaContainerToolkitVersion()).isEqualTo("1.7.0");
+        assertThat(facts.toolkitDirRuntime()).isNull();
+        assertThat(facts.toolkitDirWarning()).isEmpty();
+    }
+
+    @Test
+    void toolkitVersionFallsBackToItsTools() {
+        assertThat(FactsParser.toolkitVersion("install ok installed 1.13.0~rc.1-1", null)).isEqualTo("1.13.0~rc.1");
+        assertThat(FactsParser.toolkitVersion("deinstall ok config-files 1.7.0-1",
+                "NVIDIA Container Toolkit CLI version 1.17.8")).isEqualTo("1.17.8");
+        assertThat(FactsParser.toolkitVersion(null, "NVIDIA Container Runtime Hook version 1.7.0")).isEqualTo("1.7.0");
+        assertThat(FactsParser.toolkitVersion(null, "NVIDIA Container Runtime version 1.16.2")).isEqualTo("1.16.2");
+        // the runtime package of before toolkit 1.6 had its own 3.x versions
+        assertThat(FactsParser.toolkitVersion(null, "NVIDIA Container Runtime version 3.5.0")).isNull();
+        assertThat(FactsParser.toolkitVersion(null, "runc version spec: 1.0.2")).isNull();
+        assertThat(FactsParser.toolkitVersion(null, null)).isNull();
+    }
+
+    @Test
+    void anotherRuntimeInTheToolkitDirIsWarnedAbout() {
+        NodeFacts other = FactsParser.parse(vmWith("nvidia-toolkit-dir-runtime",
+                "/usr/local/nvidia/toolkit/nvidia-container-runtime different"));
+        NodeFacts same = FactsParser.parse(vmWith("nvidia-toolkit-dir-runtime",
+                "/usr/local/nvidia/toolkit/nvidia-container-runtime same"));
+
+        assertThat(other.toolkitDirRuntime()).isEqualTo("/usr/local/nvidia/toolkit/nvidia-container-runtime");
+        assertThat(other.toolkitDirRuntimeDiffers()).isTrue();
+        assertThat(other.toolkitDirWarning()).hasValueSatisfying(w -> assertThat(w)
+                .startsWith("/usr/local/nvidia/toolkit/nvidia-container-runtime is another file than the packaged "
+                        + "/usr/bin/nvidia-container-runtime, and K3s uses the one in /usr/local/nvidia/toolkit first;")
+                .endsWith("restart K3s"));
+        assertThat(same.toolkitDirRuntimeDiffers()).isFalse();
+        assertThat(same.toolkitDirWarning()).isEmpty();
+    }
+
+    @Test
     void severalGpusAndMemoryNotReported() {
         String output = vmWith("nvidia-smi", """
                 0, NVIDIA H200, GPU-eed3be17-8c4b-3ec0-67f4-92cf24bce06f, 143771, 580.159.04

@@ -34,7 +34,8 @@ class FactsScriptTest {
                 FactsScript.DT_COMPATIBLE, FactsScript.SOC_FAMILY, FactsScript.CUDA_VERSION_TXT,
                 FactsScript.CUDA_VERSION_JSON, FactsScript.NVCC, FactsScript.NVIDIA_SMI, FactsScript.DOCKER,
                 FactsScript.DOCKER_DEFAULT_RUNTIME, FactsScript.DOCKER_INFO_RC, FactsScript.DOCKER_RUNTIMES,
-                FactsScript.NVIDIA_CONTAINER_RUNTIME, FactsScript.CONTAINERD, FactsScript.K3S,
+                FactsScript.NVIDIA_CONTAINER_RUNTIME, FactsScript.NVIDIA_CONTAINER_TOOLKIT_DPKG,
+                FactsScript.NVIDIA_CONTAINER_TOOLKIT_CLI, FactsScript.NVIDIA_TOOLKIT_DIR_RUNTIME, FactsScript.CONTAINERD, FactsScript.K3S,
                 FactsScript.K3S_VERSION, FactsScript.K3S_UNITS, FactsScript.K3S_ENABLED, FactsScript.K3S_DIRS,
                 FactsScript.K3S_CONFIG_DEFAULT_RUNTIME, FactsScript.END);
     }
@@ -125,6 +126,52 @@ class FactsScriptTest {
         assertThat(s.get(FactsScript.DOCKER_DEFAULT_RUNTIME)).isEmpty();
         assertThat(s.get(FactsScript.DOCKER_INFO_RC)).isEqualTo("1");
         assertThat(s.get(FactsScript.DOCKER_RUNTIMES)).isEmpty();
+    }
+
+    /** The script's NVIDIA runtime and toolkit sections, run by the local sh with these tools first on PATH. */
+    private Map<String, String> toolkitSections(Map<String, String> tools) throws IOException {
+        for (Map.Entry<String, String> tool : tools.entrySet()) {
+            Path file = bin.resolve(tool.getKey());
+            Files.writeString(file, tool.getValue());
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwx------"));
+        }
+        String script = SCRIPT.substring(0, SCRIPT.indexOf("k3gpu_section hostname\n")) + "PATH=" + bin + ":$PATH\n"
+                + SCRIPT.substring(SCRIPT.indexOf("k3gpu_section nvidia-container-runtime\n"),
+                SCRIPT.indexOf("k3gpu_section containerd\n")) + "k3gpu_section end\n";
+        ExecResult r = LocalSh.run("sh -s", script);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        return FactsParser.sections(r.stdout());
+    }
+
+    @Test
+    void theToolkitVersionComesFromDpkgWhereANvidiaRuntimeIsInstalled() throws IOException {
+        Map<String, String> s = toolkitSections(Map.of(
+                "nvidia-container-runtime", "#!/bin/sh\necho 'NVIDIA Container Runtime version 1.7.0'\n",
+                "dpkg-query", "#!/bin/sh\n[ \"$*\" = '-W -f ${Status} ${Version} nvidia-container-toolkit' ] || exit 64\n"
+                        + "printf 'install ok installed 1.7.0-1'\n"));
+
+        assertThat(s.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_DPKG)).isEqualTo("install ok installed 1.7.0-1");
+        assertThat(s.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_CLI)).isEqualTo("NVIDIA Container Runtime version 1.7.0");
+        assertThat(FactsParser.toolkitVersion(s.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_DPKG),
+                s.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_CLI))).isEqualTo("1.7.0");
+    }
+
+    @Test
+    void nvidiaCtkAnswersFirstAndNothingIsAskedWithoutAnyNvidiaTool() throws IOException {
+        Map<String, String> withCtk = toolkitSections(Map.of(
+                "nvidia-ctk", "#!/bin/sh\n[ \"$1\" = --version ] || exit 64\n"
+                        + "printf 'NVIDIA Container Toolkit CLI version 1.17.8\\ncommit: f202b80\\n'\n",
+                "dpkg-query", "#!/bin/sh\necho 'dpkg-query: no packages found matching nvidia-container-toolkit' >&2\n"
+                        + "exit 1\n"));
+        assertThat(withCtk.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_DPKG)).isEmpty();
+        assertThat(withCtk.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_CLI))
+                .isEqualTo("NVIDIA Container Toolkit CLI version 1.17.8");
+
+        Files.delete(bin.resolve("nvidia-ctk"));
+        Files.writeString(bin.resolve("dpkg-query"), "#!/bin/sh\nexit 64\n");
+        Map<String, String> none = toolkitSections(Map.of());
+        assertThat(none.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_DPKG)).isEmpty();
+        assertThat(none.get(FactsScript.NVIDIA_CONTAINER_TOOLKIT_CLI)).isEmpty();
     }
 
     @Test

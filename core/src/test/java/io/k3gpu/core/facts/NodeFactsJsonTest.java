@@ -15,7 +15,8 @@ class NodeFactsJsonTest {
             true, true, "runc", List.of("nvidia", "runc"),
             true, "/usr/bin/nvidia-container-runtime",
             true,
-            false, null, null, null);
+            false, null, null, null,
+            "1.7.0", null, false);
     private static final NodeFacts H200 = new NodeFacts(
             "gpu-h200-01", "x86_64", "Ubuntu 24.04.2 LTS", "6.8.0-60-generic",
             null, null, null, null, null, null,
@@ -24,7 +25,8 @@ class NodeFactsJsonTest {
             false, false, null, List.of(),
             false, null,
             true,
-            true, "server", "v1.31.4+k3s1", "nvidia");
+            true, "server", "v1.31.4+k3s1", "nvidia",
+            null, "/usr/local/nvidia/toolkit/nvidia-container-runtime", true);
 
     @Test
     void prettyJsonHasEveryFieldInOrderWithNulls() {
@@ -54,7 +56,11 @@ class NodeFactsJsonTest {
                   "k3sInstalled": false,
                   "k3sRole": null,
                   "k3sVersion": null,
-                  "k3sDefaultRuntime": null
+                  "k3sDefaultRuntime": null,
+                  "nvidiaContainerToolkitVersion": "1.7.0",
+                  "toolkitDirRuntime": null,
+                  "toolkitDirRuntimeDiffers": false,
+                  "warnings": []
                 }""");
     }
 
@@ -98,7 +104,13 @@ class NodeFactsJsonTest {
                   "k3sInstalled": true,
                   "k3sRole": "server",
                   "k3sVersion": "v1.31.4+k3s1",
-                  "k3sDefaultRuntime": "nvidia"
+                  "k3sDefaultRuntime": "nvidia",
+                  "nvidiaContainerToolkitVersion": null,
+                  "toolkitDirRuntime": "/usr/local/nvidia/toolkit/nvidia-container-runtime",
+                  "toolkitDirRuntimeDiffers": true,
+                  "warnings": [
+                    "/usr/local/nvidia/toolkit/nvidia-container-runtime is another file than the packaged /usr/bin/nvidia-container-runtime, and K3s uses the one in /usr/local/nvidia/toolkit first; unless NVIDIA's GPU Operator manages this node, remove /usr/local/nvidia/toolkit (or link the packaged runtime there) and restart K3s"
+                  ]
                 }""");
     }
 
@@ -112,7 +124,8 @@ class NodeFactsJsonTest {
                 + "\"dockerDefaultRuntime\":\"runc\",\"dockerRuntimes\":[\"nvidia\",\"runc\"],"
                 + "\"nvidiaContainerRuntime\":true,\"nvidiaContainerRuntimePath\":\"/usr/bin/nvidia-container-runtime\","
                 + "\"containerdInstalled\":true,\"k3sInstalled\":false,\"k3sRole\":null,\"k3sVersion\":null,"
-                + "\"k3sDefaultRuntime\":null}");
+                + "\"k3sDefaultRuntime\":null,\"nvidiaContainerToolkitVersion\":\"1.7.0\",\"toolkitDirRuntime\":null,"
+                + "\"toolkitDirRuntimeDiffers\":false,\"warnings\":[]}");
     }
 
     @Test

@@ -44,6 +44,8 @@ class ClusterFileTest {
         assertThat(c.readyTimeout()).isEqualTo(Duration.ofMinutes(3));
         assertThat(c.kubeconfig()).isEqualTo(new ClusterSettings.KubeconfigSettings(dir.resolve("kubeconfig").normalize(),
                 "shelf", false));
+        assertThat(c.devicePlugin()).isEqualTo(new io.k3gpu.core.plugin.DevicePluginSettings(
+                "nvcr.io/nvidia/k8s-device-plugin:v0.17.4", 4));
         assertThat(s.hosts()).extracting(HostSpec::name).containsExactly("cp1", "nano1", "orin1", "h200");
         assertThat(s.hosts()).extracting(HostSpec::gpu)
                 .containsExactly(GpuMode.NONE, GpuMode.DOCKER, GpuMode.K3S, GpuMode.AUTO);
@@ -85,6 +87,7 @@ class ClusterFileTest {
         assertThat(s.cluster().readyTimeout()).isEqualTo(Duration.ofMinutes(3));
         assertThat(s.cluster().kubeconfig()).isEqualTo(
                 new ClusterSettings.KubeconfigSettings(DIR.resolve("kubeconfig"), "default", false));
+        assertThat(s.cluster().devicePlugin()).isNull();
         HostSpec agent = s.agents().get(0);
         assertThat(agent.name()).isEqualTo("10.0.0.2");
         assertThat(agent.gpu()).isEqualTo(GpuMode.AUTO);
@@ -253,6 +256,36 @@ class ClusterFileTest {
                 """)).isEqualTo("""
                 cluster.yaml:1:6: expected a mapping for ssh, got a list
                 cluster.yaml:3:3: expected a list of hosts for 'hosts', got a mapping
+                """);
+    }
+
+    @Test
+    void theDevicePluginSectionDefaultsToNvidiasPinnedReleaseAndCanBeTurnedOff() {
+        String hosts = "hosts:\n  - {address: 10.0.0.1, role: server}\n";
+        assertThat(parse("cluster:\n  devicePlugin: {}\n" + hosts).cluster().devicePlugin())
+                .isEqualTo(new io.k3gpu.core.plugin.DevicePluginSettings("nvcr.io/nvidia/k8s-device-plugin:v0.17.4", 0));
+        assertThat(parse("cluster:\n  devicePlugin: {version: 0.17.3}\n" + hosts).cluster().devicePlugin().image())
+                .isEqualTo("nvcr.io/nvidia/k8s-device-plugin:v0.17.3");
+        assertThat(parse("cluster:\n  devicePlugin: {enabled: false, timeSlicing: 4}\n" + hosts).cluster()
+                .devicePlugin()).isNull();
+    }
+
+    @Test
+    void devicePluginProblemsHaveTheirLineAndColumn() {
+        assertThat(problems("""
+                cluster:
+                  devicePlugin:
+                    enabled: maybe
+                    version: "v0.17.4 latest"
+                    timeSlicing: 1
+                    replicas: 4
+                hosts:
+                  - {address: 10.0.0.1, role: server}
+                """)).isEqualTo("""
+                cluster.yaml:3:14: expected true or false for 'enabled', got 'maybe'
+                cluster.yaml:4:14: bad devicePlugin version 'v0.17.4 latest': write a release of NVIDIA's k8s-device-plugin like v0.17.4
+                cluster.yaml:5:18: bad timeSlicing '1': it is how many pods share each GPU, a number from 2 up (leave it out for a whole GPU per pod)
+                cluster.yaml:6:5: unknown key 'replicas' in cluster.devicePlugin (known: enabled, version, timeSlicing)
                 """);
     }
 

@@ -67,6 +67,8 @@ class ClusterSchemaTest {
                 .isEqualTo(ClusterFile.TOKEN_KEYS);
         assertThat(names(p.get("cluster").get("properties").get("kubeconfig").get("properties")))
                 .isEqualTo(ClusterFile.KUBECONFIG_KEYS);
+        assertThat(names(p.get("cluster").get("properties").get("devicePlugin").get("properties")))
+                .isEqualTo(ClusterFile.DEVICE_PLUGIN_KEYS);
         assertThat(names(SCHEMA.get("$defs").get("ssh").get("properties"))).isEqualTo(ClusterFile.SSH_KEYS);
         assertThat(names(p.get("hosts").get("items").get("properties"))).isEqualTo(ClusterFile.HOST_KEYS);
         assertThat(names(SCHEMA.get("$defs").get("secret").get("properties"))).isEqualTo(ClusterFile.SECRET_KEYS);
