@@ -178,6 +178,14 @@ public final class K3sDistribution {
     }
 
     /**
+     * The lab's image catalog (images.json and the simulated frameworks) into {@code dir}/images: what the nodes'
+     * k3lab-images builds Docker images from at boot, before {@link #start} writes the K3s files.
+     */
+    public static void writeImageCatalog(Path dir) throws IOException {
+        MirrorContent.writeImageCatalog(dir);
+    }
+
+    /**
      * Lab hook, once the lab's network is up: writes the mirror, the air-gap bundle, the lab's git repository and the
      * nodes' K3s programs and jars, then starts the mirror on the bridge address (HTTP and HTTPS, with the
      * certificate {@link #makeTls} made).

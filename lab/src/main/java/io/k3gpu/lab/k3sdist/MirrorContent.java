@@ -198,6 +198,17 @@ final class MirrorContent {
         }
     }
 
+    /** The image catalog and its simulated frameworks (not the programs) into {@code dir}/images. */
+    static void writeImageCatalog(Path dir) throws IOException {
+        for (String name : IMAGE_FILES) {
+            if (!name.startsWith("images/bin/")) {
+                Path file = dir.resolve(name);
+                Files.createDirectories(file.getParent());
+                write(file, resource(name), "rw-r--r--");
+            }
+        }
+    }
+
     static void write(Path file, byte[] content, String perms) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.write(tmp, content);
