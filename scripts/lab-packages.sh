@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the lab needs (idempotent; as root). Used by .ci/run and by ./k3gpu before
 # `demo` and `lab`, so both README commands work on a fresh Debian 12 machine.
-#   sshd, sudo, iproute2, util-linux: the lab's nodes; python3(-numpy): the simulated Docker, K3s agent and the
+#   sshd, sudo, iproute2, util-linux: the lab's nodes; python3(-numpy): the simulated tools, K3s agent and the
 #   NumPy trainer; git: the git images of the lab's pods; curl: the nodes' K3s install script; fonts: PNG plots;
 #   dataset-fashion-mnist: the training data of the lab's pods (/usr/share/datasets/fashion-mnist);
-#   nftables: packet loss on lab nodes for the fault-injection suite (this kernel has no netem).
+#   nftables: packet loss on lab nodes for the fault-injection suite (this kernel has no netem);
+#   docker.io (dockerd 20.10, containerd, runc): the real Docker of the lab's Docker nodes; busybox-static: the
+#   lab's locally built images.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in openssh-server openssh-client sudo iproute2 procps psmisc python3 python3-numpy util-linux git curl \
-         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables; do
+         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,5 +1,6 @@
 package io.k3gpu.lab;
 
+import io.k3gpu.lab.k3sdist.K3sDistribution;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
@@ -26,8 +27,8 @@ import java.util.Set;
  * config and host key, {@code services/} (service definitions of the lab's systemctl; {@code enabled/}),
  * {@code faults/} (fault-injection knobs), {@code gpu-load} (write "busy" to make nvidia-smi replay the loaded GPU).
  * Service logs (what {@code journalctl -u <name>} shows) are {@code /var/log/k3gpu-lab/<name>.log}; run state is
- * under {@code /run/k3gpu-lab/} (docker: {@code /run/k3gpu-lab/docker/state.json}, {@code /run/docker.pid},
- * {@code /run/docker.sock}).
+ * under {@code /run/k3gpu-lab/}. Docker nodes run Debian's real dockerd ({@code /run/docker.sock},
+ * {@code /run/docker.pid}, {@code /var/lib/docker} with the vfs driver).
  */
 final class NodeFiles {
     static final String SIM = "sim/";
@@ -35,8 +36,8 @@ final class NodeFiles {
     private static final String SHARED_LINK = "../lib/k3gpu-lab/shared/";
     /** What the simulated tools (systemctl, docker, nvidia-smi, ...) link to: it runs their compiled modules. */
     private static final String TOOL = "k3lab-tool";
-    private static final List<String> TOOL_MODULES = List.of("k3lab_systemd.py", "k3lab_docker.py",
-            "k3lab_nvidia_smi.py", "k3lab_tegrastats.py");
+    private static final List<String> TOOL_MODULES = List.of("k3lab_systemd.py", "k3lab_nvidia_smi.py",
+            "k3lab_tegrastats.py");
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     /** What every node of one lab shares. */
@@ -71,7 +72,8 @@ final class NodeFiles {
 
         String failAt = node.name().equals(Lab.failBootOf) ? "FAIL_AT=boot\n" : "";
         write(d.resolve("node.env"), "NAME=" + node.name() + "\nIP=" + node.ip() + "\nPREFIX=24\nJETSON="
-                + (p.isJetson() ? 1 : 0) + "\nSHARED=" + shared.libDir().resolve("shared") + "\n" + failAt, 0600);
+                + (p.isJetson() ? 1 : 0) + "\nSHARED=" + shared.libDir().resolve("shared") + "\nDOCKER="
+                + (p.hasDocker() ? 1 : 0) + "\n" + failAt, 0600);
 
         // identity and name resolution
         upper(etc, "hostname", node.hostname() + "\n", 0644);
@@ -143,11 +145,6 @@ final class NodeFiles {
             nodeJson.put("cpus", p.cpus());
             nodeJson.put("memTotal", p.memTotal());
         }
-        if (p.hasDocker()) {
-            Profile.Docker dk = p.docker();
-            nodeJson.put("docker", Map.of("version", dk.version(), "apiVersion", dk.apiVersion(), "goVersion",
-                    dk.goVersion(), "gitCommit", dk.gitCommit(), "clientBuild", dk.clientBuild()));
-        }
         if (p.hasNvidiaContainerRuntime()) {
             nodeJson.put("nvidiaContainerToolkit", p.nvidiaContainerToolkit());
         }
@@ -200,27 +197,46 @@ final class NodeFiles {
             // where the toolkit's packages put it (K3s looks in /usr/local/nvidia/toolkit, then /usr/bin only)
             Path usrBin = d.resolve("upper/usr/bin");
             dir(usrBin, Path.of("/usr/bin"));
-            script("nvidia-container-runtime.sh", usrBin.resolve("nvidia-container-runtime"),
+            script("nvidia-container-runtime.py", usrBin.resolve("nvidia-container-runtime"),
                     Map.of("@VERSION@", p.nvidiaContainerToolkit()));
             if (p.isJetson() && p.jetson().csvMode()) {
                 // CSV mode (L4T <= 36): the files the runtime mounts into containers (an excerpt of JetPack's l4t.csv)
                 upper(etc, "nvidia-container-runtime/host-files-for-container.d/l4t.csv",
                         "dev, /dev/nvhost-ctrl\ndev, /dev/nvhost-ctrl-gpu\ndev, /dev/nvhost-gpu\ndev, /dev/nvmap\n"
                                 + "file, /etc/nv_tegra_release\nsym, /usr/lib/aarch64-linux-gnu/libcuda.so\n", 0644);
+                String cudart = cudartPath(p.cudaContent());
+                if (cudart != null) {
+                    // JetPack's cuda.csv lists the CUDA runtime the same way; the file is the lab's stand-in (a
+                    // container's simulated TensorFlow finds it, as the real one dlopens it)
+                    Path file = local.resolve(cudart.substring("/usr/local/".length()));
+                    dir(file.getParent(), null, 0755, 0);
+                    write(file, "k3gpu lab: SIMULATED CUDA runtime (not a library)\n", 0644);
+                    upper(etc, "nvidia-container-runtime/host-files-for-container.d/cuda.csv", "lib, " + cudart + "\n",
+                            0644);
+                }
             }
             dpkg.append(stanza("nvidia-container-toolkit", p.nvidiaContainerToolkit() + "-1", arch,
                     "NVIDIA Container toolkit"));
         }
         if (p.hasDocker()) {
             Profile.Docker dk = p.docker();
-            symlink(local.resolve("bin/docker"), SHARED_LINK + TOOL);
-            symlink(local.resolve("bin/dockerd"), SHARED_LINK + TOOL);
-            upper(etc, "k3gpu-lab/services/docker.service-sh", "# the simulated Docker daemon (see k3lab_docker.py)\n"
+            // Debian's real docker.io (the host's /usr/sbin/dockerd, /usr/bin/docker) through k3lab-dockerd.sh;
+            // ready when dockerd says so (sd_notify), as docker.service (Type=notify) under systemd
+            upper(etc, "k3gpu-lab/services/docker.service-sh", "# Docker (Debian's docker.io; see k3lab-dockerd)\n"
                     + "DESCRIPTION=\"Docker Application Container Engine\"\n"
-                    + "EXEC_START=\"/usr/local/bin/dockerd\"\n"
-                    + "READY_FILE=\"/run/k3gpu-lab/docker/state.json\"\n"
+                    + "EXEC_START=\"/usr/local/lib/k3gpu-lab/shared/k3lab-dockerd\"\n"
+                    + "NOTIFY=1\n"
                     + "UNIT_FILE=\"/lib/systemd/system/docker.service\"\n", 0644);
             write(etc.resolve("k3gpu-lab/services/enabled/docker"), "", 0644);
+            if (p.isJetson()) {
+                // the seed's image, as if pulled (the lab has no registry): built from the node's userland in the
+                // background at boot (a service without readiness: started at once, as Type=simple)
+                upper(etc, "k3gpu-lab/services/k3gpu-lab-images.service-sh", "# images of the lab's catalog\n"
+                        + "DESCRIPTION=\"k3gpu lab: catalog images for Docker\"\n"
+                        + "EXEC_START=\"/usr/local/lib/k3gpu-lab/shared/k3lab-images "
+                        + "icetekio/jetson-nano-tensorflow\"\n", 0644);
+                write(etc.resolve("k3gpu-lab/services/enabled/k3gpu-lab-images"), "", 0644);
+            }
             if (dk.daemonJson() != null) {
                 upper(etc, "docker/daemon.json", dk.daemonJson(), 0644);
             } else {
@@ -239,8 +255,8 @@ final class NodeFiles {
 
     /**
      * What all nodes of a lab share, written once into {@code <stateDir>/lib/shared} and bind-mounted read-only at
-     * {@code /usr/local/lib/k3gpu-lab/shared} in every node: the simulation scripts, a copy of /bin/dash named
-     * dockerd (the idle daemon), the nvidia-smi captures and the tegrastats lines of each Jetson profile.
+     * {@code /usr/local/lib/k3gpu-lab/shared} in every node: the simulation scripts, the dockerd wrapper of
+     * docker.service (k3lab-dockerd), the nvidia-smi captures and the tegrastats lines of each Jetson profile.
      */
     static void writeSharedLib(Path sharedDir, Fixtures fixtures) throws IOException {
         dir(sharedDir, null, 0755, 0);
@@ -249,11 +265,10 @@ final class NodeFiles {
         }
         copyScript(TOOL, sharedDir.resolve(TOOL));
         compile(sharedDir, TOOL_MODULES);
-        write(sharedDir.resolve("dockerd-idle.sh"), Fixtures.resourceText(SIM + "dockerd-idle.sh"), 0644);
-        dir(sharedDir.resolve("libexec"), null, 0755, 0);
-        Path shell = sharedDir.resolve("libexec/dockerd");
-        Files.copy(Path.of("/bin/dash"), shell, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.setPosixFilePermissions(shell, perms(0755));
+        write(sharedDir.resolve("k3lab-dockerd"), Fixtures.resourceText(SIM + "k3lab-dockerd.sh"), 0755);
+        write(sharedDir.resolve("k3lab-images"), Fixtures.resourceText(SIM + "k3lab-images.sh"), 0755);
+        // the image catalog and its simulated frameworks, for k3lab-images at boot (before the K3s files exist)
+        K3sDistribution.writeImageCatalog(sharedDir);
         dir(sharedDir.resolve("nvidia-smi"), null, 0755, 0);
         for (String f : Fixtures.NVIDIA_SMI_FILES) {
             Files.write(sharedDir.resolve("nvidia-smi").resolve(f), fixtures.bytes("nvidia-smi/" + f));
@@ -438,6 +453,21 @@ final class NodeFiles {
             text = text.replace(e.getKey(), e.getValue());
         }
         write(target, text, 0755);
+    }
+
+    /**
+     * Where L4T puts the CUDA runtime of the profile's CUDA ("CUDA Version 10.2.300" ->
+     * /usr/local/cuda-10.2/targets/aarch64-linux/lib/libcudart.so.10.2; sonames as CUDA's: 11.x .so.11.0, 12+ .so.12).
+     */
+    static String cudartPath(String cudaVersionText) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\.(\\d+)").matcher(
+                cudaVersionText == null ? "" : cudaVersionText);
+        if (!m.find()) {
+            return null;
+        }
+        int major = Integer.parseInt(m.group(1));
+        String soname = major <= 10 ? major + "." + m.group(2) : major == 11 ? "11.0" : Integer.toString(major);
+        return "/usr/local/cuda-" + major + "." + m.group(2) + "/targets/aarch64-linux/lib/libcudart.so." + soname;
     }
 
     private static void symlink(Path link, String target) throws IOException {

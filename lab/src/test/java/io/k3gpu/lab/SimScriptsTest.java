@@ -3,8 +3,6 @@ package io.k3gpu.lab;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -44,7 +42,7 @@ class SimScriptsTest {
         Files.createDirectories(root.resolve("etc/docker"));
         // as on a node: the tools link to k3lab-tool, which runs their modules compiled
         NodeFiles.writeSharedLib(lib, new Fixtures(null));
-        for (String tool : List.of("nvidia-smi", "dockerd", "docker", "systemctl", "journalctl", "tegrastats")) {
+        for (String tool : List.of("nvidia-smi", "systemctl", "journalctl", "tegrastats")) {
             Files.createSymbolicLink(bin.resolve(tool), lib.resolve("k3lab-tool"));
         }
         Fixtures f = new Fixtures(null);
@@ -56,12 +54,27 @@ class SimScriptsTest {
                 String.join("\n", Fixtures.tegrastatsLines(samples, "Jetson Orin Nano 8GB", true)) + "\n");
         Files.writeString(lib.resolve("tegrastats/user.txt"),
                 String.join("\n", Fixtures.tegrastatsLines(samples, "Jetson Orin Nano 8GB", false)) + "\n");
-        Files.writeString(root.resolve("etc/k3gpu-lab/node.json"), "{\"docker\": {\"version\": \"20.10.21\", "
-                + "\"apiVersion\": \"1.41\", \"goVersion\": \"go1.18.1\", \"gitCommit\": \"x\", \"clientBuild\": \"x\"}, "
-                + "\"arch\": \"aarch64\", \"kernelRelease\": \"4.9.253-tegra\", \"cpus\": 4, \"memTotal\": 4156555264}");
+        Files.writeString(root.resolve("etc/k3gpu-lab/node.json"), "{\"arch\": \"aarch64\", "
+                + "\"kernelRelease\": \"4.9.253-tegra\", \"cpus\": 4, \"memTotal\": 4156555264}");
+        // docker.service as on a Docker node, its dockerd a stand-in (a real one needs root and the node's
+        // namespaces: LabIT): it records its arguments, says READY=1 as dockerd does (sd_notify) unless told
+        // otherwise, and waits for SIGTERM
         Files.writeString(root.resolve("etc/k3gpu-lab/services/docker.service-sh"),
-                "DESCRIPTION=\"Docker Application Container Engine\"\nEXEC_START=\"" + bin.resolve("dockerd")
-                        + "\"\nREADY_FILE=\"/run/k3gpu-lab/docker/state.json\"\nSTOP_TIMEOUT=5\n");
+                "DESCRIPTION=\"Docker Application Container Engine\"\nEXEC_START=\""
+                        + lib.resolve("k3lab-dockerd") + "\"\nNOTIFY=1\nSTOP_TIMEOUT=5\n");
+        Path dockerd = root.resolve("fake-dockerd");
+        Files.writeString(dockerd, "#!/bin/sh\necho \"$@\" > \"$K3GPU_LAB_FSROOT/dockerd.args\"\n"
+                + "[ -f \"$K3GPU_LAB_FSROOT/dockerd.exit\" ] && exit \"$(cat \"$K3GPU_LAB_FSROOT/dockerd.exit\")\"\n"
+                + "python3 -S -c 'import socket, sys\n"
+                + "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind(sys.argv[1])'"
+                + " \"$K3GPU_LAB_FSROOT/run/docker.sock\"\n"
+                + "[ -f \"$K3GPU_LAB_FSROOT/dockerd.silent\" ] || [ -z \"$NOTIFY_SOCKET\" ] || python3 -S -c '"
+                + "import socket, os\n"
+                + "socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)"
+                + ".sendto(b\"READY=1\", os.environ[\"NOTIFY_SOCKET\"])'\n"
+                + "trap 'exit 0' TERM\nwhile :; do sleep 1; done\n");
+        Files.setPosixFilePermissions(dockerd, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(root.resolve("run"));
     }
 
     static Run run(String... command) throws Exception {
@@ -69,6 +82,7 @@ class SimScriptsTest {
         cmd.set(0, bin.resolve(cmd.get(0)).toString());
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("K3GPU_LAB_FSROOT", root.toString());
+        pb.environment().put("K3GPU_LAB_DOCKERD", root.resolve("fake-dockerd").toString());
         Process p = pb.start();
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -122,6 +136,7 @@ class SimScriptsTest {
             ProcessBuilder pb = new ProcessBuilder(bin.resolve("nvidia-smi").toString(),
                     "--query-gpu=utilization.gpu,power.draw", "--format=csv,noheader,nounits", "-lms", "50");
             pb.environment().put("K3GPU_LAB_FSROOT", root.toString());
+        pb.environment().put("K3GPU_LAB_DOCKERD", root.resolve("fake-dockerd").toString());
             Process p = pb.start();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
                 assertThat(r.readLine()).isEqualTo("100, 692.60");
@@ -135,37 +150,11 @@ class SimScriptsTest {
         }
     }
 
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "{\"debug\": true,}|invalid character '}' looking for beginning of object key string",
-            "{\"runtimes\": {\"nvidia\": {\"path\": \"x\"}}|unexpected end of JSON input",
-            "{\"default-runtime\" \"nvidia\"}|invalid character '\"' after object key",
-            "{\"debug\": true \"x\": 1}|invalid character '\"' after object key:value pair",
-            "{\"debug\": tru}|invalid character '}' in literal true (expecting 'e')",
-            "{} x|invalid character 'x' after top-level value",
-            "{'debug': true}|invalid character '\\'' looking for beginning of object key string",
-            "[1, 2]|json: cannot unmarshal array into Go value of type map[string]interface {}",
-            "{\"foo\": 1, \"debug\": true}|the following directives don't match any configuration option: foo",
-            "{\"default-runtime\": \"nvidia\"}|configuration validation from file failed: specified default runtime 'nvidia' does not exist",
-    })
-    void dockerdRefusesWhatTheRealOneRefuses(String daemonJson, String message) throws Exception {
-        Files.writeString(root.resolve("etc/docker/daemon.json"), daemonJson);
-        Run r = run("dockerd");
-        assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err().strip()).isEqualTo(
-                message.startsWith("configuration") || message.startsWith("invalid") || message.startsWith("unexpected")
-                        || message.startsWith("json") || message.startsWith("the following")
-                        ? "unable to configure the Docker daemon with file /etc/docker/daemon.json: " + message
-                        : message);
-    }
-
     @Test
-    void systemctlRunsTheDaemonAndDockerReportsWhatItRunsWith() throws Exception {
-        Path daemonJson = root.resolve("etc/docker/daemon.json");
-        Files.writeString(daemonJson, "{\"default-runtime\": \"nvidia\", \"runtimes\": {\"nvidia\": "
-                + "{\"path\": \"nvidia-container-runtime\", \"args\": []}}}");
-        assertThat(run("systemctl", "restart", "docker").exit()).isZero();
+    void systemctlStartsDockerdWithTheLabsFlagsReadyWhenItNotifiesAndAppliesTheFaultKnobs() throws Exception {
+        Path faults = root.resolve("etc/k3gpu-lab/faults");
         try {
+            assertThat(run("systemctl", "restart", "docker").exit()).isZero();
             assertThat(run("systemctl", "is-active", "docker").out()).isEqualTo("active\n");
             Run both = run("systemctl", "is-active", "k3s", "docker");
             assertThat(both.out()).isEqualTo("inactive\nactive\n");
@@ -173,45 +162,51 @@ class SimScriptsTest {
             assertThat(run("systemctl", "is-enabled", "docker")).isEqualTo(new Run(1, "disabled\n", ""));
             assertThat(run("systemctl", "is-enabled", "k3s")).isEqualTo(new Run(1, "",
                     "Failed to get unit file state for k3s.service: No such file or directory\n"));
-            assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}").out()).isEqualTo("nvidia\n");
-            assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}\n{{json .Runtimes}}").out()).startsWith(
-                    "nvidia\n{\"io.containerd.runc.v2\":{\"path\":\"runc\"},");
-            assertThat(run("docker", "info", "--format", "{{json .Runtimes}}").out()).isEqualTo(
-                    "{\"io.containerd.runc.v2\":{\"path\":\"runc\"},\"io.containerd.runtime.v1.linux\":{\"path\":\"runc\"},"
-                            + "\"nvidia\":{\"path\":\"nvidia-container-runtime\"},\"runc\":{\"path\":\"runc\"}}\n");
-            assertThat(run("docker", "info").out()).contains(
-                    " Runtimes: io.containerd.runc.v2 io.containerd.runtime.v1.linux nvidia runc\n",
-                    " Default Runtime: nvidia\n", " Architecture: aarch64\n", " Kernel Version: 4.9.253-tegra\n");
-            assertThat(run("docker", "version", "--format", "{{.Server.Version}}").out()).isEqualTo("20.10.21\n");
-            // daemon.json changes only count after a restart
-            Files.writeString(daemonJson, "{}");
-            assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}").out()).isEqualTo("nvidia\n");
-            // a broken file: restart fails like systemd says, the daemon is down
-            Files.writeString(daemonJson, "{\"default-runtime\": ");
-            Run restart = run("systemctl", "restart", "docker");
-            assertThat(restart.exit()).isEqualTo(1);
-            assertThat(restart.err()).isEqualTo("Job for docker.service failed because the control process exited "
-                    + "with error code.\nSee \"systemctl status docker.service\" and \"journalctl -xeu docker.service\" "
-                    + "for details.\n");
-            assertThat(run("systemctl", "is-active", "docker").out()).isEqualTo("failed\n");
-            Run info = run("docker", "info", "--format", "{{.DefaultRuntime}}");
-            assertThat(info.exit()).isEqualTo(1);
-            assertThat(info.err()).isEqualTo("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
-                    + "Is the docker daemon running?\n");
-            assertThat(run("journalctl", "-u", "docker", "-n", "4", "--no-pager").out())
-                    .contains("unexpected end of JSON input", "Failed to start Docker Application Container Engine.");
-            // injected fault: one failed start, then fine again
-            Files.delete(daemonJson);
-            Files.writeString(root.resolve("etc/k3gpu-lab/faults/dockerd-fail-starts"), "1\n");
-            assertThat(run("systemctl", "restart", "docker").exit()).isEqualTo(1);
-            assertThat(run("journalctl", "-u", "docker").out()).contains("injected fault");
-            assertThat(Files.readString(root.resolve("etc/k3gpu-lab/faults/dockerd-fail-starts"))).isEqualTo("0\n");
-            assertThat(run("systemctl", "restart", "docker").exit()).isZero();
-            assertThat(run("docker", "info", "--format", "{{.DefaultRuntime}}").out()).isEqualTo("runc\n");
+            assertThat(Files.readString(root.resolve("dockerd.args")))
+                    .isEqualTo("--iptables=false --ip-masq=false --bridge=none --storage-driver=vfs\n");
             assertThat(run("systemctl", "status", "docker").out()).contains("Active: active (running)");
+            // injected fault: one failed start, then fine again
+            Files.writeString(faults.resolve("dockerd-fail-starts"), "1\n");
+            Run failed = run("systemctl", "restart", "docker");
+            assertThat(failed.exit()).isEqualTo(1);
+            assertThat(failed.err()).isEqualTo("Job for docker.service failed because the control process exited "
+                    + "with error code.\nSee \"systemctl status docker.service\" and "
+                    + "\"journalctl -xeu docker.service\" for details.\n");
+            assertThat(run("systemctl", "is-active", "docker").out()).isEqualTo("failed\n");
+            assertThat(run("journalctl", "-u", "docker").out()).contains("failed to start daemon: injected fault",
+                    "Failed to start Docker Application Container Engine.");
+            assertThat(Files.readString(faults.resolve("dockerd-fail-starts"))).isEqualTo("0\n");
+            assertThat(run("systemctl", "restart", "docker").exit()).isZero();
+            // a daemon that never says READY=1 times out as Type=notify does under systemd
+            Path unit = root.resolve("etc/k3gpu-lab/services/docker.service-sh");
+            String normal = Files.readString(unit);
+            Files.writeString(unit, normal + "START_TIMEOUT=1\n");
+            Files.writeString(root.resolve("dockerd.silent"), "");
+            Run silent = run("systemctl", "restart", "docker");
+            assertThat(silent.exit()).isEqualTo(1);
+            assertThat(run("journalctl", "-u", "docker", "-n", "3").out())
+                    .contains("docker.service: start operation timed out. Terminating.");
+            Files.delete(root.resolve("dockerd.silent"));
+            Files.writeString(unit, normal);
+            // a wedged start: ready, but the daemon is stopped (every client call would wait); stop still ends it
+            Files.writeString(faults.resolve("dockerd-hang-starts"), "1\n");
+            assertThat(run("systemctl", "restart", "docker").exit()).isZero();
+            assertThat(Files.readString(faults.resolve("dockerd-hang-starts"))).isEqualTo("0\n");
+            ProcessHandle daemon = ProcessHandle.allProcesses().filter(h -> h.info().commandLine().orElse("")
+                    .contains(root.resolve("fake-dockerd").toString())).findFirst().orElseThrow();
+            assertThat(Files.readString(Path.of("/proc/" + daemon.pid() + "/stat")).replaceAll(".*\\) ", ""))
+                    .startsWith("T");
+            assertThat(run("systemctl", "stop", "docker").exit()).isZero();
+            assertThat(daemon.onExit().get(5, TimeUnit.SECONDS).isAlive()).isFalse();
+            // a daemon that refuses its configuration (dockerd exits 1): start fails
+            Files.writeString(root.resolve("dockerd.exit"), "1");
+            assertThat(run("systemctl", "restart", "docker").exit()).isEqualTo(1);
+            assertThat(run("journalctl", "-u", "docker", "-n", "3").out())
+                    .contains("docker.service: Main process exited, code=exited, status=1/FAILURE");
         } finally {
             run("systemctl", "stop", "docker");
-            Files.deleteIfExists(daemonJson);
+            Files.deleteIfExists(root.resolve("dockerd.exit"));
+            Files.deleteIfExists(root.resolve("dockerd.silent"));
         }
         assertThat(run("systemctl", "is-active", "docker").exit()).isEqualTo(3);
         assertThat(run("systemctl", "is-active", "--quiet", "k3s").out()).isEmpty();
@@ -219,9 +214,49 @@ class SimScriptsTest {
     }
 
     @Test
+    void nvidiaContainerRuntimeBindsTheCsvFilesIntoTheSpecAndHandsOverToRunc() throws Exception {
+        Path rt = root.resolve("ncr");
+        Path csv = rt.resolve("etc/nvidia-container-runtime/host-files-for-container.d");
+        Files.createDirectories(csv);
+        Files.createDirectories(rt.resolve("host/lib"));
+        Files.writeString(rt.resolve("host/lib/libcudart.so.10.2"), "lab CUDA runtime\n");
+        Files.createSymbolicLink(rt.resolve("host/lib/libcudart.so"), Path.of("libcudart.so.10.2"));
+        Files.writeString(csv.resolve("l4t.csv"), "dev, /dev/null\nlib, " + rt.resolve("host/lib/libcudart.so.10.2")
+                + "\nsym, " + rt.resolve("host/lib/libcudart.so") + "\nfile, /nonexistent/nv_tegra_release\n");
+        Path bundle = rt.resolve("bundle");
+        Files.createDirectories(bundle.resolve("rootfs"));
+        Files.writeString(bundle.resolve("config.json"), "{\"root\": {\"path\": \"rootfs\"}, \"mounts\": "
+                + "[{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}], \"linux\": {}}");
+        Path runc = rt.resolve("runc");
+        Files.writeString(runc, "#!/bin/sh\necho \"runc $*\"\n");
+        Files.setPosixFilePermissions(runc, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path program = rt.resolve("nvidia-container-runtime");
+        Files.write(program, getClass().getResourceAsStream("/io/k3gpu/lab/sim/nvidia-container-runtime.py")
+                .readAllBytes());
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-S", program.toString(), "--root", "/run/runc",
+                "create", "--bundle", bundle.toString(), "ctr1");
+        pb.environment().put("K3GPU_LAB_RUNC", runc.toString());
+        pb.environment().put("K3GPU_LAB_FSROOT", rt.toString());
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).isEqualTo("runc --root /run/runc create --bundle " + bundle + " ctr1\n");
+        String spec = Files.readString(bundle.resolve("config.json"));
+        assertThat(spec).contains("{\"destination\": \"/proc\"", "{\"destination\": \"/dev/null\", \"type\": "
+                        + "\"bind\", \"source\": \"/dev/null\", \"options\": [\"bind\", \"nosuid\"]}",
+                "{\"destination\": \"" + rt.resolve("host/lib/libcudart.so.10.2") + "\", \"type\": \"bind\"",
+                "\"devices\": [{\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rwm\"}]")
+                .doesNotContain("nv_tegra_release");
+        assertThat(Files.readSymbolicLink(Path.of(bundle.resolve("rootfs") + rt.resolve("host/lib/libcudart.so")
+                .toString()))).isEqualTo(Path.of("libcudart.so.10.2"));
+    }
+
+    @Test
     void tegrastatsReplaysWithTheCurrentTime() throws Exception {
         ProcessBuilder pb = new ProcessBuilder(bin.resolve("tegrastats").toString(), "--interval", "50");
         pb.environment().put("K3GPU_LAB_FSROOT", root.toString());
+        pb.environment().put("K3GPU_LAB_DOCKERD", root.resolve("fake-dockerd").toString());
         Process p = pb.start();
         List<String> lines = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {

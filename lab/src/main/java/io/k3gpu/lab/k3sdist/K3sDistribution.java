@@ -34,8 +34,9 @@ import java.nio.file.Path;
  * {@code sha256sum-amd64.txt}, {@code sha256sum-arm64.txt}, {@code k3s-airgap-images-<arch>.tar},
  * {@code k3s-images.txt} (also under {@code /k3s-io/k3s/releases/download/<version>/}); {@code /v1-release/channels}
  * (JSON list) and {@code /v1-release/channels/<channel>} (302 to {@code /k3s-io/k3s/releases/tag/<version>}).
- * Versions: {@link K3sReleases}. On nodes: {@code /usr/local/lib/k3gpu-lab/shared/k3s/} holds {@code k3s-agent.py},
- * {@code k3s-service.sh} and {@code lib/*.jar} (the simulated server's class path).
+ * Versions: {@link K3sReleases}. On nodes: {@code /usr/local/lib/k3gpu-lab/shared/k3s/} holds {@code k3s-agent.py}
+ * (and its package {@code k3sagent/}), {@code k3s-service.sh} and {@code lib/*.jar} (the simulated server's class
+ * path).
  */
 public final class K3sDistribution {
     public static final int MIRROR_PORT = 8090;
@@ -174,6 +175,14 @@ public final class K3sDistribution {
             throw new K3gpuException(ExitCode.FAILED, "lab: writing the lab's CA failed: " + e, null, e);
         }
         return tls;
+    }
+
+    /**
+     * The lab's image catalog (images.json and the simulated frameworks) into {@code dir}/images: what the nodes'
+     * k3lab-images builds Docker images from at boot, before {@link #start} writes the K3s files.
+     */
+    public static void writeImageCatalog(Path dir) throws IOException {
+        MirrorContent.writeImageCatalog(dir);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +39,9 @@ final class MirrorContent {
             "images/python/tensorflow/tensorflow/__init__.py", "images/python/torch/torch/__init__.py",
             "images/python/torch/torch/_image.py", "images/python/torch/torch/cuda.py",
             "images/python/torch/torch/version.py", "images/bin/nvidia-device-plugin");
+    /** The agent's modules (k3s-agent.py imports the package k3sagent beside it). */
+    static final List<String> AGENT_MODULES = List.of("__init__", "common", "options", "api", "node", "images",
+            "volumes", "runtime", "pods", "kubelet", "deviceplugins", "agent");
     /** Date of every member of the image tarballs: reproducible archives. */
     private static final long TAR_MTIME = 1734048000L;
 
@@ -155,13 +159,20 @@ final class MirrorContent {
 
     /**
      * The node-side programs into the lab's shared directory ({@code <shared>/k3s}, {@value #NODE_SHARED} on nodes),
-     * the agent also compiled ({@code k3s-agent.pyc}, by the host's python3, which the nodes share): compiling its
-     * source at every start would cost each agent 3 MB of memory for good, and CPU.
+     * the agent also compiled ({@code k3s-agent.pyc}, and its package's modules into {@code k3sagent/__pycache__}
+     * where Python's import finds them, by the host's python3, which the nodes share): compiling the source at every
+     * start would cost each agent 3 MB of memory for good, and CPU.
      */
     static void writeNodeFiles(Path sharedK3s) throws IOException {
-        Files.createDirectories(sharedK3s);
+        Files.createDirectories(sharedK3s.resolve("k3sagent"));
         for (String name : List.of("k3s-agent.py", "k3s-service.sh", "k3s-container.py")) {
             write(sharedK3s.resolve(name), resource(name), "rwxr-xr-x");
+        }
+        List<String> sources = new ArrayList<>();
+        for (String module : AGENT_MODULES) {
+            String name = "k3sagent/" + module + ".py";
+            write(sharedK3s.resolve(name), resource(name), "rw-r--r--");
+            sources.add(sharedK3s.resolve(name).toString());
         }
         for (String name : IMAGE_FILES) {
             Path file = sharedK3s.resolve(name);
@@ -170,9 +181,12 @@ final class MirrorContent {
         }
         Path pyc = sharedK3s.resolve("k3s-agent.pyc");
         Files.deleteIfExists(pyc);
-        Process p = new ProcessBuilder("/usr/bin/python3", "-S", "-c",
-                "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)",
-                sharedK3s.resolve("k3s-agent.py").toString(), pyc.toString()).redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-S", "-c",
+                "import py_compile, sys\npy_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)\n"
+                        + "for f in sys.argv[3:]: py_compile.compile(f, doraise=True)",
+                sharedK3s.resolve("k3s-agent.py").toString(), pyc.toString()));
+        cmd.addAll(sources);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (p.waitFor() != 0) {
@@ -181,6 +195,17 @@ final class MirrorContent {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while compiling k3s-agent.py", e);
+        }
+    }
+
+    /** The image catalog and its simulated frameworks (not the programs) into {@code dir}/images. */
+    static void writeImageCatalog(Path dir) throws IOException {
+        for (String name : IMAGE_FILES) {
+            if (!name.startsWith("images/bin/")) {
+                Path file = dir.resolve(name);
+                Files.createDirectories(file.getParent());
+                write(file, resource(name), "rw-r--r--");
+            }
         }
     }
 

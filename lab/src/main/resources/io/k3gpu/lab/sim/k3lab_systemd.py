@@ -7,7 +7,9 @@ this module compiled; argv[0] selects the tool).
 Services are small KEY=VALUE files, /etc/k3gpu-lab/services/<name>.service-sh (shell syntax, no code):
   DESCRIPTION="Docker Application Container Engine"   # for the journal and `status`
   EXEC_START="/usr/local/bin/dockerd"                  # command line started, detached, as the main process
-  READY_FILE="/run/k3gpu-lab/docker/state.json"        # optional: start succeeds once this exists (Type=notify)
+  NOTIFY=1                                             # optional, Type=notify: start succeeds once the service
+                                                       # sends READY=1 to $NOTIFY_SOCKET (sd_notify), as dockerd does
+  READY_FILE="/run/k3gpu-lab/services/k3s/ready"       # optional: start succeeds once this exists
   START_TIMEOUT=20                                     # seconds (default 20)
   STOP_TIMEOUT=10                                      # seconds before SIGKILL (default 10)
   UNIT_FILE="/lib/systemd/system/docker.service"       # only shown by `status` / `enable`
@@ -139,12 +141,22 @@ def start(name, svc):
     ready = svc.get("READY_FILE")
     if ready:
         rm(P(ready))
+    notify = None
+    if svc.get("NOTIFY") == "1":
+        # Type=notify: systemd's notification socket (any process of the service may send READY=1 here)
+        import socket
+        path = d + "/notify"
+        rm(path)
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK)
+        notify.bind(path)
     desc = svc["DESCRIPTION"]
     log(name, "Starting %s..." % desc)
     os.makedirs(P(LOG_DIR), exist_ok=True)
     out = open(P(LOG_DIR) + "/" + name + ".log", "ab")
     env = dict(os.environ)
     env["K3GPU_LAB_JOURNAL"] = "1"
+    if notify:
+        env["NOTIFY_SOCKET"] = d + "/notify"
     try:
         p = subprocess.Popen(shlex.split(svc["EXEC_START"]), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                              start_new_session=True, close_fds=True, cwd="/", env=env)
@@ -164,7 +176,7 @@ def start(name, svc):
     while True:
         rc = p.poll()
         if rc is not None:
-            if rc == 0 and not ready:
+            if rc == 0 and not ready and not notify:
                 break  # Type=oneshot-like: exited successfully
             rm(d + "/pid")
             open(d + "/failed", "w").close()
@@ -174,7 +186,10 @@ def start(name, svc):
             log(name, "Failed to start %s." % desc)
             job_failed(name, "the control process exited with error code")
             return 1
-        if not ready or os.path.exists(P(ready)):
+        if notify:
+            if notified(notify):
+                break
+        elif not ready or os.path.exists(P(ready)):
             break
         if time.monotonic() > deadline:
             log(name, "%s.service: start operation timed out. Terminating." % name)
@@ -188,10 +203,24 @@ def start(name, svc):
             return 1
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+    if notify:
+        notify.close()
+        rm(d + "/notify")
     with open(d + "/started", "w") as f:
         f.write(time.strftime("%a %Y-%m-%d %H:%M:%S %Z") + "\n")
     log(name, "Started %s." % desc)
     return 0
+
+
+def notified(sock):
+    """Whether READY=1 came on the notification socket (sd_notify's newline-separated assignments)."""
+    while True:
+        try:
+            msg = sock.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return False
+        if b"READY=1" in msg.split(b"\n"):
+            return True
 
 
 def stop(name, svc):

@@ -47,6 +47,26 @@ if [ "$JETSON" = 1 ]; then
 fi
 mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp
 
+STEP=docker
+# the host's docker.io is in /usr; only Docker profiles have it (an rm on the overlay leaves a whiteout)
+if [ "${DOCKER:-0}" = 1 ]; then
+    # dockerd needs the cgroup v1 hierarchies, which `ip netns exec` hid by remounting /sys
+    mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+    for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+        mkdir /sys/fs/cgroup/$c
+        mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c
+    done
+    mkdir /sys/fs/cgroup/systemd
+    mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+    # the node's own /mnt (a daemon.json's data-root may point there)
+    mkdir -p "$D/mnt"
+    mount --bind "$D/mnt" /mnt
+else
+    rm -f /usr/bin/docker /usr/bin/docker-init /usr/sbin/dockerd /usr/sbin/docker-proxy /usr/bin/dnet \
+        /usr/sbin/ovrouter /usr/sbin/runc /usr/bin/runc /usr/bin/containerd /usr/bin/containerd-shim \
+        /usr/bin/containerd-shim-runc-v1 /usr/bin/containerd-shim-runc-v2 /usr/bin/ctr
+fi
+
 STEP=run
 mount -t tmpfs -o mode=0755,size=64m tmpfs /run
 mkdir -p /run/sshd /run/lock /run/k3gpu-lab

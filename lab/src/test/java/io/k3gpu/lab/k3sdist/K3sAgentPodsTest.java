@@ -121,9 +121,8 @@ class K3sAgentPodsTest {
 
     /** Runs {@code code} with the agent module as {@code a} (loaded from the shared directory); returns its output. */
     static String python(String code) throws Exception {
-        Process p = new ProcessBuilder("/usr/bin/python3", "-S", "-c", "import json, sys, importlib.util\n"
-                + "spec = importlib.util.spec_from_file_location('a', sys.argv[1])\n"
-                + "a = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(a)\n" + code,
+        Process p = new ProcessBuilder("/usr/bin/python3", "-S", "-c", "import json, os, sys\n"
+                + "sys.path.insert(0, os.path.dirname(sys.argv[1]))\nfrom k3sagent import common, images\n" + code,
                 K3sAgentTest.agent.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -134,25 +133,25 @@ class K3sAgentPodsTest {
     @Test
     void imageReferencesNormaliseAsDockerDoesAndTheCatalogHasTheDefaultImages() throws Exception {
         String out = python("""
-                c = a.Catalog(a.os.path.join(a.os.path.dirname(sys.argv[1]), 'images', 'images.json'))
+                c = images.Catalog(os.path.join(os.path.dirname(sys.argv[1]), 'images', 'images.json'))
                 def r(ref, arch):
-                    i, why = c.resolve(a.ImageRef(ref), arch)
+                    i, why = c.resolve(images.ImageRef(ref), arch)
                     return why or '%s:%s %s %s %s' % (i['repo'], i['tag'], i['cmd'], i['frameworks'], i['cuda'])
                 for ref in ['busybox', 'icetekio/jetson-nano-tensorflow', 'nvcr.io/nvidia/pytorch:24.12-py3',
                             'localhost:5000/x']:
-                    x = a.ImageRef(ref)
+                    x = images.ImageRef(ref)
                     print(x.canonical(), x.familiar())
-                print(a.ImageRef('Busybox').error)
+                print(images.ImageRef('Busybox').error)
                 for ref, arch in [('icetekio/jetson-nano-tensorflow', 'arm64'),
                                   ('nvcr.io/nvidia/l4t-pytorch:r35.2.1-pth2.0-py3', 'arm64'),
                                   ('dustynv/l4t-pytorch:r36.4.0', 'arm64'), ('nvcr.io/nvidia/pytorch:24.12-py3', 'amd64'),
                                   ('iceci/utils', 'arm64'), ('alpine/git', 'amd64'),
                                   ('icetekio/jetson-nano-tensorflow', 'amd64'), ('x/y', 'amd64'), ('busybox:nope', 'amd64')]:
                     print(r(ref, arch))
-                x = a.ImageRef('x/y')
-                print(a.pull_error(x, 'repository', True, 'amd64'))
-                print(a.pull_error(a.ImageRef('icetekio/jetson-nano-tensorflow'), 'platform', False, 'amd64'))
-                print(a.go_duration(0.3042), a.go_duration(1.2456), a.go_duration(20))
+                x = images.ImageRef('x/y')
+                print(images.pull_error(x, 'repository', True, 'amd64'))
+                print(images.pull_error(images.ImageRef('icetekio/jetson-nano-tensorflow'), 'platform', False, 'amd64'))
+                print(common.go_duration(0.3042), common.go_duration(1.2456), common.go_duration(20))
                 """);
         assertThat(out).isEqualTo("""
                 docker.io/library/busybox:latest busybox:latest

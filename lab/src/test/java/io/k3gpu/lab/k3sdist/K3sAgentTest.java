@@ -54,7 +54,8 @@ class K3sAgentTest {
     @BeforeAll
     static void setUp() throws Exception {
         assumeThat(Path.of("/usr/bin/python3")).isExecutable();
-        agent = Files.write(dir.resolve("k3s_agent.py"), MirrorContent.resource("k3s-agent.py"));
+        MirrorContent.writeNodeFiles(dir.resolve("shared"));
+        agent = dir.resolve("shared/k3s-agent.py");
         HostFacts real = HostFacts.probe(dir, false);
         HostFacts host = new HostFacts("k3s-server", real.architecture(), real.kernelVersion(), real.osImage(), 2,
                 4_000_000, 30_000_000, "127.0.0.1", "boot", "machine", 0, List.of(), null, null);
@@ -69,10 +70,12 @@ class K3sAgentTest {
         }
     }
 
-    /** Runs {@code code} with the agent imported as {@code a} and {@code args} as sys.argv[2:]; returns its output. */
+    /** Runs {@code code} with the agent's modules imported (agent, options, ...) and {@code args} as sys.argv[2:]. */
     static String harness(String code, Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", "-S", "-c",
-                "import json, sys\nsys.path.insert(0, sys.argv[1])\nimport k3s_agent as a\n" + code, dir.toString()));
+                "import json, sys\nsys.path.insert(0, sys.argv[1])\n"
+                + "from k3sagent import agent, common, deviceplugins, images, node, options\n" + code,
+                agent.getParent().toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().putAll(env);
@@ -191,7 +194,7 @@ class K3sAgentTest {
                 + "default-runtime: 'nvidia'\nwrite-kubeconfig-mode: \"0644\"\nnode-ip: [10.0.0.1, 10.0.0.2]\n"
                 + "kubelet-arg:\n- max-pods=50\n");
         Files.writeString(root.resolve("etc/rancher/k3s/config.yaml.d/10-extra.yaml"), "node-label+: [c=3]\n");
-        JsonNode v = JSON.readTree(harness("o = a.parse_options(sys.argv[2:], {'K3S_URL': 'https://env:6443', "
+        JsonNode v = JSON.readTree(harness("o = options.parse_options(sys.argv[2:], {'K3S_URL': 'https://env:6443', "
                 + "'K3S_NODE_NAME': 'from-env', 'K3S_TOKEN': 'secret'})\n"
                 + "print(json.dumps([o.string('node-name'), o.list('node-label'), o.bool('docker'), "
                 + "o.string('default-runtime'), o.string('server'), o.string('token'), o.list('node-ip'), "
@@ -214,7 +217,7 @@ class K3sAgentTest {
     @Test
     void tokensParseAsK3sParsesThem() throws Exception {
         String hash = "ab".repeat(32);
-        String out = harness("def t(x):\n    try:\n        return list(a.parse_token(x))\n"
+        String out = harness("def t(x):\n    try:\n        return list(options.parse_token(x))\n"
                 + "    except ValueError as e:\n        return str(e)\n"
                 + "print(json.dumps([t('K10" + hash + "::server:pw'), t('K10" + hash + "::node:p:w'), t('plain'), "
                 + "t('abcdef.0123456789abcdef'), t('K10abc::server:pw'), t('K10::server:')]))", Map.of());
@@ -231,16 +234,16 @@ class K3sAgentTest {
 
     @Test
     void nodeObjectIsTheOneK3sNodeObjectBuilds() throws Exception {
-        String out = harness("a.utc_now = lambda: '2026-11-28T18:00:00Z'\n"
+        String out = harness("agent.utc_now = lambda: '2026-11-28T18:00:00Z'\n"
                 + "class F: pass\nf = F()\n"
                 + "f.hostname, f.architecture, f.kernel, f.os_image = 'jetson1', 'arm64', '4.9.253-tegra', "
                 + "'Ubuntu 18.04.6 LTS'\n"
                 + "f.cpus, f.memory_kib, f.storage_kib, f.internal_ip = 4, 4059136, 30435312, '192.168.0.40'\n"
                 + "f.boot_id, f.machine_id, f.gpus, f.runtimes = 'boot', 'machine', 1, [('nvidia', '/x')]\n"
                 + "f.docker_version, f.docker_runtime = '20.10.21', 'nvidia'\n"
-                + "o = a.parse_options(['--docker', '--node-label', 'k3gpu.dev/l4t=32.7.1', '--node-taint', "
+                + "o = options.parse_options(['--docker', '--node-label', 'k3gpu.dev/l4t=32.7.1', '--node-taint', "
                 + "'nvidia.com/gpu=true:NoSchedule', '--token', 'x'], {})\n"
-                + "ag = a.Agent(o)\nag.facts, ag.docker, ag.default_runtime, ag.node_ips = f, True, None, []\n"
+                + "ag = agent.Agent(o)\nag.facts, ag.docker, ag.default_runtime, ag.node_ips = f, True, None, []\n"
                 + "ag.max_pods, ag.node_name = 110, 'jetson1'\n"
                 + "print(json.dumps(ag.node_object([], '10.42.1.0/24')))",
                 Map.of("K3GPU_LAB_K3S_VERSION", "v1.31.4+k3s1"));
@@ -356,7 +359,7 @@ class K3sAgentTest {
             Files.createDirectories(root.resolve(f).getParent());
             Files.writeString(root.resolve(f), "#!/bin/sh\n");
         }
-        String code = "print(json.dumps(a.nvidia_runtimes()))";
+        String code = "print(json.dumps(node.nvidia_runtimes()))";
         // K3s v1.31's order: the GPU Operator's toolkit directory, then /usr/bin; nothing from elsewhere on PATH
         assertThat(harness(code, Map.of("K3GPU_LAB_FSROOT", root.toString(), "K3GPU_LAB_K3S_VERSION",
                 "v1.31.4+k3s1", "PATH", root.resolve("usr/local/bin") + ":/usr/bin:/bin")).strip()).isEqualTo(
@@ -368,7 +371,7 @@ class K3sAgentTest {
         assertThat(harness(code, Map.of("K3GPU_LAB_FSROOT", root.toString(), "K3GPU_LAB_K3S_VERSION",
                 "v1.24.3+k3s1")).strip()).isEqualTo("[[\"nvidia\", \"/usr/bin/nvidia-container-runtime\"], "
                 + "[\"nvidia-experimental\", \"/usr/bin/nvidia-container-runtime-experimental\"]]");
-        assertThat(harness("print(a.containerd_config('/d', a.nvidia_runtimes(), 'nvidia'))",
+        assertThat(harness("print(agent.containerd_config('/d', node.nvidia_runtimes(), 'nvidia'))",
                 Map.of("K3GPU_LAB_FSROOT", root.toString()))).contains("  default_runtime_name = \"nvidia\"\n",
                 "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\".options]\n"
                         + "  BinaryName = \"/usr/bin/nvidia-container-runtime\"\n");
@@ -399,7 +402,7 @@ class K3sAgentTest {
     /** Devices the plugin registers with a kubelet's device manager (the agent's, in a harness): "cap alloc". */
     static String registered(Path root, Map<String, String> pluginEnv) throws Exception {
         StringBuilder code = new StringBuilder("import os, subprocess, time\n"
-                + "dm = a.DeviceManager(); dm.start()\nenv = json.loads(sys.argv[2])\n"
+                + "dm = deviceplugins.DeviceManager(); dm.start()\nenv = json.loads(sys.argv[2])\n"
                 + "p = subprocess.Popen([sys.argv[3]], env=env, stderr=subprocess.PIPE)\n"
                 + "t = time.time()\n"
                 + "while p.poll() is None and time.time() - t < 5:\n"

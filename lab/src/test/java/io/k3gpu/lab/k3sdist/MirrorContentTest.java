@@ -124,6 +124,11 @@ class MirrorContentTest {
         assertThat(dir.resolve("k3s-agent.py")).isExecutable();
         assertThat(dir.resolve("k3s-service.sh")).isExecutable();
         assertThat(dir.resolve("k3s-agent.pyc")).isRegularFile();
+        // each module of the agent's package compiled where import looks (no compile at each agent's start)
+        try (var cached = Files.list(dir.resolve("k3sagent/__pycache__"))) {
+            assertThat(cached.map(p -> p.getFileName().toString().replaceAll("\\..*", "")))
+                    .containsExactlyInAnyOrderElementsOf(MirrorContent.AGENT_MODULES);
+        }
         Run help = run(List.of("/usr/bin/python3", "-S", dir.resolve("k3s-agent.pyc").toString(), "agent", "--help"),
                 Map.of());
         assertThat(help.exit()).isZero();

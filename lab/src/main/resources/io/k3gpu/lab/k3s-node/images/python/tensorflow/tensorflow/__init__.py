@@ -7,7 +7,9 @@ CUDA runtime: with an NVIDIA-enabled container runtime for the pod
   ... I tensorflow/stream_executor/platform/default/dso_loader.cc:49] Successfully opened dynamic library libcudart.so.10.2
 
 otherwise the dlerror lines. The agent describes the container in K3GPU_LAB_IMAGE (JSON: runtime NVIDIA-enabled or
-not, CUDA version, GPU names, architecture). Only __version__ (suffix "+k3gpu-lab"), config.list_physical_devices()
+not, CUDA version, GPU names, architecture). Without it (a container of the node's real Docker, image built by
+k3lab-images) the CUDA runtime counts as loadable when its file is where the dynamic loader would look
+(LD_LIBRARY_PATH, the standard directories): the NVIDIA runtime's CSV mounts bring it in. Only __version__ (suffix "+k3gpu-lab"), config.list_physical_devices()
 and test.is_gpu_available() exist; code that needs more fails, as it should.
 """
 import json as _json
@@ -38,9 +40,15 @@ def _log(severity, where, message):
     _sys.stderr.flush()
 
 
+def _loadable(lib):
+    dirs = (_os.environ.get("LD_LIBRARY_PATH") or "").split(":") + ["/lib", "/usr/lib", "/usr/local/cuda/lib64",
+                                                                     "/usr/lib/aarch64-linux-gnu"]
+    return any(d and _os.path.exists(_os.path.join(d, lib)) for d in dirs)
+
+
 def _on_import():
     lib = _soname(_IMAGE.get("cuda"))
-    if _IMAGE.get("nvidia"):
+    if _IMAGE.get("nvidia") if "nvidia" in _IMAGE else _loadable(lib):
         _log("I", "tensorflow/stream_executor/platform/default/dso_loader.cc:49",
              "Successfully opened dynamic library " + lib)
         return

@@ -1,0 +1,241 @@
+"""The lab's container runtime (containerd or Docker with the lab's process runtime): each container a process of
+the node started by k3s-container.py in a mount namespace of its own; NVIDIA CSV mounts."""
+import json
+import os
+import signal
+import threading
+import time
+
+from k3sagent.common import P, SHARED, read_text, rfc3339, utc_now, write_file
+from k3sagent.images import ImageRef
+
+# tests only: "none" runs containers without a mount namespace of their own (no root needed, no volumes mounted)
+ISOLATION = os.environ.get("K3GPU_LAB_POD_ISOLATION", "mount")
+# what containers keep of the node's /usr/local/bin: the replayed Jetson's identity (a container on a Jetson is
+# aarch64 too); nvidia-smi only with an NVIDIA-enabled runtime (which brings it into containers); the rest (K3s,
+# Docker, systemctl, tegrastats) is the node's, not an image's
+NODE_TOOLS_IN_IMAGES = ("uname", "arch", "dpkg")
+
+
+class Container:
+    """One container of a pod: its spec, its state as the kubelet reports it, its current process."""
+
+    def __init__(self, worker, spec, init):
+        self.w = worker
+        self.spec = spec
+        self.name = spec.get("name", "")
+        self.init = init
+        self.field_path = "spec.%s{%s}" % ("initContainers" if init else "containers", self.name)
+        self.state = "waiting"
+        self.reason = "PodInitializing" if worker.spec.get("initContainers") else "ContainerCreating"
+        self.message = None
+        self.term = None          # state.terminated
+        self.last = None          # lastState.terminated
+        self.restarts = 0
+        self.started_at = None
+        self.image = None         # resolved catalog image
+        self.ref = ImageRef(spec.get("image") or "")
+        self.cid = None
+        self.pid = None
+        self.mntns = None
+        self.run_dir = None
+        self.log_path = None
+        self.next_try = 0.0       # when the next pull / start may happen
+        self.pull_failures = 0
+        self.crashes = 0
+        self.backoff_events = None  # (time, events) to send when an image pull backs off
+
+    # ---- what the kubelet reports
+
+    def ready(self):
+        if self.init:
+            return self.state == "terminated" and self.term["exitCode"] == 0
+        return self.state == "running"
+
+    def succeeded(self):
+        return self.state == "terminated" and self.term["exitCode"] == 0
+
+    def status(self):
+        p = self.w.pods
+        if self.state == "running":
+            state = {"running": {"startedAt": rfc3339(self.started_at)}}
+        elif self.state == "terminated":
+            state = {"terminated": dict(self.term)}
+        else:
+            state = {"waiting": {"reason": self.reason}}
+            if self.message:
+                state["waiting"]["message"] = self.message
+        s = {"name": self.name, "state": state, "lastState": {"terminated": dict(self.last)} if self.last else {},
+             "ready": self.ready(), "restartCount": self.restarts, "started": self.state == "running",
+             "image": self.spec.get("image", ""), "imageID": ""}
+        if self.image is not None:
+            s["image"] = self.ref.familiar() if p.docker else self.ref.canonical()
+            s["imageID"] = ("docker-pullable://%s@%s" % (self.ref.familiar_repo(), self.image["digest"])) \
+                if p.docker else "%s@%s" % (self.ref.repo, self.image["digest"])
+        cid = self.container_id() if self.state == "running" else (self.term or {}).get("containerID")
+        if cid:
+            s["containerID"] = cid
+        return s
+
+    def container_id(self):
+        return ("docker://" if self.w.pods.docker else "containerd://") + self.cid if self.cid else None
+
+    def adopt(self, status):
+        """Takes over what a previous run of the agent reported: finished states stay, a running one is lost."""
+        st = status.get("state", {})
+        self.restarts = int(status.get("restartCount") or 0)
+        last = status.get("lastState", {}).get("terminated")
+        self.last = dict(last) if last else None
+        if "terminated" in st:
+            self.state, self.term = "terminated", dict(st["terminated"])
+        elif "running" in st:
+            self.state = "terminated"
+            self.term = {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                         "message": "The container could not be located when the pod was terminated",
+                         "startedAt": st["running"].get("startedAt"), "finishedAt": utc_now()}
+        if self.state == "terminated" and status.get("imageID"):
+            self.image = {"digest": status["imageID"].rsplit("@", 1)[-1]}
+
+    # ---- the process
+
+    def signal(self, sig):
+        if self.pid is not None and self.state == "running":
+            try:
+                os.killpg(self.pid, sig)
+            except OSError:
+                pass
+        if self.mntns:
+            kill_namespace(self.mntns, sig)
+
+    def wait(self, pid, started):
+        """The container's waiter thread: its exit becomes state.terminated."""
+        try:
+            _, status = os.waitpid(pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            code = 137
+        if code < 0:
+            code = 128 - code
+        if self.mntns:
+            kill_namespace(self.mntns, signal.SIGKILL)  # the container ends with its first process
+        w = self.w
+        with w.cond:
+            self.state = "terminated"
+            self.term = {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
+                         "startedAt": rfc3339(started), "finishedAt": utc_now(), "containerID": self.container_id()}
+            self.pid = None
+            w.dirty = True
+            w.cond.notify_all()
+        self.w.pods.release(self)
+
+
+CSV_DIR = "/etc/nvidia-container-runtime/host-files-for-container.d"
+
+
+def csv_mounts():
+    """The paths the NVIDIA Container Runtime mounts in CSV mode (Jetson, L4T <= 36): its
+    host-files-for-container.d/*.csv lines "<kind>, <path>"."""
+    out = set()
+    try:
+        names = sorted(n for n in os.listdir(P(CSV_DIR)) if n.endswith(".csv"))
+    except OSError:
+        return out
+    for n in names:
+        for line in (read_text(P(os.path.join(CSV_DIR, n))) or "").splitlines():
+            kind, _, path = line.partition(",")
+            if path.strip() and not kind.strip().startswith("#"):
+                out.add(path.strip())
+    return out
+
+
+def kill_namespace(mntns, sig):
+    """Signals every process of the node in mount namespace mntns (what a container's processes share)."""
+    me = os.getpid()
+    try:
+        if os.readlink("/proc/self/ns/mnt") == mntns:
+            return  # never the node's own
+    except OSError:
+        return
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return
+    for n in names:
+        if not n.isdigit() or int(n) == me:
+            continue
+        try:
+            if os.readlink("/proc/%s/ns/mnt" % n) == mntns:
+                os.kill(int(n), sig)
+        except OSError:
+            pass
+
+
+class ProcessRuntime:
+    """PodWorker's container start in the lab's process runtime (a mixin: self is the PodWorker)."""
+
+    def launch(self, c, argv, env, cwd, mounts):
+        p = self.pods
+        c.cid = os.urandom(32).hex()
+        runtime = "docker" if p.docker else "containerd"
+        c.run_dir = P("/run/k3s/containers/" + c.cid)
+        os.makedirs(c.run_dir + "/root", exist_ok=True)
+        d = os.path.join(self.log_dir, c.name)
+        os.makedirs(d, exist_ok=True)
+        c.log_path = os.path.join(d, "%d.log" % c.restarts)
+        prefix = ('failed to start container "%s": Error response from daemon: failed to create task for container: '
+                  'failed to create shim task: OCI runtime create failed: ' % c.cid) if p.docker else \
+            "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+        keep = NODE_TOOLS_IN_IMAGES + (("nvidia-smi",) if self.nvidia else ())
+        try:
+            hidden = ["/usr/local/bin/" + n for n in sorted(os.listdir(P("/usr/local/bin"))) if n not in keep]
+        except OSError:
+            hidden = []
+        # files of the node the image does not have: only the NVIDIA runtime's CSV mounts bring them in
+        brought = csv_mounts() if self.nvidia else set()
+        whiteouts = [f for f in (c.image or {}).get("nvidiaRuntimeFiles") or [] if f not in brought]
+        spec = {"base": c.run_dir + "/root", "mntnsFile": c.run_dir + "/mntns", "hostname": self.name,
+                "hide": hidden, "whiteouts": whiteouts,
+                "volumes": mounts, "workingDir": cwd, "argv": argv, "env": env, "errorPrefix": prefix,
+                "isolate": ISOLATION != "none"}
+        spec_file = c.run_dir + "/spec.json"
+        with open(spec_file, "w") as f:
+            json.dump(spec, f)
+        helper = os.path.join(SHARED, "k3s-container.py")
+        cmd = ["/usr/bin/python3", "-S", helper, spec_file]
+        if ISOLATION != "none":
+            cmd = ["unshare", "--mount", "--uts", "--propagation", "private", "--"] + cmd
+        self.event(c, "Normal", "Created", "Created container " + c.name)
+        logfd = os.open(c.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
+        r, w = os.pipe()
+        started = time.time()
+        try:
+            pid = os.posix_spawnp(cmd[0], cmd, {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+                                  file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                                                (os.POSIX_SPAWN_DUP2, logfd, 1), (os.POSIX_SPAWN_DUP2, logfd, 2),
+                                                (os.POSIX_SPAWN_DUP2, w, 3)], setsid=True)
+        except OSError as e:
+            os.close(r)
+            os.close(w)
+            os.close(logfd)
+            self.start_failed(c, prefix + "%s: %s: unknown" % (runtime, e.strerror or e), started)
+            return
+        os.close(w)
+        os.close(logfd)
+        write_file(P("/run/k3s/lab-pids/" + c.cid), "%d\n" % pid)
+        with os.fdopen(r, "rb") as f:
+            failure = f.read().decode("utf-8", "replace")  # EOF at the exec: the pipe is close-on-exec there
+        c.mntns = (read_text(c.run_dir + "/mntns") or "").strip() or None
+        if failure:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            p.release(c)
+            self.start_failed(c, failure, started)
+            return
+        with self.cond:
+            c.pid = pid
+            c.state, c.reason, c.message = "running", None, None
+            c.started_at = started
+        threading.Thread(target=c.wait, args=(pid, started), name="ctr", daemon=True).start()
+        self.event(c, "Normal", "Started", "Started container " + c.name)
