@@ -243,9 +243,6 @@ final class NodeFiles {
                 dir(etc.resolve("docker"), null, 0755, 0);
             }
         }
-        if (!p.hasDocker()) {
-            hideHostDocker(d.resolve("upper"));
-        }
         if (dpkg.length() > 0) {
             // an entry of dpkg's update journal: dpkg and dpkg-query read it on top of /var/lib/dpkg/status, so the
             // node's package database gains the replayed packages without a copy of the host's status file
@@ -355,35 +352,6 @@ final class NodeFiles {
             Files.setPosixFilePermissions(target, perms(mode));
         } else if (Files.exists(lowerFile, LinkOption.NOFOLLOW_LINKS)) {
             copyAttributes(lowerFile, target);
-        }
-    }
-
-    /**
-     * What Debian's docker.io, containerd and runc install on the host (the lab machine runs real Docker for the
-     * Docker nodes), as the node's paths under its overlays. A board without Docker has none of it.
-     */
-    static final List<String> HOST_DOCKER_PATHS = List.of("usr/bin/docker", "usr/bin/dnet", "usr/bin/docker-init",
-            "usr/bin/containerd", "usr/bin/containerd-shim", "usr/bin/containerd-shim-runc-v1",
-            "usr/bin/containerd-shim-runc-v2", "usr/bin/ctr", "usr/bin/runc", "usr/sbin/docker-proxy",
-            "usr/sbin/dockerd", "usr/sbin/ovrouter", "usr/sbin/runc", "usr/lib/systemd/system/docker.service",
-            "usr/lib/systemd/system/docker.socket", "usr/lib/systemd/system/containerd.service", "etc/docker");
-
-    /**
-     * Overlay whiteouts (character devices 0:0 in the upper layer) for the host's Docker files, so a node of a profile
-     * without Docker (orin-nano, thor) does not see the host's {@code docker} on its PATH.
-     */
-    private static void hideHostDocker(Path upper) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("sh", "-c",
-                "for p in \"$@\"; do mkdir -p \"$(dirname \"$p\")\" && mknod \"$p\" c 0 0 || exit 1; done", "sh"));
-        for (String rel : HOST_DOCKER_PATHS) {
-            Path upperPath = upper.resolve(rel);
-            if (Files.exists(Path.of("/" + rel), LinkOption.NOFOLLOW_LINKS)
-                    && !Files.exists(upperPath, LinkOption.NOFOLLOW_LINKS)) {
-                cmd.add(upperPath.toString());
-            }
-        }
-        if (cmd.size() > 4) {
-            Exec.run(cmd).orThrow("hide the host's Docker from the node");
         }
     }
 

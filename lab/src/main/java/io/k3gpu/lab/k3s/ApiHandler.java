@@ -328,7 +328,12 @@ final class ApiHandler {
         labels.put("batch.kubernetes.io/job-name", name);
         labels.put("controller-uid", uid);
         labels.put("job-name", name);
-        ApiStore.Result r = store.call("PUT", collection.storePath() + "/" + name, JSON, Json.write(job));
+        // a merge patch, not a PUT of what the POST returned: the Job controller may already have written the Job's
+        // status (a newer resourceVersion), and a PUT would then be refused with 409 and the selector lost
+        ObjectNode patch = Json.NODES.objectNode();
+        patch.set("spec", spec.deepCopy());
+        ApiStore.Result r = store.call("PATCH", collection.storePath() + "/" + name, "application/merge-patch+json",
+                Json.write(patch));
         return r.ok() ? clean(Json.parseObject(r.body())) : job;
     }
 

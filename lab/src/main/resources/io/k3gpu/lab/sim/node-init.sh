@@ -64,7 +64,10 @@ if [ "${DOCKER:-0}" = 1 ]; then
 else
     rm -f /usr/bin/docker /usr/bin/docker-init /usr/sbin/dockerd /usr/sbin/docker-proxy /usr/bin/dnet \
         /usr/sbin/ovrouter /usr/sbin/runc /usr/bin/runc /usr/bin/containerd /usr/bin/containerd-shim \
-        /usr/bin/containerd-shim-runc-v1 /usr/bin/containerd-shim-runc-v2 /usr/bin/ctr
+        /usr/bin/containerd-shim-runc-v1 /usr/bin/containerd-shim-runc-v2 /usr/bin/ctr \
+        /usr/lib/systemd/system/docker.service /usr/lib/systemd/system/docker.socket \
+        /usr/lib/systemd/system/containerd.service
+    rm -rf /etc/docker
 fi
 
 STEP=run
