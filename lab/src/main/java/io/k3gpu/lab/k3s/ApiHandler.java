@@ -104,6 +104,9 @@ final class ApiHandler {
                         + "application/json-patch+json, application/merge-patch+json, "
                         + "application/strategic-merge-patch+json", null);
             }
+            if ("scale".equals(p.subresource())) {
+                return scale(r, p);
+            }
             return switch (r.method()) {
                 case "GET" -> p.name() == null ? list(r, p) : get(r, p);
                 case "POST" -> create(r, p);
@@ -288,8 +291,9 @@ final class ApiHandler {
         meta.remove("resourceVersion");
         meta.remove("uid");
         meta.remove("creationTimestamp");
-        if (res.kind().equals("DaemonSet") && !o.path("spec").path("selector").isObject()) {
-            return status(422, "Invalid", "DaemonSet.apps \"" + name + "\" is invalid: spec.selector: Required "
+        if (res.group().equals("apps") && List.of("DaemonSet", "Deployment", "ReplicaSet").contains(res.kind())
+                && !o.path("spec").path("selector").isObject()) {
+            return status(422, "Invalid", res.kind() + ".apps \"" + name + "\" is invalid: spec.selector: Required "
                     + "value", details(res, name));
         }
         Defaults.create(res, o);
@@ -304,8 +308,8 @@ final class ApiHandler {
                 null, false);
         ApiStore.Result result = store.call("POST", collection.storePath(), JSON, Json.write(o));
         if (result.code() == 409) {
-            return status(409, "AlreadyExists", res.plural() + " \"" + name + "\" already exists",
-                    details(res, name));
+            return status(409, "AlreadyExists", (res.group().isEmpty() ? res.plural() : res.plural() + "."
+                    + res.group()) + " \"" + name + "\" already exists", details(res, name));
         }
         if (!result.ok()) {
             return passThrough(result);
@@ -414,6 +418,85 @@ final class ApiHandler {
                         + "application/merge-patch+json, application/strategic-merge-patch+json", null);
             }
         }
+    }
+
+    /**
+     * The scale subresource (registry/apps/deployment/storage, replicaset/storage, statefulset/storage): an
+     * autoscaling/v1 Scale of the object — spec.replicas, status.replicas, status.selector as a selector string —
+     * read with GET and written with PUT or a patch of the Scale (what {@code kubectl scale} sends: a merge patch of
+     * {@code spec.replicas}), which changes only the object's {@code spec.replicas}.
+     */
+    private Response scale(Request r, ApiResources.ApiPath p) {
+        ApiResources.ApiPath object = new ApiResources.ApiPath(p.resource(), p.namespace(), p.name(), null, false);
+        ApiStore.Result current = store.call("GET", object.storePath(), null, null);
+        if (current.code() == 404 || current.body() == null) {
+            return notFound(object);
+        }
+        ObjectNode stored = Json.parseObject(current.body());
+        ObjectNode scale = scaleOf(stored);
+        JsonNode replicas;
+        switch (r.method()) {
+            case "GET" -> {
+                return Response.json(200, scale);
+            }
+            case "PUT" -> replicas = body(r).path("spec").path("replicas");
+            case "PATCH" -> {
+                String ct = r.header("content-type");
+                ct = ct == null ? "" : ct.split(";")[0].strip();
+                JsonNode patched = switch (ct) {
+                    case "application/json-patch+json" -> io.fabric8.zjsonpatch.JsonPatch.apply(
+                            Json.parse(r.bodyText()), scale.deepCopy());
+                    case "application/merge-patch+json" -> StrategicMergePatch.mergePatch(scale, body(r));
+                    case "application/strategic-merge-patch+json" -> StrategicMergePatch.apply(scale, body(r));
+                    default -> null;
+                };
+                if (patched == null) {
+                    return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                            + "accepted media types include: application/json-patch+json, "
+                            + "application/merge-patch+json, application/strategic-merge-patch+json", null);
+                }
+                replicas = patched.path("spec").path("replicas");
+            }
+            default -> {
+                return status(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                        + "resource", null);
+            }
+        }
+        if (!replicas.isIntegralNumber() || replicas.asInt() < 0) {
+            return status(422, "Invalid", "Scale.autoscaling \"" + p.name() + "\" is invalid: spec.replicas: "
+                    + "Invalid value: " + replicas + ": must be greater than or equal to 0", details(p.resource(),
+                    p.name()));
+        }
+        ObjectNode updated = stored.deepCopy();
+        Json.objectAt(updated, "spec").put("replicas", replicas.asInt());
+        Defaults.update(p.resource(), stored, updated);
+        hooks.beforeUpdate(p.resource().groupVersion(), p.resource().kind(), stored, updated);
+        ApiStore.Result res = store.call("PUT", object.storePath(), JSON, Json.write(updated));
+        if (!res.ok() || res.body() == null) {
+            return written(object, res);
+        }
+        return Response.json(200, scaleOf(Json.parseObject(res.body())));
+    }
+
+    /** scaleFromDeployment / scaleFromReplicaSet: the Scale an object shows. */
+    private static ObjectNode scaleOf(ObjectNode o) {
+        ObjectNode scale = Json.object();
+        scale.put("kind", "Scale");
+        scale.put("apiVersion", "autoscaling/v1");
+        ObjectNode meta = scale.putObject("metadata");
+        for (String f : List.of("name", "namespace", "uid", "resourceVersion", "creationTimestamp")) {
+            if (o.path("metadata").has(f)) {
+                meta.set(f, o.path("metadata").get(f).deepCopy());
+            }
+        }
+        scale.putObject("spec").put("replicas", o.path("spec").path("replicas").asInt(1));
+        ObjectNode status = scale.putObject("status");
+        status.put("replicas", o.path("status").path("replicas").asInt(0));
+        String selector = Tables.selector(o.path("spec").path("selector"));
+        if (!selector.equals("<none>")) {
+            status.put("selector", selector);
+        }
+        return scale;
     }
 
     private Response written(ApiResources.ApiPath p, ApiStore.Result res) {
