@@ -203,6 +203,18 @@ class K3sDeploymentIT {
                 .toList();
     }
 
+    /** The real kubectl left running (a watch, a wait); its stderr goes with its stdout. */
+    static Process kubectlInBackground(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Kubectl.BINARY.toString(), "--kubeconfig",
+                server.kubeconfig().toString(), "--cache-dir", root.resolve("kube-cache").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("HOME", root.toString());
+        pb.environment().remove("KUBECONFIG");
+        pb.redirectErrorStream(true);
+        return pb.start();
+    }
+
     static JsonNode json(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("-o", "json"));
@@ -367,9 +379,13 @@ class K3sDeploymentIT {
         assertThat(notYet.exit()).isEqualTo(1);
         assertThat(notYet.err()).contains("timed out waiting for the condition on deployments/web");
 
-        // the Deployment's deletion takes its ReplicaSets and their pods
+        // the Deployment's deletion takes its ReplicaSets and their pods; a wait started before sees the pod go
+        Process waitForDelete = kubectlInBackground("wait", "--for=delete", "pod/" + pod, "--timeout=30s");
+        Thread.sleep(1500); // kubectl has read the pod and watches it
         assertThat(ok("delete", "deploy", "web").out()).isEqualTo("deployment.apps \"web\" deleted\n");
-        assertThat(ok("wait", "--for=delete", "pod/" + pod, "--timeout=30s").out())
+        assertThat(waitForDelete.waitFor(40, TimeUnit.SECONDS)).isTrue();
+        assertThat(waitForDelete.exitValue()).isZero();
+        assertThat(new String(waitForDelete.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
                 .isEqualTo("pod/" + pod + " condition met\n");
         await("the ReplicaSets and pods gone", () -> replicaSets("app=web").isEmpty() && pods("app=web").isEmpty());
         Kubectl.Result missing = kubectl.run("get", "deploy", "web");
@@ -425,12 +441,7 @@ class K3sDeploymentIT {
         String rv = json("get", "configmap", "watched").path("metadata").path("resourceVersion").asString();
         ok("create", "configmap", "later", "--from-literal=b=2");
         // get -w: the table of what exists, then the changes as they come
-        ProcessBuilder pb = new ProcessBuilder(Kubectl.BINARY.toString(), "--kubeconfig", server.kubeconfig()
-                .toString(), "--cache-dir", root.resolve("kube-cache").toString(), "get", "configmaps", "-w",
-                "--output-watch-events");
-        pb.environment().put("HOME", root.toString());
-        pb.redirectErrorStream(true);
-        Process watch = pb.start();
+        Process watch = kubectlInBackground("get", "configmaps", "-w", "--output-watch-events");
         try {
             StringBuilder seen = new StringBuilder();
             Thread reader = new Thread(() -> {
