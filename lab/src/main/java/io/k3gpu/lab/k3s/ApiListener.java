@@ -150,6 +150,11 @@ final class ApiListener {
                 logs(req, p, params);
                 return;
             }
+            if (Reviews.handles(req.method().name(), path)) {
+                req.body().onSuccess(body -> reply(req, Reviews.answer(path, body.toString(StandardCharsets.UTF_8),
+                        who.user(), who.groups()))).onFailure(e -> req.response().setStatusCode(400).end());
+                return;
+            }
             req.body().onSuccess(body -> {
                 Map<String, String> headers = new HashMap<>();
                 req.headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));

@@ -42,7 +42,8 @@ import tools.jackson.databind.JsonNode;
  * by the real kubectl as a K3s user does every day: create deployment, rollout status, get deploy,rs (the columns),
  * scale through the scale subresource, set image (a rolling update that never exceeds replicas + maxSurge pods nor
  * drops below replicas − maxUnavailable Ready ones), rollout history and undo (revisions), a Recreate rollout, wait
- * for conditions, jsonpath and deletion, get -w, and the Deployment's deletion taking its ReplicaSets and pods.
+ * for conditions, jsonpath and deletion, get -w, and the Deployment's deletion taking its ReplicaSets and pods; and
+ * auth can-i / whoami for the admin kubeconfig.
  */
 class K3sDeploymentIT {
     @TempDir
@@ -484,5 +485,14 @@ class K3sDeploymentIT {
                 + Json.text(Json.parse(l), "object.metadata.name")).filter(t -> !t.startsWith("BOOKMARK")).toList();
         assertThat(types).containsExactly("ADDED later", "DELETED watched");
         ok("delete", "configmap", "later");
+    }
+
+    @Test
+    void authCanIAndWhoamiAnswerForTheAdminKubeconfig() {
+        assertThat(ok("auth", "can-i", "create", "deployments").out()).isEqualTo("yes\n");
+        assertThat(ok("auth", "can-i", "*", "*", "--all-namespaces").out()).isEqualTo("yes\n");
+        assertThat(ok("auth", "can-i", "--list").out()).contains("*.*").contains("[*]");
+        assertThat(ok("auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}").out())
+                .isEqualTo("system:admin [\"system:masters\",\"system:authenticated\"]");
     }
 }
