@@ -366,6 +366,12 @@ class K3sDeploymentIT {
         assertThat(pods("app=web")).hasSize(4).allMatch(p -> p[2].equals("nginx:1.27"));
         assertThat(ok("rollout", "history", "deploy/web").out()).contains("2         <none>\n3         <none>\n")
                 .doesNotContain("\n1 ");
+        Kubectl.Result describe = ok("describe", "deploy", "web");
+        assertThat(describe.out()).contains("StrategyType:           RollingUpdate\n",
+                "RollingUpdateStrategy:  25% max unavailable, 25% max surge\n",
+                "Replicas:               4 desired | 4 updated | 4 total | 4 available | 0 unavailable\n",
+                "NewReplicaSet:   " + rs1 + " (4/4 replicas created)\n",
+                "Available      True    MinimumReplicasAvailable");
 
         // wait: a condition, a jsonpath, a pod's Ready condition, a deletion
         assertThat(ok("wait", "--for=condition=Available", "deploy/web", "--timeout=30s").out())
