@@ -482,14 +482,21 @@ class K3sDeploymentIT {
             watch.destroy();
             watch.waitFor(5, TimeUnit.SECONDS);
         }
-        // the API: a watch from rv replays what came after it; bookmarks when asked
+        // the API: a watch from rv replays what came after it; a bookmark 2 s before its timeout when asked
         HttpRequest req = HttpRequest.newBuilder(URI.create(server.url() + "/api/v1/namespaces/default/configmaps"
-                + "?watch=1&resourceVersion=" + rv + "&timeoutSeconds=1&allowWatchBookmarks=true"))
+                + "?watch=1&resourceVersion=" + rv + "&timeoutSeconds=3&allowWatchBookmarks=true"))
                 .header("Authorization", auth).build();
         String body = http.send(req, HttpResponse.BodyHandlers.ofString()).body();
-        List<String> types = body.lines().map(l -> Json.text(Json.parse(l), "type") + " "
-                + Json.text(Json.parse(l), "object.metadata.name")).filter(t -> !t.startsWith("BOOKMARK")).toList();
-        assertThat(types).containsExactly("ADDED later", "DELETED watched");
+        List<JsonNode> events = body.lines().map(Json::parse).toList();
+        assertThat(events).extracting(e -> Json.text(e, "type") + " " + Json.text(e, "object.kind") + " "
+                + Json.text(e, "object.metadata.name")).containsExactly("ADDED ConfigMap later",
+                "DELETED ConfigMap watched", "BOOKMARK ConfigMap null");
+        long bookmarked = Long.parseLong(Json.text(events.get(2), "object.metadata.resourceVersion"));
+        assertThat(bookmarked).isGreaterThanOrEqualTo(Long.parseLong(Json.text(events.get(1),
+                "object.metadata.resourceVersion")));
+        HttpRequest plain = HttpRequest.newBuilder(URI.create(server.url() + "/api/v1/namespaces/default/configmaps"
+                + "?watch=1&resourceVersion=" + rv + "&timeoutSeconds=3")).header("Authorization", auth).build();
+        assertThat(http.send(plain, HttpResponse.BodyHandlers.ofString()).body()).doesNotContain("BOOKMARK");
         ok("delete", "configmap", "later");
     }
 
