@@ -66,6 +66,7 @@ final class ApiHandler {
     private final Clock clock;
     private volatile String serverAddress = "127.0.0.1:6443";
     private volatile ApiHooks hooks = ApiHooks.NONE;
+    private volatile MetricsServer metrics;
 
     ApiHandler(ApiStore store, String version, String platform, Clock clock) {
         this.store = store;
@@ -87,8 +88,21 @@ final class ApiHandler {
         this.hooks = hooks == null ? ApiHooks.NONE : hooks;
     }
 
+    /** The metrics API's server (K3s's packaged metrics-server); null when disabled. */
+    void metrics(MetricsServer metrics) {
+        this.metrics = metrics;
+    }
+
     Response handle(Request r) {
         try {
+            if (r.path().startsWith("/apis/" + MetricsServer.GROUP)) {
+                MetricsServer m = metrics;
+                if (m == null) {
+                    return notFoundPath();
+                }
+                return r.method().equals("GET") ? m.handle(r.path(), r.params()) : status(405,
+                        "MethodNotAllowed", "the server does not allow this method on the requested resource", null);
+            }
             Response meta = r.method().equals("GET") ? documents(r) : null;
             if (meta != null) {
                 return meta;
@@ -139,7 +153,11 @@ final class ApiHandler {
             case "/api":
                 return Response.json(200, Discovery.apiVersions(serverAddress));
             case "/apis":
-                return Response.json(200, Discovery.apiGroupList());
+                ObjectNode groups = Discovery.apiGroupList();
+                if (metrics != null) {
+                    ((ArrayNode) groups.get("groups")).add(MetricsServer.apiGroup());
+                }
+                return Response.json(200, groups);
             case "/openapi/v3":
                 return Response.json(200, Discovery.openApiRoot());
             case "/openapi/v2":

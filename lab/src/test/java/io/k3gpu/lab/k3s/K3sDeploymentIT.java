@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -15,12 +17,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import javax.net.ssl.SSLContext;
+
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,7 +50,7 @@ import tools.jackson.databind.JsonNode;
  * scale through the scale subresource, set image (a rolling update that never exceeds replicas + maxSurge pods nor
  * drops below replicas − maxUnavailable Ready ones), rollout history and undo (revisions), a Recreate rollout, wait
  * for conditions, jsonpath and deletion, get -w, and the Deployment's deletion taking its ReplicaSets and pods; and
- * auth can-i / whoami for the admin kubeconfig.
+ * auth can-i / whoami for the admin kubeconfig; kubectl top from what the nodes' kubelets serve at /metrics/resource.
  */
 class K3sDeploymentIT {
     @TempDir
@@ -55,13 +62,14 @@ class K3sDeploymentIT {
     static ScheduledExecutorService kubelets;
     static final List<String> NODES = List.of("node1", "node2");
     static final ByteArrayOutputStream LOGS = new ByteArrayOutputStream();
+    static final List<HttpsServer> KUBELETS = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
         assumeTrue(Kubectl.available(), "the real kubectl is needed at /usr/bin/kubectl");
         server = K3sServer.start(K3sServerOptions.defaults().etcRoot(root).bindAddress("127.0.0.1")
                 .httpsListenPort(0).disableAgent(true).heartbeat(Duration.ofSeconds(1))
-                .logTo(new PrintStream(LOGS, true, StandardCharsets.UTF_8)));
+                .metricResolution(Duration.ofSeconds(1)).logTo(new PrintStream(LOGS, true, StandardCharsets.UTF_8)));
         kubectl = new Kubectl(server.kubeconfig(), root.resolve("kube-cache"), root);
         SSLContext ctx = SSLContext.getInstance("TLS");
         X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509")
@@ -70,8 +78,24 @@ class K3sDeploymentIT {
         http = HttpClient.newBuilder().sslContext(ctx).build();
         auth = "Basic " + Base64.getEncoder().encodeToString(("node:" + K3sToken.parse(server.token()).password())
                 .getBytes(StandardCharsets.UTF_8));
+        K3sPki kubeletPki = K3sPki.loadOrCreate(root.resolve("fake-kubelet"), Set.of("localhost"), Set.of(),
+                Clock.systemUTC());
         for (String n : NODES) {
-            register(n);
+            HttpsServer kubelet = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(kubeletPki.servingKeyManager().getKeyManagers(), null, null);
+            kubelet.setHttpsConfigurator(new HttpsConfigurator(tls));
+            kubelet.createContext("/metrics/resource", ex -> {
+                byte[] body = resourceMetrics(n).getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
+                ex.sendResponseHeaders(200, body.length);
+                try (OutputStream out = ex.getResponseBody()) {
+                    out.write(body);
+                }
+            });
+            kubelet.start();
+            KUBELETS.add(kubelet);
+            register(n, kubelet.getAddress().getPort());
         }
         kubelets = Executors.newSingleThreadScheduledExecutor();
         kubelets.scheduleWithFixedDelay(K3sDeploymentIT::kubeletPass, 200, 250, TimeUnit.MILLISECONDS);
@@ -86,18 +110,21 @@ class K3sDeploymentIT {
         if (server != null) {
             server.close();
         }
+        KUBELETS.forEach(k -> k.stop(0));
     }
 
     // ---- the agents' side
 
-    static void register(String name) throws Exception {
+    static void register(String name, int kubeletPort) throws Exception {
         String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         String node = """
                 {"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","labels":{"kubernetes.io/hostname":"%s",
-                "kubernetes.io/os":"linux"}},"status":{"allocatable":{"cpu":"4","memory":"3963Mi","pods":"110"},
+                "kubernetes.io/os":"linux"}},"status":{"allocatable":{"cpu":"4","memory":"4Gi","pods":"110"},
+                "addresses":[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":"%s"}],
+                "daemonEndpoints":{"kubeletEndpoint":{"Port":%d}},
                 "conditions":[{"type":"Ready","status":"True","reason":"KubeletReady",
                 "message":"kubelet is posting ready status","lastHeartbeatTime":"%s","lastTransitionTime":"%s"}]}}"""
-                .formatted(name, name, now, now);
+                .formatted(name, name, name, kubeletPort, now, now);
         assertThat(send("POST", "/api/v1/nodes", node, "application/json").statusCode()).isEqualTo(201);
     }
 
@@ -152,6 +179,50 @@ class K3sDeploymentIT {
         } catch (Exception e) {
             // the next pass
         }
+    }
+
+    /**
+     * The kubelet's /metrics/resource: the node uses a quarter core and 1 GiB, each running container 10 millicores
+     * and 10 MiB, as cumulative CPU seconds and working sets stamped with the scrape's time.
+     */
+    static String resourceMetrics(String node) {
+        long ms = System.currentTimeMillis();
+        double seconds = ms / 1000.0;
+        StringBuilder b = new StringBuilder();
+        b.append("# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in "
+                + "core-seconds\n# TYPE container_cpu_usage_seconds_total counter\n");
+        StringBuilder memory = new StringBuilder("# HELP container_memory_working_set_bytes [STABLE] Current working "
+                + "set of the container in bytes\n# TYPE container_memory_working_set_bytes gauge\n");
+        try {
+            String q = URLEncoder.encode("spec.nodeName=" + node, StandardCharsets.UTF_8);
+            for (JsonNode pod : Json.parse(send("GET", "/api/v1/pods?fieldSelector=" + q, null, null).body())
+                    .path("items")) {
+                if (!"Running".equals(Json.text(pod, "status.phase"))) {
+                    continue;
+                }
+                for (JsonNode c : pod.path("spec").path("containers")) {
+                    String labels = "{container=\"%s\",namespace=\"%s\",pod=\"%s\"}".formatted(Json.text(c, "name"),
+                            Json.text(pod, "metadata.namespace"), Json.text(pod, "metadata.name"));
+                    b.append("container_cpu_usage_seconds_total").append(labels).append(' ').append(0.01 * seconds)
+                            .append(' ').append(ms).append('\n');
+                    memory.append("container_memory_working_set_bytes").append(labels).append(" 1.048576e+07 ")
+                            .append(ms).append('\n');
+                }
+            }
+        } catch (Exception e) {
+            // no containers this time
+        }
+        return b.append(memory).append("""
+                # HELP node_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the node in core-seconds
+                # TYPE node_cpu_usage_seconds_total counter
+                node_cpu_usage_seconds_total %s %d
+                # HELP node_memory_working_set_bytes [STABLE] Current working set of the node in bytes
+                # TYPE node_memory_working_set_bytes gauge
+                node_memory_working_set_bytes 1.073741824e+09 %d
+                # HELP scrape_error [ALPHA] 1 if there was an error while getting container metrics, 0 otherwise
+                # TYPE scrape_error gauge
+                scrape_error 0
+                """.formatted(0.25 * seconds, ms, ms)).toString();
     }
 
     static HttpResponse<String> send(String method, String path, String body, String contentType)
@@ -507,5 +578,51 @@ class K3sDeploymentIT {
         assertThat(ok("auth", "can-i", "--list").out()).contains("*.*").contains("[*]");
         assertThat(ok("auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}").out())
                 .isEqualTo("system:admin [\"system:masters\",\"system:authenticated\"]");
+    }
+
+    @Test
+    void topShowsWhatTheKubeletsReport() {
+        ok("create", "deployment", "metrics", "--image=busybox:1.36");
+        rolledOut("metrics");
+        String pod = pods("app=metrics").get(0)[0];
+        await("node metrics", () -> kubectl.run("top", "nodes").exit() == 0);
+        List<String> nodes = ok("top", "nodes").out().lines().toList();
+        assertThat(nodes.get(0).split("\\s+")).startsWith("NAME", "CPU(cores)");
+        assertThat(nodes).anySatisfy(l -> assertThat(l.split("\\s+")).containsExactly("node1", "250m", "6%",
+                "1024Mi", "25%"));
+        JsonNode nm = Json.parse(send0("/apis/metrics.k8s.io/v1beta1/nodes/node1"));
+        assertThat(Json.text(nm, "kind")).isEqualTo("NodeMetrics");
+        assertThat(Json.text(nm, "usage.memory")).isEqualTo("1Gi");
+        assertThat(Json.text(nm, "window")).matches("[0-9.]+m?s");
+        await("pod metrics", () -> kubectl.run("top", "pod", pod).out().contains(pod));
+        assertThat(ok("top", "pod", pod).out().lines().toList().get(1).split("\\s+")).containsExactly(pod, "10m",
+                "10Mi");
+        assertThat(ok("top", "pod", pod, "--containers").out()).contains("busybox");
+        ok("delete", "deploy", "metrics");
+    }
+
+    @Test
+    void withMetricsServerDisabledThereIsNoMetricsApi() {
+        try (K3sServer bare = K3sServer.start(K3sServerOptions.defaults().etcRoot(root.resolve("bare"))
+                .bindAddress("127.0.0.1").httpsListenPort(0).disableAgent(true).disable("metrics-server")
+                .logTo(new PrintStream(LOGS, true, StandardCharsets.UTF_8)))) {
+            Kubectl k = new Kubectl(bare.kubeconfig(), root.resolve("bare-cache"), root);
+            Kubectl.Result top = k.run("top", "nodes");
+            assertThat(top.exit()).isEqualTo(1);
+            assertThat(top.err()).isEqualTo("error: Metrics API not available\n");
+            assertThat(k.run("api-versions").out()).doesNotContain("metrics.k8s.io");
+        }
+        assertThat(ok("api-versions").out()).contains("metrics.k8s.io/v1beta1\n");
+    }
+
+    static String send0(String path) {
+        try {
+            return send("GET", path, null, null).body();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 }
