@@ -510,6 +510,23 @@ class K3sDeploymentIT {
         assertThat(down).as(events).isNotNegative();
         assertThat(up).as(events).isGreaterThan(down);
         assertThat(pods("app=batch")).hasSize(2).allMatch(p -> p[2].equals("busybox:1.37"));
+
+        // pause: a template change waits; resume: it rolls; restart: a new ReplicaSet of the same image
+        assertThat(ok("rollout", "pause", "deploy/batch").out()).isEqualTo("deployment.apps/batch paused\n");
+        ok("set", "image", "deploy/batch", "worker=busybox:1.38");
+        await("the paused condition", () -> json("get", "deploy", "batch").path("status").path("conditions")
+                .toString().contains("\"reason\":\"DeploymentPaused\",\"message\":\"Deployment is paused\""));
+        assertThat(replicaSets("app=batch")).hasSize(2);
+        assertThat(pods("app=batch")).allMatch(p -> p[2].equals("busybox:1.37"));
+        assertThat(ok("rollout", "resume", "deploy/batch").out()).isEqualTo("deployment.apps/batch resumed\n");
+        rolledOut("batch");
+        assertThat(replicaSets("app=batch")).hasSize(3);
+        assertThat(pods("app=batch")).hasSize(2).allMatch(p -> p[2].equals("busybox:1.38"));
+        assertThat(ok("rollout", "restart", "deploy/batch").out()).isEqualTo("deployment.apps/batch restarted\n");
+        rolledOut("batch");
+        assertThat(replicaSets("app=batch")).hasSize(4);
+        assertThat(json("get", "deploy", "batch").path("spec").path("template").path("metadata").path("annotations")
+                .has("kubectl.kubernetes.io/restartedAt")).isTrue();
         ok("delete", "deploy", "batch");
     }
 

@@ -26,8 +26,11 @@ import tools.jackson.databind.node.ObjectNode;
  * FoundNewReplicaSet, ReplicaSetUpdated, NewReplicaSetAvailable, ProgressDeadlineExceeded,
  * MinimumReplicasAvailable/Unavailable) is what {@code kubectl rollout status} reads.
  *
- * <p>Not simulated: {@code spec.paused} (a paused Deployment still rolls), proportional scaling of several active
- * ReplicaSets in the middle of a rollout (a scale then goes through the rollout's own arithmetic), adoption of
+ * A paused Deployment ({@code kubectl rollout pause}) gets no new ReplicaSet, only its sizes followed, and the
+ * Progressing condition DeploymentPaused, then DeploymentResumed.
+ *
+ * <p>Not simulated: proportional scaling of several active ReplicaSets in the middle of a rollout or while paused
+ * (a scale then goes through the rollout's own arithmetic), adoption of
  * orphaned ReplicaSets, hash collisions, and the ReplicaFailure conditions copied from ReplicaSets.
  */
 final class DeploymentController {
@@ -68,7 +71,10 @@ final class DeploymentController {
         }
         Instant now = clock.instant();
         List<ObjectNode> all = ownedReplicaSets(d);
-        if (Deployments.rolling(d)) {
+        checkPausedConditions(d, now);
+        if (d.path("spec").path("paused").asBoolean(false)) {
+            syncPaused(d, all, now);
+        } else if (Deployments.rolling(d)) {
             rolloutRolling(d, all, now);
         } else {
             rolloutRecreate(d, all, now);
@@ -315,6 +321,77 @@ final class DeploymentController {
             cleanup(d, olds);
         }
         syncRolloutStatus(d, allRss, newRs, now);
+    }
+
+    /**
+     * checkPausedConditions: Progressing Unknown DeploymentPaused "Deployment is paused" while paused, DeploymentResumed
+     * "Deployment is resumed" after; a ProgressDeadlineExceeded is not overwritten.
+     */
+    private void checkPausedConditions(ObjectNode d, Instant now) {
+        if (!Deployments.hasProgressDeadline(d)) {
+            return;
+        }
+        JsonNode cond = Deployments.getCondition(d.path("status"), "Progressing");
+        if (cond != null && "ProgressDeadlineExceeded".equals(cond.path("reason").asString(""))) {
+            return;
+        }
+        boolean pausedCond = cond != null && "DeploymentPaused".equals(cond.path("reason").asString(""));
+        boolean paused = d.path("spec").path("paused").asBoolean(false);
+        if (paused && !pausedCond) {
+            Deployments.setCondition(J.objectAt(d, "status"), Deployments.condition("Progressing", "Unknown",
+                    "DeploymentPaused", "Deployment is paused", now));
+        } else if (!paused && pausedCond) {
+            Deployments.setCondition(J.objectAt(d, "status"), Deployments.condition("Progressing", "Unknown",
+                    "DeploymentResumed", "Deployment is resumed", now));
+        } else {
+            return;
+        }
+        writeStatus(d);
+    }
+
+    /**
+     * sync (a paused Deployment): no new ReplicaSet; the only active one (or the newest) follows the replicas, a
+     * saturated new one sends the old ones to 0; old ones beyond the history limit go; the status without the
+     * rollout's Progressing changes. Proportional scaling of several active ones is not simulated.
+     */
+    private void syncPaused(ObjectNode d, List<ObjectNode> all, Instant now) {
+        ObjectNode newRs = newReplicaSet(d, all, false, now);
+        List<ObjectNode> olds = olds(ownedReplicaSets(d), newRs);
+        List<ObjectNode> allRss = new ArrayList<>(olds);
+        if (newRs != null) {
+            allRss.add(newRs);
+        }
+        List<ObjectNode> active = active(allRss);
+        ObjectNode target = active.size() == 1 ? active.get(0) : null;
+        if (active.isEmpty() && !allRss.isEmpty()) {
+            target = newRs != null ? newRs : allRss.stream().max(Comparator.comparing((ObjectNode rs) ->
+                    J.text(rs, "metadata.creationTimestamp", "")).thenComparing(J::name)).orElseThrow();
+        }
+        if (target != null) {
+            scale(d, target, Deployments.replicas(d));
+        } else if (newRs != null && newRs.path("spec").path("replicas").asInt(1) == Deployments.replicas(d)
+                && newRs.path("status").path("availableReplicas").asInt(0) == Deployments.replicas(d)) {
+            for (ObjectNode rs : active(olds)) { // IsSaturated
+                scale(d, rs, 0);
+            }
+        }
+        cleanup(d, olds);
+        List<JsonNode> fresh = new ArrayList<>();
+        JsonNode newOne = null;
+        for (ObjectNode rs : allRss) {
+            KubeApi.Result r = api.call("GET", ReplicaSetController.path(J.namespace(rs), J.name(rs)), null, null);
+            if (r.ok()) {
+                fresh.add(r.object());
+                if (newRs != null && J.uid(rs).equals(J.uid(newRs))) {
+                    newOne = r.object();
+                }
+            }
+        }
+        ObjectNode status = Deployments.calculateStatus(d, fresh, newOne, now);
+        if (!status.equals(d.path("status"))) {
+            d.set("status", status);
+            writeStatus(d);
+        }
     }
 
     /** oldPodsRunning: old ReplicaSets still report replicas, or own a pod that has not finished. */
