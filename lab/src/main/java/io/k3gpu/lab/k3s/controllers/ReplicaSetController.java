@@ -17,7 +17,7 @@ import tools.jackson.databind.node.ObjectNode;
  * replica_set.go and replica_set_utils.go, v1.31): keeps {@code spec.replicas} active pods (not finished, not being
  * deleted) among those it controls — creating {@code <rs>-<5 random>} from the template (Normal SuccessfulCreate
  * "Created pod: x", Warning FailedCreate "Error creating: ..."), deleting the surplus in the order of
- * {@link #DELETE_FIRST} (Normal SuccessfulDelete "Deleted pod: x") — and writes replicas, fullyLabeledReplicas,
+ * {@link #deleteFirst} (Normal SuccessfulDelete "Deleted pod: x") — and writes replicas, fullyLabeledReplicas,
  * readyReplicas, availableReplicas (Ready for minReadySeconds) and observedGeneration.
  *
  * <p>Not simulated: adoption and release of pods by selector (only pods it created, by controllerRef, count),
@@ -151,8 +151,8 @@ final class ReplicaSetController {
     }
 
     /**
-     * getPodsToDelete: the first {@code diff} of the active pods ranked by {@link #DELETE_FIRST}, where a pod's rank
-     * is how many of the ReplicaSet's active pods share its node (doubled-up pods go first).
+     * getPodsToDelete: the first {@code diff} of the active pods in the order of {@link #deleteFirst}, a pod's rank
+     * being how many of the ReplicaSet's active pods share its node (doubled-up pods go first).
      */
     static List<JsonNode> podsToDelete(List<JsonNode> active, List<JsonNode> related, int diff) {
         Map<String, Integer> onNode = new HashMap<>();
@@ -163,27 +163,26 @@ final class ReplicaSetController {
             }
         }
         List<JsonNode> sorted = new ArrayList<>(active);
-        sorted.sort(DELETE_FIRST_BY_RANK.apply(onNode));
+        sorted.sort(deleteFirst(onNode));
         return sorted.subList(0, Math.min(diff, sorted.size()));
     }
 
-    private static final java.util.function.Function<Map<String, Integer>, Comparator<JsonNode>> DELETE_FIRST_BY_RANK =
-            onNode -> Comparator
-                    .comparing((JsonNode p) -> !J.text(p, "spec.nodeName", "").isEmpty())
-                    .thenComparing(p -> phaseRank(J.text(p, "status.phase", "")))
-                    .thenComparing(DaemonSets::ready)
-                    .thenComparing(p -> deletionCost(p))
-                    .thenComparing(p -> -onNode.getOrDefault(J.text(p, "spec.nodeName", ""), 0))
-                    .thenComparing(ReplicaSetController::readySince, Comparator.reverseOrder())
-                    .thenComparing(p -> -restarts(p))
-                    .thenComparing(p -> J.text(p, "metadata.creationTimestamp", ""), Comparator.reverseOrder());
-
     /**
-     * ActivePodsWithRanks.Less without the node ranks: unassigned before assigned, Pending before Unknown before
-     * Running, not ready before ready, lower pod-deletion-cost first, ready for less time first, more restarts first,
-     * newer first.
+     * ActivePodsWithRanks.Less (pkg/controller/controller_utils.go): unassigned before assigned, Pending before
+     * Unknown before Running, not ready before ready, lower pod-deletion-cost first, more pods of the ReplicaSet on
+     * the same node first ({@code onNode}), ready for less time first, more restarts first, newer first.
      */
-    static final Comparator<JsonNode> DELETE_FIRST = DELETE_FIRST_BY_RANK.apply(Map.of());
+    static Comparator<JsonNode> deleteFirst(Map<String, Integer> onNode) {
+        return Comparator
+                .comparing((JsonNode p) -> !J.text(p, "spec.nodeName", "").isEmpty())
+                .thenComparing(p -> phaseRank(J.text(p, "status.phase", "")))
+                .thenComparing(DaemonSets::ready)
+                .thenComparing(ReplicaSetController::deletionCost)
+                .thenComparing(p -> -onNode.getOrDefault(J.text(p, "spec.nodeName", ""), 0))
+                .thenComparing(ReplicaSetController::readySince, Comparator.reverseOrder())
+                .thenComparing(p -> -restarts(p))
+                .thenComparing(p -> J.text(p, "metadata.creationTimestamp", ""), Comparator.reverseOrder());
+    }
 
     private static int phaseRank(String phase) {
         return switch (phase) {
