@@ -514,8 +514,9 @@ class K3sDeploymentIT {
         // pause: a template change waits; resume: it rolls; restart: a new ReplicaSet of the same image
         assertThat(ok("rollout", "pause", "deploy/batch").out()).isEqualTo("deployment.apps/batch paused\n");
         ok("set", "image", "deploy/batch", "worker=busybox:1.38");
-        await("the paused condition", () -> json("get", "deploy", "batch").path("status").path("conditions")
-                .toString().contains("\"reason\":\"DeploymentPaused\",\"message\":\"Deployment is paused\""));
+        await("the paused condition", () -> ok("get", "deploy", "batch", "-o", "jsonpath={range .status.conditions[?(@.type"
+                + "==\"Progressing\")]}{.status} {.reason} {.message}{end}").out()
+                .equals("Unknown DeploymentPaused Deployment is paused"));
         assertThat(replicaSets("app=batch")).hasSize(2);
         assertThat(pods("app=batch")).allMatch(p -> p[2].equals("busybox:1.37"));
         assertThat(ok("rollout", "resume", "deploy/batch").out()).isEqualTo("deployment.apps/batch resumed\n");
