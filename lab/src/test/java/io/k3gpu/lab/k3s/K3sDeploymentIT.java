@@ -351,7 +351,8 @@ class K3sDeploymentIT {
                 .isEqualTo("4");
         assertThat(Json.write(rs.path("spec").path("selector"))).contains("\"pod-template-hash\":\"" + pods.get(0)[1]);
 
-        List<String> table = ok("get", "deploy,rs", "-l", "app=web").out().lines().filter(l -> !l.isBlank()).toList();
+        List<String> table = ok("get", "deploy,rs", "-l", "app=web").out().lines().filter(l -> !l.isBlank())
+                .toList();
         assertThat(Kubectl.words(table.get(0))).containsExactly("NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE");
         assertThat(table.get(1).split("\\s+")).startsWith("deployment.apps/web", "3/3", "3", "3");
         assertThat(Kubectl.words(table.get(2))).containsExactly("NAME", "DESIRED", "CURRENT", "READY", "AGE");
