@@ -66,6 +66,7 @@ final class ApiHandler {
     private final Clock clock;
     private volatile String serverAddress = "127.0.0.1:6443";
     private volatile ApiHooks hooks = ApiHooks.NONE;
+    private volatile MetricsServer metrics;
 
     ApiHandler(ApiStore store, String version, String platform, Clock clock) {
         this.store = store;
@@ -87,8 +88,21 @@ final class ApiHandler {
         this.hooks = hooks == null ? ApiHooks.NONE : hooks;
     }
 
+    /** The metrics API's server (K3s's packaged metrics-server); null when disabled. */
+    void metrics(MetricsServer metrics) {
+        this.metrics = metrics;
+    }
+
     Response handle(Request r) {
         try {
+            if (r.path().startsWith("/apis/" + MetricsServer.GROUP)) {
+                MetricsServer m = metrics;
+                if (m == null) {
+                    return notFoundPath();
+                }
+                return r.method().equals("GET") ? m.handle(r.path(), r.params()) : status(405,
+                        "MethodNotAllowed", "the server does not allow this method on the requested resource", null);
+            }
             Response meta = r.method().equals("GET") ? documents(r) : null;
             if (meta != null) {
                 return meta;
@@ -103,6 +117,9 @@ final class ApiHandler {
                         + "accepted media types include: application/json, application/yaml, "
                         + "application/json-patch+json, application/merge-patch+json, "
                         + "application/strategic-merge-patch+json", null);
+            }
+            if ("scale".equals(p.subresource())) {
+                return scale(r, p);
             }
             return switch (r.method()) {
                 case "GET" -> p.name() == null ? list(r, p) : get(r, p);
@@ -136,7 +153,11 @@ final class ApiHandler {
             case "/api":
                 return Response.json(200, Discovery.apiVersions(serverAddress));
             case "/apis":
-                return Response.json(200, Discovery.apiGroupList());
+                ObjectNode groups = Discovery.apiGroupList();
+                if (metrics != null) {
+                    ((ArrayNode) groups.get("groups")).add(MetricsServer.apiGroup());
+                }
+                return Response.json(200, groups);
             case "/openapi/v3":
                 return Response.json(200, Discovery.openApiRoot());
             case "/openapi/v2":
@@ -288,8 +309,9 @@ final class ApiHandler {
         meta.remove("resourceVersion");
         meta.remove("uid");
         meta.remove("creationTimestamp");
-        if (res.kind().equals("DaemonSet") && !o.path("spec").path("selector").isObject()) {
-            return status(422, "Invalid", "DaemonSet.apps \"" + name + "\" is invalid: spec.selector: Required "
+        if (res.group().equals("apps") && List.of("DaemonSet", "Deployment", "ReplicaSet").contains(res.kind())
+                && !o.path("spec").path("selector").isObject()) {
+            return status(422, "Invalid", res.kind() + ".apps \"" + name + "\" is invalid: spec.selector: Required "
                     + "value", details(res, name));
         }
         Defaults.create(res, o);
@@ -304,8 +326,8 @@ final class ApiHandler {
                 null, false);
         ApiStore.Result result = store.call("POST", collection.storePath(), JSON, Json.write(o));
         if (result.code() == 409) {
-            return status(409, "AlreadyExists", res.plural() + " \"" + name + "\" already exists",
-                    details(res, name));
+            return status(409, "AlreadyExists", (res.group().isEmpty() ? res.plural() : res.plural() + "."
+                    + res.group()) + " \"" + name + "\" already exists", details(res, name));
         }
         if (!result.ok()) {
             return passThrough(result);
@@ -419,6 +441,85 @@ final class ApiHandler {
                         + "application/merge-patch+json, application/strategic-merge-patch+json", null);
             }
         }
+    }
+
+    /**
+     * The scale subresource (registry/apps/deployment/storage, replicaset/storage, statefulset/storage): an
+     * autoscaling/v1 Scale of the object — spec.replicas, status.replicas, status.selector as a selector string —
+     * read with GET and written with PUT or a patch of the Scale (what {@code kubectl scale} sends: a merge patch of
+     * {@code spec.replicas}), which changes only the object's {@code spec.replicas}.
+     */
+    private Response scale(Request r, ApiResources.ApiPath p) {
+        ApiResources.ApiPath object = new ApiResources.ApiPath(p.resource(), p.namespace(), p.name(), null, false);
+        ApiStore.Result current = store.call("GET", object.storePath(), null, null);
+        if (current.code() == 404 || current.body() == null) {
+            return notFound(object);
+        }
+        ObjectNode stored = Json.parseObject(current.body());
+        ObjectNode scale = scaleOf(stored);
+        JsonNode replicas;
+        switch (r.method()) {
+            case "GET" -> {
+                return Response.json(200, scale);
+            }
+            case "PUT" -> replicas = body(r).path("spec").path("replicas");
+            case "PATCH" -> {
+                String ct = r.header("content-type");
+                ct = ct == null ? "" : ct.split(";")[0].strip();
+                JsonNode patched = switch (ct) {
+                    case "application/json-patch+json" -> io.fabric8.zjsonpatch.JsonPatch.apply(
+                            Json.parse(r.bodyText()), scale.deepCopy());
+                    case "application/merge-patch+json" -> StrategicMergePatch.mergePatch(scale, body(r));
+                    case "application/strategic-merge-patch+json" -> StrategicMergePatch.apply(scale, body(r));
+                    default -> null;
+                };
+                if (patched == null) {
+                    return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                            + "accepted media types include: application/json-patch+json, "
+                            + "application/merge-patch+json, application/strategic-merge-patch+json", null);
+                }
+                replicas = patched.path("spec").path("replicas");
+            }
+            default -> {
+                return status(405, "MethodNotAllowed", "the server does not allow this method on the requested "
+                        + "resource", null);
+            }
+        }
+        if (!replicas.isIntegralNumber() || replicas.asInt() < 0) {
+            return status(422, "Invalid", "Scale.autoscaling \"" + p.name() + "\" is invalid: spec.replicas: "
+                    + "Invalid value: " + replicas + ": must be greater than or equal to 0", details(p.resource(),
+                    p.name()));
+        }
+        ObjectNode updated = stored.deepCopy();
+        Json.objectAt(updated, "spec").put("replicas", replicas.asInt());
+        Defaults.update(p.resource(), stored, updated);
+        hooks.beforeUpdate(p.resource().groupVersion(), p.resource().kind(), stored, updated);
+        ApiStore.Result res = store.call("PUT", object.storePath(), JSON, Json.write(updated));
+        if (!res.ok() || res.body() == null) {
+            return written(object, res);
+        }
+        return Response.json(200, scaleOf(Json.parseObject(res.body())));
+    }
+
+    /** scaleFromDeployment / scaleFromReplicaSet: the Scale an object shows. */
+    private static ObjectNode scaleOf(ObjectNode o) {
+        ObjectNode scale = Json.object();
+        scale.put("kind", "Scale");
+        scale.put("apiVersion", "autoscaling/v1");
+        ObjectNode meta = scale.putObject("metadata");
+        for (String f : List.of("name", "namespace", "uid", "resourceVersion", "creationTimestamp")) {
+            if (o.path("metadata").has(f)) {
+                meta.set(f, o.path("metadata").get(f).deepCopy());
+            }
+        }
+        scale.putObject("spec").put("replicas", o.path("spec").path("replicas").asInt(1));
+        ObjectNode status = scale.putObject("status");
+        status.put("replicas", o.path("status").path("replicas").asInt(0));
+        String selector = Tables.selector(o.path("spec").path("selector"));
+        if (!selector.equals("<none>")) {
+            status.put("selector", selector);
+        }
+        return scale;
     }
 
     private Response written(ApiResources.ApiPath p, ApiStore.Result res) {

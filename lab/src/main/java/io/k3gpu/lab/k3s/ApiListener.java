@@ -150,6 +150,11 @@ final class ApiListener {
                 logs(req, p, params);
                 return;
             }
+            if (Reviews.handles(req.method().name(), path)) {
+                req.body().onSuccess(body -> reply(req, Reviews.answer(path, body.toString(StandardCharsets.UTF_8),
+                        who.user(), who.groups()))).onFailure(e -> req.response().setStatusCode(400).end());
+                return;
+            }
             req.body().onSuccess(body -> {
                 Map<String, String> headers = new HashMap<>();
                 req.headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
@@ -276,6 +281,8 @@ final class ApiListener {
         Context ctx = vertx.getOrCreateContext();
         boolean ws = "websocket".equalsIgnoreCase(req.getHeader(HttpHeaders.UPGRADE));
         long fromVersion = from;
+        WatchBookmarks bookmarks = "true".equals(params.get("allowWatchBookmarks"))
+                ? new WatchBookmarks(p.resource()) : null;
         if (ws) {
             req.toWebSocket().onSuccess(socket -> stream(ctx, new Sink() {
                 public boolean write(String line) {
@@ -295,7 +302,7 @@ final class ApiListener {
                 public void onClose(Runnable r) {
                     socket.closeHandler(v -> r.run());
                 }
-            }, view, initial, fromVersion, timeout));
+            }, view, initial, fromVersion, timeout, bookmarks));
             return;
         }
         HttpServerResponse resp = req.response();
@@ -320,7 +327,7 @@ final class ApiListener {
             public void onClose(Runnable r) {
                 resp.closeHandler(v -> r.run());
             }
-        }, view, initial, fromVersion, timeout);
+        }, view, initial, fromVersion, timeout, bookmarks);
     }
 
     private interface Sink {
@@ -331,8 +338,12 @@ final class ApiListener {
         void onClose(Runnable r);
     }
 
+    /** What a watch that allows bookmarks is sent them for: its resource's kind. */
+    private record WatchBookmarks(ApiResources.Resource resource) {
+    }
+
     private void stream(Context ctx, Sink sink, Function<WatchHub.Event, WatchHub.Event> view, List<JsonNode> initial,
-                        long fromVersion, long timeoutSeconds) {
+                        long fromVersion, long timeoutSeconds, WatchBookmarks bookmarks) {
         for (JsonNode o : initial) {
             sink.write(eventLine("ADDED", o));
         }
@@ -352,12 +363,46 @@ final class ApiListener {
             return;
         }
         sink.onClose(() -> hub.unsubscribe(sub[0]));
+        long deadline = timeoutSeconds > 0 ? System.currentTimeMillis() + TimeUnit.SECONDS.toMillis(timeoutSeconds)
+                : 0;
         if (timeoutSeconds > 0) {
             vertx.setTimer(TimeUnit.SECONDS.toMillis(timeoutSeconds), t -> {
                 hub.unsubscribe(sub[0]);
                 sink.end();
             });
         }
+        if (bookmarks != null) {
+            scheduleBookmark(ctx, sink, sub[0], bookmarks, deadline, fromVersion);
+        }
+    }
+
+    /**
+     * The watch cache's bookmarks (staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go nextBookmarkTime,
+     * v1.31): one a minute, and one 2 s before the watch's timeout when that comes first; the object is the
+     * resource's kind with only {@code metadata.resourceVersion}, the newest version the server has.
+     */
+    private void scheduleBookmark(Context ctx, Sink sink, WatchHub.Subscription sub, WatchBookmarks b, long deadline,
+                                  long fromVersion) {
+        long now = System.currentTimeMillis();
+        long next = now + TimeUnit.MINUTES.toMillis(1);
+        if (deadline > 0 && deadline - 2000 < next) {
+            next = deadline - 2000;
+        }
+        if (next <= now) {
+            return;
+        }
+        vertx.setTimer(next - now, t -> ctx.runOnContext(v -> {
+            ObjectNode o = Json.object();
+            o.put("kind", b.resource().kind());
+            o.put("apiVersion", b.resource().groupVersion());
+            o.putObject("metadata").put("resourceVersion", String.valueOf(Math.max(hub.latest(), fromVersion)))
+                    .putNull("creationTimestamp");
+            if (sink.write(eventLine("BOOKMARK", o))) {
+                scheduleBookmark(ctx, sink, sub, b, deadline, fromVersion);
+            } else {
+                hub.unsubscribe(sub);
+            }
+        }));
     }
 
     private static WatchHub.Event retype(WatchHub.Event e, String type) {

@@ -66,6 +66,10 @@ final class Defaults {
                 ObjectNode spec = Json.objectAt(o, "spec");
                 number(spec, "replicas", 1);
                 podSpec(template(spec), "Always");
+                if (r.kind().equals("ReplicaSet")) {
+                    // rsStrategy.PrepareForCreate: the status is the controller's
+                    o.set("status", Json.object().put("replicas", 0));
+                }
             }
             default -> {
             }
@@ -98,6 +102,10 @@ final class Defaults {
                 }
             }
             case "Pod", "Job", "ReplicaSet", "StatefulSet" -> {
+                if (r.kind().equals("ReplicaSet") && current.has("status")) {
+                    // rsStrategy.PrepareForUpdate: a full update keeps the status
+                    incoming.set("status", current.get("status").deepCopy());
+                }
                 ObjectNode spec = Json.objectAt(incoming, "spec");
                 switch (r.kind()) {
                     case "Pod" -> podSpec(spec, "Always");

@@ -78,6 +78,7 @@ public final class K3sServer implements AutoCloseable {
     private final K3sPki pki;
     private final Datastore datastore;
     private volatile Controllers controllers;
+    private volatile MetricsServer metrics;
     private volatile boolean closed;
 
     /** How the server reaches the API it registers its Node with: its own handler, or the first server. */
@@ -230,6 +231,11 @@ public final class K3sServer implements AutoCloseable {
                 server.controllers = Controllers.start(new ControllerBridge(handler, store, hub), o.clock, log,
                         Controllers.Options.defaults().localNode(o.disableAgent ? null : nodeName));
                 handler.hooks(server.controllers);
+                if (!o.disabled("metrics-server")) {
+                    server.metrics = new MetricsServer(store, o.clock, o.metricResolution);
+                    server.metrics.start();
+                    handler.metrics(server.metrics);
+                }
             }
             for (String runtime : host.nvidiaRuntimes()) { // the embedded agent's containerd configuration
                 log.info("Found " + runtime + " container runtime");
@@ -299,6 +305,9 @@ public final class K3sServer implements AutoCloseable {
         closed = true;
         if (controllers != null) {
             controllers.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         timer.shutdownNow();
         listener.close();

@@ -42,6 +42,8 @@ public final class K3sServerOptions {
     String version = DEFAULT_VERSION;
     String commit = "k3gpu-lab";
     Duration heartbeat = Duration.ofSeconds(10);
+    /** metrics-server's --metric-resolution in K3s's manifest. */
+    Duration metricResolution = Duration.ofSeconds(15);
     PrintStream logOutput = System.err;
     boolean debug;
     Clock clock = Clock.systemUTC();
@@ -187,6 +189,12 @@ public final class K3sServerOptions {
 
     public K3sServerOptions heartbeat(Duration every) {
         this.heartbeat = every;
+        return this;
+    }
+
+    /** How often the metrics API scrapes the kubelets (tests shorten it). */
+    public K3sServerOptions metricResolution(Duration every) {
+        this.metricResolution = every;
         return this;
     }
 

@@ -15,7 +15,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Server-side printing ({@code Accept: application/json;as=Table;g=meta.k8s.io;v=v1}) with the kube-apiserver's
  * columns, so {@code kubectl get} and {@code -o wide} show what they show against a real cluster: nodes, pods, jobs,
- * daemonsets, controllerrevisions, configmaps, runtimeclasses, namespaces and events; other types get Name and Age.
+ * daemonsets, deployments, replicasets, controllerrevisions, configmaps, runtimeclasses, namespaces and events; other types get Name and Age.
  */
 final class Tables {
     private record Column(String name, String type, String format, int priority, String description) {
@@ -129,6 +129,31 @@ final class Tables {
                             + "order to be controlled. It must match the pod template's labels. More info: "
                             + "https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
                             + "#label-selectors"));
+            // pkg/printers/internalversion/printers.go (v1.31): deploymentColumnDefinitions, replicaSetColumnDefinitions
+            case "Deployment" -> List.of(name, col("Ready", 0, "Number of the pod with ready state"),
+                    col("Up-to-date", 0, "Total number of non-terminated pods targeted by this deployment that have "
+                            + "the desired template spec."),
+                    col("Available", 0, "Total number of available pods (ready for at least minReadySeconds) "
+                            + "targeted by this deployment."), age,
+                    col("Containers", 1, "Names of each container in the template."),
+                    col("Images", 1, "Images referenced by each container in the template."),
+                    col("Selector", 1, "Label selector for pods. Existing ReplicaSets whose pods are selected by this "
+                            + "will be the ones affected by this deployment."));
+            case "ReplicaSet" -> List.of(name,
+                    intCol("Desired", "Replicas is the number of desired replicas. This is a pointer to distinguish "
+                            + "between explicit zero and unspecified. Defaults to 1. More info: "
+                            + "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/"
+                            + "#what-is-a-replicationcontroller"),
+                    intCol("Current", "Replicas is the most recently observed number of replicas. More info: "
+                            + "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/"
+                            + "#what-is-a-replicationcontroller"),
+                    intCol("Ready", "The number of ready replicas for this replica set."), age,
+                    col("Containers", 1, "Names of each container in the template."),
+                    col("Images", 1, "Images referenced by each container in the template."),
+                    col("Selector", 1, "Selector is a label query over pods that should match the replica count. "
+                            + "Label keys and values that must match in order to be controlled by this replica set. "
+                            + "More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/"
+                            + "#label-selectors"));
             case "ControllerRevision" -> List.of(name,
                     col("Controller", 0, "Controller of the object"),
                     intCol("Revision", "Revision indicates the revision of the state represented by Data."), age);
@@ -169,6 +194,8 @@ final class Tables {
             case "Job" -> jobCells(o, name, age, now);
             case "DaemonSet" -> daemonSetCells(o, name, age);
             case "ControllerRevision" -> controllerRevisionCells(o, name, age);
+            case "Deployment" -> deploymentCells(o, name, age);
+            case "ReplicaSet" -> replicaSetCells(o, name, age);
             case "ConfigMap" -> List.of(name, o.path("data").size() + o.path("binaryData").size(), age);
             case "RuntimeClass" -> List.of(name, orDefault(Json.text(o, "handler"), ""), age);
             case "Namespace" -> List.of(name, orDefault(Json.text(o, "status.phase"), "Active"), age);
@@ -442,6 +469,35 @@ final class Tables {
                 status.path("updatedNumberScheduled").asInt(0), status.path("numberAvailable").asInt(0),
                 labels(podSpec.path("nodeSelector")), age, String.join(",", names), String.join(",", images),
                 selector(o.path("spec").path("selector")));
+    }
+
+    /** printDeployment: ready/desired, up-to-date, available; wide: containers, images, selector. */
+    private static List<Object> deploymentCells(JsonNode o, String name, String age) {
+        JsonNode status = o.path("status");
+        String[] containers = containerCells(o);
+        return List.of(name, status.path("readyReplicas").asInt(0) + "/" + o.path("spec").path("replicas").asInt(1),
+                status.path("updatedReplicas").asInt(0), status.path("availableReplicas").asInt(0), age,
+                containers[0], containers[1], selector(o.path("spec").path("selector")));
+    }
+
+    /** printReplicaSet: desired, current, ready; wide: containers, images, selector. */
+    private static List<Object> replicaSetCells(JsonNode o, String name, String age) {
+        JsonNode status = o.path("status");
+        String[] containers = containerCells(o);
+        return List.of(name, o.path("spec").path("replicas").asInt(1), status.path("replicas").asInt(0),
+                status.path("readyReplicas").asInt(0), age, containers[0], containers[1],
+                selector(o.path("spec").path("selector")));
+    }
+
+    /** layoutContainerCells: the template's container names and images, comma-separated. */
+    private static String[] containerCells(JsonNode o) {
+        List<String> names = new ArrayList<>();
+        List<String> images = new ArrayList<>();
+        for (JsonNode c : o.path("spec").path("template").path("spec").path("containers")) {
+            names.add(c.path("name").asString(""));
+            images.add(c.path("image").asString(""));
+        }
+        return new String[] {String.join(",", names), String.join(",", images)};
     }
 
     /** printControllerRevision: the controller as {@code <kind, lower case>.<group>/<name>}, the revision. */

@@ -50,8 +50,15 @@ final class WatchHub {
     private final Deque<Event> recent = new ArrayDeque<>();
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private long oldestKept;
+    private long latest;
+
+    /** The newest resource version published (a bookmark's version). */
+    synchronized long latest() {
+        return latest;
+    }
 
     synchronized void publish(Event event) {
+        latest = Math.max(latest, event.resourceVersion());
         recent.addLast(event);
         if (recent.size() > WINDOW) {
             oldestKept = recent.removeFirst().resourceVersion();

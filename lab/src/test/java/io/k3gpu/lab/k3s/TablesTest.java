@@ -146,4 +146,33 @@ class TablesTest {
     private static String J(JsonNode n) {
         return Json.write(n);
     }
+
+    @Test
+    void deploymentAndReplicaSetRowsArePrintersOnes() {
+        ObjectNode d = Json.parseObject(("{'metadata':{'name':'web','creationTimestamp':'2026-11-28T17:58:00Z'},"
+                + "'spec':{'replicas':4,'selector':{'matchLabels':{'app':'web'}},'template':{'spec':{'containers':["
+                + "{'name':'nginx','image':'nginx:1.27'},{'name':'sidecar','image':'busybox'}]}}},"
+                + "'status':{'replicas':5,'updatedReplicas':2,'readyReplicas':3,'availableReplicas':3}}")
+                .replace('\'', '"'));
+        ObjectNode t = Tables.table(ApiResources.find("apps", "v1", "deployments"), List.of(d), "5", null, NOW,
+                "meta.k8s.io/v1");
+        assertThat(t.path("columnDefinitions").valueStream().map(c -> c.path("name").asString()).toList())
+                .containsExactly("Name", "Ready", "Up-to-date", "Available", "Age", "Containers", "Images",
+                        "Selector");
+        assertThat(t.path("rows").get(0).path("cells").valueStream().map(JsonNode::asString).toList())
+                .containsExactly("web", "3/4", "2", "3", "2m", "nginx,sidecar", "nginx:1.27,busybox", "app=web");
+        assertThat(t.path("rows").get(0).path("cells").get(2).isInt()).isTrue();
+
+        ObjectNode rs = Json.parseObject(("{'metadata':{'name':'web-7d9f8c6b5','creationTimestamp':"
+                + "'2026-11-28T17:58:00Z'},'spec':{'replicas':2,'selector':{'matchLabels':{'app':'web',"
+                + "'pod-template-hash':'7d9f8c6b5'}},'template':{'spec':{'containers':[{'name':'nginx',"
+                + "'image':'nginx:1.27'}]}}},'status':{'replicas':3}}").replace('\'', '"'));
+        ObjectNode r = Tables.table(ApiResources.find("apps", "v1", "replicasets"), List.of(rs), "5", null, NOW,
+                "meta.k8s.io/v1");
+        assertThat(r.path("columnDefinitions").valueStream().map(c -> c.path("name").asString()).toList())
+                .containsExactly("Name", "Desired", "Current", "Ready", "Age", "Containers", "Images", "Selector");
+        assertThat(r.path("rows").get(0).path("cells").valueStream().map(JsonNode::asString).toList())
+                .containsExactly("web-7d9f8c6b5", "2", "3", "0", "2m", "nginx", "nginx:1.27",
+                        "app=web,pod-template-hash=7d9f8c6b5");
+    }
 }

@@ -18,7 +18,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The control plane of the simulated K3s server: kube-scheduler ({@link Scheduler}), the Job and TTL controllers
- * ({@link JobController}), the DaemonSet controller ({@link DaemonSetController}), the garbage collector ({@link GarbageCollector}), the node lifecycle and taint eviction
+ * ({@link JobController}), the DaemonSet controller ({@link DaemonSetController}), the Deployment and ReplicaSet
+ * controllers ({@link DeploymentController}, {@link ReplicaSetController}), the garbage collector ({@link GarbageCollector}), the node lifecycle and taint eviction
  * controllers ({@link NodeLifecycle}), and the API server's admission and deletion semantics ({@link Admission},
  * {@link Deletion}) through {@link ApiHooks}. The controllers share one thread: changes reach them through the store's
  * watch and are handled in order, and a tick retries what waits (unschedulable pods, back-offs, deadlines, TTLs).
@@ -60,10 +61,14 @@ public final class Controllers implements ApiHooks, AutoCloseable {
     private final Scheduler scheduler;
     private final JobController jobs;
     private final DaemonSetController daemonSets;
+    private final ReplicaSetController replicaSets;
+    private final DeploymentController deployments;
     private final GarbageCollector gc;
     private final NodeLifecycle nodes;
     private final Set<String> jobsToSync = new LinkedHashSet<>();
     private final Set<String> daemonSetsToSync = new LinkedHashSet<>();
+    private final Set<String> replicaSetsToSync = new LinkedHashSet<>();
+    private final Set<String> deploymentsToSync = new LinkedHashSet<>();
     private boolean allDaemonSetsRequested;
     private boolean schedulingRequested;
     private Instant lastNodeMonitor = Instant.EPOCH;
@@ -86,6 +91,8 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         this.scheduler = new Scheduler(api, events, clock, log);
         this.jobs = new JobController(api, events, clock, log);
         this.daemonSets = new DaemonSetController(api, events, clock, log);
+        this.replicaSets = new ReplicaSetController(api, events, clock, log);
+        this.deployments = new DeploymentController(api, events, clock, log);
         this.gc = new GarbageCollector(api, deletion, events, clock, options.eventTtl(), log);
         this.nodes = new NodeLifecycle(api, events, clock, options.nodeMonitorGracePeriod(),
                 options.nodeStartupGracePeriod(), log);
@@ -189,6 +196,28 @@ public final class Controllers implements ApiHooks, AutoCloseable {
                 if (daemonSet != null) {
                     requestDaemonSetSync(J.namespace(o), daemonSet.path("name").asString(""));
                 }
+                JsonNode replicaSet = ReplicaSetController.controllerOf(o);
+                if (replicaSet != null) {
+                    requestSync(replicaSetsToSync, J.namespace(o), replicaSet.path("name").asString(""),
+                            replicaSets::sync);
+                }
+            }
+            case "ReplicaSet", "Deployment" -> {
+                boolean rs = c.kind().equals("ReplicaSet");
+                if (c.type().equals("DELETED")) {
+                    gc.ownerDeleted(o);
+                } else if (J.deleting(o) && Deletion.hasFinalizer(o, Deletion.FOREGROUND)) {
+                    gc.foreground(o);
+                } else if (rs) {
+                    requestSync(replicaSetsToSync, J.namespace(o), J.name(o), replicaSets::sync);
+                } else {
+                    requestSync(deploymentsToSync, J.namespace(o), J.name(o), deployments::sync);
+                }
+                JsonNode deployment = rs ? ReplicaSetController.controllerRef(o, "Deployment") : null;
+                if (deployment != null) {
+                    requestSync(deploymentsToSync, J.namespace(o), deployment.path("name").asString(""),
+                            deployments::sync);
+                }
             }
             case "Node" -> {
                 requestScheduling(); // capacity or labels changed: pending pods may fit now
@@ -252,6 +281,17 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         }
     }
 
+    private void requestSync(Set<String> pending, String namespace, String name,
+                             java.util.function.BiConsumer<String, String> sync) {
+        String key = namespace + "/" + name;
+        if (pending.add(key)) {
+            submit(() -> {
+                pending.remove(key);
+                sync.accept(namespace, name);
+            });
+        }
+    }
+
     private void requestAllDaemonSets() {
         if (!allDaemonSetsRequested) {
             allDaemonSetsRequested = true;
@@ -276,6 +316,8 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         step("scheduler", scheduler::pass);
         step("job controller", jobs::syncAll);
         step("daemonset controller", daemonSets::syncAll);
+        step("deployment controller", deployments::syncAll);
+        step("replicaset controller", replicaSets::syncAll);
         step("garbage collector", gc::sweep);
         step("event expiry", () -> {
             if (!now.isBefore(lastEventExpiry.plus(Duration.ofMinutes(1)))) {

@@ -12,7 +12,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The garbage collector and the pod GC, for the owners and dependents the lab has (Jobs and their Pods, CronJobs and
- * their Jobs, DaemonSets and their Pods and ControllerRevisions): when an owner is deleted its dependents are deleted (pods gracefully); an owner marked for Foreground
+ * their Jobs, DaemonSets and their Pods and ControllerRevisions, Deployments and their ReplicaSets, ReplicaSets and
+ * their Pods): when an owner is deleted its dependents are deleted (pods gracefully); an owner marked for Foreground
  * deletion loses its {@code foregroundDeletion} finalizer — and so goes — once its dependents are gone; dependents
  * whose owner no longer exists are deleted on the next sweep. A terminating pod whose kubelet will not confirm the
  * kill (node deleted or not Ready, the server's own node, or not bound) is removed at once. Events expire after an
@@ -61,12 +62,14 @@ final class GarbageCollector {
         List<ObjectNode> pods = J.items(api.call("GET", "/api/v1/pods", null, null));
         List<ObjectNode> jobs = J.items(api.call("GET", "/apis/batch/v1/jobs", null, null));
         List<ObjectNode> daemonSets = J.items(api.call("GET", "/apis/apps/v1/daemonsets", null, null));
+        List<ObjectNode> replicaSets = J.items(api.call("GET", "/apis/apps/v1/replicasets", null, null));
         for (ObjectNode pod : pods) {
             podChanged(pod);
         }
         List<ObjectNode> dependents = new ArrayList<>(pods);
         dependents.addAll(jobs);
         dependents.addAll(J.items(api.call("GET", "/apis/apps/v1/controllerrevisions", null, null)));
+        dependents.addAll(replicaSets);
         for (ObjectNode dep : dependents) {
             if (J.deleting(dep)) {
                 continue;
@@ -80,6 +83,8 @@ final class GarbageCollector {
         }
         List<ObjectNode> owners = new ArrayList<>(jobs);
         owners.addAll(daemonSets);
+        owners.addAll(replicaSets);
+        owners.addAll(J.items(api.call("GET", "/apis/apps/v1/deployments", null, null)));
         for (ObjectNode owner : owners) {
             if (J.deleting(owner) && Deletion.hasFinalizer(owner, Deletion.FOREGROUND)) {
                 foreground(owner);
@@ -166,6 +171,10 @@ final class GarbageCollector {
             path = "/apis/batch/v1/namespaces/" + ns + "/cronjobs/" + name;
         } else if (kind.equals("DaemonSet") && apiVersion.equals("apps/v1")) {
             path = DaemonSetController.path(ns, name);
+        } else if (kind.equals("ReplicaSet") && apiVersion.equals("apps/v1")) {
+            path = ReplicaSetController.path(ns, name);
+        } else if (kind.equals("Deployment") && apiVersion.equals("apps/v1")) {
+            path = DeploymentController.path(ns, name);
         } else {
             return false;
         }

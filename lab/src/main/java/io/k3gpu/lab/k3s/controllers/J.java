@@ -161,7 +161,8 @@ final class J {
     /** The collections whose objects the lab's owners own: pods, jobs, controller revisions. */
     static String[] dependentCollections(String namespace) {
         return new String[] {pods(namespace), jobs(namespace),
-            "/apis/apps/v1/namespaces/" + namespace + "/controllerrevisions"};
+            "/apis/apps/v1/namespaces/" + namespace + "/controllerrevisions",
+            "/apis/apps/v1/namespaces/" + namespace + "/replicasets"};
     }
 
     /** The API path of a namespaced object of the kinds the controllers handle, from its apiVersion and kind. */
@@ -174,6 +175,8 @@ final class J {
             case "CronJob" -> "/apis/batch/v1/namespaces/" + ns + "/cronjobs/" + name;
             case "DaemonSet" -> "/apis/apps/v1/namespaces/" + ns + "/daemonsets/" + name;
             case "ControllerRevision" -> "/apis/apps/v1/namespaces/" + ns + "/controllerrevisions/" + name;
+            case "ReplicaSet" -> ReplicaSetController.path(ns, name);
+            case "Deployment" -> DeploymentController.path(ns, name);
             default -> throw new IllegalArgumentException("no path for kind " + o.path("kind").asString(""));
         };
     }

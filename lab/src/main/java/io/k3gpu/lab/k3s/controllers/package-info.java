@@ -1,6 +1,6 @@
 /**
  * The control plane of the simulated K3s server: what kube-scheduler, kube-controller-manager (Job, TTL-after-finished,
- * DaemonSet, garbage collector, pod GC, node lifecycle, taint eviction) and the API server's admission and deletion do, started
+ * DaemonSet, Deployment, ReplicaSet, garbage collector, pod GC, node lifecycle, taint eviction) and the API server's admission and deletion do, started
  * by {@code K3sServer} on the first server ({@link io.k3gpu.lab.k3s.controllers.Controllers}).
  *
  * <h2>What a node agent (kubelet) must do</h2>
@@ -74,7 +74,10 @@
  * Warning BackoffLimitExceeded {@code Job has reached the specified backoff limit}, Warning DeadlineExceeded
  * {@code Job was active longer than specified deadline}. DaemonSet events (daemonset-controller): SuccessfulCreate
  * {@code Created pod: x}, FailedCreate {@code Error creating: ...}, SuccessfulDelete {@code Deleted pod: x}, Warning
- * FailedDaemonPod {@code Found failed daemon pod ns/x on node n, will try to kill it}.
+ * FailedDaemonPod {@code Found failed daemon pod ns/x on node n, will try to kill it}. Deployment events
+ * (deployment-controller): ScalingReplicaSet {@code Scaled up replica set x from 0 to 3}, {@code Scaled down replica
+ * set x from 4 to 3}; ReplicaSet events (replicaset-controller): SuccessfulCreate {@code Created pod: x},
+ * SuccessfulDelete {@code Deleted pod: x}, FailedCreate {@code Error creating: ...}.
  *
  * <h2>DaemonSets</h2>
  * {@link io.k3gpu.lab.k3s.controllers.DaemonSetController}: a pod per node that matches the template's nodeSelector
@@ -85,9 +88,18 @@
  * For an agent this is an ordinary pod: run it, report it Ready, confirm its deletion; the controller counts
  * Ready pods into {@code numberReady}/{@code numberAvailable}, which {@code kubectl rollout status ds/x} waits for.
  *
+ * <h2>Deployments and ReplicaSets</h2>
+ * {@link io.k3gpu.lab.k3s.controllers.DeploymentController} keeps one ReplicaSet per template
+ * ({@code <deploy>-<pod-template-hash>}, revision annotations) and sizes them by the strategy;
+ * {@link io.k3gpu.lab.k3s.controllers.ReplicaSetController} keeps {@code spec.replicas} pods named
+ * {@code <rs>-<5 random>} with the template's labels (pod-template-hash included). For an agent these are ordinary
+ * pods: run them, report them Ready (readiness is what availableReplicas and {@code kubectl rollout status deploy/x}
+ * count), confirm their deletion.
+ *
  * <h2>Not simulated</h2>
  * Preemption (priorities are read, victims are never evicted), DaemonSet maxSurge (treated as 0), adoption of orphaned
- * pods and hash collisions, Deployment/ReplicaSet/StatefulSet controllers, pod affinity and topology spread, volumes in
+ * pods and hash collisions, a paused Deployment and proportional scaling in mid-rollout, the StatefulSet controller,
+ * pod affinity and topology spread, volumes in
  * scheduling, Indexed jobs, suspend, pod failure policies, the job-tracking finalizer (counting is in memory), a
  * namespace's cascading deletion, and leader election (an extra server runs no controllers).
  */
