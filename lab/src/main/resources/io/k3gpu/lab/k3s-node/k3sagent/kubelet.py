@@ -4,6 +4,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 
 from k3sagent.common import KUBELET_PORT, klog, log, read_bytes, run
 from k3sagent.pods import Pods, tail
@@ -105,6 +106,8 @@ class Kubelet:
         if parts == ["pods"] or parts == ["pods", ""]:
             return 200, "application/json", json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {},
                                                         "items": self.pods.list()})
+        if parts == ["metrics", "resource"]:
+            return 200, "text/plain; version=0.0.4", resource_metrics(self.pods.running_containers())
         if len(parts) == 4 and parts[0] == "containerLogs":
             if params.get("previous") == "true":
                 code, text, log_path, _ = self.pods.log_file(parts[1], parts[2], parts[3], True)
@@ -179,3 +182,49 @@ def ensure_serving_cert(agent_dir, node, ip):
         return None, None
     os.chmod(key, 0o600)
     return cert, key
+
+
+def resource_metrics(containers):
+    """kubelet's /metrics/resource (what metrics-server scrapes for `kubectl top`), from the node's real processes:
+    every process of the node's PID namespace for the node, the processes of each container's mount namespace for the
+    container. CPU is cumulative user+system time (children reaped included), memory the resident set (the lab's
+    working set)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    page = os.sysconf("SC_PAGE_SIZE")
+    by_ns = {}
+    node_cpu = node_mem = 0.0
+    for n in os.listdir("/proc"):
+        if not n.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % n) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu = sum(int(x) for x in fields[11:15]) / tick
+            mem = int(fields[21]) * page
+            ns = os.readlink("/proc/%s/ns/mnt" % n)
+        except (OSError, ValueError, IndexError):
+            continue
+        node_cpu += cpu
+        node_mem += mem
+        acc = by_ns.setdefault(ns, [0.0, 0])
+        acc[0] += cpu
+        acc[1] += mem
+    now = int(time.time() * 1000)
+    out = ["# HELP node_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the node in core-seconds",
+           "# TYPE node_cpu_usage_seconds_total counter",
+           "node_cpu_usage_seconds_total %.6f %d" % (node_cpu, now),
+           "# HELP node_memory_working_set_bytes [STABLE] Current working set of the node in bytes",
+           "# TYPE node_memory_working_set_bytes gauge",
+           "node_memory_working_set_bytes %d %d" % (node_mem, now)]
+    cpu_lines = []
+    mem_lines = []
+    for ns_name, pod, ctr, mntns in containers:
+        cpu, mem = by_ns.get(mntns, (0.0, 0))
+        labels = 'container="%s",namespace="%s",pod="%s"' % (ctr, ns_name, pod)
+        cpu_lines.append("container_cpu_usage_seconds_total{%s} %.6f %d" % (labels, cpu, now))
+        mem_lines.append("container_memory_working_set_bytes{%s} %d %d" % (labels, mem, now))
+    out += ["# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in "
+            "core-seconds", "# TYPE container_cpu_usage_seconds_total counter"] + cpu_lines
+    out += ["# HELP container_memory_working_set_bytes [STABLE] Current working set of the container in bytes",
+            "# TYPE container_memory_working_set_bytes gauge"] + mem_lines
+    return "\n".join(out) + "\n"

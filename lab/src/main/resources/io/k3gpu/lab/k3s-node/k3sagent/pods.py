@@ -669,6 +669,13 @@ class Pods:
         with self.lock:
             return [w.pod for w in self.workers.values()]
 
+    def running_containers(self):
+        """(namespace, pod, container, mount namespace) of each running container: what /metrics/resource sums."""
+        with self.lock:
+            workers = list(self.workers.values())
+        return [(w.ns, w.name, c.name, c.mntns) for w in workers for c in w.containers()
+                if c.state == "running" and c.mntns]
+
     def shutdown(self):
         """The agent stops: its containers go with it (a restarted agent reports them as lost)."""
         with self.lock:
