@@ -350,12 +350,12 @@ final class ApiHandler {
         labels.put("batch.kubernetes.io/job-name", name);
         labels.put("controller-uid", uid);
         labels.put("job-name", name);
-        // a merge patch, not a PUT of what the POST returned: the Job controller may already have written the Job's
-        // status (a newer resourceVersion), and a PUT would then be refused with 409 and the selector lost
-        ObjectNode patch = Json.NODES.objectNode();
-        patch.set("spec", spec.deepCopy());
-        ApiStore.Result r = store.call("PATCH", collection.storePath() + "/" + name, "application/merge-patch+json",
-                Json.write(patch));
+        // without the resourceVersion the POST returned: the Job controller may already have written the Job's status
+        // (a newer version), and a PUT naming the old one would be refused with 409 and the selector lost; a PUT of
+        // the main resource keeps the stored status
+        ObjectNode update = job.deepCopy();
+        Json.objectAt(update, "metadata").remove("resourceVersion");
+        ApiStore.Result r = store.call("PUT", collection.storePath() + "/" + name, JSON, Json.write(update));
         return r.ok() ? clean(Json.parseObject(r.body())) : job;
     }
 
