@@ -22,6 +22,24 @@ say() {
     printf 'time="%s" level=%s msg="%s"\n' "$(date -u '+%Y-%m-%dT%H:%M:%S.%NZ')" "$1" "$2" >&2
 }
 
+# systemd stops every process of a unit's cgroup (KillMode=control-group), so a start never meets the previous run's
+# daemon. The lab's systemctl tracks one pid: a dockerd (or its containerd) left running by a stop or restart that
+# was itself killed midway would make this one refuse its pid file or socket. End them first, as that stop would have.
+leftovers() {
+    pgrep -x dockerd; pgrep -f '^containerd --config /var/run/docker/containerd/containerd.toml'
+}
+if [ -z "${K3GPU_LAB_DOCKERD:-}" ] && [ -n "$(leftovers)" ]; then
+    say warning "stopping a docker daemon left running by an interrupted stop: $(leftovers | tr '\n' ' ')"
+    kill -CONT $(leftovers) 2>/dev/null
+    kill -TERM $(leftovers) 2>/dev/null
+    i=0
+    while [ -n "$(leftovers)" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -KILL $(leftovers) 2>/dev/null
+fi
+
 n=$(count dockerd-fail-starts)
 if [ "$n" -gt 0 ]; then
     echo $((n - 1)) > "$FAULTS/dockerd-fail-starts"
