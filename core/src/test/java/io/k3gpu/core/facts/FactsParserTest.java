@@ -104,6 +104,24 @@ public class FactsParserTest {
     }
 
     @Test
+    void realH100MachineFromTheDeviceTool() {
+        // captured 2026-12-05 (session 5) with k3gpu's own facts script on the device tool's one-H100 machine
+        NodeFacts facts = FactsParser.parse(fixture("h100-device-real.out"));
+
+        assertThat(facts).isEqualTo(new NodeFacts(
+                "vm", "x86_64", "Ubuntu 24.04.3 LTS", "6.18.44-fc-v1252-gpu",
+                null, null, null, null, null, "13.0.88",
+                List.of(new Gpu(0, "NVIDIA H100 80GB HBM3", "GPU-8d12b96e-7e46-5d58-9c31-5db8056a5f8b", 81559L,
+                        "580.159.04")),
+                false, false, null, List.of(),
+                false, null,
+                false,
+                false, null, null, null));
+        assertThat(facts.gpus()).hasSize(1);
+        assertThat(facts.isJetson()).isFalse();
+    }
+
+    @Test
     void plainVmHasNothing() {
         NodeFacts facts = FactsParser.parse(fixture("plain-vm.out"));
 

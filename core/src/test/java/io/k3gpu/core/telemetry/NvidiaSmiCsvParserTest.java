@@ -151,6 +151,32 @@ class NvidiaSmiCsvParserTest {
     }
 
     @Test
+    void k3gpusOwnQueryAsARealH100AnswersIt() {
+        // captured 2026-12-05 (session 5) on the device tool's one-H100 machine: idle, then a bf16 matmul loop
+        NvidiaSmiCsvParser parser = NvidiaSmiCsvParser.forFields(TelemetryCommands.NVIDIA_SMI_FIELDS);
+        List<GpuSample> samples = parseAll(parser, Fixtures.lines("nvidia-smi/k3gpu-query-h100.csv"));
+        assertThat(samples).hasSize(10);
+        assertThat(samples).extracting(GpuSample::index).containsOnly(0);
+        assertThat(samples).extracting(GpuSample::uuid).containsOnly("GPU-8d12b96e-7e46-5d58-9c31-5db8056a5f8b");
+        assertThat(samples).extracting(GpuSample::name).containsOnly("NVIDIA H100 80GB HBM3");
+        GpuSample idle = samples.get(0);
+        assertThat(idle.time()).isEqualTo(LocalDateTime.of(2026, 12, 5, 15, 22, 5, 258_000_000));
+        assertThat(idle.memoryTotalMiB()).isEqualTo(81559);
+        assertThat(idle.powerDrawW()).isEqualTo(72.34);
+        assertThat(idle.extra()).containsExactly(entry("memory.free", "81079"));
+        GpuSample busy = samples.get(9);
+        assertThat(busy.memoryLoadPercent()).isEqualTo(31);
+        assertThat(busy.memoryUsedMiB()).isEqualTo(1011);
+        assertThat(busy.temperatureC()).isEqualTo(58.0);
+        assertThat(busy.powerDrawW()).isEqualTo(701.5);
+        assertThat(busy.memClockMHz()).isEqualTo(2619);
+        assertThat(samples).extracting(GpuSample::gpuLoadPercent).containsExactly(0, 0, 0, 0, 0, 0, 0, 100, 100,
+                100);
+        assertThat(samples).extracting(GpuSample::smClockMHz).containsExactly(345, 345, 345, 345, 345, 345, 1980,
+                1380, 1425, 1410);
+    }
+
+    @Test
     void notAvailableValuesAreNull() {
         NvidiaSmiCsvParser parser = new NvidiaSmiCsvParser();
         parser.parseLine("index, name, utilization.gpu [%], memory.used [MiB], temperature.gpu, power.draw [W], "

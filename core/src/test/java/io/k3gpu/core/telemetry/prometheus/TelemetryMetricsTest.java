@@ -65,6 +65,24 @@ class TelemetryMetricsTest {
     }
 
     @Test
+    void realH100CaptureGivesOneLabelledSeriesPerGpu() throws Exception {
+        // the last row of the H100 capture (2026-12-05, device tool): bf16 matmul load on GPU 0
+        List<String> rows;
+        try (var in = TelemetryMetricsTest.class.getResourceAsStream("/telemetry/nvidia-smi/k3gpu-query-h100.csv")) {
+            rows = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        }
+        GpuSample busy = NvidiaSmiCsvParser.forFields(TelemetryCommands.NVIDIA_SMI_FIELDS)
+                .parseLine(rows.get(rows.size() - 1)).orElseThrow();
+        TelemetryMetrics m = new TelemetryMetrics(List.of("h100"), ZoneOffset.UTC);
+        m.sample("h100", T, busy);
+        String text = scrape(m);
+        String l = "{UUID=\"GPU-8d12b96e-7e46-5d58-9c31-5db8056a5f8b\",gpu=\"0\",modelName=\"NVIDIA H100 80GB HBM3\","
+                + "node=\"h100\"}";
+        assertThat(text).contains("DCGM_FI_DEV_GPU_UTIL" + l + " 100.0\n", "DCGM_FI_DEV_POWER_USAGE" + l + " 701.5\n",
+                "DCGM_FI_DEV_FB_TOTAL" + l + " 81559.0\n", "DCGM_FI_DEV_SM_CLOCK" + l + " 1410.0\n");
+    }
+
+    @Test
     void jetsonValuesAreInBaseUnitsWithCpuSensorRailAndEngineLabels() throws Exception {
         TelemetryMetrics m = new TelemetryMetrics(List.of("jetson1"), ZoneOffset.UTC);
         GpuSample s = TegrastatsParser.parse(ORIN);
