@@ -102,9 +102,15 @@ final class DoctorCommand implements Callable<Integer> {
             String yaml = io.k3gpu.core.util.LocalFiles.read(kubeconfig).orElseThrow(() -> new K3gpuException(
                     ExitCode.USAGE, "no kubeconfig at " + kubeconfig, "pass the file k3gpu install wrote"));
             ClusterApi api = Fabric8ClusterApi.forCommands(yaml, context);
-            nodes = api.nodes();
             if (srv == null) {
                 srv = URI.create(api.serverUrl()).getHost();
+            }
+            try {
+                nodes = api.nodes();
+            } catch (K3gpuException e) {
+                // the node is still examined; the server checks say whether it can be reached from there
+                nodes = null;
+                note = "the cluster's Nodes could not be read: " + e.getMessage();
             }
         }
         try (SshConnector connector = ssh.connector()) {
