@@ -155,19 +155,31 @@ STEP=services
 ( /usr/local/bin/systemctl k3gpu-lab-boot >>/var/log/k3gpu-lab/boot.log 2>&1 && echo ok >&8 || echo "failed: $?" >&8 ) 9>&- &
 
 STEP=clock-skew
-for v in $(fault_values clock-skew); do
-    # libfaketime for every process started from now on in this node (sshd, the sessions, sudo, date, curl):
-    # /etc/ld.so.preload is honoured for setuid programs too, where LD_PRELOAD is not; /etc/faketimerc holds the offset
-    lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
-    if [ -z "$lib" ]; then
+# libfaketime for every program the node's sessions start (shells, sudo, date, curl): /etc/ld.so.preload is honoured
+# for setuid programs too, where LD_PRELOAD is not; /etc/faketimerc holds the offset. sshd itself must not load it
+# (its seccomp-sandboxed pre-auth child is killed by a syscall libfaketime makes), so the files are written once
+# sshd listens, and sshd runs with -r (no re-exec per connection): only what its sessions exec sees the skew.
+SKEW=$(fault_values clock-skew | head -n 1)
+SSHD_FLAGS=
+if [ -n "$SKEW" ]; then
+    FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+    if [ -z "$FAKETIME_LIB" ]; then
         STEP="clock-skew: libfaketime is not installed (scripts/lab-packages.sh)"
         exit 1
     fi
-    echo "$v" > /etc/faketimerc
-    echo "$lib" > /etc/ld.so.preload
-done
+    SSHD_FLAGS=-r
+    rm -f /etc/ld.so.preload # a reboot's sshd must start without it
+fi
 
 STEP=sshd
-echo ok >&9
 trap - EXIT
-exec /usr/sbin/sshd -D -e -f /etc/k3gpu-lab/sshd_config 8>&- 9>&-
+if [ -n "$SKEW" ]; then
+    # boot is "ok" once the skew is in place
+    ( while ! grep -q -E '^ *[0-9]+: [0-9A-F]+:0016 [0-9A-F]+:0000 0A' /proc/net/tcp; do sleep 0.02; done
+      echo "$SKEW" > /etc/faketimerc
+      echo "$FAKETIME_LIB" > /etc/ld.so.preload
+      echo ok >&9 ) 8>&- &
+else
+    echo ok >&9
+fi
+exec /usr/sbin/sshd -D -e $SSHD_FLAGS -f /etc/k3gpu-lab/sshd_config 8>&- 9>&-
