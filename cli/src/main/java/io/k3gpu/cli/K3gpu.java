@@ -17,6 +17,7 @@ import java.util.Map;
         subcommands = {
                 SshKeysCommand.class,
                 FactsCommand.class,
+                DoctorCommand.class,
                 GpuRuntimeCommand.class,
                 InstallCommand.class,
                 JoinCommand.class,

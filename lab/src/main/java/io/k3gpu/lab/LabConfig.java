@@ -123,7 +123,7 @@ public record LabConfig(String id, int subnet, List<String> profiles, Path state
             if (veth.length() > 15) {
                 veth = "v" + subnet + "-n" + (i + 1);
             }
-            nodes.add(new LabNode(name, name, ip(FIRST_HOST + i), p.key(), 0, 0, id + "-" + name, veth,
+            nodes.add(new LabNode(name, name, ip(FIRST_HOST + i), profiles.get(i), 0, 0, id + "-" + name, veth,
                     stateDir.resolve("nodes").resolve(name), false));
         }
         return nodes;

@@ -73,7 +73,7 @@ final class NodeFiles {
         String failAt = node.name().equals(Lab.failBootOf) ? "FAIL_AT=boot\n" : "";
         write(d.resolve("node.env"), "NAME=" + node.name() + "\nIP=" + node.ip() + "\nPREFIX=24\nJETSON="
                 + (p.isJetson() ? 1 : 0) + "\nSHARED=" + shared.libDir().resolve("shared") + "\nDOCKER="
-                + (p.hasDocker() ? 1 : 0) + "\n" + failAt, 0600);
+                + (p.hasDocker() ? 1 : 0) + "\n" + failAt + NodeFaults.envLine(node.profile()), 0600);
 
         // identity and name resolution
         upper(etc, "hostname", node.hostname() + "\n", 0644);

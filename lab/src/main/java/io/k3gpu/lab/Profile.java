@@ -183,7 +183,16 @@ public enum Profile {
         return Arrays.stream(values()).map(Profile::key).collect(Collectors.toList());
     }
 
+    /**
+     * The profile of a node spec: its key, optionally followed by planted faults ({@code orin-nano+swap+clock-skew=-3h},
+     * see {@link NodeFaults}), which are validated here.
+     */
     public static Profile of(String key) {
+        int plus = key.indexOf('+');
+        if (plus >= 0) {
+            NodeFaults.parse(key.substring(plus + 1));
+            key = key.substring(0, plus);
+        }
         for (Profile p : values()) {
             if (p.key.equals(key)) {
                 return p;

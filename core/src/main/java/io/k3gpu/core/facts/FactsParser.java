@@ -124,7 +124,7 @@ public final class FactsParser {
     }
 
     /** Section name to content; each content without the trailing blank lines the markers add. */
-    static Map<String, String> sections(String output) {
+    public static Map<String, String> sections(String output) {
         Map<String, String> sections = new HashMap<>();
         String name = null;
         StringBuilder content = new StringBuilder();

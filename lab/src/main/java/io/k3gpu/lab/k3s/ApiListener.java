@@ -547,6 +547,9 @@ final class ApiListener {
         if (resp.ended() || resp.closed()) {
             return;
         }
+        // Go's net/http sends a Date header with every response (server.go), as K3s's API does; doctor reads it
+        resp.putHeader("Date", java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)));
         resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, contentType)
                 .putHeader("Cache-Control", "no-cache, private").end(Buffer.buffer(body));
     }
