@@ -7,6 +7,7 @@ import picocli.CommandLine.Option;
 
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 
 /** The k3gpu command line: one class per verb; this one wires them and owns exit codes and error rendering. */
@@ -33,8 +34,6 @@ import java.util.Map;
                 TrainCommand.class,
                 JobsCommand.class,
                 LogsCommand.class,
-                LabCommand.class,
-                DemoCommand.class,
                 StatsCommand.class,
                 ExporterCommand.class,
                 CommandLine.HelpCommand.class
@@ -57,8 +56,29 @@ public final class K3gpu {
 
     /** Runs k3gpu with the given streams and environment; returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env) {
-        Terminal terminal = new Terminal(out, err, in, env);
-        CommandLine cl = new CommandLine(new K3gpu(), new Factory(terminal));
+        return run(args, out, err, in, env, List.of());
+    }
+
+    /**
+     * As {@link #run(String[], PrintWriter, PrintWriter, InputStream, Map)}, with more subcommands: the lab's jar
+     * adds {@code lab} and {@code demo}, which the user's jar does not carry.
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env,
+                          List<Class<?>> moreCommands) {
+        CommandLine cl = commandLine(out, err, in, env, moreCommands);
+        try {
+            return cl.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** The whole command tree on these streams (also what the build's shell completions are made from). */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env,
+                                   List<Class<?>> moreCommands) {
+        CommandLine cl = new CommandLine(new K3gpu(), new Factory(new Terminal(out, err, in, env)));
+        moreCommands.forEach(cl::addSubcommand);
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -66,12 +86,7 @@ public final class K3gpu {
         cl.setParameterExceptionHandler(ErrorHandler::usage);
         cl.setExitCodeExceptionMapper(t -> ExitCode.FAILED.code());
         withHelpEverywhere(cl);
-        try {
-            return cl.execute(args);
-        } finally {
-            out.flush();
-            err.flush();
-        }
+        return cl;
     }
 
     /** -h/--help and -V/--version on every subcommand, as on the top command. */
@@ -91,10 +106,15 @@ public final class K3gpu {
     }
 
     public static void main(String[] args) {
+        main(args, List.of());
+    }
+
+    /** The process entry point of a jar: runs k3gpu (with {@code moreCommands}) and exits with its code. */
+    public static void main(String[] args, List<Class<?>> moreCommands) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         InterruptReport.install(err);
-        int code = run(args, out, err, System.in, System.getenv());
+        int code = run(args, out, err, System.in, System.getenv(), moreCommands);
         InterruptReport.finished();
         System.exit(code);
     }

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -150,30 +149,6 @@ class LabMirrorIT {
                 " github.com \"GET /k3s-io/k3s/releases/download/v1.31.4+k3s1/k3s HTTP/1.",
                 " release-assets.githubusercontent.com \"GET /github-production-release-asset/k3s-io/k3s/"
                         + "v1.31.4+k3s1/k3s?");
-    }
-
-    @Test
-    @Order(5)
-    void labStatusSaysWhatTheLabServesInTextAndJson() throws Exception {
-        Cli.Result text = Cli.run("lab", "status", "--id", "itmirror");
-        assertThat(text.exit()).as(text.all()).isZero();
-        String bridge = lab.state.bridgeIp();
-        assertThat(text.out()).contains("the lab serves its nodes:\n",
-                "  https://get.k3s.io, https://update.k3s.io, https://github.com, "
-                        + "https://release-assets.githubusercontent.com -> " + bridge + ":443",
-                "k3gpu install --ip NODE needs no --install-url",
-                "  install mirror: http://" + bridge + ":8090 (plain HTTP: http://" + bridge + ":8090/install.sh",
-                "  git repository: http://" + bridge + ":8090/git/example-mnist-training.git\n",
-                "  registry: none");
-        Cli.Result json = Cli.run("lab", "status", "--id", "itmirror", "-o", "json");
-        assertThat(json.exit()).as(json.all()).isZero();
-        JsonNode serves = Json.MAPPER.readTree(json.out()).path("serves");
-        assertThat(serves.path("installUrl").asString()).isEqualTo("https://get.k3s.io");
-        assertThat(serves.path("mirrorRunning").asBoolean()).isTrue();
-        assertThat(serves.path("gitRepository").asString()).isEqualTo(K3sDistribution.of(lab.state).gitRepoUrl());
-        assertThat(serves.path("httpsAddress").asString()).isEqualTo(bridge + ":443");
-        assertThat(serves.path("registry").isNull()).isTrue();
-        assertThat(Json.MAPPER.readTree(json.out()).path("nodes").get(0).path("name").asString()).isEqualTo("node1");
     }
 
     @Test

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -86,5 +88,20 @@ class Fabric8ClusterApiTest {
                 .isInstanceOfSatisfying(K3gpuException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.KUBERNETES))
                 .hasMessageContaining("labelling node jetson1 failed").hasMessageContaining("the object has been modified");
         assertThat(patches()).isEqualTo(5);
+    }
+
+    /** followLogs over fabric8's JDK HTTP client: the lines of a streamed (follow=true) log response, in order. */
+    @Test
+    void followedLogLinesArriveInOrder() throws Exception {
+        server.expect().get()
+                .withPath("/api/v1/namespaces/k3gpu/pods/train-1/log?pretty=false&container=trainer&follow=true")
+                .andReturn(200, "epoch 1/2\nepoch 2/2\ndone\n").once();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try (AutoCloseable follow = api.followLogs("k3gpu", "train-1", "trainer", lines::add)) {
+            for (int i = 0; i < 100 && lines.size() < 3; i++) {
+                Thread.sleep(50);
+            }
+        }
+        assertThat(lines).containsExactly("epoch 1/2", "epoch 2/2", "done");
     }
 }

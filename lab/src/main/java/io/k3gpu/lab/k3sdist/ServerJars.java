@@ -28,7 +28,7 @@ import java.util.zip.ZipFile;
 
 /**
  * The simulated K3s server's class path, for nodes: the jars of the running JVM (Maven's target/classes and
- * ~/.m2 jars in tests, the shaded k3gpu.jar from the CLI) put into the lab's shared directory, where the node's
+ * ~/.m2 jars in tests, the shaded k3gpu-lab.jar from the CLI) put into the lab's shared directory, where the node's
  * {@code k3s server} runs them ({@code java -cp '<shared>/k3s/lib/*'}). Class directories are packed into jars (a
  * class-path wildcard only picks up jars); test frameworks and test classes are left out. Hard links where the
  * file systems allow it, copies otherwise (the lab's state lives on a tmpfs).

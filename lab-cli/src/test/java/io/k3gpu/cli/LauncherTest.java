@@ -21,6 +21,6 @@ class LauncherTest {
     @Test
     void theLongRunningTelemetryCommandsKeepTheJvmDefaultsAndTheEnvironmentReplacesThem() throws IOException {
         assertThat(Files.readString(LAUNCHER)).contains("stats|exporter) defaults= ;;")
-                .contains("exec java ${K3GPU_JAVA_OPTS-$defaults} -jar \"$jar\" \"$@\"");
+                .contains("opts=(${K3GPU_JAVA_OPTS-$defaults})");
     }
 }

@@ -27,8 +27,9 @@ import java.util.function.Predicate;
  * The seed's story, run for real on the embedded lab and shown as a person would type it: each step is the real
  * k3gpu command (run in this process), its output, and whether it did what it should — the failing verify included.
  */
-@Command(name = "demo", description = {"Run the seed's whole story on the embedded lab (needs root): ssh-keys, install,",
-        "join --docker, nodes, verify (FAIL), gpu-runtime, verify (PASS), train --repo, stats --all; then tear it down."})
+@Command(name = "demo", description = {"Run the seed's whole story on an embedded lab, then tear it down (needs root).",
+        "Steps: ssh-keys, install, join --docker, nodes, verify (FAIL), gpu-runtime, verify (PASS), train --repo,",
+        "stats --all."})
 final class DemoCommand implements Callable<Integer> {
     private final Terminal terminal;
 

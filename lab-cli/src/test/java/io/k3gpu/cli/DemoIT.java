@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DemoIT {
     @Test
     void theWholeStoryDoesWhatItShould() {
-        Cli.Result r = Cli.run("demo");
+        Cli.Result r = Cli.lab("demo");
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out())
                 .contains("FAIL: the container runtime on jetson1 is not NVIDIA-enabled")

@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 
 @Command(name = "lab",
-        description = {"The simulated environment (needs root): nodes with a real sshd and replayed Jetson/NVIDIA hardware.",
+        description = {"Run simulated GPU nodes with a real sshd and replayed NVIDIA hardware (needs root).",
                 "Each node has its own network namespace. Profiles: jetson-nano, orin-nano, thor, dgpu, cpu-only."},
         subcommands = {LabCommand.Up.class, LabCommand.Status.class, LabCommand.Down.class, LabBenchApplyCommand.class})
 final class LabCommand {
