@@ -11,7 +11,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in openssh-server openssh-client sudo iproute2 procps psmisc python3 python3-numpy util-linux git curl \
-         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static; do
+         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static \
+         zsh patch; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "install",
-        description = {"Install the K3s server on a node (as k3sup install), fetch its kubeconfig, point it at the node's",
-                "address, save or merge it, and wait until the server is Ready."})
+        description = {"Install the K3s server on a node (as k3sup install) and wait until it is Ready.",
+                "Fetches its kubeconfig, points it at the node's address and saves or merges it."})
 final class InstallCommand implements Callable<Integer> {
     private final Terminal terminal;
 

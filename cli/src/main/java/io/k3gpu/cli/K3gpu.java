@@ -7,6 +7,7 @@ import picocli.CommandLine.Option;
 
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.Map;
 
 /** The k3gpu command line: one class per verb; this one wires them and owns exit codes and error rendering. */
@@ -36,6 +37,7 @@ import java.util.Map;
                 DemoCommand.class,
                 StatsCommand.class,
                 ExporterCommand.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -56,21 +58,27 @@ public final class K3gpu {
 
     /** Runs k3gpu with the given streams and environment; returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env) {
-        Terminal terminal = new Terminal(out, err, in, env);
-        CommandLine cl = new CommandLine(new K3gpu(), new Factory(terminal));
+        CommandLine cl = commandLine(new Terminal(out, err, in, env));
         cl.setOut(out);
         cl.setErr(err);
-        cl.setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setExecutionExceptionHandler(new ErrorHandler());
-        cl.setParameterExceptionHandler(ErrorHandler::usage);
-        cl.setExitCodeExceptionMapper(t -> ExitCode.FAILED.code());
-        withHelpEverywhere(cl);
         try {
             return cl.execute(args);
         } finally {
             out.flush();
             err.flush();
         }
+    }
+
+    /** The whole command tree for one terminal, with k3gpu's converters, handlers and help options. */
+    static CommandLine commandLine(Terminal terminal) {
+        CommandLine cl = new CommandLine(new K3gpu(), new Factory(terminal));
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.registerConverter(Duration.class, new DurationConverter());
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setParameterExceptionHandler(ErrorHandler::usage);
+        cl.setExitCodeExceptionMapper(t -> ExitCode.FAILED.code());
+        withHelpEverywhere(cl);
+        return cl;
     }
 
     /** -h/--help and -V/--version on every subcommand, as on the top command. */

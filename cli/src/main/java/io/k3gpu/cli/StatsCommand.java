@@ -25,11 +25,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = "Watch the GPU nodes' hardware live (those of --ip, or with --all every GPU node of the "
-                + "cluster): tegrastats on Jetsons, nvidia-smi on discrete-GPU "
-                + "nodes (chosen per node), over each node's SSH session, all nodes at once. On a terminal "
+        description = {"Watch the GPU nodes' hardware live: tegrastats on Jetsons, nvidia-smi on GPU servers.",
+                "The nodes of --ip, or with --all every GPU node of the cluster, the tool chosen per node, over each node's SSH session, all nodes at once. On a terminal "
                 + "the view is redrawn in place; otherwise one line per sample. Ctrl-C or --duration stops "
-                + "it, and the tool on the node with it. Subcommands read and plot recordings.",
+                + "it, and the tool on the node with it. Subcommands read and plot recordings."},
         subcommands = {StatsParseCommand.class, StatsPlotCommand.class})
 final class StatsCommand implements Callable<Integer> {
     private final Terminal terminal;

@@ -26,9 +26,9 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 @Command(name = "parse", mixinStandardHelpOptions = true,
-        description = "Parse tegrastats or nvidia-smi --query-gpu CSV output (a file, or - for stdin) into one "
-                + "JSON object per sample. A line that cannot be parsed gives {\"error\": \"...\", "
-                + "\"line\": N} and parsing goes on.")
+        description = {"Parse tegrastats or nvidia-smi CSV output into one JSON object or text line per sample.",
+                "Reads a file, or - for stdin. A line that cannot be parsed gives {\"error\": \"...\", "
+                + "\"line\": N} and parsing goes on; the exit code is 2 when no line is telemetry."})
 final class StatsParseCommand implements Callable<Integer> {
     private final Terminal terminal;
 

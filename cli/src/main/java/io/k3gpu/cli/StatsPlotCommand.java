@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "plot", mixinStandardHelpOptions = true,
-        description = "Draw a recording (k3gpu stats --record FILE.jsonl, or the output of stats parse) as "
-                + "time-series charts: GPU load, CPU load, memory, temperatures and power, one line per node.")
+        description = {"Draw a recording as time-series charts (PNG or SVG).",
+                "A recording is k3gpu stats --record FILE.jsonl, or the output of stats parse; charts: GPU load, CPU load, memory, temperatures and power, one line per node."})
 final class StatsPlotCommand implements Callable<Integer> {
     private final Terminal terminal;
 
