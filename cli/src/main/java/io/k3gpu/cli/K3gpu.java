@@ -98,6 +98,9 @@ public final class K3gpu {
     }
 
     public static void main(String[] args) {
+        // before anything can create a logger: a pre-scan, since picocli has not parsed yet (a value "--debug" of
+        // another option would turn the logs on too: harmless)
+        Logs.configure(java.util.Arrays.asList(args).contains("--debug"));
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         InterruptReport.install(err);
