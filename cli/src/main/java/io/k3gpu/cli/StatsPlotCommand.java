@@ -2,8 +2,8 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
-import io.k3gpu.core.telemetry.chart.ChartData;
-import io.k3gpu.core.telemetry.chart.TelemetryChart;
+import io.k3gpu.cli.chart.ChartData;
+import io.k3gpu.cli.chart.TelemetryChart;
 import io.k3gpu.core.telemetry.live.Recordings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
