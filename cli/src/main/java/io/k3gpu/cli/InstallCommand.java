@@ -5,11 +5,11 @@ import io.k3gpu.core.k3s.InstallServer;
 import io.k3gpu.core.k3s.K3sExec;
 import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.ssh.SshConnector;
-import io.k3gpu.core.util.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -49,7 +49,7 @@ final class InstallCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "3m",
             description = "How long to wait for the server to be Ready (default: ${DEFAULT-VALUE}).")
-    String timeout;
+    Duration timeout;
 
     InstallCommand(Terminal terminal) {
         this.terminal = terminal;
@@ -71,7 +71,7 @@ final class InstallCommand implements Callable<Integer> {
         }
         ConsoleEvents events = new ConsoleEvents(terminal.err());
         try (SshConnector connector = deadline.applyTo(ssh.connector())) {
-            InstallServer.Result r = new InstallServer(events, Durations.parse("--timeout", timeout))
+            InstallServer.Result r = new InstallServer(events, timeout)
                     .run(connector.connect(ssh.target()), install, address, kubeconfig.context, false);
             String saved = kubeconfig.save(r.kubeconfig());
             terminal.out().println(r.host() + ": K3s server " + r.version() + " is Ready as node " + r.nodeName()

@@ -131,6 +131,6 @@ final class TelemetryOptions {
     }
 
     Duration connectTimeout() {
-        return Durations.parse("--connect-timeout", ssh.connectTimeout);
+        return ssh.connectTimeout;
     }
 }
