@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "parse", mixinStandardHelpOptions = true,
@@ -34,9 +33,9 @@ final class StatsParseCommand implements Callable<Integer> {
             description = "The file to read; - (default) reads stdin.")
     String file;
 
-    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto",
+    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto", converter = SourceConverter.class,
             description = "auto (default: from the first recognisable line), tegrastats or nvidia-smi.")
-    String source;
+    SourceOption source;
 
     @Option(names = "--fields", paramLabel = "FIELD,...", split = ",",
             description = "The --query-gpu fields of nvidia-smi output printed with noheader, in order.")
@@ -44,7 +43,7 @@ final class StatsParseCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "json",
             description = "json (default: one object per line) or text (one readable line per sample).")
-    String output;
+    OutputOptions.Format output;
 
     StatsParseCommand(Terminal terminal) {
         this.terminal = terminal;
@@ -52,18 +51,8 @@ final class StatsParseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SourceOption option;
-        try {
-            option = SourceOption.fromOption(source);
-        } catch (IllegalArgumentException e) {
-            throw new K3gpuException(ExitCode.USAGE, e.getMessage(), "use --source auto, tegrastats or nvidia-smi");
-        }
-        boolean text = switch (output.toLowerCase(Locale.ROOT)) {
-            case "json" -> false;
-            case "text" -> true;
-            default -> throw new K3gpuException(ExitCode.USAGE, "unknown output format '" + output + "'",
-                    "use -o json or -o text");
-        };
+        SourceOption option = source;
+        boolean text = output == OutputOptions.Format.text;
         TelemetryStreamParser parser = new TelemetryStreamParser(fields == null || fields.isEmpty() ? null
                 : fields.stream().map(String::strip).filter(f -> !f.isEmpty()).toList());
         PrintWriter out = terminal.out();

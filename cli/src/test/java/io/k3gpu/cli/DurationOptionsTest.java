@@ -29,4 +29,16 @@ class DurationOptionsTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("'0s' is not a positive duration");
     }
+
+    @Test
+    void enumOptionsAreCheckedByPicocliToo() {
+        Cli.Result r = Cli.run("facts", "--ip", "192.0.2.1", "-o", "yaml");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("error: Invalid value for option '--output': expected one of [text, json] "
+                + "(case-insensitive) but was 'yaml'");
+        r = Cli.run("stats", "parse", "--source", "jtop");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("error: Invalid value for option '--source': 'jtop' is not auto, tegrastats "
+                + "or nvidia-smi");
+    }
 }
