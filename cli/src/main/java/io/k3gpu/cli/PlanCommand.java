@@ -24,8 +24,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "plan",
         description = {"Show what apply would do on each host of a cluster file, changing nothing.",
-                "Changing",
-                "nothing: every host is reached at once over SSH, its facts are gathered",
+                "Every host is reached at once over SSH, its facts are gathered",
                 "and compared with the file (install server, reconfigure server, join",
                 "server, join agent, reconfigure agent, set NVIDIA runtime, relabel, set",
                 "taints, or nothing). K3s's flags are compared as sets with the unit's",
