@@ -12,7 +12,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in openssh-server openssh-client sudo iproute2 procps psmisc python3 python3-numpy util-linux git curl \
-         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static libfaketime; do
+         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static libfaketime \
+         zsh patch; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

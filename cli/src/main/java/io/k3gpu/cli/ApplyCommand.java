@@ -26,7 +26,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "apply",
-        description = {"Converge a cluster to its file: the first server alone, then the other",
+        description = {"Converge a cluster to its file, host by host.",
+                "The first server alone, then the other",
                 "servers one at a time, then the agents, up to --parallel at once. Each",
                 "host's steps are join --gpu's (NVIDIA runtime, install, wait until Ready,",
                 "labels) plus the file's labels and taints; one SSH connection per host.",

@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "device-plugin",
-        description = {"Install or update NVIDIA's device plugin (kube-system) so that GPU nodes advertise nvidia.com/gpu,",
-                "then wait until each does and show per node: capacity, allocatable, plugin pod. One DaemonSet per",
+        description = {"Install NVIDIA's device plugin so that GPU nodes advertise nvidia.com/gpu.",
+                "Installs or updates it in kube-system, then waits until each does and shows per node: capacity, allocatable, plugin pod. One DaemonSet per",
                 "kind of GPU node (Jetson or discrete, and its container runtime); Jetsons get the Tegra discovery",
                 "strategy, nodes whose default runtime is not NVIDIA's get runtimeClassName nvidia. Re-running with",
                 "the same settings changes nothing. Refuses a Jetson whose container toolkit is older than 1.11.",

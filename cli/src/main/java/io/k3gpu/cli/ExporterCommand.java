@@ -25,11 +25,11 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "exporter", mixinStandardHelpOptions = true,
-        description = "Serve the GPU nodes' telemetry (of --ip, or with --all of every GPU node of the cluster) as "
-                + "Prometheus metrics (/metrics): DCGM-style names for "
+        description = {"Serve the GPU nodes' telemetry as Prometheus metrics (/metrics).",
+                "The nodes of --ip, or with --all every GPU node of the cluster; DCGM-style names for "
                 + "discrete GPUs, jetson_* in base units for Jetsons, k3gpu_node_up per node. A node that "
                 + "stops answering is reported (k3gpu_node_up 0) and reconnected with backoff; the others "
-                + "go on.")
+                + "go on."})
 final class ExporterCommand implements Callable<Integer> {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss", Locale.ROOT);
     private final Terminal terminal;

@@ -12,8 +12,8 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
 @Command(name = "facts",
-        description = {"Show what the node is: hostname, arch, OS, kernel, Jetson model and SoC, L4T/JetPack and CUDA",
-                "versions, discrete GPUs (nvidia-smi), Docker and its default runtime, nvidia-container-runtime and the",
+        description = {"Show what the node is: its hardware, OS, GPU, CUDA, container runtime and K3s.",
+                "Hostname, arch, OS, kernel, Jetson model and SoC, L4T/JetPack and CUDA versions, discrete GPUs (nvidia-smi), Docker and its default runtime, nvidia-container-runtime and the",
                 "NVIDIA Container Toolkit's version, K3s. Warns when /usr/local/nvidia/toolkit holds another",
                 "nvidia-container-runtime than the packaged one (K3s would use that one)."})
 final class FactsCommand implements Callable<Integer> {

@@ -46,39 +46,15 @@ final class FleetCommands {
         if (json) {
             return FleetProgress.Mode.JSON;
         }
-        boolean tty = System.console() != null && terminal.env("TERM") != null && !"dumb".equals(terminal.env("TERM"));
-        return tty ? FleetProgress.Mode.LIVE : FleetProgress.Mode.PLAIN;
+        return terminal.interactive() ? FleetProgress.Mode.LIVE : FleetProgress.Mode.PLAIN;
     }
 
     /** The progress view of a run: its mode, and on a terminal the terminal's size. */
     static FleetProgress progress(Terminal terminal, boolean json, ClusterSpec spec, String verb) {
         FleetProgress.Mode mode = mode(json, terminal);
-        int[] size = mode == FleetProgress.Mode.LIVE ? terminalSize(terminal) : new int[]{Integer.MAX_VALUE, 120};
+        Terminal.Size size = mode == FleetProgress.Mode.LIVE ? terminal.size() : new Terminal.Size(Integer.MAX_VALUE, 120);
         PrintWriter out = mode == FleetProgress.Mode.LIVE ? terminal.screen() : terminal.out();
-        return new FleetProgress(out, mode, spec, verb, size[1], size[0], System::nanoTime);
-    }
-
-    /** Rows and columns: $LINES / $COLUMNS, else what stty says about the terminal, else 24 x 100. */
-    private static int[] terminalSize(Terminal terminal) {
-        int rows = 24;
-        int cols = 100;
-        try {
-            Process p = new ProcessBuilder("sh", "-c", "stty size < /dev/tty").redirectErrorStream(true).start();
-            String[] f = new String(p.getInputStream().readAllBytes()).trim().split("\\s+");
-            if (p.waitFor(1, java.util.concurrent.TimeUnit.SECONDS) && f.length == 2 && f[0].matches("\\d+")
-                    && f[1].matches("\\d+")) {
-                rows = Integer.parseInt(f[0]);
-                cols = Integer.parseInt(f[1]);
-            }
-        } catch (java.io.IOException e) {
-            // no stty: keep the defaults
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        String l = terminal.env("LINES");
-        String c = terminal.env("COLUMNS");
-        return new int[]{l != null && l.matches("\\d+") ? Integer.parseInt(l) : rows,
-                c != null && c.matches("\\d+") ? Integer.parseInt(c) : cols};
+        return new FleetProgress(out, mode, spec, verb, size.columns(), size.rows(), System::nanoTime);
     }
 
     /** The text summary: one line per host (what changed, or that nothing did, or why it failed), then the failures. */

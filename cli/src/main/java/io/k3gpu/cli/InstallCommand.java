@@ -5,18 +5,18 @@ import io.k3gpu.core.k3s.InstallServer;
 import io.k3gpu.core.k3s.K3sExec;
 import io.k3gpu.core.k3s.K3sInstall;
 import io.k3gpu.core.ssh.SshConnector;
-import io.k3gpu.core.util.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "install",
-        description = {"Install the K3s server on a node (as k3sup install), fetch its kubeconfig, point it at the node's",
-                "address, save or merge it, and wait until the server is Ready."})
+        description = {"Install the K3s server on a node (as k3sup install) and wait until it is Ready.",
+                "Fetches its kubeconfig, points it at the node's address and saves or merges it."})
 final class InstallCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -49,7 +49,7 @@ final class InstallCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "3m",
             description = "How long to wait for the server to be Ready (default: ${DEFAULT-VALUE}).")
-    String timeout;
+    Duration timeout;
 
     InstallCommand(Terminal terminal) {
         this.terminal = terminal;
@@ -71,7 +71,7 @@ final class InstallCommand implements Callable<Integer> {
         }
         ConsoleEvents events = new ConsoleEvents(terminal.err());
         try (SshConnector connector = deadline.applyTo(ssh.connector())) {
-            InstallServer.Result r = new InstallServer(events, Durations.parse("--timeout", timeout))
+            InstallServer.Result r = new InstallServer(events, timeout)
                     .run(connector.connect(ssh.target()), install, address, kubeconfig.context, false);
             String saved = kubeconfig.save(r.kubeconfig());
             terminal.out().println(r.host() + ": K3s server " + r.version() + " is Ready as node " + r.nodeName()

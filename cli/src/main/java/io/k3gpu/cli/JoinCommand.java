@@ -9,12 +9,12 @@ import io.k3gpu.core.kube.Fabric8ClusterApi;
 import io.k3gpu.core.remote.RemoteShell;
 import io.k3gpu.core.ssh.SshConnector;
 import io.k3gpu.core.ssh.SshTarget;
-import io.k3gpu.core.util.Durations;
 import io.k3gpu.core.util.LocalFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -61,7 +61,7 @@ final class JoinCommand implements Callable<Integer> {
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "3m",
             description = "How long to wait for the node to be Ready (default: ${DEFAULT-VALUE}).")
-    String timeout;
+    Duration timeout;
 
     JoinCommand(Terminal terminal) {
         this.terminal = terminal;
@@ -84,10 +84,10 @@ final class JoinCommand implements Callable<Integer> {
             if (token == null) {
                 token = NodeToken.read(serverShell);
             }
-            String kubeconfig = NodeToken.kubeconfig(serverShell, server.url(), Durations.parse("--timeout", timeout));
+            String kubeconfig = NodeToken.kubeconfig(serverShell, server.url(), timeout);
             RemoteShell node = connector.connect(nodeTarget);
             JoinNode.Options o = new JoinNode.Options(docker, gpu, extraArgs, asServer, source.version,
-                    source.installUrl, source.airgapBundle, Durations.parse("--timeout", timeout));
+                    source.installUrl, source.airgapBundle, timeout);
             try (ClusterApi api = Fabric8ClusterApi.fromKubeconfig(kubeconfig, null)) {
                 JoinNode.Result r = new JoinNode(events).run(node, api, server.url(), token, o);
                 if (json) {

@@ -7,6 +7,7 @@ import picocli.CommandLine.Option;
 
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -36,6 +37,7 @@ import java.util.Map;
                 LogsCommand.class,
                 StatsCommand.class,
                 ExporterCommand.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -77,11 +79,19 @@ public final class K3gpu {
     /** The whole command tree on these streams (also what the build's shell completions are made from). */
     static CommandLine commandLine(PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env,
                                    List<Class<?>> moreCommands) {
-        CommandLine cl = new CommandLine(new K3gpu(), new Factory(new Terminal(out, err, in, env)));
+        CommandLine cl = commandLine(new Terminal(out, err, in, env));
         moreCommands.forEach(cl::addSubcommand);
+        withHelpEverywhere(cl);
         cl.setOut(out);
         cl.setErr(err);
+        return cl;
+    }
+
+    /** The whole command tree for one terminal, with k3gpu's converters, handlers and help options. */
+    static CommandLine commandLine(Terminal terminal) {
+        CommandLine cl = new CommandLine(new K3gpu(), new Factory(terminal));
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.registerConverter(Duration.class, new DurationConverter());
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setParameterExceptionHandler(ErrorHandler::usage);
         cl.setExitCodeExceptionMapper(t -> ExitCode.FAILED.code());
@@ -111,6 +121,9 @@ public final class K3gpu {
 
     /** The process entry point of a jar: runs k3gpu (with {@code moreCommands}) and exits with its code. */
     public static void main(String[] args, List<Class<?>> moreCommands) {
+        // before anything can create a logger: a pre-scan, since picocli has not parsed yet (a value "--debug" of
+        // another option would turn the logs on too: harmless)
+        Logs.configure(java.util.Arrays.asList(args).contains("--debug"));
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         InterruptReport.install(err);

@@ -9,8 +9,8 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 @Command(name = "node-token",
-        description = {"Print the K3s server's node token (a secret: only when you ask for it, e.g. to pipe it into",
-                "join --node-token-stdin on another machine)."})
+        description = {"Print the K3s server's node token, a secret, for join --node-token-stdin elsewhere.",
+                "Only when you ask for it, e.g. to pipe it into join --node-token-stdin on another machine."})
 final class NodeTokenCommand implements Callable<Integer> {
     private final Terminal terminal;
 

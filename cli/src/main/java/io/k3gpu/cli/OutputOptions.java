@@ -1,21 +1,17 @@
 package io.k3gpu.cli;
 
-import io.k3gpu.core.error.ExitCode;
-import io.k3gpu.core.error.K3gpuException;
 import picocli.CommandLine.Option;
 
-/** -o text|json for commands that report. */
+/** -o text|json for commands that report; picocli refuses any other value (exit 2) before the command runs. */
 public final class OutputOptions {
+    /** The output formats; lower case, as they are typed. */
+    enum Format { text, json }
+
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "text",
             description = "text (default) or json.")
-    String output;
+    Format output;
 
     public boolean json() {
-        return switch (output) {
-            case "json" -> true;
-            case "text" -> false;
-            default -> throw new K3gpuException(ExitCode.USAGE, "unknown output format '" + output + "'",
-                    "use -o text or -o json");
-        };
+        return output == Format.json;
     }
 }

@@ -23,8 +23,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "plan",
-        description = {"Show what apply would do on each host of a cluster file, changing",
-                "nothing: every host is reached at once over SSH, its facts are gathered",
+        description = {"Show what apply would do on each host of a cluster file, changing nothing.",
+                "Every host is reached at once over SSH, its facts are gathered",
                 "and compared with the file (install server, reconfigure server, join",
                 "server, join agent, reconfigure agent, set NVIDIA runtime, relabel, set",
                 "taints, or nothing). K3s's flags are compared as sets with the unit's",

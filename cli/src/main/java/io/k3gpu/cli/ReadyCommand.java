@@ -4,7 +4,6 @@ import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.kube.ClusterApi;
 import io.k3gpu.core.kube.NodeStatus;
-import io.k3gpu.core.util.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +24,7 @@ final class ReadyCommand implements Callable<Integer> {
     int attempts;
 
     @Option(names = "--pause", paramLabel = "DURATION", defaultValue = "2s", description = "Pause between checks (default: ${DEFAULT-VALUE}).")
-    String pause;
+    Duration pause;
 
     ReadyCommand(Terminal terminal) {
         this.terminal = terminal;
@@ -34,7 +33,7 @@ final class ReadyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Duration wait = Durations.parse("--pause", pause);
+        Duration wait = pause;
         String last = "";
         try (ClusterApi api = kube.api()) {
             for (int i = 1; i <= attempts; i++) {

@@ -23,8 +23,9 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 @Command(name = "reset",
-        description = {"Remove K3s from a node with its own uninstall script, delete its Node object (when a kubeconfig",
-                "is at hand) and check that no K3s files are left.",
+        description = {"Remove K3s from a node and check that nothing of it is left.",
+                "Runs K3s's own uninstall script, deletes the Node object (when a kubeconfig is at hand) and checks",
+                "that no K3s files are left.",
                 "With -f cluster.yaml: every host of the file (or the one --host/--ip",
                 "names), agents first, then the other servers one at a time, then the",
                 "first server; SSH settings come from the file, Node objects are deleted",

@@ -5,9 +5,9 @@ import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.ssh.HostKeyChecking;
 import io.k3gpu.core.ssh.SshConnector;
 import io.k3gpu.core.ssh.SshTarget;
-import io.k3gpu.core.util.Durations;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -42,7 +42,7 @@ public final class SshOptions {
 
     @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "10s",
             description = "Give up connecting after this long (default: ${DEFAULT-VALUE}).")
-    String connectTimeout;
+    Duration connectTimeout;
 
     @Option(names = "--ssh-config", paramLabel = "FILE",
             description = "ssh_config file to honour (HostName, User, Port, IdentityFile, ProxyJump); default ~/.ssh/config.")
@@ -85,7 +85,7 @@ public final class SshOptions {
     /** These options for a host of their caller's choosing (one of several nodes). */
     public SshTarget target(String host, char[] sudoPassword) {
         return new SshTarget(host, sshPort, user, sshKey == null ? List.of() : List.of(sshKey), knownHosts,
-                HostKeyChecking.parse(strictHostKeyChecking), Durations.parse("--connect-timeout", connectTimeout),
+                HostKeyChecking.parse(strictHostKeyChecking), connectTimeout,
                 sshConfig, null, sudoPassword);
     }
 }

@@ -3,8 +3,8 @@ package io.k3gpu.cli;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.telemetry.GpuSample;
-import io.k3gpu.core.telemetry.chart.ChartData;
-import io.k3gpu.core.telemetry.chart.TelemetryChart;
+import io.k3gpu.cli.chart.ChartData;
+import io.k3gpu.cli.chart.TelemetryChart;
 import io.k3gpu.core.telemetry.live.NodeState;
 import io.k3gpu.core.telemetry.live.NodeStatus;
 import io.k3gpu.core.telemetry.live.Recorder;
@@ -25,11 +25,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = "Watch the GPU nodes' hardware live (those of --ip, or with --all every GPU node of the "
-                + "cluster): tegrastats on Jetsons, nvidia-smi on discrete-GPU "
-                + "nodes (chosen per node), over each node's SSH session, all nodes at once. On a terminal "
+        description = {"Watch the GPU nodes' hardware live: tegrastats on Jetsons, nvidia-smi on GPU servers.",
+                "The nodes of --ip, or with --all every GPU node of the cluster, the tool chosen per node, over each node's SSH session, all nodes at once. On a terminal "
                 + "the view is redrawn in place; otherwise one line per sample. Ctrl-C or --duration stops "
-                + "it, and the tool on the node with it. Subcommands read and plot recordings.",
+                + "it, and the tool on the node with it. Subcommands read and plot recordings."},
         subcommands = {StatsParseCommand.class, StatsPlotCommand.class})
 final class StatsCommand implements Callable<Integer> {
     private final Terminal terminal;
@@ -71,7 +70,7 @@ final class StatsCommand implements Callable<Integer> {
             err.flush();
         }
         List<TelemetryListener> listeners = new ArrayList<>();
-        StatsLiveView liveView = live ? new StatsLiveView(nodes, unicode()) : null;
+        StatsLiveView liveView = live ? new StatsLiveView(nodes, terminal.unicode()) : null;
         PlainOutput plain = live ? null : new PlainOutput(out, err);
         AtomicLong samples = new AtomicLong();
         listeners.add(live ? liveView : plain);
@@ -99,7 +98,7 @@ final class StatsCommand implements Callable<Integer> {
                     plain.started = true;
                 }
                 long end = run.limit == null ? Long.MAX_VALUE : System.nanoTime() + run.limit.toNanos();
-                int width = live ? columns() : 0;
+                int width = live ? terminal.size().columns() : 0;
                 while (System.nanoTime() < end) {
                     long wait = Math.min(live ? 500 : 250, Math.max(1, (end - System.nanoTime()) / 1_000_000));
                     if (stop.await(wait, TimeUnit.MILLISECONDS)) {
@@ -113,7 +112,7 @@ final class StatsCommand implements Callable<Integer> {
             } finally {
                 fleet.stop();
                 if (liveView != null) {
-                    out.print(liveView.frame(columns(), false));
+                    out.print(liveView.frame(terminal.size().columns(), false));
                     out.print("\033[?25h");
                     out.flush();
                 }
@@ -136,40 +135,10 @@ final class StatsCommand implements Callable<Integer> {
         return switch (view.toLowerCase(Locale.ROOT)) {
             case "live" -> true;
             case "plain" -> false;
-            case "auto" -> System.console() != null && !"dumb".equals(terminal.env("TERM"));
+            case "auto" -> terminal.interactive();
             default -> throw new K3gpuException(ExitCode.USAGE, "unknown view '" + view + "'",
                     "use --view auto, live or plain");
         };
-    }
-
-    private boolean unicode() {
-        for (String name : List.of("LC_ALL", "LC_CTYPE", "LANG")) {
-            String v = terminal.env(name);
-            if (v != null && !v.isEmpty()) {
-                String u = v.toUpperCase(Locale.ROOT);
-                return u.contains("UTF-8") || u.contains("UTF8");
-            }
-        }
-        return false;
-    }
-
-    private int columns() {
-        String c = terminal.env("COLUMNS");
-        if (c != null && c.matches("\\d+")) {
-            return Integer.parseInt(c);
-        }
-        try {
-            Process p = new ProcessBuilder("sh", "-c", "stty size < /dev/tty").redirectErrorStream(true).start();
-            String[] f = new String(p.getInputStream().readAllBytes()).trim().split("\\s+");
-            if (p.waitFor(1, TimeUnit.SECONDS) && f.length == 2 && f[1].matches("\\d+")) {
-                return Integer.parseInt(f[1]);
-            }
-        } catch (java.io.IOException e) {
-            // no tty to ask
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 100;
     }
 
     static void checkPlotName(Path plot) {

@@ -2,10 +2,10 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
+import io.k3gpu.core.telemetry.GpuSample;
+import io.k3gpu.core.telemetry.GpuSampleJson;
 import io.k3gpu.core.telemetry.TelemetryStreamParser;
 import io.k3gpu.core.telemetry.TelemetryStreamParser.SourceOption;
-import io.k3gpu.core.telemetry.live.RecordedSample;
-import io.k3gpu.core.telemetry.live.Recordings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,16 +19,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 @Command(name = "parse", mixinStandardHelpOptions = true,
-        description = "Parse tegrastats or nvidia-smi --query-gpu CSV output (a file, or - for stdin) into one "
-                + "JSON object per sample. A line that cannot be parsed gives {\"error\": \"...\", "
-                + "\"line\": N} and parsing goes on.")
+        description = {"Parse tegrastats or nvidia-smi CSV output into one JSON object or text line per sample.",
+                "Reads a file, or - for stdin. A line that cannot be parsed gives {\"error\": \"...\", "
+                + "\"line\": N} and parsing goes on; the exit code is 2 when no line is telemetry."})
 final class StatsParseCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -36,9 +33,9 @@ final class StatsParseCommand implements Callable<Integer> {
             description = "The file to read; - (default) reads stdin.")
     String file;
 
-    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto",
+    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto", converter = SourceConverter.class,
             description = "auto (default: from the first recognisable line), tegrastats or nvidia-smi.")
-    String source;
+    SourceOption source;
 
     @Option(names = "--fields", paramLabel = "FIELD,...", split = ",",
             description = "The --query-gpu fields of nvidia-smi output printed with noheader, in order.")
@@ -46,7 +43,7 @@ final class StatsParseCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "json",
             description = "json (default: one object per line) or text (one readable line per sample).")
-    String output;
+    OutputOptions.Format output;
 
     StatsParseCommand(Terminal terminal) {
         this.terminal = terminal;
@@ -54,45 +51,63 @@ final class StatsParseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SourceOption option;
-        try {
-            option = SourceOption.fromOption(source);
-        } catch (IllegalArgumentException e) {
-            throw new K3gpuException(ExitCode.USAGE, e.getMessage(), "use --source auto, tegrastats or nvidia-smi");
-        }
-        boolean text = switch (output.toLowerCase(Locale.ROOT)) {
-            case "json" -> false;
-            case "text" -> true;
-            default -> throw new K3gpuException(ExitCode.USAGE, "unknown output format '" + output + "'",
-                    "use -o json or -o text");
-        };
+        SourceOption option = source;
+        boolean text = output == OutputOptions.Format.text;
         TelemetryStreamParser parser = new TelemetryStreamParser(fields == null || fields.isEmpty() ? null
                 : fields.stream().map(String::strip).filter(f -> !f.isEmpty()).toList());
         PrintWriter out = terminal.out();
         PrintWriter err = terminal.err();
-        try (BufferedReader in = open()) {
-            Stream<String> json = parser.parse(in.lines(), option);
-            Iterator<String> it = json.iterator();
-            while (it.hasNext()) {
-                String line = it.next();
-                if (!text) {
-                    out.println(line);
-                    continue;
-                }
-                RecordedSample s = Recordings.parse(line);
-                if (s == null) {
-                    err.println("warning: " + line);
-                } else {
-                    out.println(StatsPlainLine.format(s.sample().time() == null ? null
-                            : s.sample().time().toLocalTime(), null, s.sample()));
-                }
+        // Straight from each parsed sample to the output stream (no JSON round trip for text, no tree per line for
+        // JSON): the output path, not the parser, bounded the end-to-end rate (docs/benchmarks.md, "stats parse").
+        GpuSampleJson.LineWriter json = text ? null : new GpuSampleJson.LineWriter(out);
+        TelemetryStreamParser.Sink sink = text ? new TelemetryStreamParser.Sink() {
+            @Override
+            public void sample(GpuSample s) {
+                out.write(StatsPlainLine.format(s.time() == null ? null : s.time().toLocalTime(), null, s));
+                out.write('\n');
             }
+
+            @Override
+            public void error(String message, long line) {
+                err.println("warning: line " + line + ": " + message);
+            }
+        } : new TelemetryStreamParser.Sink() {
+            @Override
+            public void sample(GpuSample s) {
+                json.sample(s);
+            }
+
+            @Override
+            public void error(String message, long line) {
+                json.error(message, line);
+            }
+        };
+        TelemetryStreamParser.Counts counts;
+        try (BufferedReader in = open()) {
+            counts = parser.parse(in, option, sink);
         } catch (IOException | UncheckedIOException e) {
-            throw new K3gpuException(ExitCode.USAGE, "cannot read " + (file.equals("-") ? "stdin" : file) + ": "
-                    + e.getMessage(), null, e);
+            throw new K3gpuException(ExitCode.USAGE, "cannot read " + name() + ": " + e.getMessage(), null, e);
+        } finally {
+            if (json != null) {
+                json.flush();
+            }
+            out.flush();
         }
-        out.flush();
+        if (counts.errors() > 0) {
+            err.println("stats parse: " + counts.errors() + (counts.errors() == 1 ? " line" : " lines") + " of "
+                    + name() + " could not be read as telemetry" + (text ? "" : " (error objects in the output)"));
+        }
+        err.flush();
+        if (counts.samples() == 0) {
+            throw new K3gpuException(ExitCode.USAGE, "no line of " + name() + " is tegrastats or nvidia-smi output",
+                    "give the output of tegrastats or nvidia-smi --query-gpu=... --format=csv (with --source and "
+                            + "--fields for noheader CSV)");
+        }
         return 0;
+    }
+
+    private String name() {
+        return file.equals("-") ? "stdin" : file;
     }
 
     private BufferedReader open() throws IOException {

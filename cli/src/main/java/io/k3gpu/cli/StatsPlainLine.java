@@ -3,6 +3,8 @@ package io.k3gpu.cli;
 import io.k3gpu.core.telemetry.GpuSample;
 import io.k3gpu.core.telemetry.Source;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -55,9 +57,9 @@ final class StatsPlainLine {
                 sb.append(' ').append(num(s.temperatureC())).append('C');
             }
             if (s.powerDrawW() != null) {
-                sb.append(' ').append(String.format(Locale.ROOT, "%.2f", s.powerDrawW()));
+                sb.append(' ').append(fixed(s.powerDrawW(), 2));
                 if (s.powerLimitW() != null) {
-                    sb.append('/').append(String.format(Locale.ROOT, "%.2f", s.powerLimitW()));
+                    sb.append('/').append(fixed(s.powerLimitW(), 2));
                 }
                 sb.append('W');
             }
@@ -132,11 +134,24 @@ final class StatsPlainLine {
         if (v == Math.rint(v)) {
             return Long.toString((long) v);
         }
-        return String.format(Locale.ROOT, "%.1f", v);
+        return fixed(v, 1);
+    }
+
+    /**
+     * As {@code String.format(Locale.ROOT, "%.Nf", v)} (half-up on the shortest decimal form, as Formatter rounds)
+     * without a Formatter per value, which cost more than parsing the line (docs/benchmarks.md, "stats parse").
+     */
+    static String fixed(double v, int decimals) {
+        String t = BigDecimal.valueOf(v).setScale(decimals, RoundingMode.HALF_UP).toPlainString();
+        // Formatter keeps the sign of a negative value that rounds to zero (-0.0)
+        return Math.copySign(1.0, v) < 0 && t.charAt(0) != '-' ? "-" + t : t;
     }
 
     /** Milliwatts as watts with two decimals. */
     static String watts(int milliwatts) {
-        return String.format(Locale.ROOT, "%.2f", milliwatts / 1000.0);
+        int abs = Math.abs(milliwatts);
+        int centi = (abs + 5) / 10; // half-up, as %.2f of milliwatts / 1000.0
+        String frac = Integer.toString(centi % 100);
+        return (milliwatts < 0 ? "-" : "") + centi / 100 + (frac.length() == 1 ? ".0" : ".") + frac;
     }
 }

@@ -2,8 +2,8 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
-import io.k3gpu.core.telemetry.chart.ChartData;
-import io.k3gpu.core.telemetry.chart.TelemetryChart;
+import io.k3gpu.cli.chart.ChartData;
+import io.k3gpu.cli.chart.TelemetryChart;
 import io.k3gpu.core.telemetry.live.Recordings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "plot", mixinStandardHelpOptions = true,
-        description = "Draw a recording (k3gpu stats --record FILE.jsonl, or the output of stats parse) as "
-                + "time-series charts: GPU load, CPU load, memory, temperatures and power, one line per node.")
+        description = {"Draw a recording as time-series charts (PNG or SVG).",
+                "A recording is k3gpu stats --record FILE.jsonl, or the output of stats parse; charts: GPU load, CPU load, memory, temperatures and power, one line per node."})
 final class StatsPlotCommand implements Callable<Integer> {
     private final Terminal terminal;
 

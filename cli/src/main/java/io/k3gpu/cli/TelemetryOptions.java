@@ -42,9 +42,9 @@ final class TelemetryOptions {
             description = "Stop after this long (e.g. 30s, 5m); default: until Ctrl-C.")
     String duration;
 
-    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto",
+    @Option(names = "--source", paramLabel = "SOURCE", defaultValue = "auto", converter = SourceConverter.class,
             description = "auto (default: tegrastats where present, else nvidia-smi), tegrastats or nvidia-smi.")
-    String source;
+    SourceOption source;
 
     TelemetryOptions(Terminal terminal) {
         this.ssh = new SshOptions(terminal);
@@ -117,13 +117,7 @@ final class TelemetryOptions {
 
     /** {@code --source}: null for auto. */
     Source forcedSource() {
-        SourceOption o;
-        try {
-            o = SourceOption.fromOption(source);
-        } catch (IllegalArgumentException e) {
-            throw new K3gpuException(ExitCode.USAGE, e.getMessage(), "use --source auto, tegrastats or nvidia-smi");
-        }
-        return switch (o) {
+        return switch (source) {
             case AUTO -> null;
             case TEGRASTATS -> Source.TEGRASTATS;
             case NVIDIA_SMI -> Source.NVIDIA_SMI;
@@ -131,6 +125,6 @@ final class TelemetryOptions {
     }
 
     Duration connectTimeout() {
-        return Durations.parse("--connect-timeout", ssh.connectTimeout);
+        return ssh.connectTimeout;
     }
 }

@@ -11,6 +11,7 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** The streams, stdin and environment of one run; the only place commands read secrets from. */
 public final class Terminal {
@@ -78,5 +79,72 @@ public final class Terminal {
     public char[] prompt(String question) {
         Console console = System.console();
         return console == null ? null : console.readPassword("%s", question);
+    }
+
+    /** Rows and columns of the user's terminal. */
+    public record Size(int rows, int columns) {
+    }
+
+    /**
+     * Whether standard output is an interactive terminal that can be redrawn: a console whose output is a terminal,
+     * and a TERM other than dumb. The one TTY test every command uses.
+     */
+    public boolean interactive() {
+        String term = env("TERM");
+        return isTerminal(System.console()) && term != null && !"dumb".equals(term);
+    }
+
+    /**
+     * On JDK 22 and later System.console() is non-null even when output is redirected, and
+     * {@code Console.isTerminal()} (added in 22) tells; before 22 a non-null console means stdin and stdout are a
+     * terminal. Called reflectively: the jar is built for Java 17.
+     */
+    static boolean isTerminal(Console console) {
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (NoSuchMethodException e) {
+            return true;
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
+
+    /** $LINES / $COLUMNS when set, else what stty says about the terminal, else 24 x 100. */
+    public Size size() {
+        int rows = 24;
+        int cols = 100;
+        String l = env("LINES");
+        String c = env("COLUMNS");
+        if (l == null || !l.matches("\\d+") || c == null || !c.matches("\\d+")) {
+            try {
+                Process p = new ProcessBuilder("sh", "-c", "stty size < /dev/tty").redirectErrorStream(true).start();
+                String[] f = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim().split("\\s+");
+                if (p.waitFor(1, TimeUnit.SECONDS) && f.length == 2 && f[0].matches("\\d+") && f[1].matches("\\d+")) {
+                    rows = Integer.parseInt(f[0]);
+                    cols = Integer.parseInt(f[1]);
+                }
+            } catch (IOException e) {
+                // no terminal to ask: the defaults
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return new Size(l != null && l.matches("\\d+") ? Integer.parseInt(l) : rows,
+                c != null && c.matches("\\d+") ? Integer.parseInt(c) : cols);
+    }
+
+    /** Whether the locale's charset is UTF-8 (LC_ALL, then LC_CTYPE, then LANG), so box drawing can be used. */
+    public boolean unicode() {
+        for (String name : new String[] {"LC_ALL", "LC_CTYPE", "LANG"}) {
+            String v = env(name);
+            if (v != null && !v.isEmpty()) {
+                String u = v.toUpperCase(java.util.Locale.ROOT);
+                return u.contains("UTF-8") || u.contains("UTF8");
+            }
+        }
+        return false;
     }
 }

@@ -9,7 +9,6 @@ import io.k3gpu.core.kube.GpuPodSpec;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.train.RunTraining;
 import io.k3gpu.core.train.TrainingJob;
-import io.k3gpu.core.util.Durations;
 import io.k3gpu.core.verify.VerifyGpu;
 import io.k3gpu.core.verify.VerifyImage;
 import io.k3gpu.core.workloads.TrainingEvent;
@@ -19,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -66,7 +66,7 @@ final class TrainCommand implements Callable<Integer> {
     String name;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30m", description = "How long training may take (default: ${DEFAULT-VALUE}).")
-    String timeout;
+    Duration timeout;
 
     TrainCommand(Terminal terminal) {
         this.terminal = terminal;
@@ -103,7 +103,7 @@ final class TrainCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(cleanup);
             try {
                 RunTraining.Result r = new RunTraining(new ConsoleEvents(terminal.err()))
-                        .run(api, spec, Durations.parse("--timeout", timeout), follow ? this::show : null);
+                        .run(api, spec, timeout, follow ? this::show : null);
                 done.set(true);
                 TrainingSummary s = r.summary();
                 terminal.out().printf("job %s on %s: %s in %ds%s%n", r.job(), r.node(), r.state(), r.duration().toSeconds(),

@@ -1,13 +1,13 @@
 package io.k3gpu.cli;
 
 import io.k3gpu.core.kube.ClusterApi;
-import io.k3gpu.core.util.Durations;
 import io.k3gpu.core.verify.Verdict;
 import io.k3gpu.core.verify.VerifyGpu;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 
 @Command(name = "verify",
@@ -35,7 +35,7 @@ final class VerifyCommand implements Callable<Integer> {
     boolean probe;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "3m", description = "How long the pod may take (default: ${DEFAULT-VALUE}).")
-    String timeout;
+    Duration timeout;
 
     @Option(names = "--keep", description = "Keep the pod afterwards (default: delete it).")
     boolean keep;
@@ -50,7 +50,7 @@ final class VerifyCommand implements Callable<Integer> {
         boolean json = output.json();
         try (ClusterApi api = kube.api()) {
             VerifyGpu.Result r = new VerifyGpu(new ConsoleEvents(terminal.err()))
-                    .run(api, node, image, probe, Durations.parse("--timeout", timeout), keep);
+                    .run(api, node, image, probe, timeout, keep);
             if (json) {
                 terminal.out().println(Json.pretty(r));
             } else {

@@ -20,6 +20,30 @@ class StatsParseCommandTest {
         assertThat(lines[0]).startsWith("{\"source\":\"tegrastats\",\"time\":null,\"ramUsedMB\":2462,");
         assertThat(lines[1]).startsWith("{\"error\":\"").endsWith("\"line\":2}");
         assertThat(lines[2]).startsWith("{\"source\":\"tegrastats\",\"time\":\"2024-11-15T08:38:09\",");
+        assertThat(r.err()).isEqualTo("stats parse: 1 line of stdin could not be read as telemetry (error objects in "
+                + "the output)\n");
+    }
+
+    @Test
+    void inputWithoutAnyTelemetryFailsAndCountsTheLinesOnStderr() {
+        Cli.Result r = Cli.run("# a comment\nhello\n\nworld\n", Map.of(), "stats", "parse");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.out()).isEqualTo("{\"error\":\"not tegrastats or nvidia-smi output: 'hello'\",\"line\":2}\n"
+                + "{\"error\":\"not tegrastats or nvidia-smi output: 'world'\",\"line\":4}\n");
+        assertThat(r.err()).isEqualTo("stats parse: 2 lines of stdin could not be read as telemetry (error objects in "
+                + "the output)\nerror: no line of stdin is tegrastats or nvidia-smi output; give the output of "
+                + "tegrastats or nvidia-smi --query-gpu=... --format=csv (with --source and --fields for noheader "
+                + "CSV)\n");
+    }
+
+    @Test
+    void textOutputWarnsOnStderrForEachLineItCannotRead() {
+        Cli.Result r = Cli.run("garbage\n" + StatsPlainLineTest.ORIN + "\n", Map.of(), "stats", "parse", "-o", "text",
+                "--source", "tegrastats");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("08:38:09 cpu 15,off,14% @729MHz+ gpu 63%");
+        assertThat(r.err()).startsWith("warning: line 1: ")
+                .endsWith("\nstats parse: 1 line of stdin could not be read as telemetry\n");
     }
 
     @Test

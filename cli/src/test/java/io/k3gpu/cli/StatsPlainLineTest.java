@@ -39,4 +39,17 @@ class StatsPlainLineTest {
                 NvidiaSmiCsvParser.forFields(TelemetryCommands.NVIDIA_SMI_FIELDS).parseLine(H200).orElseThrow()))
                 .isEqualTo("18:13:36 gpu1 gpu0 NVIDIA H200 100% sm 1440MHz mem 1011/143771MiB 61C 692.60/700.00W");
     }
+
+    @Test
+    void numbersAreWhatFormatterWouldPrint() {
+        for (int mw = -3000; mw <= 200_000; mw += 7) {
+            assertThat(StatsPlainLine.watts(mw)).isEqualTo(String.format(java.util.Locale.ROOT, "%.2f", mw / 1000.0));
+        }
+        for (int k = -2000; k <= 20_000; k++) {
+            for (double v : new double[] {k / 100.0, k / 8.0, k * 0.05, k / 3.0}) {
+                assertThat(StatsPlainLine.fixed(v, 1)).isEqualTo(String.format(java.util.Locale.ROOT, "%.1f", v));
+                assertThat(StatsPlainLine.fixed(v, 2)).isEqualTo(String.format(java.util.Locale.ROOT, "%.2f", v));
+            }
+        }
+    }
 }

@@ -137,9 +137,7 @@ public record GpuSample(
     }
 
     private static <V> Map<String, V> wrap(Map<String, V> map) {
-        // the tegrastats parser's maps are unmodifiable already (wrapping them again would cost an object a map);
-        // Collections.unmodifiableList likewise returns a list it made itself as it is
-        return map == null || map instanceof ArrayMap ? map : Collections.unmodifiableMap(map);
+        return map == null ? null : Collections.unmodifiableMap(map);
     }
 
     /** Mutable builder; every field starts null. Collections are copied (insertion order and null values kept). */

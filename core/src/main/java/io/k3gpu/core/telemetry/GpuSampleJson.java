@@ -10,10 +10,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.io.Flushable;
+import java.io.StringWriter;
+import java.io.Writer;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -35,6 +39,8 @@ import tools.jackson.databind.node.ObjectNode;
 public final class GpuSampleJson {
 
     private static final JsonMapper MAPPER = JsonMapper.builder().build();
+    // no separator between root values: LineWriter ends each with its own line break
+    private static final JsonFactory FACTORY = JsonFactory.builder().rootValueSeparator((String) null).build();
     private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_LOCAL_DATE_TIME;
 
     private GpuSampleJson() {
@@ -42,129 +48,219 @@ public final class GpuSampleJson {
 
     /** The sample as one line of JSON (no line break). */
     public static String toJson(GpuSample sample) {
-        return MAPPER.writeValueAsString(toNode(sample));
+        StringWriter text = new StringWriter(512);
+        try (JsonGenerator g = FACTORY.createGenerator(text)) {
+            object(g, sample);
+        }
+        return text.toString();
     }
 
     /** The error object {@code {"error":"...","line":N}} for input line N (1-based) as one line of JSON. */
     public static String error(String message, long line) {
-        ObjectNode node = MAPPER.createObjectNode();
-        node.put("error", message == null ? "unknown error" : message);
-        node.put("line", line);
-        return MAPPER.writeValueAsString(node);
+        StringWriter text = new StringWriter(128);
+        try (JsonGenerator g = FACTORY.createGenerator(text)) {
+            error(g, message, line);
+        }
+        return text.toString();
     }
 
-    /** The sample as a JSON tree, keys in contract order. */
-    public static ObjectNode toNode(GpuSample s) {
-        ObjectNode o = MAPPER.createObjectNode();
-        o.put("source", s.source().id());
-        o.put("time", time(s.time()));
+    /**
+     * Writes samples as JSON lines onto one writer through one generator, without building a tree per sample:
+     * {@code stats parse}'s output path (a tree per line cost more than parsing it). Not thread-safe.
+     */
+    public static final class LineWriter implements Flushable {
+        private final JsonGenerator g;
+
+        public LineWriter(Writer out) {
+            this.g = FACTORY.createGenerator(out);
+        }
+
+        public void sample(GpuSample s) {
+            object(g, s);
+            g.writeRaw('\n');
+        }
+
+        public void error(String message, long line) {
+            GpuSampleJson.error(g, message, line);
+            g.writeRaw('\n');
+        }
+
+        @Override
+        public void flush() {
+            g.flush();
+        }
+    }
+
+    /**
+     * The sample's keys, in contract order, into an object the caller has started (a recording puts its own keys
+     * first).
+     */
+    public static void fields(JsonGenerator g, GpuSample s) {
+        g.writeStringProperty("source", s.source().id());
+        g.writeStringProperty("time", time(s.time()));
         if (s.source() == Source.NVIDIA_SMI) {
-            nvidiaSmi(o, s);
+            nvidiaSmi(g, s);
         } else {
-            tegrastats(o, s);
+            tegrastats(g, s);
         }
-        return o;
     }
 
-    private static void tegrastats(ObjectNode o, GpuSample s) {
-        o.put("ramUsedMB", s.ramUsedMB());
-        o.put("ramTotalMB", s.ramTotalMB());
-        o.put("ramLfbBlocks", s.ramLfbBlocks());
-        o.put("ramLfbBlockKB", s.ramLfbBlockKB());
-        o.put("swapUsedMB", s.swapUsedMB());
-        o.put("swapTotalMB", s.swapTotalMB());
-        o.put("swapCachedMB", s.swapCachedMB());
-        o.put("iramUsedKB", s.iramUsedKB());
-        o.put("iramTotalKB", s.iramTotalKB());
-        o.put("iramLfbKB", s.iramLfbKB());
+    private static void object(JsonGenerator g, GpuSample s) {
+        g.writeStartObject();
+        fields(g, s);
+        g.writeEndObject();
+    }
+
+    private static void error(JsonGenerator g, String message, long line) {
+        g.writeStartObject();
+        g.writeStringProperty("error", message == null ? "unknown error" : message);
+        g.writeNumberProperty("line", line);
+        g.writeEndObject();
+    }
+
+    private static void tegrastats(JsonGenerator g, GpuSample s) {
+        number(g, "ramUsedMB", s.ramUsedMB());
+        number(g, "ramTotalMB", s.ramTotalMB());
+        number(g, "ramLfbBlocks", s.ramLfbBlocks());
+        number(g, "ramLfbBlockKB", s.ramLfbBlockKB());
+        number(g, "swapUsedMB", s.swapUsedMB());
+        number(g, "swapTotalMB", s.swapTotalMB());
+        number(g, "swapCachedMB", s.swapCachedMB());
+        number(g, "iramUsedKB", s.iramUsedKB());
+        number(g, "iramTotalKB", s.iramTotalKB());
+        number(g, "iramLfbKB", s.iramLfbKB());
+        g.writeName("cpus");
         if (s.cpus() == null) {
-            o.putNull("cpus");
+            g.writeNull();
         } else {
-            ArrayNode cpus = o.putArray("cpus");
+            g.writeStartArray();
             for (Cpu c : s.cpus()) {
-                unit(cpus.addObject(), c.online(), c.loadPercent(), c.freqMHz());
+                g.writeStartObject();
+                unit(g, c.online(), c.loadPercent(), c.freqMHz());
+                g.writeEndObject();
             }
+            g.writeEndArray();
         }
-        o.put("gpuLoadPercent", s.gpuLoadPercent());
-        integers(o, "gpuFreqMHz", s.gpuFreqMHz());
-        o.put("emcLoadPercent", s.emcLoadPercent());
-        o.put("emcFreqMHz", s.emcFreqMHz());
-        o.put("mtsFgPercent", s.mtsFgPercent());
-        o.put("mtsBgPercent", s.mtsBgPercent());
-        temperatures(o, "temperaturesC", s.temperaturesC());
-        temperatures(o, "temperaturesMaxC", s.temperaturesMaxC());
+        number(g, "gpuLoadPercent", s.gpuLoadPercent());
+        g.writeName("gpuFreqMHz");
+        if (s.gpuFreqMHz() == null) {
+            g.writeNull();
+        } else {
+            g.writeStartArray();
+            for (Integer v : s.gpuFreqMHz()) {
+                number(g, v);
+            }
+            g.writeEndArray();
+        }
+        number(g, "emcLoadPercent", s.emcLoadPercent());
+        number(g, "emcFreqMHz", s.emcFreqMHz());
+        number(g, "mtsFgPercent", s.mtsFgPercent());
+        number(g, "mtsBgPercent", s.mtsBgPercent());
+        temperatures(g, "temperaturesC", s.temperaturesC());
+        temperatures(g, "temperaturesMaxC", s.temperaturesMaxC());
+        g.writeName("powerMilliwatts");
         if (s.powerMilliwatts() == null) {
-            o.putNull("powerMilliwatts");
+            g.writeNull();
         } else {
-            ObjectNode rails = o.putObject("powerMilliwatts");
+            g.writeStartObject();
             for (Map.Entry<String, Power> e : s.powerMilliwatts().entrySet()) {
-                ObjectNode r = rails.putObject(e.getKey());
-                r.put("current", e.getValue().current());
-                r.put("average", e.getValue().average());
+                g.writeName(e.getKey());
+                g.writeStartObject();
+                number(g, "current", e.getValue().current());
+                number(g, "average", e.getValue().average());
                 if (e.getValue().max() != null) {
-                    r.put("max", e.getValue().max());
+                    number(g, "max", e.getValue().max());
                 }
+                g.writeEndObject();
             }
+            g.writeEndObject();
         }
+        g.writeName("engines");
         if (s.engines() == null) {
-            o.putNull("engines");
+            g.writeNull();
         } else {
-            ObjectNode engines = o.putObject("engines");
+            g.writeStartObject();
             for (Map.Entry<String, Engine> e : s.engines().entrySet()) {
-                Engine g = e.getValue();
-                unit(engines.putObject(e.getKey()), g.online(), g.loadPercent(), g.freqMHz());
+                Engine u = e.getValue();
+                g.writeName(e.getKey());
+                g.writeStartObject();
+                unit(g, u.online(), u.loadPercent(), u.freqMHz());
+                g.writeEndObject();
             }
+            g.writeEndObject();
         }
+        g.writeName("unparsed");
         if (s.unparsed() == null) {
-            o.putNull("unparsed");
+            g.writeNull();
         } else {
-            ArrayNode a = o.putArray("unparsed");
-            s.unparsed().forEach(a::add);
+            g.writeStartArray();
+            for (String u : s.unparsed()) {
+                g.writeString(u);
+            }
+            g.writeEndArray();
         }
     }
 
-    private static void nvidiaSmi(ObjectNode o, GpuSample s) {
-        o.put("index", s.index());
-        o.put("name", s.name());
-        o.put("uuid", s.uuid());
-        o.put("gpuLoadPercent", s.gpuLoadPercent());
-        o.put("memoryLoadPercent", s.memoryLoadPercent());
-        o.put("memoryUsedMiB", s.memoryUsedMiB());
-        o.put("memoryTotalMiB", s.memoryTotalMiB());
-        o.put("temperatureC", s.temperatureC());
-        o.put("powerDrawW", s.powerDrawW());
-        o.put("powerLimitW", s.powerLimitW());
-        o.put("smClockMHz", s.smClockMHz());
-        o.put("memClockMHz", s.memClockMHz());
+    private static void nvidiaSmi(JsonGenerator g, GpuSample s) {
+        number(g, "index", s.index());
+        g.writeStringProperty("name", s.name());
+        g.writeStringProperty("uuid", s.uuid());
+        number(g, "gpuLoadPercent", s.gpuLoadPercent());
+        number(g, "memoryLoadPercent", s.memoryLoadPercent());
+        number(g, "memoryUsedMiB", s.memoryUsedMiB());
+        number(g, "memoryTotalMiB", s.memoryTotalMiB());
+        number(g, "temperatureC", s.temperatureC());
+        number(g, "powerDrawW", s.powerDrawW());
+        number(g, "powerLimitW", s.powerLimitW());
+        number(g, "smClockMHz", s.smClockMHz());
+        number(g, "memClockMHz", s.memClockMHz());
+        g.writeName("extra");
         if (s.extra() == null) {
-            o.putNull("extra");
+            g.writeNull();
         } else {
-            ObjectNode extra = o.putObject("extra");
-            s.extra().forEach(extra::put);
+            g.writeStartObject();
+            for (Map.Entry<String, String> e : s.extra().entrySet()) {
+                g.writeStringProperty(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
         }
     }
 
-    private static void unit(ObjectNode o, boolean online, Integer load, Integer freq) {
-        o.put("online", online);
-        o.put("loadPercent", load);
-        o.put("freqMHz", freq);
+    private static void unit(JsonGenerator g, boolean online, Integer load, Integer freq) {
+        g.writeBooleanProperty("online", online);
+        number(g, "loadPercent", load);
+        number(g, "freqMHz", freq);
     }
 
-    private static void integers(ObjectNode o, String key, List<Integer> values) {
+    private static void temperatures(JsonGenerator g, String key, Map<String, Double> values) {
+        g.writeName(key);
         if (values == null) {
-            o.putNull(key);
+            g.writeNull();
         } else {
-            ArrayNode a = o.putArray(key);
-            values.forEach(a::add);
+            g.writeStartObject();
+            for (Map.Entry<String, Double> e : values.entrySet()) {
+                g.writeName(e.getKey());
+                number(g, e.getValue());
+            }
+            g.writeEndObject();
         }
     }
 
-    private static void temperatures(ObjectNode o, String key, Map<String, Double> values) {
-        if (values == null) {
-            o.putNull(key);
+    private static void number(JsonGenerator g, String key, Number value) {
+        g.writeName(key);
+        number(g, value);
+    }
+
+    /** As ObjectNode.put did: an Integer or Double value, or null. */
+    private static void number(JsonGenerator g, Number value) {
+        if (value == null) {
+            g.writeNull();
+        } else if (value instanceof Integer i) {
+            g.writeNumber(i.intValue());
+        } else if (value instanceof Long l) {
+            g.writeNumber(l.longValue());
         } else {
-            ObjectNode t = o.putObject(key);
-            values.forEach(t::put);
+            g.writeNumber(value.doubleValue());
         }
     }
 

@@ -5,13 +5,11 @@ import io.k3gpu.core.telemetry.GpuSample.Engine;
 import io.k3gpu.core.telemetry.GpuSample.Power;
 import java.time.DateTimeException;
 import java.time.LocalDateTime;
-import java.util.AbstractList;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.RandomAccess;
 
 /**
  * Parses one line of Jetson {@code tegrastats} output, of any L4T release from 28 to 39, into a {@link GpuSample}.
@@ -37,35 +35,13 @@ import java.util.RandomAccess;
  *       {@code @1556} or {@code @[1556]} ({@code NVENC}, {@code VIC_FREQ}, {@code APE}, {@code GR3D2_FREQ}, ...).</li>
  * </ul>
  *
- * <p>Thread-safe; no I/O. A line with no recognisable tegrastats field at all (empty, blank, a CSV row, prose)
- * raises {@link TelemetryParseException}; any other line gives a sample.
- *
- * <h2>How it is made fast</h2>
- * The parser is measured in lines per second ({@code bench/}, docs/benchmarks.md: about twice as many as the
- * parser it replaced, which tokenized the line first and filled {@code LinkedHashMap}s of boxed values). A line is
- * handled in two steps, both in a per-thread {@link Run} that is reused from line to line:
- * <ol>
- *   <li><b>Read</b>, in one pass over a copy of the characters: each field's tokens are checked and their numbers
- *       read as the characters go by, into the Run's {@code int}/{@code double} arrays; names are kept as offsets.
- *       No object is made and no character is looked at twice but for a few look-aheads.</li>
- *   <li><b>Make</b>, once at the end, sized exactly: the {@link GpuSample}, and for temperatures, rails, engines
- *       and cores a small collection that holds the numbers read in a primitive array and makes the value object
- *       ({@code Double}, {@link Power}, {@link Engine}, {@link Cpu}) when it is asked for ({@link ArrayMap},
- *       {@code Cpus}). The keys come from a per-thread cache: a board prints the same names in the same order on
- *       every line, so the key array of each map is found (and checked character by character) once a line and
- *       shared between samples. Boxes of 0..4095 and the {@code off} core and engine are shared constants.</li>
- * </ol>
- * None of this shows in the result: a sample equals, field by field and in iteration order, the one the previous
- * parser made, its collections are unmodifiable, and the same line gives the same sample on any thread. The only
- * difference: a value read twice from a map or the core list is two equal objects, not the same one.
+ * <p>Stateless and thread-safe; no I/O. A line with no recognisable tegrastats field at all (empty, blank, a CSV
+ * row, prose) raises {@link TelemetryParseException}; any other line gives a sample.
  */
 public final class TegrastatsParser {
 
     private TegrastatsParser() {
     }
-
-    /** One {@link Run} per thread, reset at the start of every line. */
-    private static final ThreadLocal<Run> RUN = ThreadLocal.withInitial(Run::new);
 
     /**
      * Parses one tegrastats line.
@@ -76,1258 +52,440 @@ public final class TegrastatsParser {
         if (line == null) {
             throw new TelemetryParseException("not tegrastats output: no line");
         }
-        return RUN.get().parse(line);
+        Run run = new Run(line);
+        if (run.n == 0) {
+            throw new TelemetryParseException("not tegrastats output: empty line");
+        }
+        return run.parse();
     }
 
     private static boolean isSpace(char c) {
         return c <= ' ' || (c > 0x7f && Character.isWhitespace(c));
     }
 
-    /** An int value that was not printed (every value read is a count of digits, so never negative). */
-    private static final int NONE = -1;
-    /** The load of a core printed {@code off}. */
-    private static final int OFF = -2;
-    /** The clock of a core printed without one, while the clock all cores share is not read yet. */
-    private static final int SHARED = -3;
-
-    private static final Cpu CPU_OFF = new Cpu(false, null, null);
-    private static final Engine ENGINE_OFF = new Engine(false, null, null);
-    /** What GpuSample made of {@code List.of()}: {@code unparsed} of a clean line, GR3D with a load only. */
-    private static final List<String> NO_TOKENS = Collections.unmodifiableList(List.of());
-    private static final List<Integer> NO_CLOCKS = Collections.unmodifiableList(List.of());
-
     /**
-     * Parsing on one thread: the scratch of the current line, reused for the next. The Run holds only primitives
-     * and primitive arrays (see the class comment); {@link #sample} turns them into the objects of the sample.
-     *
-     * <p>The line is read in one pass: {@code c} holds its characters and one more, a space (the sentinel), so a
-     * token always ends at a space and a look at {@code c[j]} never needs a bounds test. Each field is read by a
-     * method that is given the position of its first token and returns the position just after its last one, or -1
-     * when the tokens there are not that field; the grammar of each is the one the javadoc of the class gives, token
-     * by token, exactly as a split on whitespace would see it.
+     * The state of parsing one line. Tokens are spans of the line (start and end offsets), split on runs of
+     * whitespace; values are read in place and only names (sensors, rails, engines) and unknown tokens become
+     * strings, which keeps a line to a few small allocations.
      */
     private static final class Run {
-        /** Up to this many characters a line is read in the Run's own array; a longer one gets one of its own. */
-        private static final int KEEP_CHARS = 4096;
-
-        private char[] c = new char[512];
-        /** The length of the line: c[len] is the sentinel space. */
-        private int len;
-        /** Set by the readers of numbers ({@link #digits}, {@link #decimal}, ...): the position after what they read. */
-        private int end;
-
-        // Fields read so far (NONE: not printed). A flag says a field was read, so a second one is not merged.
+        private final String line;
+        /** Token k is line[span[2k], span[2k+1]). */
+        private int[] span;
+        private final int n;
+        private final GpuSample.Builder b = GpuSample.ownedBuilder(Source.TEGRASTATS);
         private boolean ram;
         private boolean swap;
         private boolean iram;
         private boolean emc;
         private boolean gpu;
         private boolean mts;
-        private boolean cpus;
-        private int ramUsedMB;
-        private int ramTotalMB;
-        private int ramLfbBlocks;
-        private int ramLfbBlockKB;
-        private int swapUsedMB;
-        private int swapTotalMB;
-        private int swapCachedMB;
-        private int iramUsedKB;
-        private int iramTotalKB;
-        private int iramLfbKB;
-        private int emcLoadPercent;
-        private int emcFreqMHz;
-        private int mtsFgPercent;
-        private int mtsBgPercent;
-        private int gpuLoadPercent;
-        private int[] gpuFreqMHz = new int[8];
-        private int gpuFreqCount;
-        /** Cores: load (NONE, OFF or percent) and clock (NONE or MHz) of core k at 2k and 2k + 1. */
-        private int[] cores = new int[32];
-        private int cpuCount;
-        /** Temperatures: current and maximum ({@code NaN}: not printed; a parsed value is never NaN). */
-        private final Table temps = new Table();
-        /** How many temperatures have a maximum. */
-        private int maxima;
-        /** Rails: current, average, maximum (NONE if not printed). */
-        private final Table rails = new Table();
-        /** Engines: online (0 or 1), load, clock. */
-        private final Table engines = new Table();
-        /** Start and end of each token not understood. */
-        private int[] unparsed = new int[16];
-        private int unparsedCount;
+        private List<Cpu> cpus;
+        private Map<String, Double> temps;
+        private Map<String, Double> tempsMax;
+        private Map<String, Power> power;
+        private Map<String, Engine> engines;
+        private List<String> unparsed;
 
-        /** What {@link #loadFreq} read: the load (or NONE) and the clocks in {@code freqs[0, freqCount)}. */
-        private int lfLoad;
-        private int[] freqs = new int[8];
-        private int freqCount;
-        /** What {@link #slash} read: a/b. */
-        private int slashA;
-        private int slashB;
-        /** What {@link #lfbBlocks} read: N blocks of K kB. */
-        private int lfbN;
-        private int lfbKB;
-
-        /** The key arrays of recent lines, per map (see keys(Table, Layouts)). */
-        private final Layouts tempLayouts = new Layouts();
-        private final Layouts railLayouts = new Layouts();
-        private final Layouts engineLayouts = new Layouts();
-
-        GpuSample parse(String line) {
-            int length = line.length();
-            if (length >= c.length) { // one more for the sentinel
-                if (length >= KEEP_CHARS) {
-                    // a long line gets an array of its own, which the Run does not keep
-                    char[] kept = c;
-                    c = new char[length + 1];
-                    try {
-                        return parseLine(line, length);
-                    } finally {
-                        c = kept;
-                    }
+        Run(String line) {
+            this.line = line;
+            this.span = new int[Math.min(128, 2 * (line.length() / 2 + 1))];
+            int len = line.length();
+            int count = 0;
+            int i = 0;
+            while (i < len) {
+                while (i < len && isSpace(line.charAt(i))) {
+                    i++;
                 }
-                c = new char[KEEP_CHARS + 1];
+                int start = i;
+                while (i < len && !isSpace(line.charAt(i))) {
+                    i++;
+                }
+                if (i > start) {
+                    if (2 * count + 2 > span.length) {
+                        span = java.util.Arrays.copyOf(span, span.length * 2);
+                    }
+                    span[2 * count] = start;
+                    span[2 * count + 1] = i;
+                    count++;
+                }
             }
-            return parseLine(line, length);
+            this.n = count;
         }
 
-        private GpuSample parseLine(String line, int length) {
-            line.getChars(0, length, c, 0);
-            c[length] = ' ';
-            len = length;
-            int p = skipSpaces(0);
-            if (p == len) {
-                throw new TelemetryParseException("not tegrastats output: empty line");
-            }
-            reset();
-            // a timestamp: the first two tokens, when they are one
-            LocalDateTime time = null;
-            int end0 = tokenEnd(p);
-            int second = skipSpaces(end0);
-            if (second < len) {
-                int end1 = tokenEnd(second);
-                time = timestamp(p, end0, second, end1);
+        private int from(int k) {
+            return span[2 * k];
+        }
+
+        private int to(int k) {
+            return span[2 * k + 1];
+        }
+
+        private String tok(int k) {
+            return line.substring(from(k), to(k));
+        }
+
+        /** Token k is exactly {@code word}. */
+        private boolean is(int k, String word) {
+            return to(k) - from(k) == word.length() && line.startsWith(word, from(k));
+        }
+
+        private boolean endsWith(int k, String suffix) {
+            return to(k) - from(k) >= suffix.length() && line.startsWith(suffix, to(k) - suffix.length());
+        }
+
+        GpuSample parse() {
+            int i = 0;
+            if (n >= 2) {
+                LocalDateTime time = timestamp(line, from(0), to(0), from(1), to(1));
                 if (time != null) {
-                    p = skipSpaces(end1);
+                    b.time(time);
+                    i = 2;
                 }
             }
             int recognised = 0;
-            while (p < len) {
-                int next = field(p);
-                if (next < 0) {
-                    next = tokenEnd(p);
-                    if (2 * unparsedCount + 2 > unparsed.length) {
-                        unparsed = Arrays.copyOf(unparsed, unparsed.length * 2);
+            while (i < n) {
+                int used = token(i);
+                if (used == 0) {
+                    if (unparsed == null) {
+                        unparsed = new ArrayList<>();
                     }
-                    unparsed[2 * unparsedCount] = p;
-                    unparsed[2 * unparsedCount + 1] = next;
-                    unparsedCount++;
+                    unparsed.add(tok(i));
+                    i++;
                 } else {
                     recognised++;
+                    i += used;
                 }
-                p = skipSpaces(next);
             }
             if (recognised == 0) {
                 throw new TelemetryParseException("not tegrastats output: no tegrastats field in '"
                         + abbreviate(line) + "'");
             }
-            return sample(time);
+            return b.cpus(cpus)
+                    .temperaturesC(temps)
+                    .temperaturesMaxC(tempsMax)
+                    .powerMilliwatts(power)
+                    .engines(engines)
+                    .unparsed(unparsed == null ? List.of() : unparsed)
+                    .build();
         }
 
-        private void reset() {
-            ram = false;
-            swap = false;
-            iram = false;
-            emc = false;
-            gpu = false;
-            mts = false;
-            cpus = false;
-            ramUsedMB = NONE;
-            ramTotalMB = NONE;
-            ramLfbBlocks = NONE;
-            ramLfbBlockKB = NONE;
-            swapUsedMB = NONE;
-            swapTotalMB = NONE;
-            swapCachedMB = NONE;
-            iramUsedKB = NONE;
-            iramTotalKB = NONE;
-            iramLfbKB = NONE;
-            emcLoadPercent = NONE;
-            emcFreqMHz = NONE;
-            mtsFgPercent = NONE;
-            mtsBgPercent = NONE;
-            gpuLoadPercent = NONE;
-            gpuFreqCount = 0;
-            cpuCount = 0;
-            temps.reset();
-            maxima = 0;
-            rails.reset();
-            engines.reset();
-            unparsedCount = 0;
-            if (unparsed.length > 1024) {
-                unparsed = new int[16];
-            }
-        }
-
-        // ---- tokens ----
-
-        /** The first position from p that is not whitespace, or len. */
-        private int skipSpaces(int p) {
-            while (p < len && isSpace(c[p])) {
-                p++;
-            }
-            return p;
-        }
-
-        /** The end of the token that starts at p (the sentinel stops it at len). */
-        private int tokenEnd(int p) {
-            while (!isSpace(c[p])) {
-                p++;
-            }
-            return p;
-        }
-
-        /** A token starts at {@code start} (a position skipSpaces gave): it is not the end of the line. */
-        private boolean hasToken(int start) {
-            return start < len;
-        }
-
-        /**
-         * c[p, p + word.length) is word (p &lt;= len). No word holds a space, so the comparison stops at the
-         * sentinel at the latest: no bounds test needed.
-         */
-        private boolean startsWith(int p, char[] word) {
-            for (int j = 0; j < word.length; j++) {
-                if (c[p + j] != word[j]) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        /** The token at p is exactly word. */
-        private boolean isWord(int p, char[] word) {
-            return startsWith(p, word) && isSpace(c[p + word.length]);
-        }
-
-        // ---- fields ----
-
-        /** Reads the field that starts at p; returns the end of its last token, or -1 if there is none. */
-        private int field(int p) {
-            switch (keyword(p)) {
-                case RAM:
-                    return ram(p);
-                case SWAP:
-                    return swap(p);
-                case IRAM:
-                    return iram(p);
-                case CPU_OLD: {
-                    int q = skipSpaces(p + 3);
-                    return hasToken(q) ? cpu(q) : -1;
-                }
-                case CPU: {
-                    int q = skipSpaces(p + 3);
-                    int e = hasToken(q) ? cpu(q) : -1;
-                    if (e >= 0) {
-                        return e;
+        /** Reads the field that starts at token i; returns how many tokens it used, 0 if none was recognised. */
+        private int token(int i) {
+            int f = from(i);
+            int t = to(i);
+            boolean next = i + 1 < n;
+            if (t - f <= 9 && isKeywordStart(line.charAt(f))) {
+                if (is(i, "RAM")) {
+                    return ram(i);
+                } else if (is(i, "SWAP")) {
+                    return swap(i);
+                } else if (is(i, "IRAM")) {
+                    return iram(i);
+                } else if (is(i, "cpu")) {
+                    return next && cpu(i + 1) ? 2 : 0;
+                } else if (is(i, "CPU")) {
+                    if (next && cpu(i + 1)) {
+                        return 2;
                     }
-                    break; // "CPU 465/465" is a power rail on JetPack 4 Xavier
-                }
-                case EMC_FREQ: {
-                    int q = skipSpaces(p + 8);
-                    return hasToken(q) ? emc(q) : -1;
-                }
-                case EMC: {
-                    int q = skipSpaces(p + 3);
-                    int e = hasToken(q) ? emc(q) : -1;
-                    if (e >= 0) {
-                        return e;
+                    // "CPU 465/465" is a power rail on JetPack 4 Xavier
+                } else if (is(i, "EMC_FREQ")) {
+                    return next && emc(i + 1) ? 2 : 0;
+                } else if (is(i, "EMC")) {
+                    if (next && emc(i + 1)) {
+                        return 2;
                     }
-                    break;
-                }
-                case GR3D: {
-                    int q = skipSpaces(tokenEnd(p));
-                    return hasToken(q) ? gpu(q) : -1;
-                }
-                case MTS:
-                    return mts(p);
-                default:
-                    break;
-            }
-            // A name (a letter, then letters, digits and '_') up to an '@': NAME@42C is a temperature. A token that
-            // is a name as a whole, upper-case first, followed by a value: a rail or an engine. One pass reads the
-            // name for both.
-            char first = c[p];
-            if (!isLetter(first)) {
-                return -1;
-            }
-            int j = p + 1;
-            while (true) {
-                char ch = c[j];
-                if (isNameChar(ch)) {
-                    j++;
-                } else if (ch == '@') {
-                    return temperature(p, j);
-                } else if (isSpace(ch)) {
-                    break;
-                } else {
-                    return -1;
+                } else if (is(i, "GR3D_FREQ") || is(i, "GR3D")) {
+                    return next && gpu(i + 1) ? 2 : 0;
+                } else if (is(i, "MTS")) {
+                    return mts(i);
                 }
             }
-            if (first > 'Z') {
-                return -1;
+            if (temperature(i)) {
+                return 1;
             }
-            int q = skipSpaces(j);
-            if (!hasToken(q)) {
-                return -1;
+            if (next && isName(line, f, t, true)) {
+                Power p = powerValue(line, from(i + 1), to(i + 1));
+                if (p != null) {
+                    if (power == null) {
+                        power = new LinkedHashMap<>();
+                    }
+                    power.put(uniqueKey(power, tok(i)), p);
+                    return 2;
+                }
+                Engine e = engineValue(line, from(i + 1), to(i + 1));
+                if (e != null) {
+                    String name = t - f > 5 && endsWith(i, "_FREQ") ? line.substring(f, t - 5) : tok(i);
+                    if (engines == null) {
+                        engines = new LinkedHashMap<>();
+                    }
+                    engines.put(uniqueKey(engines, name), e);
+                    return 2;
+                }
             }
-            int e = rail(p, j, q);
-            return e >= 0 ? e : engine(p, j, q);
+            return 0;
         }
 
-        /**
-         * Which keyword the token at p is (RAM, SWAP, ...), or 0: compared character by character, which the
-         * sentinel allows (a comparison fails at a space at the latest, and each is made only after the previous
-         * character matched one that is not a space).
-         */
-        private int keyword(int p) {
-            char[] c = this.c;
-            switch (c[p]) {
-                case 'R':
-                    return c[p + 1] == 'A' && c[p + 2] == 'M' && isSpace(c[p + 3]) ? RAM : 0;
-                case 'S':
-                    return c[p + 1] == 'W' && c[p + 2] == 'A' && c[p + 3] == 'P' && isSpace(c[p + 4]) ? SWAP : 0;
-                case 'I':
-                    return c[p + 1] == 'R' && c[p + 2] == 'A' && c[p + 3] == 'M' && isSpace(c[p + 4]) ? IRAM : 0;
-                case 'c':
-                    return c[p + 1] == 'p' && c[p + 2] == 'u' && isSpace(c[p + 3]) ? CPU_OLD : 0;
-                case 'C':
-                    return c[p + 1] == 'P' && c[p + 2] == 'U' && isSpace(c[p + 3]) ? CPU : 0;
-                case 'E':
-                    if (c[p + 1] == 'M' && c[p + 2] == 'C') {
-                        return isSpace(c[p + 3]) ? EMC : isWord(p + 3, FREQ) ? EMC_FREQ : 0;
-                    }
+        // RAM 2462/3964MB (lfb 2x4MB)
+        private int ram(int i) {
+            if (ram || i + 1 >= n) {
+                return 0;
+            }
+            boolean attached = endsWith(i + 1, "(lfb");
+            int[] ab = slash(line, from(i + 1), attached ? to(i + 1) - 4 : to(i + 1), "MB");
+            if (ab == null) {
+                return 0;
+            }
+            int used = 2;
+            int[] lfb = null;
+            if (attached) {
+                lfb = i + 2 < n ? lfbBlocks(line, from(i + 2), to(i + 2)) : null;
+                if (lfb == null) {
                     return 0;
-                case 'G':
-                    return c[p + 1] == 'R' && c[p + 2] == '3' && c[p + 3] == 'D'
-                            && (isSpace(c[p + 4]) || isWord(p + 4, FREQ)) ? GR3D : 0;
-                case 'M':
-                    return c[p + 1] == 'T' && c[p + 2] == 'S' && isSpace(c[p + 3]) ? MTS : 0;
-                default:
-                    return 0;
-            }
-        }
-
-        // RAM 2462/3964MB (lfb 2x4MB), also RAM 4722/7844MB(lfb 1x512kB)
-        private int ram(int p) {
-            int q = skipSpaces(p + 3);
-            if (ram || !hasToken(q)) {
-                return -1;
-            }
-            int e = slash(q, MB);
-            if (e < 0) {
-                return -1;
-            }
-            boolean lfb = false;
-            int last;
-            if (isSpace(c[e])) {
-                // "(lfb" as a token of its own, then the blocks: optional
-                last = e;
-                int r = skipSpaces(e);
-                if (hasToken(r) && isWord(r, LFB)) {
-                    int b = skipSpaces(r + 4);
-                    int be = hasToken(b) ? lfbBlocks(b) : -1;
-                    if (be >= 0) {
-                        lfb = true;
-                        last = be;
-                    }
                 }
-            } else if (isWord(e, LFB)) {
-                // "(lfb" attached: the blocks must follow
-                int b = skipSpaces(e + 4);
-                last = hasToken(b) ? lfbBlocks(b) : -1;
-                if (last < 0) {
-                    return -1;
+                used = 3;
+            } else if (i + 3 < n && is(i + 2, "(lfb")) {
+                lfb = lfbBlocks(line, from(i + 3), to(i + 3));
+                if (lfb != null) {
+                    used = 4;
                 }
-                lfb = true;
-            } else {
-                return -1;
             }
             ram = true;
-            ramUsedMB = slashA;
-            ramTotalMB = slashB;
-            if (lfb) {
-                ramLfbBlocks = lfbN;
-                ramLfbBlockKB = lfbKB;
+            b.ramUsedMB(box(ab[0])).ramTotalMB(box(ab[1]));
+            if (lfb != null) {
+                b.ramLfbBlocks(lfb[0]).ramLfbBlockKB(lfb[1]);
             }
-            return last;
+            return used;
         }
 
-        // SWAP 362/1982MB (cached 6MB), also SWAP 0/512MB(cached 0MB)
-        private int swap(int p) {
-            int q = skipSpaces(p + 4);
-            if (swap || !hasToken(q)) {
-                return -1;
+        // SWAP 362/1982MB (cached 6MB)
+        private int swap(int i) {
+            if (swap || i + 1 >= n) {
+                return 0;
             }
-            int e = slash(q, MB);
-            if (e < 0) {
-                return -1;
+            boolean attached = endsWith(i + 1, "(cached");
+            int[] ab = slash(line, from(i + 1), attached ? to(i + 1) - 7 : to(i + 1), "MB");
+            if (ab == null) {
+                return 0;
             }
-            int cached = NONE;
-            int last;
-            if (isSpace(c[e])) {
-                last = e;
-                int r = skipSpaces(e);
-                if (hasToken(r) && isWord(r, CACHED)) {
-                    int b = skipSpaces(r + 7);
-                    if (hasToken(b)) {
-                        int v = closedSize(b, MB_CLOSED);
-                        if (v >= 0) {
-                            cached = v;
-                            last = end;
-                        }
-                    }
-                }
-            } else if (isWord(e, CACHED)) {
-                int b = skipSpaces(e + 7);
-                cached = hasToken(b) ? closedSize(b, MB_CLOSED) : -1;
+            int used = 2;
+            int cached = -1;
+            if (attached) {
+                cached = i + 2 < n ? closedSize(line, from(i + 2), to(i + 2), "MB)") : -1;
                 if (cached < 0) {
-                    return -1;
+                    return 0;
                 }
-                last = end;
-            } else {
-                return -1;
+                used = 3;
+            } else if (i + 3 < n && is(i + 2, "(cached")) {
+                cached = closedSize(line, from(i + 3), to(i + 3), "MB)");
+                if (cached >= 0) {
+                    used = 4;
+                }
             }
             swap = true;
-            swapUsedMB = slashA;
-            swapTotalMB = slashB;
-            swapCachedMB = cached;
-            return last;
+            b.swapUsedMB(box(ab[0])).swapTotalMB(box(ab[1]));
+            if (cached >= 0) {
+                b.swapCachedMB(cached);
+            }
+            return used;
         }
 
-        // IRAM 0/252kB(lfb 252kB), also IRAM 0/252kB (lfb 252kB)
-        private int iram(int p) {
-            int q = skipSpaces(p + 4);
-            if (iram || !hasToken(q)) {
-                return -1;
+        // IRAM 0/252kB(lfb 252kB)
+        private int iram(int i) {
+            if (iram || i + 1 >= n) {
+                return 0;
             }
-            int e = slash(q, KB);
-            if (e < 0) {
-                return -1;
+            boolean attached = endsWith(i + 1, "(lfb");
+            int[] ab = slash(line, from(i + 1), attached ? to(i + 1) - 4 : to(i + 1), "kB");
+            if (ab == null) {
+                return 0;
             }
-            int lfb = NONE;
-            int last;
-            if (isSpace(c[e])) {
-                last = e;
-                int r = skipSpaces(e);
-                if (hasToken(r) && isWord(r, LFB)) {
-                    int b = skipSpaces(r + 4);
-                    if (hasToken(b)) {
-                        int v = closedSize(b, KB_CLOSED);
-                        if (v >= 0) {
-                            lfb = v;
-                            last = end;
-                        }
-                    }
-                }
-            } else if (isWord(e, LFB)) {
-                int b = skipSpaces(e + 4);
-                lfb = hasToken(b) ? closedSize(b, KB_CLOSED) : -1;
+            int used = 2;
+            int lfb = -1;
+            if (attached) {
+                lfb = i + 2 < n ? closedSize(line, from(i + 2), to(i + 2), "kB)") : -1;
                 if (lfb < 0) {
-                    return -1;
+                    return 0;
                 }
-                last = end;
-            } else {
-                return -1;
+                used = 3;
+            } else if (i + 3 < n && is(i + 2, "(lfb")) {
+                lfb = closedSize(line, from(i + 3), to(i + 3), "kB)");
+                if (lfb >= 0) {
+                    used = 4;
+                }
             }
             iram = true;
-            iramUsedKB = slashA;
-            iramTotalKB = slashB;
-            iramLfbKB = lfb;
-            return last;
-        }
-
-        /**
-         * {@code a/b} and the unit at q, a and b into slashA/slashB: returns the position after the unit (the token
-         * may go on there: "(lfb"), or -1.
-         */
-        private int slash(int q, char[] unit) {
-            slashA = digits(q);
-            if (slashA < 0 || c[end] != '/') {
-                return -1;
+            b.iramUsedKB(ab[0]).iramTotalKB(ab[1]);
+            if (lfb >= 0) {
+                b.iramLfbKB(lfb);
             }
-            slashB = digits(end + 1);
-            if (slashB < 0 || !startsWith(end, unit)) {
-                return -1;
-            }
-            return end + unit.length;
-        }
-
-        /** The token {@code NxSMB)} or {@code NxSkB)} at q: N into lfbN, S in kB into lfbKB; its end, or -1. */
-        private int lfbBlocks(int q) {
-            int blocks = digits(q);
-            if (blocks < 0 || c[end] != 'x') {
-                return -1;
-            }
-            int size = digits(end + 1);
-            if (size < 0) {
-                return -1;
-            }
-            int kb;
-            if (isWord(end, KB_CLOSED)) {
-                kb = size;
-            } else if (isWord(end, MB_CLOSED) && size <= Integer.MAX_VALUE / 1024) {
-                kb = size * 1024;
-            } else {
-                return -1;
-            }
-            lfbN = blocks;
-            lfbKB = kb;
-            return end + 3;
-        }
-
-        /** The token {@code 6MB)} at q with suffix {@code MB)}: 6, its end in {@code end}; -1 if not that. */
-        private int closedSize(int q, char[] suffix) {
-            int v = digits(q);
-            if (v < 0 || !isWord(end, suffix)) {
-                return -1;
-            }
-            end += suffix.length;
-            return v;
+            return used;
         }
 
         // [52%@1479,off,...]  or old  [17%,13%]@408
-        private int cpu(int q) {
-            if (cpus || c[q] != '[') {
-                return -1;
+        private boolean cpu(int k) {
+            int f = from(k);
+            int t = to(k);
+            if (cpus != null || line.charAt(f) != '[') {
+                return false;
             }
-            int count = 0;
-            int j = q + 1;
-            if (c[j] != ']') {
+            int close = line.indexOf(']', f);
+            if (close < 0 || close >= t) {
+                return false;
+            }
+            Integer shared = null;
+            if (close + 1 < t) {
+                if (line.charAt(close + 1) != '@') {
+                    return false;
+                }
+                int fr = uint(line, close + 2, t);
+                if (fr < 0) {
+                    return false;
+                }
+                shared = box(fr);
+            }
+            List<Cpu> list = new ArrayList<>(16);
+            int start = f + 1;
+            if (close > f + 1) {
                 while (true) {
-                    if (2 * count + 2 > cores.length) {
-                        cores = Arrays.copyOf(cores, cores.length * 2);
+                    int comma = line.indexOf(',', start);
+                    int end = comma < 0 || comma > close ? close : comma;
+                    Cpu c = core(line, start, end, shared);
+                    if (c == null) {
+                        return false;
                     }
-                    j = core(j, count);
-                    if (j < 0) {
-                        return -1;
-                    }
-                    count++;
-                    if (c[j] == ']') {
+                    list.add(c);
+                    if (end == close) {
                         break;
                     }
-                    j++; // the ','
+                    start = end + 1;
                 }
             }
-            // after ']': the end of the token, or the clock all cores share
-            j++;
-            int shared = NONE;
-            if (!isSpace(c[j])) {
-                if (c[j] != '@') {
-                    return -1;
-                }
-                shared = digits(j + 1);
-                if (shared < 0 || !isSpace(c[end])) {
-                    return -1;
-                }
-                j = end;
-            }
-            for (int k = 0; k < count; k++) {
-                if (cores[2 * k + 1] == SHARED) {
-                    cores[2 * k + 1] = shared;
-                }
-            }
-            cpus = true;
-            cpuCount = count;
-            return j;
+            cpus = list;
+            return true;
         }
 
-        /**
-         * Core k at j: {@code off}, {@code 52%@1479}, {@code 17%} (old format: the shared clock, SHARED until it is
-         * known) or {@code @1479}, followed by ',' or ']': returns the position of that, or -1.
-         */
-        private int core(int j, int k) {
-            if (c[j] == 'o' && startsWith(j, OFF_WORD) && (c[j + 3] == ',' || c[j + 3] == ']')) {
-                cores[2 * k] = OFF;
-                cores[2 * k + 1] = NONE;
-                return j + 3;
-            }
-            int load = NONE;
-            if (c[j] != '@') {
-                load = digits(j);
-                if (load < 0 || c[end] != '%') {
-                    return -1;
-                }
-                j = end + 1;
-            }
-            int freq = SHARED;
-            if (c[j] == '@') {
-                freq = digits(j + 1);
-                if (freq < 0) {
-                    return -1;
-                }
-                j = end;
-            }
-            if (c[j] != ',' && c[j] != ']') {
-                return -1;
-            }
-            cores[2 * k] = load;
-            cores[2 * k + 1] = freq;
-            return j;
-        }
-
-        private int emc(int q) {
+        private boolean emc(int k) {
             if (emc) {
-                return -1;
+                return false;
             }
-            int e = loadFreq(q);
-            if (e < 0 || freqCount > 1) {
-                return -1;
+            LoadFreq lf = loadFreq(line, from(k), to(k), true);
+            if (lf == null || lf.freqs.size() > 1) {
+                return false;
             }
             emc = true;
-            emcLoadPercent = lfLoad;
-            emcFreqMHz = freqCount == 0 ? NONE : freqs[0];
-            return e;
+            b.emcLoadPercent(lf.load).emcFreqMHz(lf.freqs.isEmpty() ? null : lf.freqs.get(0));
+            return true;
         }
 
-        private int gpu(int q) {
+        private boolean gpu(int k) {
             if (gpu) {
-                return -1;
+                return false;
             }
-            int e = loadFreq(q);
-            if (e < 0) {
-                return -1;
+            LoadFreq lf = loadFreq(line, from(k), to(k), true);
+            if (lf == null) {
+                return false;
             }
             gpu = true;
-            gpuLoadPercent = lfLoad;
-            if (freqCount > gpuFreqMHz.length) {
-                gpuFreqMHz = new int[freqCount];
-            }
-            System.arraycopy(freqs, 0, gpuFreqMHz, 0, freqCount);
-            gpuFreqCount = freqCount;
-            return e;
+            b.gpuLoadPercent(lf.load).gpuFreqMHz(lf.freqs);
+            return true;
         }
 
         // MTS fg 1% bg 1%
-        private int mts(int p) {
-            if (mts) {
-                return -1;
+        private int mts(int i) {
+            if (mts || i + 4 >= n || !is(i + 1, "fg") || !is(i + 3, "bg")) {
+                return 0;
             }
-            int fgWord = skipSpaces(p + 3);
-            if (!hasToken(fgWord) || !isWord(fgWord, FG)) {
-                return -1;
-            }
-            int fgAt = skipSpaces(fgWord + 2);
-            int fg = hasToken(fgAt) ? percent(fgAt) : -1;
-            if (fg < 0) {
-                return -1;
-            }
-            int bgWord = skipSpaces(end);
-            if (!hasToken(bgWord) || !isWord(bgWord, BG)) {
-                return -1;
-            }
-            int bgAt = skipSpaces(bgWord + 2);
-            int bg = hasToken(bgAt) ? percent(bgAt) : -1;
-            if (bg < 0) {
-                return -1;
+            int fg = percent(line, from(i + 2), to(i + 2));
+            int bg = percent(line, from(i + 4), to(i + 4));
+            if (fg < 0 || bg < 0) {
+                return 0;
             }
             mts = true;
-            mtsFgPercent = fg;
-            mtsBgPercent = bg;
-            return end;
+            b.mtsFgPercent(fg).mtsBgPercent(bg);
+            return 5;
         }
 
-        /** The token {@code 12%} at q: 12, its end in {@code end}; -1 if not that. */
-        private int percent(int q) {
-            int v = digits(q);
-            if (v < 0 || c[end] != '%' || !isSpace(c[end + 1])) {
-                return -1;
-            }
-            end++;
-            return v;
-        }
-
-        /**
-         * NAME@42C, name@42.5C, name@-256C, name@42.5C/43C: the name is c[p, at), the value after it.
-         * Returns the end of the token, or -1.
-         */
-        private int temperature(int p, int at) {
-            double cur = decimal(at + 1);
-            if (Double.isNaN(cur) || c[end] != 'C') {
-                return -1;
-            }
-            int j = end + 1;
-            double max = Double.NaN;
-            if (c[j] == '/') {
-                max = decimal(j + 1);
-                if (Double.isNaN(max) || c[end] != 'C') {
-                    return -1;
-                }
-                j = end + 1;
-            }
-            if (!isSpace(c[j])) {
-                return -1;
-            }
-            int e = temps.add(p, at, shape(p, at));
-            temps.x[e] = cur;
-            temps.y[e] = max;
-            if (!Double.isNaN(max)) {
-                maxima++;
-            }
-            return j;
-        }
-
-        /**
-         * Rail c[p, nameEnd) with its value at q ({@code 3410/3410}, {@code 4520mW/4680mW}
-         * or {@code 5139mW/5139mW/5139mW}): returns the end of the value, or -1 if it is not one.
-         */
-        private int rail(int p, int nameEnd, int q) {
-            int cur = milliwatts(q);
-            if (cur < 0 || c[end] != '/') {
-                return -1;
-            }
-            int avg = milliwatts(end + 1);
-            if (avg < 0) {
-                return -1;
-            }
-            int max = NONE;
-            if (c[end] == '/') {
-                max = milliwatts(end + 1);
-                if (max < 0) {
-                    return -1;
-                }
-            }
-            if (!isSpace(c[end])) {
-                return -1;
-            }
-            int e = rails.add(p, nameEnd, shape(p, nameEnd));
-            rails.v[3 * e] = cur;
-            rails.v[3 * e + 1] = avg;
-            rails.v[3 * e + 2] = max;
-            return end;
-        }
-
-        /** A number of milliwatts at j, {@code 3410} or {@code 3410mW}: its value and end, or -1. */
-        private int milliwatts(int j) {
-            int v = digits(j);
-            if (v >= 0 && c[end] == 'm' && c[end + 1] == 'W') {
-                end += 2;
-            }
-            return v;
-        }
-
-        /**
-         * Engine c[p, nameEnd) with its value at q: {@code off}, {@code 716},
-         * {@code 79%}, {@code 79%@166}, {@code @1556}, {@code @[1556]}; returns the end of the value, or -1 if it
-         * is none of them. A trailing {@code _FREQ} is not part of the name.
-         */
-        private int engine(int p, int nameEnd, int q) {
-            int online = 1;
-            int load = NONE;
-            int freq;
-            int last;
-            if (isWord(q, OFF_WORD)) {
-                online = 0;
-                freq = NONE;
-                last = q + 3;
-            } else {
-                freq = digits(q);
-                last = end;
-                if (freq < 0 || !isSpace(c[last])) {
-                    last = loadFreq(q);
-                    if (last < 0 || freqCount > 1) {
-                        return -1;
-                    }
-                    load = lfLoad;
-                    freq = freqCount == 0 ? NONE : freqs[0];
-                }
-            }
-            int t = nameEnd;
-            if (t - p > 5 && c[t - 5] == '_' && startsWith(t - 5, FREQ)) {
-                t -= 5;
-            }
-            int e = engines.add(p, t, shape(p, t));
-            engines.v[3 * e] = online;
-            engines.v[3 * e + 1] = load;
-            engines.v[3 * e + 2] = freq;
-            return last;
-        }
-
-        /**
-         * The token at q as a load and clocks: {@code N%}, {@code N%@F}, {@code @F}, and with lists,
-         * {@code N%@[F,F]}, {@code @[F]}. Returns its end, or -1 if it is not that; the load is in lfLoad (NONE if
-         * none) and the clocks in freqs[0, freqCount).
-         */
-        private int loadFreq(int q) {
-            int j = q;
-            lfLoad = NONE;
-            freqCount = 0;
-            if (c[j] != '@') {
-                lfLoad = digits(j);
-                if (lfLoad < 0 || c[end] != '%') {
-                    return -1;
-                }
-                j = end + 1;
-                if (isSpace(c[j])) {
-                    return j;
-                }
-                if (c[j] != '@') {
-                    return -1;
-                }
-            }
-            j++; // the '@'
-            if (c[j] != '[') {
-                int f = digits(j);
-                if (f < 0 || !isSpace(c[end])) {
-                    return -1;
-                }
-                addFreq(f);
-                return end;
-            }
-            j++;
-            while (true) {
-                int f = digits(j);
-                if (f < 0) {
-                    return -1;
-                }
-                addFreq(f);
-                if (c[end] == ']') {
-                    break;
-                }
-                if (c[end] != ',') {
-                    return -1;
-                }
-                j = end + 1;
-            }
-            return isSpace(c[end + 1]) ? end + 1 : -1;
-        }
-
-        private void addFreq(int f) {
-            if (freqCount == freqs.length) {
-                freqs = Arrays.copyOf(freqs, freqCount * 2);
-            }
-            freqs[freqCount++] = f;
-        }
-
-        // ---- numbers ----
-
-        /**
-         * Digits at j: their value, or -1 if there are none or more than 9 (so no overflow and no sign). The
-         * position after them is in {@code end}.
-         */
-        private int digits(int j) {
-            int r = 0;
-            int k = j;
-            while (true) {
-                int d = c[k] - '0';
-                if (Integer.compareUnsigned(d, 9) > 0) { // not '0'..'9', in one comparison
-                    break;
-                }
-                r = r * 10 + d;
-                k++;
-            }
-            end = k;
-            return k == j || k - j > 9 ? -1 : r;
-        }
-
-        /**
-         * {@code -?digits(.digits)?} at j, NaN if it is not that; the position after the digits and points read is
-         * in {@code end}. At most 15 digits, so the mantissa and the power of ten are exact doubles and one division
-         * gives the correctly rounded value, as {@link Double#parseDouble} would.
-         */
-        private double decimal(int j) {
-            boolean negative = c[j] == '-';
-            if (negative) {
-                j++;
-            }
-            long mantissa = 0;
-            int digits = 0;
-            int fraction = -1;
-            boolean bad = false;
-            for (; ; j++) {
-                char ch = c[j];
-                if (ch >= '0' && ch <= '9') {
-                    mantissa = mantissa * 10 + (ch - '0');
-                    digits++;
-                    if (fraction >= 0) {
-                        fraction++;
-                    }
-                } else if (ch == '.') {
-                    if (fraction >= 0 || digits == 0) {
-                        bad = true;
-                    }
-                    fraction = 0;
-                } else {
-                    break;
-                }
-            }
-            end = j;
-            if (bad || digits == 0 || digits > 15 || fraction == 0) {
-                return Double.NaN;
-            }
-            double value = fraction > 0 ? mantissa / POW10[fraction] : mantissa;
-            return negative ? -value : value;
-        }
-
-        /** MM-DD-YYYY HH:MM:SS (the date at c[d, dEnd), the time at c[t, tEnd)), or null. */
-        private LocalDateTime timestamp(int d, int dEnd, int t, int tEnd) {
-            if (dEnd - d != 10 || tEnd - t != 8 || c[d + 2] != '-' || c[d + 5] != '-'
-                    || c[t + 2] != ':' || c[t + 5] != ':') {
-                return null;
-            }
-            int month = uint(d, d + 2);
-            int day = uint(d + 3, d + 5);
-            int year = uint(d + 6, d + 10);
-            int hour = uint(t, t + 2);
-            int minute = uint(t + 3, t + 5);
-            int second = uint(t + 6, t + 8);
-            if (month < 0 || day < 0 || year < 0 || hour < 0 || minute < 0 || second < 0) {
-                return null;
-            }
-            try {
-                return LocalDateTime.of(year, month, day, hour, minute, second);
-            } catch (DateTimeException e) {
-                return null;
-            }
-        }
-
-        /** Exactly the digits c[from, to) (a few): their value, or -1. */
-        private int uint(int from, int to) {
-            int r = 0;
-            for (int i = from; i < to; i++) {
-                int d = c[i] - '0';
-                if (Integer.compareUnsigned(d, 9) > 0) {
-                    return -1;
-                }
-                r = r * 10 + d;
-            }
-            return r;
-        }
-
-        // ---- make: the objects of the sample, from what was read ----
-
-        private GpuSample sample(LocalDateTime time) {
-            List<Cpu> cpuList = null;
-            if (cpus) {
-                cpuList = Collections.unmodifiableList(new Cpus(Arrays.copyOf(cores, 2 * cpuCount)));
-            }
-            List<Integer> gpuFreqs = null;
-            if (gpu) {
-                if (gpuFreqCount == 0) {
-                    gpuFreqs = NO_CLOCKS;
-                } else if (gpuFreqCount == 1) {
-                    // what the parser has always made of one clock
-                    gpuFreqs = Collections.unmodifiableList(List.of(box(gpuFreqMHz[0])));
-                } else {
-                    Integer[] list = new Integer[gpuFreqCount];
-                    for (int k = 0; k < gpuFreqCount; k++) {
-                        list[k] = box(gpuFreqMHz[k]);
-                    }
-                    gpuFreqs = Collections.unmodifiableList(Arrays.asList(list));
-                }
-            }
-            Map<String, Double> temperatures = null;
-            Map<String, Double> temperaturesMax = null;
-            int n = temps.size;
-            if (n > 0) {
-                String[] keys = keys(temps, tempLayouts);
-                temperatures = new Temperatures(keys, Arrays.copyOf(temps.x, n));
-                if (maxima > 0) {
-                    String[] maxKeys = new String[maxima];
-                    double[] max = new double[maxima];
-                    int m = 0;
-                    for (int e = 0; e < n; e++) {
-                        if (!Double.isNaN(temps.y[e])) {
-                            maxKeys[m] = keys[e];
-                            max[m++] = temps.y[e];
-                        }
-                    }
-                    temperaturesMax = new Temperatures(maxKeys, max);
-                }
-            }
-            Map<String, Power> power = rails.size == 0 ? null
-                    : new Rails(keys(rails, railLayouts), Arrays.copyOf(rails.v, 3 * rails.size));
-            Map<String, Engine> engineMap = engines.size == 0 ? null
-                    : new Engines(keys(engines, engineLayouts), Arrays.copyOf(engines.v, 3 * engines.size));
-            List<String> unknown = NO_TOKENS;
-            if (unparsedCount > 0) {
-                String[] list = new String[unparsedCount];
-                for (int k = 0; k < unparsedCount; k++) {
-                    int from = unparsed[2 * k];
-                    list[k] = new String(c, from, unparsed[2 * k + 1] - from);
-                }
-                unknown = Collections.unmodifiableList(Arrays.asList(list));
-            }
-            return new GpuSample(Source.TEGRASTATS, time, box(ramUsedMB), box(ramTotalMB), box(ramLfbBlocks),
-                    box(ramLfbBlockKB), box(swapUsedMB), box(swapTotalMB), box(swapCachedMB), box(iramUsedKB),
-                    box(iramTotalKB), box(iramLfbKB), cpuList, box(gpuLoadPercent), gpuFreqs, box(emcLoadPercent),
-                    box(emcFreqMHz), box(mtsFgPercent), box(mtsBgPercent), temperatures, temperaturesMax, power,
-                    engineMap, unknown,
-                    // the nvidia-smi fields
-                    null, null, null, null, null, null, null, null, null, null, null, null);
-        }
-
-        /**
-         * The keys of a table's entries, in order (see {@link #key}). A board prints the same names in the same
-         * order on every line, so the key array of a map is looked up as a whole among those of recent lines (by
-         * the hash of all its names, then compared character by character) and shared by the samples; only a new
-         * layout makes its keys (new strings, as a line of a board not seen yet would need anyway).
-         */
-        private String[] keys(Table table, Layouts layouts) {
-            int n = table.size;
-            // two slots per hash (a pair), so that two layouts whose hashes share a pair both stay
-            int slot = ((table.layout * 0x9E3779B9) >>> (32 - Layouts.BITS)) & ~1;
-            for (int s = slot; s <= slot + 1; s++) {
-                String[] known = layouts.keys[s];
-                if (known != null && known.length == n && layouts.hashes[s] == table.layout
-                        && sameNames(table, layouts.chars[s], layouts.lengths[s])) {
-                    return known;
-                }
-            }
-            String[] keys = new String[n];
-            int[] lengths = new int[n];
-            int total = 0;
-            for (int e = 0; e < n; e++) {
-                keys[e] = key(table, e);
-                lengths[e] = table.to[e] - table.from[e];
-                total += lengths[e];
-            }
-            if (total > Layouts.MAX_CHARS) {
-                return keys; // not a board's layout (a board's names take a few hundred characters): not kept
-            }
-            layouts.moveToSecond(slot);
-            char[] chars = new char[total];
-            int at = 0;
-            for (int e = 0; e < n; e++) {
-                System.arraycopy(c, table.from[e], chars, at, lengths[e]);
-                at += lengths[e];
-            }
-            layouts.hashes[slot] = table.layout;
-            layouts.keys[slot] = keys;
-            layouts.lengths[slot] = lengths;
-            layouts.chars[slot] = chars;
-            return keys;
-        }
-
-        /** The names of the table's entries are, in order, those of the given lengths in chars. */
-        private boolean sameNames(Table table, char[] chars, int[] lengths) {
-            int at = 0;
-            for (int e = 0; e < table.size; e++) {
-                int from = table.from[e];
-                int len = table.to[e] - from;
-                if (lengths[e] != len) {
-                    return false;
-                }
-                for (int j = 0; j < len; j++) {
-                    if (c[from + j] != chars[at + j]) {
-                        return false;
-                    }
-                }
-                at += len;
-            }
-            return true;
-        }
-
-        /**
-         * The key of entry e: its name, or NAME#2, NAME#3, ... for the second, third, ... entry of that name in the
-         * same map (Orin prints the rail NC twice). Names hold no '#', so NAME#k can only come from NAME itself.
-         */
-        private String key(Table table, int e) {
-            int from = table.from[e];
-            int to = table.to[e];
-            int h = table.hash[e];
-            int occurrence = 1;
-            for (int q = 0; q < e; q++) {
-                if (table.hash[q] == h && sameChars(table.from[q], table.to[q], from, to)) {
-                    occurrence++;
-                }
-            }
-            String name = new String(c, from, to - from);
-            return occurrence == 1 ? name : name + "#" + occurrence;
-        }
-
-        private boolean sameChars(int from1, int to1, int from2, int to2) {
-            if (to1 - from1 != to2 - from2) {
+        // NAME@42C, name@42.5C, name@-256C, name@42.5C/43C
+        private boolean temperature(int k) {
+            int f = from(k);
+            int t = to(k);
+            int at = line.indexOf('@', f);
+            if (at <= f || at >= t || !isName(line, f, at, false)) {
                 return false;
             }
-            for (int j = 0; j < to1 - from1; j++) {
-                if (c[from1 + j] != c[from2 + j]) {
+            int slash = line.indexOf('/', at);
+            if (slash >= t) {
+                slash = -1;
+            }
+            int end1 = slash < 0 ? t : slash;
+            if (line.charAt(end1 - 1) != 'C') {
+                return false;
+            }
+            double cur = decimal(line, at + 1, end1 - 1);
+            if (Double.isNaN(cur)) {
+                return false;
+            }
+            double max = Double.NaN;
+            if (slash >= 0) {
+                if (line.charAt(t - 1) != 'C') {
+                    return false;
+                }
+                max = decimal(line, slash + 1, t - 1);
+                if (Double.isNaN(max)) {
                     return false;
                 }
             }
+            if (temps == null) {
+                temps = new LinkedHashMap<>();
+            }
+            String name = uniqueKey(temps, line.substring(f, at));
+            temps.put(name, reading(cur));
+            if (slash >= 0) {
+                if (tempsMax == null) {
+                    tempsMax = new LinkedHashMap<>();
+                }
+                tempsMax.put(name, reading(max));
+            }
             return true;
         }
-
-        /**
-         * A hash of the name c[from, to) that costs nothing per character: its length, first and last characters.
-         * Tables and layouts use it only to skip comparisons (names with the same shape are compared in full).
-         */
-        private int shape(int from, int to) {
-            return ((to - from) * 31 + c[from]) * 31 + c[to - 1];
-        }
     }
 
-    /**
-     * Key arrays of one map of recent lines, in 2^BITS slots (pairs) by the hash of their names: with the names they
-     * were made from (their lengths, and their characters one after the other), to check a line has exactly those.
-     */
-    private static final class Layouts {
-        static final int BITS = 7;
-        /** The most characters of names a layout kept may have, so that odd input cannot fill memory. */
-        static final int MAX_CHARS = 2048;
-        final int[] hashes = new int[1 << BITS];
-        final String[][] keys = new String[1 << BITS][];
-        final int[][] lengths = new int[1 << BITS][];
-        final char[][] chars = new char[1 << BITS][];
-
-        /** The second slot of a pair takes the layout of the first, which is about to get a new one. */
-        void moveToSecond(int slot) {
-            hashes[slot + 1] = hashes[slot];
-            keys[slot + 1] = keys[slot];
-            lengths[slot + 1] = lengths[slot];
-            chars[slot + 1] = chars[slot];
+    /** {@code off}, {@code 52%@1479}, {@code 17%} (old format: the shared clock) or {@code @1479}; else null. */
+    private static Cpu core(String v, int from, int to, Integer shared) {
+        if (from >= to) {
+            return null;
         }
-    }
-
-    // ---- the sample's collections: values kept as the primitives read, boxed when asked for ----
-
-    /** Temperatures in degrees Celsius; -256 (no reading) is null. */
-    private static final class Temperatures extends ArrayMap<Double> {
-        private final double[] celsius;
-
-        Temperatures(String[] keys, double[] celsius) {
-            super(keys);
-            this.celsius = celsius;
+        if (to - from == 3 && v.startsWith("off", from)) {
+            return new Cpu(false, null, null);
         }
-
-        @Override
-        Double valueAt(int i) {
-            return reading(celsius[i]);
+        int at = v.indexOf('@', from);
+        if (at < 0 || at >= to) {
+            at = to;
         }
-    }
-
-    /** Rails: current, average and maximum (NONE: not printed) milliwatts of rail i at 3i, 3i + 1, 3i + 2. */
-    private static final class Rails extends ArrayMap<Power> {
-        private final int[] milliwatts;
-
-        Rails(String[] keys, int[] milliwatts) {
-            super(keys);
-            this.milliwatts = milliwatts;
-        }
-
-        @Override
-        Power valueAt(int i) {
-            return new Power(box(milliwatts[3 * i]), box(milliwatts[3 * i + 1]), box(milliwatts[3 * i + 2]));
-        }
-    }
-
-    /** Engines: online (0 or 1), load and clock (NONE: not printed) of engine i at 3i, 3i + 1, 3i + 2. */
-    private static final class Engines extends ArrayMap<Engine> {
-        private final int[] values;
-
-        Engines(String[] keys, int[] values) {
-            super(keys);
-            this.values = values;
-        }
-
-        @Override
-        Engine valueAt(int i) {
-            return values[3 * i] == 0 ? ENGINE_OFF : new Engine(true, box(values[3 * i + 1]), box(values[3 * i + 2]));
-        }
-    }
-
-    /**
-     * Cores: load (OFF, NONE or percent) and clock (NONE or MHz) of core i at 2i and 2i + 1; the sample gets it
-     * behind {@code Collections.unmodifiableList}, as it got its {@code ArrayList} before.
-     */
-    private static final class Cpus extends AbstractList<Cpu> implements RandomAccess {
-        private final int[] values;
-
-        Cpus(int[] values) {
-            this.values = values;
-        }
-
-        @Override
-        public Cpu get(int i) {
-            Objects.checkIndex(i, size());
-            int load = values[2 * i];
-            return load == OFF ? CPU_OFF : new Cpu(true, box(load), box(values[2 * i + 1]));
-        }
-
-        @Override
-        public int size() {
-            return values.length >> 1;
-        }
-    }
-
-    /**
-     * The entries of one map of a line (temperatures, rails or engines) in the order printed: the span and hash of
-     * each name, and its values in the columns its map uses (v: three ints an entry; x, y: doubles).
-     */
-    private static final class Table {
-        int size;
-        /** A hash of the names of the entries, in order (see Run.keys). */
-        int layout;
-        int[] from = new int[16];
-        int[] to = new int[16];
-        /** The shape (see Run.shape) of each name. */
-        int[] hash = new int[16];
-        /** Three int values of entry e at 3e, 3e + 1, 3e + 2 (rails, engines). */
-        int[] v = new int[48];
-        double[] x = new double[16];
-        double[] y = new double[16];
-
-        void reset() {
-            size = 0;
-            layout = 0;
-            if (from.length > 256) {
-                grow(16);
+        Integer load = null;
+        if (at > from) {
+            int l = v.charAt(at - 1) == '%' ? uint(v, from, at - 1) : -1;
+            if (l < 0) {
+                return null;
             }
+            load = l;
         }
-
-        /** A new entry for the name at [f, t) of shape h; returns its index. */
-        int add(int f, int t, int h) {
-            if (size == from.length) {
-                grow(size * 2);
+        Integer freq = shared;
+        if (at < to) {
+            int f = uint(v, at + 1, to);
+            if (f < 0) {
+                return null;
             }
-            from[size] = f;
-            to[size] = t;
-            hash[size] = h;
-            layout = 31 * layout + h;
-            return size++;
+            freq = box(f);
         }
-
-        private void grow(int capacity) {
-            from = Arrays.copyOf(from, capacity);
-            to = Arrays.copyOf(to, capacity);
-            hash = Arrays.copyOf(hash, capacity);
-            v = Arrays.copyOf(v, 3 * capacity);
-            x = Arrays.copyOf(x, capacity);
-            y = Arrays.copyOf(y, capacity);
-        }
+        return new Cpu(true, load, freq);
     }
 
-    // words compared with the line (see Run.startsWith)
-    private static final char[] LFB = "(lfb".toCharArray();
-    private static final char[] CACHED = "(cached".toCharArray();
-    private static final char[] MB = "MB".toCharArray();
-    private static final char[] KB = "kB".toCharArray();
-    private static final char[] MB_CLOSED = "MB)".toCharArray();
-    private static final char[] KB_CLOSED = "kB)".toCharArray();
-    private static final char[] OFF_WORD = "off".toCharArray();
-    private static final char[] FG = "fg".toCharArray();
-    private static final char[] BG = "bg".toCharArray();
-    private static final char[] FREQ = "_FREQ".toCharArray();
-
-    // the keywords (see Run.keyword)
-    private static final int RAM = 1;
-    private static final int SWAP = 2;
-    private static final int IRAM = 3;
-    private static final int CPU_OLD = 4;
-    private static final int CPU = 5;
-    private static final int EMC_FREQ = 6;
-    private static final int EMC = 7;
-    private static final int GR3D = 8;
-    private static final int MTS = 9;
+    /** The first letters of RAM, SWAP, IRAM, cpu/CPU, EMC(_FREQ), GR3D(_FREQ), MTS: no need to hash other tokens. */
+    private static boolean isKeywordStart(char c) {
+        return c == 'R' || c == 'S' || c == 'I' || c == 'c' || c == 'C' || c == 'E' || c == 'G' || c == 'M';
+    }
 
     /** Boxes of 0..4095 made once: clocks, milliwatts and megabytes repeat from line to line. */
     private static final Integer[] BOXES = new Integer[4096];
@@ -1338,37 +496,268 @@ public final class TegrastatsParser {
         }
     }
 
-    /** The box of a value read, null for NONE. */
     private static Integer box(int v) {
-        if (v < 0) {
-            return null;
-        }
-        return v < BOXES.length ? BOXES[v] : Integer.valueOf(v);
+        return v >= 0 && v < BOXES.length ? BOXES[v] : Integer.valueOf(v);
     }
 
     private static Double reading(double celsius) {
         return celsius == -256.0 ? null : celsius;
     }
 
+    /** A rail value over v[from, to): {@code 3410/3410}, {@code 4520mW/4680mW} or {@code 5139mW/5139mW/5139mW}. */
+    private static Power powerValue(String v, int from, int to) {
+        int s1 = v.indexOf('/', from);
+        if (s1 < 0 || s1 >= to) {
+            return null;
+        }
+        int s2 = v.indexOf('/', s1 + 1);
+        if (s2 >= to) {
+            s2 = -1;
+        }
+        if (s2 >= 0) {
+            int s3 = v.indexOf('/', s2 + 1);
+            if (s3 >= 0 && s3 < to) {
+                return null;
+            }
+        }
+        int cur = milliwatts(v, from, s1);
+        int avg = milliwatts(v, s1 + 1, s2 < 0 ? to : s2);
+        int max = s2 < 0 ? 0 : milliwatts(v, s2 + 1, to);
+        if (cur < 0 || avg < 0 || max < 0) {
+            return null;
+        }
+        return new Power(box(cur), box(avg), s2 < 0 ? null : box(max));
+    }
+
+    private static int milliwatts(String v, int from, int to) {
+        if (to - from > 2 && v.charAt(to - 2) == 'm' && v.charAt(to - 1) == 'W') {
+            to -= 2;
+        }
+        return uint(v, from, to);
+    }
+
+    /**
+     * An engine value over v[from, to): {@code off}, {@code 716}, {@code 79%}, {@code 79%@166}, {@code @1556},
+     * {@code @[1556]}.
+     */
+    private static Engine engineValue(String v, int from, int to) {
+        if (to - from == 3 && v.startsWith("off", from)) {
+            return new Engine(false, null, null);
+        }
+        int f = uint(v, from, to);
+        if (f >= 0) {
+            return new Engine(true, null, box(f));
+        }
+        LoadFreq lf = loadFreq(v, from, to, true);
+        if (lf == null || lf.freqs.size() > 1) {
+            return null;
+        }
+        return new Engine(true, lf.load, lf.freqs.isEmpty() ? null : lf.freqs.get(0));
+    }
+
+    /** A load and clocks: {@code N%}, {@code N%@F}, {@code @F}, and with lists, {@code N%@[F,F]}, {@code @[F]}. */
+    private record LoadFreq(Integer load, List<Integer> freqs) {
+    }
+
+    private static LoadFreq loadFreq(String v, int from, int to, boolean allowList) {
+        if (from >= to) {
+            return null;
+        }
+        Integer load = null;
+        int i = from;
+        int pct = v.indexOf('%', from);
+        if (pct >= 0 && pct < to) {
+            int l = uint(v, from, pct);
+            if (l < 0) {
+                return null;
+            }
+            load = l;
+            i = pct + 1;
+        }
+        if (i == to) {
+            return load == null ? null : new LoadFreq(load, List.of());
+        }
+        if (v.charAt(i) != '@' || i + 1 >= to) {
+            return null;
+        }
+        i++;
+        if (v.charAt(i) != '[') {
+            int f = uint(v, i, to);
+            return f < 0 ? null : new LoadFreq(load, List.of(box(f)));
+        }
+        if (!allowList || v.charAt(to - 1) != ']') {
+            return null;
+        }
+        List<Integer> freqs = new ArrayList<>(4);
+        int start = i + 1;
+        int close = to - 1;
+        while (true) {
+            int comma = v.indexOf(',', start);
+            int end = comma < 0 || comma > close ? close : comma;
+            int f = uint(v, start, end);
+            if (f < 0) {
+                return null;
+            }
+            freqs.add(box(f));
+            if (end == close) {
+                break;
+            }
+            start = end + 1;
+        }
+        return new LoadFreq(load, Collections.unmodifiableList(freqs));
+    }
+
+    /** {@code a/b} followed by the unit, over v[from, to); null if it is not exactly that. */
+    private static int[] slash(String v, int from, int to, String unit) {
+        int u = to - unit.length();
+        if (u <= from || !v.startsWith(unit, u)) {
+            return null;
+        }
+        int s = v.indexOf('/', from);
+        if (s < 0 || s >= u) {
+            return null;
+        }
+        int a = uint(v, from, s);
+        int c = uint(v, s + 1, u);
+        return a < 0 || c < 0 ? null : new int[] {a, c};
+    }
+
+    /** {@code NxSMB)} or {@code NxSkB)} over v[from, to): N blocks and the block size in kB; null if not that. */
+    private static int[] lfbBlocks(String v, int from, int to) {
+        int x = v.indexOf('x', from);
+        if (x <= from || x >= to || v.charAt(to - 1) != ')') {
+            return null;
+        }
+        int blocks = uint(v, from, x);
+        int kb = closedSize(v, x + 1, to, "kB)");
+        if (kb < 0) {
+            int mb = closedSize(v, x + 1, to, "MB)");
+            kb = mb < 0 || mb > Integer.MAX_VALUE / 1024 ? -1 : mb * 1024;
+        }
+        return blocks < 0 || kb < 0 ? null : new int[] {blocks, kb};
+    }
+
+    /** {@code 6MB)} over v[from, to) with suffix {@code MB)}: 6; -1 if not that. */
+    private static int closedSize(String v, int from, int to, String suffix) {
+        if (to - from < suffix.length() || !v.startsWith(suffix, to - suffix.length())) {
+            return -1;
+        }
+        return uint(v, from, to - suffix.length());
+    }
+
+    private static int percent(String v, int from, int to) {
+        return to > from && v.charAt(to - 1) == '%' ? uint(v, from, to - 1) : -1;
+    }
+
+    /** Digits only, at most 9 of them; -1 otherwise (so no overflow and no sign). */
+    static int uint(String v, int from, int to) {
+        if (from >= to || to - from > 9) {
+            return -1;
+        }
+        int r = 0;
+        for (int i = from; i < to; i++) {
+            char c = v.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            r = r * 10 + (c - '0');
+        }
+        return r;
+    }
+
     private static final double[] POW10 = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13,
         1e14, 1e15};
+
+    /**
+     * {@code -?digits(.digits)?} over v[from, to), NaN if it is not that. At most 15 digits, so the mantissa and the
+     * power of ten are exact doubles and one division gives the correctly rounded value, as
+     * {@link Double#parseDouble} would.
+     */
+    private static double decimal(String v, int from, int to) {
+        int i = from;
+        boolean negative = i < to && v.charAt(i) == '-';
+        if (negative) {
+            i++;
+        }
+        long mantissa = 0;
+        int digits = 0;
+        int fraction = -1;
+        for (int j = i; j < to; j++) {
+            char c = v.charAt(j);
+            if (c == '.' && fraction < 0 && digits > 0) {
+                fraction = 0;
+            } else if (c >= '0' && c <= '9') {
+                mantissa = mantissa * 10 + (c - '0');
+                digits++;
+                if (fraction >= 0) {
+                    fraction++;
+                }
+            } else {
+                return Double.NaN;
+            }
+        }
+        if (digits == 0 || digits > 15 || fraction == 0) {
+            return Double.NaN;
+        }
+        double value = fraction > 0 ? mantissa / POW10[fraction] : mantissa;
+        return negative ? -value : value;
+    }
+
+    /** A sensor/rail/engine name: a letter, then letters, digits and underscores. */
+    private static boolean isName(String v, int from, int to, boolean upperFirst) {
+        if (from >= to) {
+            return false;
+        }
+        char first = v.charAt(from);
+        if (upperFirst ? !(first >= 'A' && first <= 'Z') : !isLetter(first)) {
+            return false;
+        }
+        for (int i = from + 1; i < to; i++) {
+            char c = v.charAt(i);
+            if (!isLetter(c) && !(c >= '0' && c <= '9') && c != '_') {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private static boolean isLetter(char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
     }
 
-    /** NAME_CHAR[c] for c < 128: c may follow the first letter of a name (a letter, a digit or '_'). */
-    private static final boolean[] NAME_CHAR = new boolean[128];
-
-    static {
-        for (char ch = 0; ch < 128; ch++) {
-            NAME_CHAR[ch] = isLetter(ch) || (ch >= '0' && ch <= '9') || ch == '_';
+    /** The name, or NAME#2, NAME#3, ... when the line already printed it. */
+    private static String uniqueKey(Map<String, ?> map, String name) {
+        if (!map.containsKey(name)) {
+            return name;
+        }
+        for (int k = 2; ; k++) {
+            String candidate = name + "#" + k;
+            if (!map.containsKey(candidate)) {
+                return candidate;
+            }
         }
     }
 
-    /** A character of a name after the first: a letter, a digit or '_' (one table look-up). */
-    private static boolean isNameChar(char c) {
-        return c < 128 && NAME_CHAR[c];
+    /** MM-DD-YYYY HH:MM:SS (the date at v[d, dEnd), the time at v[t, tEnd)), or null. */
+    private static LocalDateTime timestamp(String v, int d, int dEnd, int t, int tEnd) {
+        if (dEnd - d != 10 || tEnd - t != 8 || v.charAt(d + 2) != '-' || v.charAt(d + 5) != '-'
+                || v.charAt(t + 2) != ':' || v.charAt(t + 5) != ':') {
+            return null;
+        }
+        int month = uint(v, d, d + 2);
+        int day = uint(v, d + 3, d + 5);
+        int year = uint(v, d + 6, d + 10);
+        int hour = uint(v, t, t + 2);
+        int minute = uint(v, t + 3, t + 5);
+        int second = uint(v, t + 6, t + 8);
+        if (month < 0 || day < 0 || year < 0 || hour < 0 || minute < 0 || second < 0) {
+            return null;
+        }
+        try {
+            return LocalDateTime.of(year, month, day, hour, minute, second);
+        } catch (DateTimeException e) {
+            return null;
+        }
     }
 
     static String abbreviate(String s) {

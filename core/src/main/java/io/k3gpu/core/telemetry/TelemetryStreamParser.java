@@ -1,5 +1,8 @@
 package io.k3gpu.core.telemetry;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -51,6 +54,18 @@ public final class TelemetryStreamParser {
         this.nvidiaSmiFields = nvidiaSmiFields == null ? null : List.copyOf(nvidiaSmiFields);
     }
 
+    /** What a stream gives, line by line: its samples and the lines that are not telemetry. */
+    public interface Sink {
+        void sample(GpuSample sample);
+
+        /** Input line {@code line} (1-based, every line counted) could not be read as telemetry. */
+        void error(String message, long line);
+    }
+
+    /** How many lines of a stream gave samples, and how many could not be read (comments and blanks are neither). */
+    public record Counts(long samples, long errors) {
+    }
+
     /**
      * The JSON lines for the input lines, lazily and in order. Each call has its own state (detected source,
      * nvidia-smi columns); the input stream is consumed sequentially.
@@ -58,10 +73,42 @@ public final class TelemetryStreamParser {
     public Stream<String> parse(Stream<String> lines, SourceOption source) {
         Session session = new Session(source);
         AtomicLong number = new AtomicLong();
-        return lines.sequential()
-                .map(line -> session.line(line, number.incrementAndGet()))
-                .flatMap(Optional::stream);
+        List<String> out = new ArrayList<>(1);
+        Sink json = new Sink() {
+            @Override
+            public void sample(GpuSample sample) {
+                out.add(GpuSampleJson.toJson(sample));
+            }
+
+            @Override
+            public void error(String message, long line) {
+                out.add(GpuSampleJson.error(message, line));
+            }
+        };
+        return lines.sequential().flatMap(line -> {
+            out.clear();
+            session.line(line, number.incrementAndGet(), json);
+            return out.isEmpty() ? Stream.empty() : Stream.of(out.get(0));
+        });
     }
+
+    /** Reads {@code lines} to the end (streaming: one line in memory at a time), giving each result to the sink. */
+    public Counts parse(BufferedReader lines, SourceOption source, Sink sink) throws IOException {
+        Session session = new Session(source);
+        long n = 0;
+        long samples = 0;
+        long errors = 0;
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+            switch (session.line(line, ++n, sink)) {
+                case SAMPLE -> samples++;
+                case ERROR -> errors++;
+                default -> { }
+            }
+        }
+        return new Counts(samples, errors);
+    }
+
+    private enum Outcome { NOTHING, SAMPLE, ERROR }
 
     /** The state of one stream. */
     private final class Session {
@@ -76,36 +123,50 @@ public final class TelemetryStreamParser {
             }
         }
 
-        Optional<String> line(String line, long n) {
-            if (line == null) {
-                return Optional.empty();
-            }
+        Outcome line(String line, long n, Sink sink) {
             String s = line.strip();
             if (s.isEmpty() || s.startsWith("#")) {
-                return Optional.empty();
+                return Outcome.NOTHING;
             }
+            GpuSample sample;
+            String error = null;
             try {
-                if (source == null) {
-                    Optional<Source> detected = SourceDetector.detect(s).source();
-                    if (detected.isEmpty()) {
-                        return Optional.of(GpuSampleJson.error(
-                                "not tegrastats or nvidia-smi output: '" + TegrastatsParser.abbreviate(s) + "'", n));
-                    }
-                    source = detected.get();
-                }
-                if (source == Source.TEGRASTATS) {
-                    return Optional.of(GpuSampleJson.toJson(TegrastatsParser.parse(s)));
-                }
-                if (smi == null) {
-                    smi = nvidiaSmiFields == null ? new NvidiaSmiCsvParser()
-                            : NvidiaSmiCsvParser.forFields(nvidiaSmiFields);
-                }
-                return smi.parseLine(s).map(GpuSampleJson::toJson);
+                sample = sample(s);
             } catch (TelemetryParseException e) {
-                return Optional.of(GpuSampleJson.error(e.getMessage(), n));
+                sample = null;
+                error = e.getMessage();
             } catch (RuntimeException e) {
-                return Optional.of(GpuSampleJson.error("cannot parse line: " + e, n));
+                sample = null;
+                error = "cannot parse line: " + e;
             }
+            // the sink is called outside the try: its own failures (output) are not the line's
+            if (error != null) {
+                sink.error(error, n);
+                return Outcome.ERROR;
+            }
+            if (sample == null) {
+                return Outcome.NOTHING; // an nvidia-smi header line: it sets the columns
+            }
+            sink.sample(sample);
+            return Outcome.SAMPLE;
+        }
+
+        private GpuSample sample(String s) {
+            if (source == null) {
+                Optional<Source> detected = SourceDetector.detect(s).source();
+                if (detected.isEmpty()) {
+                    throw new TelemetryParseException("not tegrastats or nvidia-smi output: '"
+                            + TegrastatsParser.abbreviate(s) + "'");
+                }
+                source = detected.get();
+            }
+            if (source == Source.TEGRASTATS) {
+                return TegrastatsParser.parse(s);
+            }
+            if (smi == null) {
+                smi = nvidiaSmiFields == null ? new NvidiaSmiCsvParser() : NvidiaSmiCsvParser.forFields(nvidiaSmiFields);
+            }
+            return smi.parseLine(s).orElse(null);
         }
     }
 }

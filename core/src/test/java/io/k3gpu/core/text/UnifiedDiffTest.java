@@ -3,13 +3,18 @@ package io.k3gpu.core.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** Expected texts are the output of GNU diffutils 3.8 {@code diff -u --label A --label B} on the same files. */
+/** Expected texts are the output of GNU diffutils 3.8 {@code diff -u --label A --label B} on the same files; every
+ * diff is also applied with the real GNU {@code patch}. */
 class UnifiedDiffTest {
     private static final String K3S_OLD = """
             # K3s agent settings
@@ -194,52 +199,29 @@ class UnifiedDiffTest {
     }
 
     @Test
-    void anInsertionIntoARunOfEqualLinesGoesWhereGnuDiffPutsIt() {
-        assertThat(UnifiedDiff.diff("a", "b\na\nc\nb\nd\nd\nb\nd\nd\nc\n", "b",
-                "b\na\ne\ne\nc\nb\nd\nd\nd\nb\nd\nd\nc\n", 1)).isEqualTo("""
-                --- a
-                +++ b
-                @@ -2,2 +2,4 @@
-                 a
-                +e
-                +e
-                 c
-                @@ -5,2 +7,3 @@
-                 d
-                +d
-                 d
-                """);
+    void runsOfEqualLinesGiveADiffThatPatchApplies(@TempDir Path dir) throws Exception {
+        // several shortest scripts exist here; java-diff-utils may choose another than GNU diff's, still valid
+        String[][] cases = {
+                {"b\na\nc\nb\nd\nd\nb\nd\nd\nc\n", "b\na\ne\ne\nc\nb\nd\nd\nd\nb\nd\nd\nc\n"},
+                {"c\na\nc\nd\nd\nd\nb\nd\nd\nc\nb\nd\n", "c\na\nd\nc\nd\nd\nb\nd\nd\nc\nb\nd\n"}};
+        for (String[] c : cases) {
+            for (int context = 0; context <= 3; context++) {
+                assertThat(patch(dir, c[0], UnifiedDiff.diff("a", c[0], "b", c[1], context))).isEqualTo(c[1]);
+            }
+        }
     }
 
     @Test
-    void amongEqualLengthScriptsPicksGnuDiffs() {
-        assertThat(UnifiedDiff.diff("a", "c\na\nc\nd\nd\nd\nb\nd\nd\nc\nb\nd\n", "b",
-                "c\na\nd\nc\nd\nd\nb\nd\nd\nc\nb\nd\n", 3)).isEqualTo("""
-                --- a
-                +++ b
-                @@ -1,7 +1,7 @@
-                 c
-                 a
-                -c
-                 d
-                +c
-                 d
-                 d
-                 b
-                """);
-    }
-
-    @Test
-    void applyingTheDiffGivesTheNewText() {
+    void theRealPatchAppliesEveryDiffAndGivesTheNewText(@TempDir Path dir) throws Exception {
         Random random = new Random(42);
-        for (int round = 0; round < 500; round++) {
+        for (int round = 0; round < 300; round++) {
             String oldText = randomText(random);
             String newText = mutate(random, oldText);
             int context = random.nextInt(4);
 
             String diff = UnifiedDiff.diff("a", oldText, "b", newText, context);
 
-            assertThat(apply(oldText, diff)).as("round %d", round).isEqualTo(newText);
+            assertThat(patch(dir, oldText, diff)).as("round %d:%n%s", round, diff).isEqualTo(newText);
         }
     }
 
@@ -277,56 +259,23 @@ class UnifiedDiffTest {
         return String.join("\n", lines);
     }
 
-    /** A minimal {@code patch}: applies the hunks of a unified diff to {@code text}. */
-    private static String apply(String text, String diff) {
+    /** GNU patch (as a user would apply the preview): strict about the format, no fuzz, no offset. */
+    private static String patch(Path dir, String text, String diff) throws Exception {
         if (diff.isEmpty()) {
             return text;
         }
-        List<String> source = splitKeepingNewlines(text);
-        List<String> result = new ArrayList<>();
-        String[] lines = diff.split("\n", -1);
-        int next = 0;
-        for (int i = 2; i < lines.length - 1; i++) {
-            String line = lines[i];
-            if (line.startsWith("@@")) {
-                String[] range = line.split(" ")[1].substring(1).split(",");
-                int start = Integer.parseInt(range[0]);
-                int count = range.length > 1 ? Integer.parseInt(range[1]) : 1;
-                int from = count == 0 ? start : start - 1;
-                while (next < from) {
-                    result.add(source.get(next++));
-                }
-                continue;
-            }
-            boolean noNewline = i + 1 < lines.length && lines[i + 1].equals("\\ No newline at end of file");
-            String content = line.substring(1) + (noNewline ? "" : "\n");
-            switch (line.charAt(0)) {
-                case ' ' -> {
-                    assertThat(source.get(next)).isEqualTo(content);
-                    result.add(source.get(next++));
-                }
-                case '-' -> assertThat(source.get(next++)).isEqualTo(content);
-                case '+' -> result.add(content);
-                default -> {
-                    // the no-newline marker, handled with the line before it
-                }
-            }
-        }
-        while (next < source.size()) {
-            result.add(source.get(next++));
-        }
-        return String.join("", result);
+        Path file = dir.resolve("file");
+        Path out = dir.resolve("out");
+        Files.writeString(file, text);
+        Files.deleteIfExists(out);
+        Process p = new ProcessBuilder("patch", "--force", "--fuzz=0", "--posix", "-o", out.toString(),
+                file.toString()).redirectErrorStream(true).start();
+        p.getOutputStream().write(diff.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(said).isZero();
+        assertThat(said).doesNotContain("offset", "fuzz");
+        return Files.readString(out);
     }
 
-    private static List<String> splitKeepingNewlines(String text) {
-        List<String> lines = new ArrayList<>();
-        int start = 0;
-        while (start < text.length()) {
-            int newline = text.indexOf('\n', start);
-            int end = newline < 0 ? text.length() : newline + 1;
-            lines.add(text.substring(start, end));
-            start = end;
-        }
-        return lines;
-    }
 }

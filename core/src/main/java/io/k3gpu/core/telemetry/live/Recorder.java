@@ -5,10 +5,11 @@ import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.telemetry.GpuSample;
 import io.k3gpu.core.telemetry.GpuSampleJson;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
+import tools.jackson.core.JsonGenerator;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -131,11 +132,15 @@ public abstract class Recorder implements TelemetryListener, AutoCloseable {
         }
 
         static String line(String node, LocalDateTime received, GpuSample sample) {
-            ObjectNode o = MAPPER.createObjectNode();
-            o.put("node", node);
-            o.put("received", TIME.format(received));
-            o.setAll(GpuSampleJson.toNode(sample));
-            return MAPPER.writeValueAsString(o);
+            StringWriter text = new StringWriter(512);
+            try (JsonGenerator g = MAPPER.createGenerator(text)) {
+                g.writeStartObject();
+                g.writeStringProperty("node", node);
+                g.writeStringProperty("received", TIME.format(received));
+                GpuSampleJson.fields(g, sample);
+                g.writeEndObject();
+            }
+            return text.toString();
         }
     }
 

@@ -1,10 +1,10 @@
-package io.k3gpu.core.telemetry.chart;
+package io.k3gpu.cli.chart;
 
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
-import io.k3gpu.core.telemetry.chart.Canvas.Align;
-import io.k3gpu.core.telemetry.chart.ChartData.Panel;
-import io.k3gpu.core.telemetry.chart.ChartData.Series;
+import io.k3gpu.cli.chart.Canvas.Align;
+import io.k3gpu.cli.chart.ChartData.Panel;
+import io.k3gpu.cli.chart.ChartData.Series;
 
 import javax.imageio.ImageIO;
 import java.awt.Color;

@@ -1,4 +1,4 @@
-package io.k3gpu.core.telemetry.chart;
+package io.k3gpu.cli.chart;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
