@@ -193,7 +193,7 @@ class ProcessRuntime:
         # files of the node the image does not have: only the NVIDIA runtime's CSV mounts bring them in
         brought = csv_mounts() if self.nvidia else set()
         whiteouts = [f for f in (c.image or {}).get("nvidiaRuntimeFiles") or [] if f not in brought]
-        spec = {"base": c.run_dir + "/root", "mntnsFile": c.run_dir + "/mntns", "hostname": self.name,
+        spec = {"base": c.run_dir + "/root", "mntnsFile": c.run_dir + "/mntns", "hostname": self.spec.get("hostname") or self.name,
                 "hide": hidden, "whiteouts": whiteouts,
                 "volumes": mounts, "workingDir": cwd, "argv": argv, "env": env, "errorPrefix": prefix,
                 "isolate": ISOLATION != "none"}
