@@ -315,6 +315,12 @@ final class ApiHandler {
                     + "value", details(res, name));
         }
         Defaults.create(res, o);
+        if (res.kind().equals("Job")) {
+            String invalid = Defaults.validateJob(o);
+            if (invalid != null) {
+                return status(422, "Invalid", "Job.batch \"" + name + "\" is invalid: " + invalid, details(res, name));
+            }
+        }
         ApiHooks.Reply refused = hooks.admit(res.groupVersion(), res.kind(), Json.text(o, "metadata.namespace"), o);
         if (refused != null) {
             return Response.json(refused.status(), refused.body());

@@ -364,12 +364,14 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
             env[name] = value
         env.setdefault("HOME", "/root")
         frameworks = img.get("frameworks") or {}
-        if frameworks:
-            shims = [os.path.join(SHARED, "images", "python", fw) for fw in sorted(frameworks)]
+        real = img.get("hostFrameworks") or []
+        if [fw for fw in frameworks if fw not in real]:
+            # the SIMULATED packages; a framework in hostFrameworks is the node's real one (Debian's torch)
+            shims = [os.path.join(SHARED, "images", "python", fw) for fw in sorted(frameworks) if fw not in real]
             env["PYTHONPATH"] = ":".join(shims + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         if frameworks or img.get("files"):
             env["K3GPU_LAB_IMAGE"] = json.dumps({
-                "image": c.ref.canonical(), "frameworks": frameworks, "nvidia": self.nvidia,
+                "image": c.ref.canonical(), "frameworks": frameworks, "hostFrameworks": real, "nvidia": self.nvidia,
                 "cuda": img.get("cuda") or p.cuda, "gpus": p.gpus if self.nvidia else [],
                 "arch": {"arm64": "aarch64", "amd64": "x86_64"}.get(p.agent.facts.architecture,
                                                                     p.agent.facts.architecture)},
