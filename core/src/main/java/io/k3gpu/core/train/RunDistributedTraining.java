@@ -91,7 +91,7 @@ public final class RunDistributedTraining {
                     Optional<PodState> p = pods.stream().filter(x -> rankOf(x, spec.name()) == w.rank).findFirst();
                     if (p.isEmpty()) {
                         if (w.pod != null) {
-                            return fail(api, spec, start, workers, w, "rank " + w.rank + "'s pod " + w.pod + " on "
+                            return fail(api, spec, start, workers, "", "rank " + w.rank + "'s pod " + w.pod + " on "
                                     + w.node() + " was deleted (evicted or drained)");
                         }
                         continue;
@@ -106,8 +106,7 @@ public final class RunDistributedTraining {
                         });
                     }
                     if ("Failed".equals(phase)) {
-                        return fail(api, spec, start, workers, w, "rank " + w.rank + " on " + w.node() + " failed ("
-                                + w.state.status() + ")");
+                        return died(api, spec, start, workers);
                     }
                 }
                 if (workers.values().stream().allMatch(w -> w.state != null && "Succeeded".equals(w.state.phase()))) {
@@ -116,15 +115,15 @@ public final class RunDistributedTraining {
                 if (!met) {
                     met = workers.values().stream().allMatch(w -> joined(w, spec));
                     if (!met && System.nanoTime() > rendezvousDeadline) {
-                        return fail(api, spec, start, workers, null, "the rendezvous did not complete within "
+                        return fail(api, spec, start, workers, "", "the rendezvous did not complete within "
                                 + spec.rendezvousSeconds() + "s: " + missing(workers, spec));
                     }
                 }
                 if (api.job(ns, spec.name()).map(j -> "Failed".equals(j.state())).orElse(false)) {
-                    return fail(api, spec, start, workers, null, "job " + spec.name() + " failed");
+                    return fail(api, spec, start, workers, "", "job " + spec.name() + " failed");
                 }
                 if (System.nanoTime() > deadline) {
-                    return fail(api, spec, start, workers, null, "still running after " + timeout.toSeconds() + "s");
+                    return fail(api, spec, start, workers, "", "still running after " + timeout.toSeconds() + "s");
                 }
                 Thread.sleep(500);
             }
@@ -199,17 +198,60 @@ public final class RunDistributedTraining {
         return sb.toString();
     }
 
-    private Result fail(ClusterApi api, DistributedTrainingJob.Spec spec, Instant start, Map<Integer, Worker> workers,
-                        Worker culprit, String failure) {
-        workers.values().forEach(RunDistributedTraining::stopFollowing);
-        String tail = "";
-        if (culprit != null && culprit.pod != null) {
-            try {
-                tail = api.podLogTail(spec.namespace(), culprit.pod, TrainingJob.CONTAINER, TAIL_LINES, false);
-            } catch (K3gpuException e) {
-                tail = "(no log: " + e.getMessage() + ")";
+    /** How gloo and NCCL say that the other end went away: a rank that failed so is not the one that died. */
+    static final java.util.regex.Pattern PEER_LOST = java.util.regex.Pattern.compile(
+            "(?i)connection (closed|reset) by peer|broken pipe|NCCL.*remote process exited|ProcessGroupGloo.*(timed out|connection)");
+
+    /**
+     * A worker failed: its peers fail right after it (their all-reduce loses it), so after a moment to let them,
+     * the culprit is the failed rank whose log does not say it lost a peer.
+     */
+    private Result died(ClusterApi api, DistributedTrainingJob.Spec spec, Instant start, Map<Integer, Worker> workers)
+            throws InterruptedException {
+        Thread.sleep(1000);
+        List<PodState> pods = api.pods(spec.namespace(), "job-name=" + spec.name());
+        for (Worker w : workers.values()) {
+            pods.stream().filter(x -> rankOf(x, spec.name()) == w.rank).findFirst().ifPresent(p -> w.state = p);
+        }
+        Worker culprit = null;
+        String culpritTail = null;
+        List<String> victims = new ArrayList<>();
+        for (Worker w : workers.values()) {
+            if (w.state == null || !"Failed".equals(w.state.phase())) {
+                continue;
+            }
+            String tail = tail(api, spec, w);
+            if (culprit == null && !PEER_LOST.matcher(tail).find()) {
+                culprit = w;
+                culpritTail = tail;
+            } else {
+                victims.add("rank " + w.rank);
             }
         }
+        if (culprit == null) { // every failed rank lost a peer: name the first
+            culprit = workers.values().stream().filter(w -> w.state != null && "Failed".equals(w.state.phase()))
+                    .findFirst().orElseThrow();
+            culpritTail = tail(api, spec, culprit);
+            victims.remove("rank " + culprit.rank);
+        }
+        String failure = "rank " + culprit.rank + " on " + culprit.node() + " failed (" + culprit.state.status() + ")"
+                + (victims.isEmpty() ? "" : "; " + String.join(", ", victims) + " then lost " + (victims.size() == 1
+                ? "its peer" : "their peer"));
+        return fail(api, spec, start, workers, culpritTail, failure);
+    }
+
+    private static String tail(ClusterApi api, DistributedTrainingJob.Spec spec, Worker w) {
+        try {
+            String t = api.podLogTail(spec.namespace(), w.pod, TrainingJob.CONTAINER, TAIL_LINES, false);
+            return t == null ? "" : t;
+        } catch (K3gpuException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private Result fail(ClusterApi api, DistributedTrainingJob.Spec spec, Instant start, Map<Integer, Worker> workers,
+                        String tail, String failure) {
+        workers.values().forEach(RunDistributedTraining::stopFollowing);
         events.info(String.join(",", spec.nodes()), "deleting job " + spec.name() + " and service " + spec.name());
         api.deleteJob(spec.namespace(), spec.name());
         api.delete(spec.namespace(), "Service", spec.name());
