@@ -129,6 +129,10 @@ final class TrainCommand implements Callable<Integer> {
                     "pass --train-samples N with --builtin");
         }
         if (where.nodes == null || where.nodes.size() != 1) {
+            // usage errors before the cluster is contacted
+            DistributedPlan.backend(backend, List.of());
+            Durations.parse("--rendezvous-timeout", rendezvousTimeout);
+            Durations.parse("--timeout", timeout);
             Integer exit = distributed(dataset, json);
             if (exit != null) {
                 return exit;
@@ -147,7 +151,7 @@ final class TrainCommand implements Callable<Integer> {
                 terminal.err().println(node + ": gpu: " + gpuSpec.describe());
             }
             TrainingJob.Spec spec = new TrainingJob.Spec(job, VerifyGpu.NAMESPACE, node, img, repo, script, dataset,
-                    epochs, gpuSpec, dataDir, VerifyGpu.WORKLOADS_CONFIGMAP);
+                    epochs, gpuSpec, dataDir, VerifyGpu.WORKLOADS_CONFIGMAP, trainSamples);
             Thread cleanup = new Thread(() -> {
                 if (!done.get()) {
                     terminal.err().println("interrupted: deleting job " + job);

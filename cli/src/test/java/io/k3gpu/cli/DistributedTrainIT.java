@@ -164,4 +164,30 @@ class DistributedTrainIT {
         assertGone("dist-int");
         assertThat(Arrays.asList(pods.split("\n"))).hasSize(2);
     }
+
+    /**
+     * The numbers of docs/benchmarks.md (only with -Ddist.bench=true; no timed assertion): the same training on 1, 2
+     * and 3 nodes, each run's summary line written to target/dist-bench.txt.
+     */
+    @Test
+    @Order(5)
+    void benchmarkOneTwoThreeNodes() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("dist.bench"), "-Ddist.bench=true runs it");
+        StringBuilder report = new StringBuilder();
+        String[] common = {"--builtin", "fashion-mnist", "--epochs", "1", "--train-samples", "20000", "--data-dir", DATA,
+                "--timeout", "20m", "-o", "json"};
+        List<List<String>> runs = List.of(
+                List.of("--node", "jetson1", "--image", "nvcr.io/nvidia/l4t-pytorch:r32.7.1-pth1.10-py3", "--name", "bench-1"),
+                List.of("--nodes", "2", "--name", "bench-2"),
+                List.of("--nodes", "3", "--name", "bench-3"));
+        for (List<String> where : runs) {
+            List<String> a = new ArrayList<>(List.of("train"));
+            a.addAll(where);
+            a.addAll(List.of(common));
+            Cli.Result r = k3gpu(a.toArray(String[]::new));
+            assertThat(r.exit()).as(r.all()).isZero();
+            report.append(String.join(" ", a)).append('\n').append(r.out()).append('\n');
+            Files.writeString(Path.of("target", "dist-bench.txt"), report);
+        }
+    }
 }

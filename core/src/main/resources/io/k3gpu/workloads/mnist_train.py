@@ -24,8 +24,9 @@ The torch and tensorflow models are the same CNN:
 
 Distributed (WORLD_SIZE > 1 in the environment, as torchrun sets it): PyTorch only,
 DistributedDataParallel over --backend (gloo, or nccl where every worker has it), a
-DistributedSampler gives each rank its shard of the training images (--batch-size
-is per rank), gradients are all-reduced (averaged) after every step, the test
+DistributedSampler gives each rank its shard of the training images, --batch-size
+stays the global batch (each rank takes batch-size / N images a step, so N ranks take
+the steps one process would), gradients are all-reduced (averaged) after every step, the test
 accuracy is counted over the whole test set (each rank a shard, all-reduced), and
 rank 0 writes the "done" line with the world size, backend, samples/s overall and
 per rank, and the time per step spent waiting for the all-reduce. Every line then
@@ -338,6 +339,7 @@ def train_torch(args, data, report):
         from torch.utils.data.distributed import DistributedSampler
         sampler = DistributedSampler(range(n), num_replicas=world, rank=DIST["rank"], shuffle=True, seed=args.seed)
     steps, train_seconds, samples = 0, 0.0, 0
+    batch = max(1, args.batch_size // world)  # the global batch stays --batch-size
     for epoch in range(1, args.epochs + 1):
         model.train()
         t0 = time.time()
@@ -348,8 +350,8 @@ def train_torch(args, data, report):
             order = torch.randperm(n, generator=gen).to(dev)
         loss_sum = torch.zeros((), device=dev)
         correct = torch.zeros((), device=dev, dtype=torch.int64)
-        for i in range(0, len(order), args.batch_size):
-            idx = order[i:i + args.batch_size]
+        for i in range(0, len(order), batch):
+            idx = order[i:i + batch]
             x, y = xtr_t[idx], ytr_t[idx]
             logits = model(x)
             loss = F.cross_entropy(logits, y)
