@@ -315,6 +315,12 @@ final class ApiHandler {
                     + "value", details(res, name));
         }
         Defaults.create(res, o);
+        if (res.kind().equals("Service")) {
+            String invalid = ClusterIps.allocate(o, store.call("GET", "/api/v1/services", null, null).body());
+            if (invalid != null) {
+                return status(422, "Invalid", "Service \"" + name + "\" is invalid: " + invalid, details(res, name));
+            }
+        }
         if (res.kind().equals("Job")) {
             String invalid = Defaults.validateJob(o);
             if (invalid != null) {

@@ -133,8 +133,31 @@ def hide(base, rootfs, paths):
                 pass
 
 
+def secure_join(root, path):
+    """The path inside root with every symlink resolved inside root too (runc's securejoin): /var/run -> /run stays
+    in the container's /run, never the node's."""
+    parts, cur, hops = [x for x in path.split("/") if x], "", 0
+    while parts:
+        p = parts.pop(0)
+        if p == ".":
+            continue
+        if p == "..":
+            cur = os.path.dirname(cur).rstrip("/")
+            continue
+        cand = cur + "/" + p
+        if os.path.islink(root + cand) and hops < 40:
+            hops += 1
+            link = os.readlink(root + cand)
+            if link.startswith("/"):
+                cur = ""
+            parts = [x for x in link.split("/") if x] + parts
+            continue
+        cur = cand
+    return root + cur
+
+
 def mount_volume(rootfs, v):
-    target = os.path.normpath(rootfs + "/" + v["target"].lstrip("/"))
+    target = secure_join(rootfs, v["target"])
     source = v["source"]
     if not os.path.exists(source):
         raise OSError(2, "No such file or directory", source)
