@@ -137,8 +137,10 @@ class DistributedTrainIT {
             Cli.Result r = k3gpu("train", "--node", "jetson1,jetson3", "--builtin", "fashion-mnist", "--epochs", "1",
                     "--data-dir", DATA, "--name", "dist-rdv", "--rendezvous-timeout", "20s");
             assertThat(r.exit()).as(r.all()).isEqualTo(1);
+            // the scheduler's message has parentheses of its own: "1 node(s) were unschedulable"
             assertThat(r.out()).containsPattern("failed: the rendezvous did not complete within 20s: rank [01] "
-                    + "\\(pod dist-rdv-[01]-\\w+: [^)]*unschedulable[^)]*\\) never arrived");
+                    + "\\(pod dist-rdv-[01]-\\w+: Unschedulable: .*were unschedulable.*\\) never arrived; "
+                    + "rank [01] on jetson1 was waiting at the rendezvous \\(dist-rdv-0.dist-rdv:29500\\)");
             assertGone("dist-rdv");
         } finally {
             kubectl("uncordon", "jetson3");

@@ -87,12 +87,13 @@ public final class RunDistributedTraining {
         try {
             while (true) {
                 List<PodState> pods = api.pods(ns, "job-name=" + spec.name());
+                Worker vanished = null;
+                boolean failed = false;
                 for (Worker w : workers.values()) {
                     Optional<PodState> p = pods.stream().filter(x -> rankOf(x, spec.name()) == w.rank).findFirst();
                     if (p.isEmpty()) {
-                        if (w.pod != null) {
-                            return fail(api, spec, start, workers, "", "rank " + w.rank + "'s pod " + w.pod + " on "
-                                    + w.node() + " was deleted (evicted or drained)");
+                        if (w.pod != null && vanished == null) {
+                            vanished = w;
                         }
                         continue;
                     }
@@ -105,9 +106,15 @@ public final class RunDistributedTraining {
                             seen(w, line, lines);
                         });
                     }
-                    if ("Failed".equals(phase)) {
-                        return died(api, spec, start, workers);
-                    }
+                    failed |= "Failed".equals(phase);
+                }
+                // a failed worker first: the Job controller then deletes the other ranks' pods
+                if (failed) {
+                    return died(api, spec, start, workers);
+                }
+                if (vanished != null) {
+                    return fail(api, spec, start, workers, "", "rank " + vanished.rank + "'s pod " + vanished.pod
+                            + " on " + vanished.node() + " was deleted (evicted or drained)");
                 }
                 if (workers.values().stream().allMatch(w -> w.state != null && "Succeeded".equals(w.state.phase()))) {
                     break;
@@ -192,8 +199,8 @@ public final class RunDistributedTraining {
         }
         if (!stuck.isEmpty()) {
             sb.append(sb.isEmpty() ? "" : "; ").append(String.join(", ", stuck))
-                    .append(" started but did not reach rank 0 (").append(spec.master()).append(':')
-                    .append(DistributedTrainingJob.PORT).append(')');
+                    .append(stuck.size() == 1 ? " was" : " were").append(" waiting at the rendezvous (")
+                    .append(spec.master()).append(':').append(DistributedTrainingJob.PORT).append(')');
         }
         return sb.toString();
     }
