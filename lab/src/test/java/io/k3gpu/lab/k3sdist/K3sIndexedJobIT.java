@@ -193,8 +193,9 @@ class K3sIndexedJobIT {
                       dist.get_backend(), t.item(), torch.__version__), flush=True)
                 dist.destroy_process_group()
                 EOF
-                torchrun --nnodes 2 --nproc-per-node 1 --node-rank $JOB_COMPLETION_INDEX \\
-                  --master-addr ddp-0.ddp --master-port 29500 /tmp/allreduce.py
+                # torch 1.13's flags (underscores); --redirects/--tee 1: its Std.from_str("0") is None on Python 3.11
+                torchrun --nnodes 2 --nproc_per_node 1 --node_rank $JOB_COMPLETION_INDEX --redirects 1 --tee 1 \\
+                  --master_addr ddp-0.ddp --master_port 29500 /tmp/allreduce.py
                 """;
         apply("ddp-svc", headless("ddp"));
         apply("ddp", workers("ddp", 2, script, "ddp"));

@@ -205,6 +205,8 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
         self.start_container(c)
         if c.state == "waiting":
             self.wake_at(c.backoff_events[0] if c.backoff_events else c.next_try)
+        elif c.state == "terminated" and c.term and c.term.get("reason") == "StartError":
+            self.wake_at(now)  # nothing else wakes the worker: the restart (with its back-off) is decided next round
 
     def finish(self):
         self.phase = self.compute_phase()

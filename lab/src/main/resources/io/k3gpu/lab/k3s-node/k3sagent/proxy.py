@@ -86,8 +86,10 @@ class Proxy(threading.Thread):
 
     def run(self):
         if shutil.which("nft") is None:
+            klog("E", "server.go:495", "Failed to create proxier: nft not found; ClusterIPs are not reachable from this node")
             return
         self.route()
+        klog("I", "proxier.go:1049", "Using nftables Proxier", ipFamily="IPv4")
         while True:
             try:
                 text = ruleset(self.list("/api/v1/services"), self.list("/api/v1/endpoints"))
