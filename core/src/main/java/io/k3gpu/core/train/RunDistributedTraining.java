@@ -30,6 +30,8 @@ import java.util.function.Consumer;
  */
 public final class RunDistributedTraining {
     static final int TAIL_LINES = 15;
+    /** Lines read to tell a rank that lost a peer: the trainer's error comes before torchrun's ~15-line summary. */
+    static final int CLASSIFY_LINES = 80;
 
     /** One log line of one rank. */
     public record RankLine(int rank, String node, String line) {
@@ -227,10 +229,10 @@ public final class RunDistributedTraining {
             if (w.state == null || !"Failed".equals(w.state.phase())) {
                 continue;
             }
-            String tail = tail(api, spec, w);
+            String tail = tail(api, spec, w, CLASSIFY_LINES);
             if (culprit == null && !PEER_LOST.matcher(tail).find()) {
                 culprit = w;
-                culpritTail = tail;
+                culpritTail = lastLines(tail, TAIL_LINES);
             } else {
                 victims.add("rank " + w.rank);
             }
@@ -238,7 +240,7 @@ public final class RunDistributedTraining {
         if (culprit == null) { // every failed rank lost a peer: name the first
             culprit = workers.values().stream().filter(w -> w.state != null && "Failed".equals(w.state.phase()))
                     .findFirst().orElseThrow();
-            culpritTail = tail(api, spec, culprit);
+            culpritTail = tail(api, spec, culprit, TAIL_LINES);
             victims.remove("rank " + culprit.rank);
         }
         String failure = "rank " + culprit.rank + " on " + culprit.node() + " failed (" + culprit.state.status() + ")"
@@ -247,9 +249,14 @@ public final class RunDistributedTraining {
         return fail(api, spec, start, workers, culpritTail, failure);
     }
 
-    private static String tail(ClusterApi api, DistributedTrainingJob.Spec spec, Worker w) {
+    static String lastLines(String text, int n) {
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    private static String tail(ClusterApi api, DistributedTrainingJob.Spec spec, Worker w, int lines) {
         try {
-            String t = api.podLogTail(spec.namespace(), w.pod, TrainingJob.CONTAINER, TAIL_LINES, false);
+            String t = api.podLogTail(spec.namespace(), w.pod, TrainingJob.CONTAINER, lines, false);
             return t == null ? "" : t;
         } catch (K3gpuException e) {
             return "(no log: " + e.getMessage() + ")";
