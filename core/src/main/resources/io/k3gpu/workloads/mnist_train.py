@@ -22,6 +22,17 @@ The torch and tensorflow models are the same CNN:
   conv 3x3x32 (same padding) -> batch-norm -> ReLU -> 2x2 max-pool -> conv 3x3x64 -> batch-norm -> ReLU ->
   2x2 max-pool -> dense 128 -> ReLU -> dropout 0.25 -> dense 10; Adam (lr 1e-3), batch 128.
 
+Distributed (WORLD_SIZE > 1 in the environment, as torchrun sets it): PyTorch only,
+DistributedDataParallel over --backend (gloo, or nccl where every worker has it), a
+DistributedSampler gives each rank its shard of the training images, --batch-size
+stays the global batch (each rank takes batch-size / N images a step, so N ranks take
+the steps one process would), gradients are all-reduced (averaged) after every step, the test
+accuracy is counted over the whole test set (each rank a shard, all-reduced), and
+rank 0 writes the "done" line with the world size, backend, samples/s overall and
+per rank, and the time per step spent waiting for the all-reduce. Every line then
+carries "rank" and "node" (K3GPU_NODE, else the hostname). BatchNorm statistics
+stay per rank, as DDP keeps them without SyncBatchNorm.
+
 Data: --data-dir (the four IDX files, or a sub-folder named after the dataset),
 else /usr/share/datasets/<dataset> (Debian's dataset-fashion-mnist), else the
 framework's downloader (keras.datasets, torchvision), else a plain HTTPS download.
@@ -53,7 +64,8 @@ class TrainError(Exception):
 
 
 def log(msg):
-    sys.stderr.write("mnist-train: " + msg + "\n")
+    prefix = "mnist-train[%d@%s]: " % (DIST["rank"], DIST["node"]) if DIST else "mnist-train: "
+    sys.stderr.write(prefix + msg + "\n")
     sys.stderr.flush()
 
 
@@ -66,7 +78,14 @@ def finite(obj):
     return obj
 
 
+DIST = {}  # rank, node, worldSize when distributed: added to every JSON line
+
+
 def emit(obj):
+    if DIST:
+        obj = dict(obj)
+        obj["rank"] = DIST["rank"]
+        obj["node"] = DIST["node"]
     sys.stdout.write(json.dumps(finite(obj), separators=(",", ":")) + "\n")
     sys.stdout.flush()
 
@@ -276,8 +295,15 @@ def train_torch(args, data, report):
     import torch.nn.functional as F
     xtr, ytr, xte, yte = data
     torch.manual_seed(args.seed)
-    if torch.cuda.is_available():
-        dev = torch.device("cuda", 0)
+    world = DIST.get("worldSize", 1)
+    if world > 1:
+        dist = init_distributed(args, torch)
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if world > 1 and args.backend == "gloo":
+        dev = torch.device("cpu")  # gloo all-reduces CPU tensors; the CNN is small enough
+        report.device = "cpu"
+    elif torch.cuda.is_available():
+        dev = torch.device("cuda", local if world > 1 else 0)
         report.device = "cuda:0 (%s)" % torch.cuda.get_device_name(0)
         torch.backends.cudnn.benchmark = True
     else:
@@ -285,11 +311,12 @@ def train_torch(args, data, report):
         report.device = "cpu"
     report.start()
 
-    model = nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10),
-    ).to(dev)
+    model = build_model(nn).to(dev)
+    comm = {"seconds": 0.0, "steps": 0}
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        model = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        model.register_comm_hook(comm, timed_allreduce_hook(dist, world))
     kwargs = {}
     if dev.type == "cuda":
         try:
@@ -307,14 +334,24 @@ def train_torch(args, data, report):
     gen = torch.Generator(device="cpu")
     gen.manual_seed(args.seed)
     n = len(xtr_t)
+    sampler = None
+    if world > 1:
+        from torch.utils.data.distributed import DistributedSampler
+        sampler = DistributedSampler(range(n), num_replicas=world, rank=DIST["rank"], shuffle=True, seed=args.seed)
+    steps, train_seconds, samples = 0, 0.0, 0
+    batch = max(1, args.batch_size // world)  # the global batch stays --batch-size
     for epoch in range(1, args.epochs + 1):
         model.train()
         t0 = time.time()
-        order = torch.randperm(n, generator=gen).to(dev)
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+            order = torch.tensor(list(sampler), dtype=torch.int64).to(dev)
+        else:
+            order = torch.randperm(n, generator=gen).to(dev)
         loss_sum = torch.zeros((), device=dev)
         correct = torch.zeros((), device=dev, dtype=torch.int64)
-        for i in range(0, n, args.batch_size):
-            idx = order[i:i + args.batch_size]
+        for i in range(0, len(order), batch):
+            idx = order[i:i + batch]
             x, y = xtr_t[idx], ytr_t[idx]
             logits = model(x)
             loss = F.cross_entropy(logits, y)
@@ -323,17 +360,105 @@ def train_torch(args, data, report):
             opt.step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.argmax(1) == y).sum()
+            steps += 1
         loss_v, correct_v = float(loss_sum), int(correct)  # synchronizes
         dt = time.time() - t0
-        report.epoch(epoch, loss_v / n, correct_v / float(n), n / dt, dt)
+        m = len(order)
+        train_seconds += dt
+        samples += m
+        report.epoch(epoch, loss_v / m, correct_v / float(m), m / dt, dt)
     model.eval()
+    # Each rank tests its shard (every world-th image); the sums are all-reduced: the whole test set once.
+    shard = slice(DIST.get("rank", 0), len(xte_t), world)
+    xs, ys = xte_t[shard], yte_t[shard]
     with torch.no_grad():
         correct, loss_sum = 0, 0.0
-        for i in range(0, len(xte_t), 1000):
-            logits = model(xte_t[i:i + 1000])
-            loss_sum += float(F.cross_entropy(logits, yte_t[i:i + 1000], reduction="sum"))
-            correct += int((logits.argmax(1) == yte_t[i:i + 1000]).sum())
-    return correct / float(len(xte_t)), loss_sum / len(xte_t)
+        for i in range(0, len(xs), 1000):
+            logits = model(xs[i:i + 1000])
+            loss_sum += float(F.cross_entropy(logits, ys[i:i + 1000], reduction="sum"))
+            correct += int((logits.argmax(1) == ys[i:i + 1000]).sum())
+    if world == 1:
+        return correct / float(len(xte_t)), loss_sum / len(xte_t)
+    totals = torch.tensor([float(correct), loss_sum, float(len(xs))], dtype=torch.float64)
+    dist.all_reduce(totals)
+    mine = {"rank": DIST["rank"], "node": DIST["node"], "samplesPerSecond": round(samples / train_seconds, 1),
+            "steps": steps, "allreduceSecondsPerStep": round(comm["seconds"] / max(comm["steps"], 1), 5),
+            "stepSeconds": round(train_seconds / max(steps, 1), 5)}
+    ranks = [None] * world
+    dist.all_gather_object(ranks, mine)
+    wall = torch.tensor([train_seconds], dtype=torch.float64)
+    dist.all_reduce(wall, op=dist.ReduceOp.MAX)
+    report.distributed = {
+        "worldSize": world, "backend": args.backend, "interface": os.environ.get("GLOO_SOCKET_IFNAME"),
+        # every rank trains its shard at once: the run's rate is all images over the slowest rank's time
+        "samplesPerSecond": round(samples * world / float(wall[0]), 1) if float(wall[0]) > 0 else None,
+        "ranks": ranks,
+        "allreduceSecondsPerStep": round(sum(r["allreduceSecondsPerStep"] for r in ranks) / world, 5),
+        "stepSeconds": round(sum(r["stepSeconds"] for r in ranks) / world, 5),
+    }
+    dist.barrier()
+    dist.destroy_process_group()
+    return float(totals[0]) / float(totals[2]), float(totals[1]) / float(totals[2])
+
+
+def build_model(nn):
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10),
+    )
+
+
+def timed_allreduce_hook(dist, world):
+    """DDP's default hook (average the bucket with an all-reduce), timed from the bucket's launch to its result:
+    the time a step spends waiting for the network (the buckets of this small CNN are one or two)."""
+    def hook(state, bucket):
+        t0 = time.time()
+        tensor = bucket.buffer() if hasattr(bucket, "buffer") else bucket.get_tensor()
+        tensor.div_(world)
+        fut = dist.all_reduce(tensor, async_op=True).get_future()
+
+        def done(f):
+            state["seconds"] += time.time() - t0
+            if bucket.is_last():
+                state["steps"] += 1
+            return f.value()[0]
+        return fut.then(done)
+    return hook
+
+
+def is_jetson():
+    return os.path.exists("/etc/nv_tegra_release") or os.path.exists("/sys/module/tegra_fuse")
+
+
+def init_distributed(args, torch):
+    """init_process_group from torchrun's environment, after checking that the backend can work here."""
+    import datetime
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        dist = None
+    if dist is None or not dist.is_available():
+        raise TrainError("this PyTorch (%s) is built without torch.distributed; use an image with distributed "
+                         "PyTorch (--image)" % torch.__version__)
+    if args.backend == "nccl":
+        if is_jetson():
+            raise TrainError("NCCL is not supported on Jetson (%s): NVIDIA's Jetson PyTorch has no NCCL and "
+                             "NCCL does not run on AGX Orin; use --backend gloo" % DIST["node"])
+        if not dist.is_nccl_available():
+            raise TrainError("this PyTorch (%s) is built without NCCL on %s; use --backend gloo"
+                             % (torch.__version__, DIST["node"]))
+        if not torch.cuda.is_available():
+            raise TrainError("NCCL needs a CUDA GPU and %s has none visible to PyTorch; use --backend gloo"
+                             % DIST["node"])
+    elif not dist.is_gloo_available():
+        raise TrainError("this PyTorch (%s) is built without gloo on %s" % (torch.__version__, DIST["node"]))
+    t0 = time.time()
+    dist.init_process_group(args.backend, timeout=datetime.timedelta(seconds=args.rendezvous_timeout))
+    log("joined %d ranks over %s in %.1f s (master %s:%s, interface %s)" % (
+        dist.get_world_size(), args.backend, time.time() - t0, os.environ.get("MASTER_ADDR"),
+        os.environ.get("MASTER_PORT"), os.environ.get("GLOO_SOCKET_IFNAME", "-")))
+    return dist
 
 
 # --------------------------------------------------------------------------- TensorFlow / Keras
@@ -408,6 +533,7 @@ class Report(object):
         self.info = info
         self.device = "cpu"
         self.started = False
+        self.distributed = None
 
     def start(self):
         if self.started:
@@ -415,6 +541,9 @@ class Report(object):
         self.started = True
         event = {"event": "start", "framework": self.framework, "device": self.device}
         event.update(self.info)
+        if DIST:
+            event.update({"worldSize": DIST["worldSize"], "backend": self.args.backend,
+                          "interface": os.environ.get("GLOO_SOCKET_IFNAME")})
         emit(event)
         log("training a CNN on %s (%d train / %d test images) with %s on %s" % (
             self.args.dataset, self.info["trainSamples"], self.info["testSamples"], self.framework, self.device))
@@ -444,6 +573,15 @@ def check_framework(fw):
 
 
 def pick_framework(choice):
+    if DIST and choice in ("auto", "torch"):
+        try:
+            check_framework("torch")
+            return "torch"
+        except ImportError as e:
+            raise TrainError("multi-node training needs PyTorch with torch.distributed and this image has none "
+                             "(torch: %s); pass a PyTorch image with --image" % e)
+    if DIST:
+        raise TrainError("multi-node training runs on PyTorch only, not --framework %s" % choice)
     order = {"auto": ["tensorflow", "torch", "numpy"], "torch": ["torch"],
              "tensorflow": ["tensorflow"], "numpy": ["numpy"]}[choice]
     errors = []
@@ -469,8 +607,17 @@ def main(argv=None):
     parser.add_argument("--limit-test", type=int, default=0, help="test on the first N images only (0: all)")
     parser.add_argument("--lr", type=float, default=0.0, help="learning rate (default: per framework)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--backend", choices=["gloo", "nccl"], default="gloo",
+                        help="torch.distributed backend when WORLD_SIZE > 1 (default: gloo)")
+    parser.add_argument("--rendezvous-timeout", type=float, default=300.0,
+                        help="seconds the ranks may take to find each other (default: 300)")
     args = parser.parse_args(argv)
     t0 = time.time()
+    world = int(os.environ.get("WORLD_SIZE", "1") or "1")
+    if world > 1:
+        import socket
+        DIST.update({"rank": int(os.environ.get("RANK", "0")), "worldSize": world,
+                     "node": os.environ.get("K3GPU_NODE") or socket.gethostname()})
     try:
         if args.epochs < 1 or args.batch_size < 1:
             raise TrainError("--epochs and --batch-size must be at least 1")
@@ -493,10 +640,16 @@ def main(argv=None):
         else:
             acc, loss = train_tensorflow(args, (xtr, ytr, xte, yte), report)
         duration = time.time() - t0
-        emit({"event": "done", "testAccuracy": round(acc, 5), "testLoss": round(loss, 5),
-              "durationSeconds": round(duration, 2), "framework": framework, "device": report.device,
-              "dataset": args.dataset, "epochs": args.epochs, "trainSamples": int(len(xtr)),
-              "testSamples": int(len(xte))})
+        if DIST and DIST["rank"] != 0:
+            log("done: rank 0 reports the test accuracy")
+            return 0
+        done = {"event": "done", "testAccuracy": round(acc, 5), "testLoss": round(loss, 5),
+                "durationSeconds": round(duration, 2), "framework": framework, "device": report.device,
+                "dataset": args.dataset, "epochs": args.epochs, "trainSamples": int(len(xtr)),
+                "testSamples": int(len(xte))}
+        if report.distributed:
+            done.update(report.distributed)
+        emit(done)
         log("done: test accuracy %.4f in %.1f s" % (acc, duration))
         return 0
     except KeyboardInterrupt:

@@ -109,7 +109,7 @@ public interface ClusterApi extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot apply objects");
     }
 
-    /** Deletes a DaemonSet or ConfigMap; false when there was none. */
+    /** Deletes a DaemonSet, ConfigMap or Service; false when there was none. */
     default boolean delete(String namespace, String kind, String name) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot delete objects");
     }

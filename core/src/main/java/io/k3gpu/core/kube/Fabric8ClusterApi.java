@@ -602,6 +602,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
         return call("deleting " + kind + " " + name, () -> switch (kind) {
             case "DaemonSet" -> !client.apps().daemonSets().inNamespace(namespace).withName(name).delete().isEmpty();
             case "ConfigMap" -> !client.configMaps().inNamespace(namespace).withName(name).delete().isEmpty();
+            case "Service" -> !client.services().inNamespace(namespace).withName(name).delete().isEmpty();
             default -> throw new IllegalArgumentException("cannot delete a " + kind);
         });
     }

@@ -59,7 +59,7 @@ public final class GpuNodes {
         return gpu;
     }
 
-    static boolean isGpuNode(NodeStatus n) {
+    public static boolean isGpuNode(NodeStatus n) {
         return "true".equals(n.labels().get(GpuLabels.PRESENT)) || hasGpuCapacity(n.gpuCapacity());
     }
 

@@ -26,9 +26,15 @@ public final class TrainingJob {
      * @param epochs    null to leave it to the script
      * @param gpu       how the pod asks for the node's GPU ({@link GpuPodSpec}); null when --gpu was not given
      * @param dataDir   a host path on the node with the IDX files, mounted at /data; null for none
+     * @param limitTrain for the built-in trainer: train on the first N images only; null for all
      */
     public record Spec(String name, String namespace, String node, String image, String repo, String script,
-                       String dataset, Integer epochs, GpuPodSpec gpu, String dataDir, String workloadsConfigMap) {
+                       String dataset, Integer epochs, GpuPodSpec gpu, String dataDir, String workloadsConfigMap,
+                       Integer limitTrain) {
+        public Spec(String name, String namespace, String node, String image, String repo, String script,
+                    String dataset, Integer epochs, GpuPodSpec gpu, String dataDir, String workloadsConfigMap) {
+            this(name, namespace, node, image, repo, script, dataset, epochs, gpu, dataDir, workloadsConfigMap, null);
+        }
     }
 
     private TrainingJob() {
@@ -66,6 +72,10 @@ public final class TrainingJob {
             command.add(GpuTestPod.PROBE_DIR + "/mnist_train.py");
             command.add("--dataset");
             command.add(s.dataset());
+            if (s.limitTrain() != null) {
+                command.add("--limit-train");
+                command.add(Integer.toString(s.limitTrain()));
+            }
         }
         if (s.epochs() != null) {
             command.add("--epochs");

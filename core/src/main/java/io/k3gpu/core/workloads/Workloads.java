@@ -21,8 +21,10 @@ import java.util.Map;
 public final class Workloads {
     public static final String GPU_PROBE = "gpu_probe.py";
     public static final String MNIST_TRAIN = "mnist_train.py";
+    /** A distributed-training worker's launcher: rank 0's interface, then torchrun (issue 13). */
+    public static final String DIST_WORKER = "dist_worker.py";
     /** Every shipped workload's file name, in a stable order. */
-    public static final List<String> NAMES = List.of(GPU_PROBE, MNIST_TRAIN);
+    public static final List<String> NAMES = List.of(GPU_PROBE, MNIST_TRAIN, DIST_WORKER);
 
     private static final String BASE = "/io/k3gpu/workloads/";
 

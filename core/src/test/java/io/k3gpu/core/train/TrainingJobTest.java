@@ -89,6 +89,14 @@ class TrainingJobTest {
         assertThat(TrainingJob.manifest(spec(null))).doesNotContain("nvidia.com/gpu");
     }
 
+    @Test
+    void aSampleLimitIsPassedToTheBuiltinTrainerOnly() {
+        String yaml = TrainingJob.manifest(new TrainingJob.Spec("t", "default", "orin1", "img", null, null, "mnist", 1,
+                null, null, "k3gpu-workloads", 20000));
+        assertThat(yaml).contains("            - --dataset\n            - mnist\n            - --limit-train\n"
+                + "            - '20000'\n            - --epochs\n");
+    }
+
     private static TrainingJob.Spec spec(GpuPodSpec gpu) {
         return new TrainingJob.Spec("t", "default", "orin1", "dustynv/l4t-pytorch:r36.4.0", null, null, "mnist", null,
                 gpu, null, "k3gpu-workloads");

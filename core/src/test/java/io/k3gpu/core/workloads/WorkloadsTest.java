@@ -32,8 +32,8 @@ class WorkloadsTest {
                 .contains("--data-dir", "--dataset", "--epochs", "--batch-size", "--framework", "--limit-train", "--seed")
                 .contains("def train_numpy(", "def train_torch(", "def train_tensorflow(");
         assertThat(Workloads.load(Workloads.GPU_PROBE)).isEqualTo(probe);
-        assertThat(Workloads.all()).containsOnlyKeys("gpu_probe.py", "mnist_train.py");
-        assertThat(Workloads.all().keySet()).containsExactly("gpu_probe.py", "mnist_train.py");
+        assertThat(Workloads.all()).containsOnlyKeys("gpu_probe.py", "mnist_train.py", "dist_worker.py");
+        assertThat(Workloads.all().keySet()).containsExactly("gpu_probe.py", "mnist_train.py", "dist_worker.py");
         assertThat(Workloads.resourcePath("mnist_train.py")).isEqualTo("/io/k3gpu/workloads/mnist_train.py");
     }
 

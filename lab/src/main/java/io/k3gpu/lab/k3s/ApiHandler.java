@@ -315,6 +315,18 @@ final class ApiHandler {
                     + "value", details(res, name));
         }
         Defaults.create(res, o);
+        if (res.kind().equals("Service")) {
+            String invalid = ClusterIps.allocate(o, store.call("GET", "/api/v1/services", null, null).body());
+            if (invalid != null) {
+                return status(422, "Invalid", "Service \"" + name + "\" is invalid: " + invalid, details(res, name));
+            }
+        }
+        if (res.kind().equals("Job")) {
+            String invalid = Defaults.validateJob(o);
+            if (invalid != null) {
+                return status(422, "Invalid", "Job.batch \"" + name + "\" is invalid: " + invalid, details(res, name));
+            }
+        }
         ApiHooks.Reply refused = hooks.admit(res.groupVersion(), res.kind(), Json.text(o, "metadata.namespace"), o);
         if (refused != null) {
             return Response.json(refused.status(), refused.body());

@@ -55,6 +55,7 @@ final class ApiListener {
     private final WatchHub hub;
     private final K3sLog log;
     private final Map<String, Set<String>> basicPasswords;
+    private final ServiceAccountTokens tokens;
     /** The bootstrap document for a joining server; null without embedded etcd (a join is then refused). */
     private final Function<Principal, ObjectNode> bootstrap;
     private final HttpClient kubelets;
@@ -74,6 +75,7 @@ final class ApiListener {
         this.log = log;
         this.basicPasswords = basicPasswords;
         this.bootstrap = bootstrap;
+        this.tokens = new ServiceAccountTokens(pki.clientCa.key().getEncoded());
         // The Python agent's kubelet endpoint serves a self-signed certificate: like K3s's apiserver without
         // --kubelet-certificate-authority, the proxy does not verify it.
         this.kubelets = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true)
@@ -130,6 +132,11 @@ final class ApiListener {
                 reply(req, ApiHandler.status(401, "Unauthorized", "Unauthorized", null));
                 return;
             }
+            if (req.method() == HttpMethod.POST && ServiceAccountTokens.TOKEN_PATH.matcher(path).matches()) {
+                req.body().onSuccess(body -> reply(req, tokens.answer(path, body.toString(StandardCharsets.UTF_8),
+                        java.time.Instant.now()))).onFailure(e -> req.response().setStatusCode(400).end());
+                return;
+            }
             if (path.startsWith("/v1-k3s/")) {
                 supervisor(req, who);
                 return;
@@ -178,6 +185,9 @@ final class ApiListener {
             // no client certificate: other credentials below
         }
         String auth = req.getHeader(HttpHeaders.AUTHORIZATION);
+        if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return tokens.verify(auth.substring(7).strip(), java.time.Instant.now());
+        }
         if (auth != null && auth.regionMatches(true, 0, "Basic ", 0, 6)) {
             String decoded;
             try {

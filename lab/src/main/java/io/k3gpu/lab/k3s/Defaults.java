@@ -1,5 +1,6 @@
 package io.k3gpu.lab.k3s;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import tools.jackson.databind.JsonNode;
@@ -41,8 +42,12 @@ final class Defaults {
             }
             case "Job" -> {
                 ObjectNode spec = Json.objectAt(o, "spec");
+                // SetDefaults_Job: both 1 when both are unset; otherwise only parallelism (completions unset is a
+                // work-queue Job, and for an Indexed one the validation's "Required value")
+                if (!spec.hasNonNull("completions") && !spec.hasNonNull("parallelism")) {
+                    spec.put("completions", 1);
+                }
                 number(spec, "parallelism", 1);
-                number(spec, "completions", 1);
                 number(spec, "backoffLimit", 6);
                 text(spec, "completionMode", "NonIndexed");
                 if (!spec.has("suspend")) {
@@ -208,6 +213,36 @@ final class Defaults {
     private static ObjectNode template(ObjectNode workloadSpec) {
         return Json.objectAt(Json.objectAt(workloadSpec, "template"), "spec");
     }
+
+    /**
+     * The completion-mode part of validateJobSpec (pkg/apis/batch/validation/validation.go, v1.31): the field errors
+     * as the API words them, several in brackets; null when valid.
+     */
+    static String validateJob(JsonNode job) {
+        JsonNode spec = job.path("spec");
+        List<String> errors = new ArrayList<>();
+        String mode = spec.path("completionMode").asString("NonIndexed");
+        if (!mode.equals("NonIndexed") && !mode.equals("Indexed")) {
+            errors.add("spec.completionMode: Unsupported value: \"" + mode + "\": supported values: \"Indexed\", "
+                    + "\"NonIndexed\"");
+        }
+        if (mode.equals("Indexed")) {
+            if (!spec.hasNonNull("completions")) {
+                errors.add("spec.completions: Required value: when completion mode is Indexed");
+            }
+            if (spec.path("parallelism").asLong(0) > MAX_INDEXED_PARALLELISM) {
+                errors.add("spec.parallelism: Invalid value: " + spec.path("parallelism").asLong() + ": must be less "
+                        + "than or equal to " + MAX_INDEXED_PARALLELISM + " when completion mode is Indexed");
+            }
+        }
+        if (errors.isEmpty()) {
+            return null;
+        }
+        return errors.size() == 1 ? errors.get(0) : "[" + String.join(", ", errors) + "]";
+    }
+
+    /** maxParallelismForIndexedJob. */
+    private static final long MAX_INDEXED_PARALLELISM = 100_000;
 
     private static void text(ObjectNode o, String field, String value) {
         if (!o.hasNonNull(field) || o.path(field).asString("").isEmpty()) {

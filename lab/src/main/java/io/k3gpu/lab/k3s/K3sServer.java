@@ -243,6 +243,8 @@ public final class K3sServer implements AutoCloseable {
             if (join == null) {
                 server.bootstrapPriorityClasses();
                 K3sManifests.deployRuntimes(client, o.version, o.disabled("runtimes"), dataDir, log);
+                K3sCoreDns.kubernetesService(client, advertise, port);
+                K3sCoreDns.deploy(client, o.disabled("coredns"), dataDir, log);
             }
             log.info("k3s is up and running");
             if (!o.disableAgent) {

@@ -133,8 +133,31 @@ def hide(base, rootfs, paths):
                 pass
 
 
+def secure_join(root, path):
+    """The path inside root with every symlink resolved inside root too (runc's securejoin): /var/run -> /run stays
+    in the container's /run, never the node's."""
+    parts, cur, hops = [x for x in path.split("/") if x], "", 0
+    while parts:
+        p = parts.pop(0)
+        if p == ".":
+            continue
+        if p == "..":
+            cur = os.path.dirname(cur).rstrip("/")
+            continue
+        cand = cur + "/" + p
+        if os.path.islink(root + cand) and hops < 40:
+            hops += 1
+            link = os.readlink(root + cand)
+            if link.startswith("/"):
+                cur = ""
+            parts = [x for x in link.split("/") if x] + parts
+            continue
+        cur = cand
+    return root + cur
+
+
 def mount_volume(rootfs, v):
-    target = os.path.normpath(rootfs + "/" + v["target"].lstrip("/"))
+    target = secure_join(rootfs, v["target"])
     source = v["source"]
     if not os.path.exists(source):
         raise OSError(2, "No such file or directory", source)
@@ -145,8 +168,20 @@ def mount_volume(rootfs, v):
             os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
             open(target, "a").close()
     mount(source, target, None, MS_BIND | MS_REC)
-    if v.get("readOnly"):
-        mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+    return target
+
+
+def mount_volumes(rootfs, volumes, step):
+    """Binds every volume, then makes the read-only ones read-only (as runc remounts at the end): a volume nested in
+    a read-only one (coredns's /etc/coredns/custom in /etc/coredns) gets its mount point made first."""
+    done = []
+    for v in volumes:
+        step[0] = "mount volume %s" % v["name"]
+        done.append((v, mount_volume(rootfs, v)))
+    for v, target in done:
+        if v.get("readOnly"):
+            step[0] = "mount volume %s" % v["name"]
+            mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
 
 
 def which(cmd, path):
@@ -174,9 +209,11 @@ def main():
             rootfs = build_root(spec["base"], spec.get("whiteouts", []))
             step = "mask"
             hide(spec["base"], rootfs, spec.get("hide", []))
-            for v in spec.get("volumes", []):
-                step = "mount volume %s" % v["name"]
-                mount_volume(rootfs, v)
+            current = [step]
+            try:
+                mount_volumes(rootfs, spec.get("volumes", []), current)
+            finally:
+                step = current[0]
             step = "hostname"
             name = spec.get("hostname", "").encode()[:63]
             if name:

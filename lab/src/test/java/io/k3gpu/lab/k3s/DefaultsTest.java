@@ -90,4 +90,36 @@ class DefaultsTest {
                 .isEqualTo("ClusterFirst");
         assertThat(job.path("spec").path("backoffLimit").asInt()).isEqualTo(6);
     }
+
+    static ObjectNode job(String spec) {
+        ObjectNode job = Json.parseObject("{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"j\"},"
+                + "\"spec\":" + spec + "}");
+        Defaults.create(ApiResources.find("batch", "v1", "jobs"), job);
+        return job;
+    }
+
+    @Test
+    void aJobGetsCompletionsOnlyWhenNeitherItNorParallelismIsSetAsSetDefaultsJob() {
+        assertThat(job("{}").path("spec").path("completions").asInt()).isEqualTo(1);
+        assertThat(job("{}").path("spec").path("parallelism").asInt()).isEqualTo(1);
+        ObjectNode workQueue = job("{\"parallelism\":3}");
+        assertThat(workQueue.path("spec").has("completions")).isFalse();
+        assertThat(job("{\"completions\":4}").path("spec").path("parallelism").asInt()).isEqualTo(1);
+        assertThat(job("{}").path("spec").path("completionMode").asString()).isEqualTo("NonIndexed");
+    }
+
+    @Test
+    void anIndexedJobNeedsCompletionsAndAKnownModeInTheApisWords() {
+        assertThat(Defaults.validateJob(job("{\"completionMode\":\"Indexed\",\"parallelism\":2}")))
+                .isEqualTo("spec.completions: Required value: when completion mode is Indexed");
+        assertThat(Defaults.validateJob(job("{\"completionMode\":\"Indexed\",\"completions\":2,\"parallelism\":2}")))
+                .isNull();
+        assertThat(Defaults.validateJob(job("{\"completionMode\":\"Indexed\",\"parallelism\":100001}")))
+                .isEqualTo("[spec.completions: Required value: when completion mode is Indexed, spec.parallelism: "
+                        + "Invalid value: 100001: must be less than or equal to 100000 when completion mode is Indexed]");
+        assertThat(Defaults.validateJob(job("{\"completionMode\":\"Random\"}")))
+                .isEqualTo("spec.completionMode: Unsupported value: \"Random\": supported values: \"Indexed\", "
+                        + "\"NonIndexed\"");
+        assertThat(Defaults.validateJob(job("{}"))).isNull();
+    }
 }

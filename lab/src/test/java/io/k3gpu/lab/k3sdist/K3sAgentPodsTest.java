@@ -136,7 +136,8 @@ class K3sAgentPodsTest {
                 c = images.Catalog(os.path.join(os.path.dirname(sys.argv[1]), 'images', 'images.json'))
                 def r(ref, arch):
                     i, why = c.resolve(images.ImageRef(ref), arch)
-                    return why or '%s:%s %s %s %s' % (i['repo'], i['tag'], i['cmd'], i['frameworks'], i['cuda'])
+                    return why or '%s:%s %s %s %s%s' % (i['repo'], i['tag'], i['cmd'], i['frameworks'], i['cuda'],
+                                                          ' real: %s' % i['hostFrameworks'] if i['hostFrameworks'] else '')
                 for ref in ['busybox', 'icetekio/jetson-nano-tensorflow', 'nvcr.io/nvidia/pytorch:24.12-py3',
                             'localhost:5000/x']:
                     x = images.ImageRef(ref)
@@ -145,6 +146,7 @@ class K3sAgentPodsTest {
                 for ref, arch in [('icetekio/jetson-nano-tensorflow', 'arm64'),
                                   ('nvcr.io/nvidia/l4t-pytorch:r35.2.1-pth2.0-py3', 'arm64'),
                                   ('dustynv/l4t-pytorch:r36.4.0', 'arm64'), ('nvcr.io/nvidia/pytorch:24.12-py3', 'amd64'),
+                                  ('pytorch/pytorch:2.4.1-cuda12.1-cudnn9-runtime', 'amd64'),
                                   ('iceci/utils', 'arm64'), ('alpine/git', 'amd64'),
                                   ('icetekio/jetson-nano-tensorflow', 'amd64'), ('x/y', 'amd64'), ('busybox:nope', 'amd64')]:
                     print(r(ref, arch))
@@ -161,9 +163,10 @@ class K3sAgentPodsTest {
                 couldn't parse image name "Busybox": invalid reference format: repository name (library/Busybox) \
                 must be lowercase
                 docker.io/icetekio/jetson-nano-tensorflow:latest ['/bin/bash'] {'tensorflow': '2.3.1'} None
-                nvcr.io/nvidia/l4t-pytorch:r35.2.1-pth2.0-py3 ['/bin/bash'] {'torch': '2.0.0a0'} None
+                nvcr.io/nvidia/l4t-pytorch:r35.2.1-pth2.0-py3 ['/bin/bash'] {'torch': '1.13.1'} None real: ['torch']
                 docker.io/dustynv/l4t-pytorch:r36.4.0 ['/bin/bash'] {'torch': '2.5.0'} None
                 nvcr.io/nvidia/pytorch:24.12-py3 ['/bin/bash'] {'torch': '2.6.0a0'} 12.6
+                docker.io/pytorch/pytorch:2.4.1-cuda12.1-cudnn9-runtime [] {'torch': '1.13.1'} 12.1 real: ['torch']
                 docker.io/iceci/utils:latest ['/bin/sh'] {} None
                 docker.io/alpine/git:latest ['--help'] {} None
                 platform
@@ -261,6 +264,21 @@ class K3sAgentPodsTest {
                 """));
         await("git-version", 20, x -> "Succeeded".equals(phase(x)));
         assertThat(logs("git-version", "git")).startsWith("git version ");
+    }
+
+    @Test
+    void aRealPytorchImageRunsDebiansTorchWithGlooAndNoSimulatedPackage() throws Exception {
+        assumeThat(Path.of("/usr/lib/python3/dist-packages/torch")).isDirectory();
+        create(pod("real-torch", "Never", """
+                  containers:
+                  - name: t
+                    image: pytorch/pytorch:2.4.1-cuda12.1-cudnn9-runtime
+                    command: ["python3", "-c", "import json, os, torch, torch.distributed as d; print(torch.__version__, \
+                d.is_available(), d.is_gloo_available(), hasattr(torch, '__k3gpu_simulated__'), \
+                os.environ.get('PYTHONPATH'), json.loads(os.environ['K3GPU_LAB_IMAGE'])['hostFrameworks'])"]
+                """));
+        await("real-torch", 60, x -> "Succeeded".equals(phase(x)));
+        assertThat(logs("real-torch", "t")).isEqualTo("1.13.0a0 True True False None ['torch']\n");
     }
 
     @Test

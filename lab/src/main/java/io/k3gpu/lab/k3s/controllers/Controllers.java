@@ -60,6 +60,8 @@ public final class Controllers implements ApiHooks, AutoCloseable {
     private final Deletion deletion;
     private final Scheduler scheduler;
     private final JobController jobs;
+    private final EndpointsController endpoints;
+    private boolean endpointsRequested;
     private final DaemonSetController daemonSets;
     private final ReplicaSetController replicaSets;
     private final DeploymentController deployments;
@@ -90,6 +92,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         this.deletion = new Deletion(api, clock, options.localNode());
         this.scheduler = new Scheduler(api, events, clock, log);
         this.jobs = new JobController(api, events, clock, log);
+        this.endpoints = new EndpointsController(api);
         this.daemonSets = new DaemonSetController(api, events, clock, log);
         this.replicaSets = new ReplicaSetController(api, events, clock, log);
         this.deployments = new DeploymentController(api, events, clock, log);
@@ -177,6 +180,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         ObjectNode o = c.object();
         switch (c.kind()) {
             case "Pod" -> {
+                requestEndpoints();
                 JsonNode owner = JobController.controllerOf(o);
                 if (c.type().equals("DELETED")) {
                     jobs.podDeleted(o);
@@ -243,11 +247,27 @@ public final class Controllers implements ApiHooks, AutoCloseable {
             }
             case "Event", "Lease" -> {
             }
+            case "Service" -> {
+                if (c.type().equals("DELETED")) {
+                    gc.ownerDeleted(o);
+                }
+                requestEndpoints();
+            }
             default -> {
                 if (c.type().equals("DELETED")) {
                     gc.ownerDeleted(o);
                 }
             }
+        }
+    }
+
+    private void requestEndpoints() {
+        if (!endpointsRequested) {
+            endpointsRequested = true;
+            submit(() -> {
+                endpointsRequested = false;
+                endpoints.syncAll();
+            });
         }
     }
 
@@ -315,6 +335,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         });
         step("scheduler", scheduler::pass);
         step("job controller", jobs::syncAll);
+        step("endpoints controller", endpoints::syncAll);
         step("daemonset controller", daemonSets::syncAll);
         step("deployment controller", deployments::syncAll);
         step("replicaset controller", replicaSets::syncAll);

@@ -34,6 +34,17 @@ import tools.jackson.databind.node.ObjectNode;
  * and once none is left {@code Failed} with a Warning event of that reason. Events {@code SuccessfulCreate}
  * "Created pod: x" and {@code SuccessfulDelete} "Deleted pod: x".
  *
+ * <p>{@code completionMode: Indexed} as v1.31's {@code pkg/controller/job} (job_controller.go manageJob,
+ * indexed_job_utils.go): one pod per index in {@code [0, completions)} that has neither succeeded nor an active pod,
+ * lowest first, at most {@code parallelism} active; each named {@code <job>-<index>-<5 random>}
+ * (podGenerateNameWithIndex), with the annotation and the label (PodIndexLabel, on by default)
+ * {@code batch.kubernetes.io/job-completion-index}, {@code spec.hostname = <job>-<index>} (the template's subdomain
+ * kept) and, in every container and init container that does not set it, {@code JOB_COMPLETION_INDEX} from a fieldRef
+ * to that annotation. {@code status.completedIndexes} is the succeeded indexes as the controller's
+ * orderedIntervals.String() writes them ("0,1" for two consecutive ones, "0-2,4" for more); {@code succeeded} is their
+ * number; the Job is Complete when all {@code completions} indexes succeeded. Extra active pods of one index are
+ * deleted. Failures count against {@code backoffLimit} as for NonIndexed (no backoffLimitPerIndex).
+ *
  * <p>TTL: a finished Job with {@code ttlSecondsAfterFinished} is deleted (Foreground, uid precondition) that many
  * seconds after its completionTime / Failed transition.
  */
@@ -41,11 +52,16 @@ final class JobController {
     private static final String COMPONENT = "job-controller";
     private static final Duration BACKOFF = Duration.ofSeconds(10);
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(6);
+    static final String INDEX_KEY = "batch.kubernetes.io/job-completion-index";
+    static final String INDEX_ENV = "JOB_COMPLETION_INDEX";
+    /** names.MaxGeneratedNameLength: 63 less the 5 random characters. */
+    private static final int MAX_GENERATED_NAME = 58;
 
     /** What the controller counted for one Job (by uid), as the tracking finalizers do in Kubernetes. */
     private static final class Tracker {
         final Set<String> counted = new HashSet<>();
         int succeeded;
+        final java.util.TreeSet<Integer> succeededIndexes = new java.util.TreeSet<>();
         int failed;
         Instant lastFailure;
         int createFailures;
@@ -94,6 +110,10 @@ final class JobController {
         t.counted.add(J.uid(pod));
         if ("Succeeded".equals(J.text(pod, "status.phase"))) {
             t.succeeded++;
+            int index = index(pod);
+            if (index >= 0) {
+                t.succeededIndexes.add(index);
+            }
         } else {
             t.failed++;
             t.lastFailure = clock.instant();
@@ -122,6 +142,7 @@ final class JobController {
             Tracker n = new Tracker();
             n.succeeded = status.path("succeeded").asInt(0);
             n.failed = status.path("failed").asInt(0);
+            n.succeededIndexes.addAll(parseIntervals(status.path("completedIndexes").asString("")));
             return n;
         });
         if (finished(status)) {
@@ -141,6 +162,9 @@ final class JobController {
                 if (t.counted.add(J.uid(pod))) {
                     if (phase.equals("Succeeded")) {
                         t.succeeded++;
+                        if (index(pod) >= 0) {
+                            t.succeededIndexes.add(index(pod));
+                        }
                     } else {
                         t.failed++;
                         t.lastFailure = now;
@@ -161,6 +185,24 @@ final class JobController {
         int backoffLimit = spec.path("backoffLimit").asInt(6);
         Integer completions = spec.hasNonNull("completions") ? spec.path("completions").asInt() : null;
         int parallelism = spec.path("parallelism").asInt(1);
+        boolean indexed = "Indexed".equals(spec.path("completionMode").asString("")) && completions != null;
+        if (indexed) {
+            t.succeededIndexes.removeIf(i -> i >= completions);
+            t.succeeded = t.succeededIndexes.size();
+            // calculateSucceededIndexes / firstPendingIndexes: one active pod per index; extra or out-of-range ones go
+            Map<Integer, ObjectNode> byIndex = new HashMap<>();
+            for (ObjectNode pod : new ArrayList<>(active)) {
+                int i = index(pod);
+                if (i < 0 || i >= completions || t.succeededIndexes.contains(i) || byIndex.putIfAbsent(i, pod) != null) {
+                    KubeApi.Result d = api.call("DELETE", J.pod(ns, J.name(pod)), null, null);
+                    if (d.ok() || d.status() == 404) {
+                        events.record(job, "Normal", "SuccessfulDelete", "Deleted pod: " + J.name(pod), COMPONENT);
+                    }
+                    active.remove(pod);
+                    terminating++;
+                }
+            }
+        }
 
         JsonNode interim = interimCondition(status);
         if (interim == null) {
@@ -189,10 +231,21 @@ final class JobController {
         } else if (interim == null && !spec.path("suspend").asBoolean(false)) {
             int want = completions == null ? (t.succeeded > 0 ? 0 : parallelism)
                     : Math.max(0, Math.min(parallelism, completions - t.succeeded));
+            List<Integer> pending = new ArrayList<>();
+            if (indexed) {
+                Set<Integer> busy = new HashSet<>();
+                active.forEach(p -> busy.add(index(p)));
+                for (int i = 0; i < completions && pending.size() < want - active.size(); i++) {
+                    if (!busy.contains(i) && !t.succeededIndexes.contains(i)) {
+                        pending.add(i);
+                    }
+                }
+            }
             if (active.size() < want && backedOff(t, now)
                     && (t.nextCreate == null || !now.isBefore(t.nextCreate))) {
-                for (int i = active.size(); i < want; i++) {
-                    ObjectNode created = createPod(job);
+                int toCreate = indexed ? pending.size() : want - active.size();
+                for (int i = 0; i < toCreate; i++) {
+                    ObjectNode created = createPod(job, indexed ? pending.get(i) : -1);
                     if (created == null) { // retried with the controller's back-off, as the FailedCreate repeats
                         t.createFailures++;
                         t.nextCreate = now.plus(delay(t.createFailures));
@@ -215,6 +268,14 @@ final class JobController {
         status.put("failed", t.failed);
         status.put("terminating", terminating);
         status.put("ready", ready);
+        if (indexed) {
+            String completed = intervals(t.succeededIndexes);
+            if (completed.isEmpty()) {
+                status.remove("completedIndexes");
+            } else {
+                status.put("completedIndexes", completed);
+            }
+        }
         status.putObject("uncountedTerminatedPods");
         String finishedType = null;
         if (interim != null && active.isEmpty() && terminating == 0) {
@@ -290,7 +351,94 @@ final class JobController {
         return d.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : d;
     }
 
-    private ObjectNode createPod(ObjectNode job) {
+    /** A pod's completion index from its annotation; -1 when absent or not a number (unknownCompletionIndex). */
+    static int index(JsonNode pod) {
+        String v = pod.path("metadata").path("annotations").path(INDEX_KEY).asString("");
+        try {
+            int i = Integer.parseInt(v);
+            return i < 0 ? -1 : i;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** orderedIntervals.String(): "0-2,4"; two consecutive indexes are written "0,1", not "0-1". */
+    static String intervals(java.util.SortedSet<Integer> indexes) {
+        StringBuilder b = new StringBuilder();
+        Integer first = null;
+        Integer last = null;
+        for (int i : indexes) {
+            if (last != null && i == last + 1) {
+                last = i;
+                continue;
+            }
+            appendInterval(b, first, last);
+            first = i;
+            last = i;
+        }
+        appendInterval(b, first, last);
+        return b.toString();
+    }
+
+    private static void appendInterval(StringBuilder b, Integer first, Integer last) {
+        if (first == null) {
+            return;
+        }
+        if (b.length() > 0) {
+            b.append(',');
+        }
+        b.append(first);
+        if (last > first) {
+            b.append(last == first + 1 ? ',' : '-').append(last);
+        }
+    }
+
+    /** parseIndexesFromString: "1,3-5" back to indexes; malformed parts are skipped as the controller skips them. */
+    static List<Integer> parseIntervals(String text) {
+        List<Integer> out = new ArrayList<>();
+        for (String part : text.split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            String[] ends = part.split("-", 2);
+            try {
+                int first = Integer.parseInt(ends[0].trim());
+                int last = ends.length == 2 ? Integer.parseInt(ends[1].trim()) : first;
+                for (int i = first; i <= last; i++) {
+                    out.add(i);
+                }
+            } catch (NumberFormatException e) {
+                // skipped
+            }
+        }
+        return out;
+    }
+
+    /** podGenerateNameWithIndex: {@code <job>-<index>-}, the job's part cut so the prefix stays within 58. */
+    static String generateNameWithIndex(String job, int index) {
+        String suffix = "-" + index + "-";
+        String prefix = job + suffix;
+        return prefix.length() > MAX_GENERATED_NAME ? prefix.substring(0, MAX_GENERATED_NAME - suffix.length()) + suffix
+                : prefix;
+    }
+
+    /** addCompletionIndexEnvVariable: JOB_COMPLETION_INDEX from the annotation, unless the container sets it. */
+    private static void addIndexEnv(ArrayNode containers) {
+        for (JsonNode c : containers) {
+            boolean present = false;
+            for (JsonNode e : c.path("env")) {
+                present |= INDEX_ENV.equals(e.path("name").asString(""));
+            }
+            if (!present && c instanceof ObjectNode oc) {
+                ObjectNode env = J.arrayAt(oc, "env").addObject();
+                env.put("name", INDEX_ENV);
+                env.putObject("valueFrom").putObject("fieldRef").put("apiVersion", "v1")
+                        .put("fieldPath", "metadata.annotations['" + INDEX_KEY + "']");
+            }
+        }
+    }
+
+    private ObjectNode createPod(ObjectNode job, int index) {
         String ns = J.namespace(job);
         String name = J.name(job);
         String uid = J.uid(job);
@@ -299,7 +447,7 @@ final class JobController {
         pod.put("apiVersion", "v1");
         pod.put("kind", "Pod");
         ObjectNode meta = pod.putObject("metadata");
-        meta.put("generateName", name + "-");
+        meta.put("generateName", index >= 0 ? generateNameWithIndex(name, index) : name + "-");
         meta.put("namespace", ns);
         ObjectNode labels = meta.putObject("labels");
         template.path("metadata").path("labels").properties().forEach(e -> labels.set(e.getKey(), e.getValue()));
@@ -312,10 +460,21 @@ final class JobController {
         if (template.path("metadata").path("annotations").isObject()) {
             meta.set("annotations", template.path("metadata").path("annotations").deepCopy());
         }
+        ObjectNode spec = template.path("spec") instanceof ObjectNode ts ? ts.deepCopy() : J.obj();
+        if (index >= 0) {
+            J.objectAt(meta, "annotations").put(INDEX_KEY, String.valueOf(index));
+            labels.put(INDEX_KEY, String.valueOf(index));
+            spec.put("hostname", name + "-" + index);
+            addIndexEnv(J.arrayAt(spec, "initContainers"));
+            addIndexEnv(J.arrayAt(spec, "containers"));
+            if (spec.path("initContainers").isEmpty()) {
+                spec.remove("initContainers");
+            }
+        }
         ArrayNode owners = meta.putArray("ownerReferences");
         owners.addObject().put("apiVersion", "batch/v1").put("kind", "Job").put("name", name).put("uid", uid)
                 .put("controller", true).put("blockOwnerDeletion", true);
-        pod.set("spec", template.path("spec").deepCopy());
+        pod.set("spec", spec);
         KubeApi.Result r = api.call("POST", J.pods(ns), "application/json", J.write(pod));
         if (!r.ok()) {
             String message = r.json().path("message").asString(r.body() == null ? "error " + r.status() : r.body());

@@ -16,7 +16,8 @@ import tools.jackson.databind.JsonNode;
  * kube-scheduler's decisions (v1.31 default profile), as pure functions of a pod and the nodes with the pods bound to
  * them: the Filter plugins in their order — NodeUnschedulable, TaintToleration, NodeAffinity (nodeSelector and
  * required node affinity), NodePorts, NodeResourcesFit (pods, cpu, memory, ephemeral-storage and extended resources
- * such as {@code nvidia.com/gpu}) — stopping at a node's first failing plugin; a light Score (node affinity
+ * such as {@code nvidia.com/gpu}), InterPodAffinity (required pod affinity and anti-affinity, and the existing pods'
+ * required anti-affinity: {@code plugins/interpodaffinity/filtering.go}) — stopping at a node's first failing plugin; a light Score (node affinity
  * preferences, PreferNoSchedule taints, least allocated), and, when no node fits, the FitError message with
  * DefaultPreemption's part, worded and counted as the scheduler words them:
  * {@code 0/2 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) didn't match Pod's node
@@ -28,6 +29,9 @@ final class Scheduling {
     static final String REASON_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
     static final String REASON_PORTS = "node(s) didn't have free ports for the requested pod ports";
     static final String REASON_TOO_MANY_PODS = "Too many pods";
+    static final String REASON_POD_AFFINITY = "node(s) didn't match pod affinity rules";
+    static final String REASON_POD_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
+    static final String REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
     static final String PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling";
     static final String PREEMPTION_NO_VICTIMS = "No preemption victims found for incoming pod";
     static final String NO_NODES = "no nodes available to schedule pods";
@@ -84,6 +88,9 @@ final class Scheduling {
         List<NodeInfo> feasible = new ArrayList<>();
         for (NodeInfo n : nodes) {
             Status s = filter(pod, request, n);
+            if (s == null) {
+                s = interPodAffinity(pod, n, nodes);
+            }
             if (s == null) {
                 feasible.add(n);
             } else {
@@ -219,10 +226,124 @@ final class Scheduling {
                 after.put(n.name(), Status.unresolvable(PREEMPTION_NO_VICTIMS));
                 continue;
             }
-            Status again = filter(pod, requests(pod), new NodeInfo(n.node(), remaining));
+            NodeInfo without = new NodeInfo(n.node(), remaining);
+            Status again = filter(pod, requests(pod), without);
+            if (again == null) {
+                List<NodeInfo> others = new ArrayList<>(nodes);
+                others.replaceAll(o -> o.name().equals(n.name()) ? without : o);
+                again = interPodAffinity(pod, without, others);
+            }
             after.put(n.name(), again != null ? again : Status.unresolvable(PREEMPTION_NO_VICTIMS));
         }
         return "preemption: " + fitError(nodes.size(), after);
+    }
+
+    // ---- InterPodAffinity
+
+    /**
+     * The InterPodAffinity filter for one node, against the pods on all nodes: the pod's required affinity terms
+     * (each needs a matching pod in the node's topology domain; when no pod anywhere matches and the pod matches its
+     * own terms, the first pod of a group may go anywhere the topology key exists), its required anti-affinity terms
+     * (no matching pod in the domain) and the existing pods' required anti-affinity terms against this pod.
+     */
+    static Status interPodAffinity(JsonNode pod, NodeInfo n, List<NodeInfo> all) {
+        JsonNode affinity = pod.path("spec").path("affinity");
+        JsonNode labels = n.node().path("metadata").path("labels");
+        List<JsonNode> required = list(affinity.path("podAffinity").path("requiredDuringSchedulingIgnoredDuringExecution"));
+        if (!required.isEmpty()) {
+            boolean allMatch = true;
+            boolean anyMatchAnywhere = false;
+            for (JsonNode term : required) {
+                boolean here = false;
+                for (NodeInfo other : all) {
+                    for (JsonNode p : other.pods()) {
+                        if (termMatchesPod(term, pod, p)) {
+                            anyMatchAnywhere = true;
+                            here |= sameDomain(term, labels, other.node());
+                        }
+                    }
+                }
+                allMatch &= here;
+            }
+            if (!allMatch) {
+                boolean selfMatch = !anyMatchAnywhere;
+                for (JsonNode term : required) {
+                    selfMatch &= termMatchesPod(term, pod, pod) && labels.has(term.path("topologyKey").asString(""));
+                }
+                if (!selfMatch) {
+                    return Status.unresolvable(REASON_POD_AFFINITY);
+                }
+            }
+        }
+        for (JsonNode term : list(affinity.path("podAntiAffinity").path("requiredDuringSchedulingIgnoredDuringExecution"))) {
+            for (NodeInfo other : all) {
+                for (JsonNode p : other.pods()) {
+                    if (termMatchesPod(term, pod, p) && sameDomain(term, labels, other.node())) {
+                        return new Status(List.of(REASON_POD_ANTI_AFFINITY), true);
+                    }
+                }
+            }
+        }
+        for (NodeInfo other : all) {
+            for (JsonNode p : other.pods()) {
+                for (JsonNode term : list(p.path("spec").path("affinity").path("podAntiAffinity")
+                        .path("requiredDuringSchedulingIgnoredDuringExecution"))) {
+                    if (termMatchesPod(term, p, pod) && sameDomain(term, labels, other.node())) {
+                        return new Status(List.of(REASON_EXISTING_ANTI_AFFINITY), true);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    private static List<JsonNode> list(JsonNode array) {
+        List<JsonNode> out = new ArrayList<>();
+        array.forEach(out::add);
+        return out;
+    }
+
+    /** Both nodes have the term's topology key with the same value (a node without the key is in no domain). */
+    private static boolean sameDomain(JsonNode term, JsonNode labels, JsonNode other) {
+        String key = term.path("topologyKey").asString("");
+        JsonNode mine = labels.get(key);
+        JsonNode theirs = other.path("metadata").path("labels").get(key);
+        return mine != null && theirs != null && mine.asString("").equals(theirs.asString(""));
+    }
+
+    /**
+     * A PodAffinityTerm of {@code owner} against {@code candidate}: the namespaces (the listed ones; none listed and no
+     * namespaceSelector: the owner's; an empty namespaceSelector: all) and the labelSelector (absent: nothing).
+     */
+    static boolean termMatchesPod(JsonNode term, JsonNode owner, JsonNode candidate) {
+        String ns = J.namespace(candidate);
+        List<String> namespaces = new ArrayList<>();
+        term.path("namespaces").forEach(v -> namespaces.add(v.asString("")));
+        JsonNode nsSelector = term.path("namespaceSelector");
+        boolean nsOk = namespaces.contains(ns)
+                || (nsSelector.isObject() && nsSelector.size() == 0)
+                || (namespaces.isEmpty() && !nsSelector.isObject() && java.util.Objects.equals(ns, J.namespace(owner)));
+        return nsOk && labelSelectorMatches(term.path("labelSelector"), candidate.path("metadata").path("labels"));
+    }
+
+    /** metav1.LabelSelectorAsSelector: matchLabels and matchExpressions ANDed; a missing selector matches nothing. */
+    static boolean labelSelectorMatches(JsonNode selector, JsonNode labels) {
+        if (!selector.isObject()) {
+            return false;
+        }
+        for (Map.Entry<String, JsonNode> e : selector.path("matchLabels").properties()) {
+            JsonNode v = labels.get(e.getKey());
+            if (v == null || !v.asString("").equals(e.getValue().asString(""))) {
+                return false;
+            }
+        }
+        for (JsonNode e : selector.path("matchExpressions")) {
+            JsonNode v = labels.get(e.path("key").asString(""));
+            if (!requirement(e, v == null || v.isNull() ? null : v.asString(""))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- predicates

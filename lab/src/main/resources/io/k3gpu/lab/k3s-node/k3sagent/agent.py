@@ -18,6 +18,8 @@ from k3sagent.images import read_images
 from k3sagent.pods import Pods
 from k3sagent.kubelet import Kubelet, ensure_serving_cert
 from k3sagent.deviceplugins import DeviceManager
+from k3sagent.proxy import Proxy
+from k3sagent.runtime import ISOLATION
 
 def containerd_config(agent_dir, runtimes, default_runtime):
     """config.toml as K3s generates it for containerd 1.7 (version 2), with the NVIDIA runtimes it found."""
@@ -456,6 +458,8 @@ class Agent:
                      err=str(e), node=self.node_name)
                 time.sleep(5)
         self.pods.start(self, Conn(self.host, self.port, self.api.ctx, self.auth))
+        if ISOLATION != "none" and ip:
+            Proxy(Conn(self.host, self.port, self.api.ctx, self.auth), ip).start()
         threading.Thread(target=self.watch_pods, name="pod-watch", daemon=True).start()
         self.sync_pods_safely()
         while True:

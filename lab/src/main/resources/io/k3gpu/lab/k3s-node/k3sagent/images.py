@@ -121,6 +121,7 @@ class Catalog:
                 "sizeBytes": int(entry.get("sizeBytes") or 0), "entrypoint": list(entry.get("entrypoint") or []),
                 "cmd": list(entry.get("cmd") or []), "workingDir": entry.get("workingDir") or "", "env": env,
                 "frameworks": dict(over.get("frameworks", entry.get("frameworks", {}))),
+                "hostFrameworks": list(over.get("hostFrameworks", entry.get("hostFrameworks", []))),
                 "files": dict(entry.get("files", {})), "nvidiaRuntimeFiles": list(entry.get("nvidiaRuntimeFiles", [])),
                 "cuda": over.get("cuda", entry.get("cuda"))}, None
 

@@ -15,6 +15,8 @@ from k3sagent.volumes import Volumes, b64decode
 from k3sagent.runtime import Container, ProcessRuntime, kill_namespace
 
 PULL_SECONDS = float(os.environ.get("K3GPU_LAB_PULL_SECONDS") or 0.3)
+CLUSTER_DNS = "10.43.0.10"      # K3s's default --cluster-dns
+CLUSTER_DOMAIN = "cluster.local"  # K3s's default --cluster-domain
 SERVICE_ENV = (("KUBERNETES_SERVICE_HOST", "10.43.0.1"), ("KUBERNETES_SERVICE_PORT", "443"),
                ("KUBERNETES_SERVICE_PORT_HTTPS", "443"), ("KUBERNETES_PORT", "tcp://10.43.0.1:443"),
                ("KUBERNETES_PORT_443_TCP", "tcp://10.43.0.1:443"), ("KUBERNETES_PORT_443_TCP_PROTO", "tcp"),
@@ -69,6 +71,7 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
         self.nvidia = False
         self.cuda = None
         self.volumes = {}
+        self.pod_files = []       # /etc/hosts, /etc/resolv.conf, the service account token: (target, source)
         self.phase = "Pending"
         self.done = False
         self.start_time = None
@@ -202,6 +205,8 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
         self.start_container(c)
         if c.state == "waiting":
             self.wake_at(c.backoff_events[0] if c.backoff_events else c.next_try)
+        elif c.state == "terminated" and c.term and c.term.get("reason") == "StartError":
+            self.wake_at(now)  # nothing else wakes the worker: the restart (with its back-off) is decided next round
 
     def finish(self):
         self.phase = self.compute_phase()
@@ -268,11 +273,98 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
             self.event(None, "Warning", "FailedMount", str(e))
             return False
         os.makedirs(self.log_dir, exist_ok=True)
+        self.pod_files = self.write_pod_files()
         self.sandbox = True
         self.sandbox_error = None
         if self.start_time is None:
             self.start_time = utc_now()
         return True
+
+    def write_pod_files(self):
+        """What the kubelet writes for every pod besides its volumes: the managed /etc/hosts
+        (kubelet_pods.go managedHostsFileContent: the pod's own line <podIP> <hostname>.<subdomain>.<ns>.svc.cluster.local
+        <hostname>; the lab keeps the node's own lines, the lab mirror's names, there too), /etc/resolv.conf by
+        dnsPolicy (pkg/kubelet/network/dns: ClusterFirst: search <ns>.svc.cluster.local svc.cluster.local cluster.local,
+        nameserver 10.43.0.10 (K3s's --cluster-dns), options ndots:5; Default: the node's; None: dnsConfig only) and the
+        service account's token, ca.crt and namespace (the kube-api-access projected volume)."""
+        out = []
+        d = self.pod_dir
+        os.makedirs(d, exist_ok=True)
+        spec = self.spec
+        ip = self.pods.ip or "127.0.0.1"
+        hostname = (spec.get("hostname") or self.name)[:63]
+        own = "%s\t%s.%s.%s.svc.%s\t%s" % (ip, hostname, spec["subdomain"], self.ns, CLUSTER_DOMAIN, hostname) \
+            if spec.get("subdomain") else "%s\t%s" % (ip, hostname)
+        node_lines = [line for line in (read_text(P("/etc/hosts")) or "").splitlines()
+                      if line.strip() and not line.lstrip().startswith("#")
+                      and line.split()[0] not in ("127.0.0.1", "::1", "fe00::0", "fe00::1", "fe00::2")]
+        hosts = ["# Kubernetes-managed hosts file.", "127.0.0.1\tlocalhost",
+                 "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "fe00::0\tip6-mcastprefix",
+                 "fe00::1\tip6-allnodes", "fe00::2\tip6-allrouters"] + node_lines + [own]
+        aliases = spec.get("hostAliases") or []
+        if aliases:
+            hosts.append("")
+            hosts.append("# Entries added by HostAliases.")
+            for a in aliases:
+                hosts.append("%s\t%s" % (a.get("ip", ""), "\t".join(a.get("hostnames") or [])))
+        if not spec.get("hostNetwork"):
+            write_file(os.path.join(d, "etc-hosts"), "\n".join(hosts) + "\n", 0o644)
+            out.append(("/etc/hosts", os.path.join(d, "etc-hosts")))
+        resolv = self.resolv_conf()
+        if resolv is not None:
+            write_file(os.path.join(d, "resolv.conf"), resolv, 0o644)
+            out.append(("/etc/resolv.conf", os.path.join(d, "resolv.conf")))
+        if spec.get("automountServiceAccountToken", True):
+            sa = spec.get("serviceAccountName") or "default"
+            st, _, body = self.pods.request("POST", "/api/v1/namespaces/%s/serviceaccounts/%s/token" % (self.ns, sa),
+                                            {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                             "spec": {"expirationSeconds": 3607}})
+            if st == 201:
+                tdir = os.path.join(d, "volumes", "kubernetes.io~projected", "kube-api-access")
+                os.makedirs(tdir, exist_ok=True)
+                write_file(os.path.join(tdir, "token"), json.loads(body)["status"]["token"], 0o644)
+                write_file(os.path.join(tdir, "namespace"), self.ns, 0o644)
+                ca = read_text(os.path.join(self.pods.agent.data_dir, "agent", "server-ca.crt")) or ""
+                write_file(os.path.join(tdir, "ca.crt"), ca, 0o644)
+                out.append(("/var/run/secrets/kubernetes.io/serviceaccount", tdir))
+        return out
+
+    def resolv_conf(self):
+        spec = self.spec
+        policy = spec.get("dnsPolicy") or "ClusterFirst"
+        if policy == "ClusterFirst" and spec.get("hostNetwork"):
+            policy = "Default"
+        cfg = spec.get("dnsConfig") or {}
+        if policy in ("ClusterFirst", "ClusterFirstWithHostNet"):
+            servers = [CLUSTER_DNS]
+            searches = ["%s.svc.%s" % (self.ns, CLUSTER_DOMAIN), "svc." + CLUSTER_DOMAIN, CLUSTER_DOMAIN]
+            options = ["ndots:5"]
+        elif policy == "None":
+            servers, searches, options = [], [], []
+        else:
+            if not cfg:
+                return None  # Default: the node's own file, as the image sees it
+            servers, searches, options = [], [], []
+            for line in (read_text(P("/etc/resolv.conf")) or "").splitlines():
+                f = line.split()
+                if f and f[0] == "nameserver":
+                    servers += f[1:2]
+                elif f and f[0] in ("search", "domain"):
+                    searches += f[1:]
+                elif f and f[0] == "options":
+                    options += f[1:]
+        servers += [n for n in cfg.get("nameservers") or [] if n not in servers]
+        searches += [n for n in cfg.get("searches") or [] if n not in searches]
+        for o in cfg.get("options") or []:
+            opt = o.get("name", "") + ("" if o.get("value") is None else ":" + str(o["value"]))
+            options = [x for x in options if x.split(":")[0] != o.get("name")] + [opt]
+        lines = []
+        if searches:
+            lines.append("search " + " ".join(searches))
+        lines += ["nameserver " + n for n in servers]
+        if options:
+            lines.append("options " + " ".join(options))
+        return "\n".join(lines) + "\n"
 
     def sandbox_failed(self, desc):
         message = "Failed to create pod sandbox: rpc error: code = Unknown desc = " + desc
@@ -364,12 +456,14 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
             env[name] = value
         env.setdefault("HOME", "/root")
         frameworks = img.get("frameworks") or {}
-        if frameworks:
-            shims = [os.path.join(SHARED, "images", "python", fw) for fw in sorted(frameworks)]
+        real = img.get("hostFrameworks") or []
+        if [fw for fw in frameworks if fw not in real]:
+            # the SIMULATED packages; a framework in hostFrameworks is the node's real one (Debian's torch)
+            shims = [os.path.join(SHARED, "images", "python", fw) for fw in sorted(frameworks) if fw not in real]
             env["PYTHONPATH"] = ":".join(shims + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         if frameworks or img.get("files"):
             env["K3GPU_LAB_IMAGE"] = json.dumps({
-                "image": c.ref.canonical(), "frameworks": frameworks, "nvidia": self.nvidia,
+                "image": c.ref.canonical(), "frameworks": frameworks, "hostFrameworks": real, "nvidia": self.nvidia,
                 "cuda": img.get("cuda") or p.cuda, "gpus": p.gpus if self.nvidia else [],
                 "arch": {"arm64": "aarch64", "amd64": "x86_64"}.get(p.agent.facts.architecture,
                                                                     p.agent.facts.architecture)},
@@ -381,6 +475,10 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
         # the image's own programs (images/bin/...), read-only where the image has them
         mounts = [{"name": "image", "source": os.path.join(SHARED, "images", src), "target": target,
                    "readOnly": True} for target, src in sorted((img.get("files") or {}).items())]
+        for target, src in self.pod_files:
+            if not any((m.get("mountPath") or "").rstrip("/") == target for m in s.get("volumeMounts") or []):
+                mounts.append({"name": "kubelet", "source": src, "target": target,
+                               "readOnly": target.startswith("/var/run/secrets")})
         for m in s.get("volumeMounts") or []:
             src = self.volumes.get(m.get("name"))
             if src is None:

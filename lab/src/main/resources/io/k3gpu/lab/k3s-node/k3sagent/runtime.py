@@ -15,6 +15,17 @@ ISOLATION = os.environ.get("K3GPU_LAB_POD_ISOLATION", "mount")
 # aarch64 too); nvidia-smi only with an NVIDIA-enabled runtime (which brings it into containers); the rest (K3s,
 # Docker, systemctl, tegrastats) is the node's, not an image's
 NODE_TOOLS_IN_IMAGES = ("uname", "arch", "dpkg")
+# Debian's python3-torch (1.13, CPU) on the node: only images whose catalog tag lists "torch" in hostFrameworks see
+# it; in every other container these are whited out, so `import torch` fails there as in an image without PyTorch.
+TORCH_GLOBS = ("/usr/lib/python3/dist-packages/torch", "/usr/lib/python3/dist-packages/functorch",
+               "/usr/lib/python3/dist-packages/torchgen", "/usr/lib/python3/dist-packages/torch-*.egg-info",
+               "/usr/lib/python3/dist-packages/torch-*.dist-info", "/usr/bin/torchrun",
+               "/usr/bin/convert-caffe2-to-onnx", "/usr/bin/convert-onnx-to-caffe2")
+
+
+def host_torch_paths():
+    import glob
+    return sorted(p for g in TORCH_GLOBS for p in glob.glob(g))
 
 
 class Container:
@@ -193,7 +204,9 @@ class ProcessRuntime:
         # files of the node the image does not have: only the NVIDIA runtime's CSV mounts bring them in
         brought = csv_mounts() if self.nvidia else set()
         whiteouts = [f for f in (c.image or {}).get("nvidiaRuntimeFiles") or [] if f not in brought]
-        spec = {"base": c.run_dir + "/root", "mntnsFile": c.run_dir + "/mntns", "hostname": self.name,
+        if "torch" not in ((c.image or {}).get("hostFrameworks") or []):
+            whiteouts += host_torch_paths()
+        spec = {"base": c.run_dir + "/root", "mntnsFile": c.run_dir + "/mntns", "hostname": self.spec.get("hostname") or self.name,
                 "hide": hidden, "whiteouts": whiteouts,
                 "volumes": mounts, "workingDir": cwd, "argv": argv, "env": env, "errorPrefix": prefix,
                 "isolate": ISOLATION != "none"}

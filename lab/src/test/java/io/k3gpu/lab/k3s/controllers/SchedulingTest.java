@@ -234,4 +234,49 @@ class SchedulingTest {
         assertThat(Scheduling.schedule(pinned, infos(node("a", null, ""), node("b", null, ""))).node())
                 .isEqualTo("b");
     }
+
+    static final String ANTI_AFFINITY = "\"affinity\":{\"podAntiAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+            + "[{\"labelSelector\":{\"matchExpressions\":[{\"key\":\"job-name\",\"operator\":\"In\",\"values\":[\"t\"]}]},"
+            + "\"topologyKey\":\"kubernetes.io/hostname\"}]}},";
+
+    static JsonNode worker(String name, String namespace, String extraSpec) {
+        return J.parse("""
+                {"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","namespace":"%s","labels":{"job-name":"t"}},
+                "spec":{%s"containers":[{"name":"c","image":"busybox"}]}}""".formatted(name, namespace, extraSpec));
+    }
+
+    @Test
+    void requiredPodAntiAffinityOnTheHostnameKeepsWorkersOnDifferentNodesInTheSchedulersWords() {
+        List<Scheduling.NodeInfo> nodes = infos(node("a", "1", ""), node("b", "1", ""), node("c", null, ""));
+        nodes.get(0).pods().add(worker("t-0-aaaaa", "default", ANTI_AFFINITY));
+        nodes.get(1).pods().add(worker("t-1-bbbbb", "default", ANTI_AFFINITY));
+        JsonNode third = J.parse(J.write(worker("t-2-ccccc", "default", ANTI_AFFINITY))
+                .replace("\"image\":\"busybox\"", "\"image\":\"l4t\",\"resources\":{\"limits\":{\"nvidia.com/gpu\":\"1\"}}"));
+        Scheduling.Decision d = Scheduling.schedule(third, nodes);
+        assertThat(d.message()).isEqualTo("0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 node(s) didn't "
+                + "match pod anti-affinity rules. preemption: 0/3 nodes are available: 3 No preemption victims found "
+                + "for incoming pod.");
+        // a node with no matching pod fits; pods of another namespace do not count
+        List<Scheduling.NodeInfo> two = infos(node("a", "1", ""), node("b", "1", ""));
+        two.get(0).pods().add(worker("t-0-aaaaa", "default", ANTI_AFFINITY));
+        two.get(1).pods().add(worker("t-0-zzzzz", "other", ""));
+        assertThat(Scheduling.schedule(worker("t-1-bbbbb", "default", ANTI_AFFINITY), two).node()).isEqualTo("b");
+    }
+
+    @Test
+    void anExistingPodsAntiAffinityKeepsAMatchingPodAwayAndAffinityNeedsAMatchOrItself() {
+        List<Scheduling.NodeInfo> nodes = infos(node("a", "1", ""));
+        nodes.get(0).pods().add(worker("t-0-aaaaa", "default", ANTI_AFFINITY));
+        assertThat(Scheduling.schedule(worker("plain", "default", ""), nodes).message()).startsWith("0/1 nodes are "
+                + "available: 1 node(s) didn't satisfy existing pods anti-affinity rules.");
+        String affinity = ANTI_AFFINITY.replace("podAntiAffinity", "podAffinity");
+        // no pod matches anywhere and the pod matches its own term: the first of a group may go anywhere
+        assertThat(Scheduling.schedule(worker("t-0", "default", affinity), infos(node("a", "1", ""))).node())
+                .isEqualTo("a");
+        List<Scheduling.NodeInfo> elsewhere = infos(node("a", "1", ""), node("b", "1", ""));
+        elsewhere.get(1).pods().add(worker("t-1", "default", ""));
+        assertThat(Scheduling.schedule(worker("t-2", "default", affinity), elsewhere).node()).isEqualTo("b");
+        assertThat(Scheduling.labelSelectorMatches(J.parse("{}"), J.parse("{\"x\":\"y\"}"))).isTrue();
+        assertThat(Scheduling.labelSelectorMatches(J.obj().path("missing"), J.parse("{\"x\":\"y\"}"))).isFalse();
+    }
 }
