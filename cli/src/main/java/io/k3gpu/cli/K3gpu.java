@@ -36,6 +36,7 @@ import java.util.Map;
                 DemoCommand.class,
                 StatsCommand.class,
                 ExporterCommand.class,
+                DashboardCommand.class,
                 CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",
