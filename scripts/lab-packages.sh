@@ -7,11 +7,13 @@
 #   nftables: packet loss on lab nodes for the fault-injection suite (this kernel has no netem);
 #   docker.io (dockerd 20.10, containerd, runc): the real Docker of the lab's Docker nodes; busybox-static: the
 #   lab's locally built images.
+#   chromium, chromium-driver: the dashboard's browser tests (DashboardIT) drive Debian's real Chromium headless.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in openssh-server openssh-client sudo iproute2 procps psmisc python3 python3-numpy util-linux git curl \
-         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static; do
+         fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static \
+         chromium chromium-driver; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
