@@ -131,6 +131,8 @@ final class DashboardServer implements AutoCloseable {
             case "/", "/index.html" -> resource(x, PAGES + "cluster.html");
             case "/node" -> resource(x, PAGES + "node.html");
             case "/jobs" -> resource(x, PAGES + "jobs.html");
+            // browsers ask for it on every page: no icon, and no 404 in the console
+            case "/favicon.ico" -> send(x, 204, "image/x-icon", new byte[0]);
             case "/api/nodes" -> nodes(x);
             case "/api/jobs" -> json(x, 200, cluster.jobs());
             case "/api/job" -> {

@@ -157,6 +157,12 @@ public final class DashboardBench {
                 nodeLoads.add((System.nanoTime() - t0) / 1_000_000);
                 Thread.sleep(3000); // the page streams live meanwhile
             }
+            b.open(base + "/");
+            b.waiting(Duration.ofSeconds(30)).until(d -> b.all("#nodes tbody td.c-load canvas").size()
+                    == names.size());
+            Thread.sleep(5000);
+            b.screenshot(Path.of("target", "bench-cluster-30.png"));
+            System.out.println("console errors (a refused script or style would be one): " + b.severe());
         }
         long wall = System.nanoTime() - wall0;
         long cpu = serverCpu(mx) - cpu0;

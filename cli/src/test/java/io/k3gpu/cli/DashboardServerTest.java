@@ -94,7 +94,7 @@ class DashboardServerTest {
                     .getBytes(StandardCharsets.US_ASCII));
             String status = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
                     .readLine();
-            assertThat(status).isEqualTo("HTTP/1.1 421 Misdirected Request");
+            assertThat(status).startsWith("HTTP/1.1 421");
         }
     }
 
