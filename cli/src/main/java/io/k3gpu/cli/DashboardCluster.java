@@ -171,8 +171,8 @@ final class DashboardCluster {
                 error = err;
             }
         }
-        m.put("dataset", summary != null ? summary.dataset() : dataset);
-        m.put("device", summary != null ? summary.device() : device);
+        m.put("dataset", summary != null && summary.dataset() != null ? summary.dataset() : dataset);
+        m.put("device", summary != null && summary.device() != null ? summary.device() : device);
         m.put("epochsDone", epochs.size());
         m.put("epochs", planned);
         m.put("testAccuracy", summary == null ? null : summary.testAccuracy());

@@ -146,7 +146,8 @@ class DashboardServerTest {
         assertThat(nodes).doesNotContain("secret-annotation");
         String jobs = get("/api/jobs").body();
         assertThat(jobs).contains("\"name\":\"mnist-1\"", "\"state\":\"Complete\"", "\"nodes\":[\"orin1\",\"orin2\"]",
-                "\"worldSize\":2", "\"epochsDone\":2", "\"epochs\":2", "\"testAccuracy\":0.9876");
+                "\"worldSize\":2", "\"device\":\"cuda:0 (Orin)\"", "\"epochsDone\":2", "\"epochs\":2",
+                "\"testAccuracy\":0.9876");
         String job = get("/api/job?name=mnist-1").body();
         assertThat(job).contains("\"history\":[{\"epoch\":1,\"loss\":0.5,\"accuracy\":0.8", "\"logTail\":\"tail of rank0\"");
         assertThat(get("/api/job?name=other").statusCode()).isEqualTo(404);
