@@ -121,7 +121,7 @@ final class ExporterCommand implements Callable<Integer> {
     }
 
     /** Node state changes as log lines on stderr. */
-    private record StatusLog(PrintWriter err) implements TelemetryListener {
+    record StatusLog(PrintWriter err) implements TelemetryListener {
         @Override
         public void sample(String node, LocalDateTime received, io.k3gpu.core.telemetry.GpuSample sample) {
         }

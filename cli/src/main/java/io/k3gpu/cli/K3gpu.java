@@ -38,6 +38,7 @@ import java.util.Map;
                 StatsCommand.class,
                 ExporterCommand.class,
                 CompletionCommand.class,
+                DashboardCommand.class,
                 CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",

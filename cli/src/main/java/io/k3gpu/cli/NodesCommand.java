@@ -125,7 +125,7 @@ final class NodesCommand implements Callable<Integer> {
         }
     }
 
-    private static String gpu(NodeStatus n) {
+    static String gpu(NodeStatus n) {
         String product = n.labels().get(GpuLabels.PRODUCT);
         // The device plugin's capacity where one runs (0 once it went), else what k3gpu's labels counted.
         String count = n.gpuCapacity() != null && !n.gpuCapacity().equals("0") ? n.gpuCapacity()

@@ -19,8 +19,8 @@ class LauncherTest {
     }
 
     @Test
-    void theLongRunningTelemetryCommandsKeepTheJvmDefaultsAndTheEnvironmentReplacesThem() throws IOException {
-        assertThat(Files.readString(LAUNCHER)).contains("stats|exporter) defaults= ;;")
+    void theLongRunningTelemetryCommandsAndTheDashboardKeepTheJvmDefaultsAndTheEnvironmentReplacesThem() throws IOException {
+        assertThat(Files.readString(LAUNCHER)).contains("stats|exporter|dashboard) defaults= ;;")
                 .contains("opts=(${K3GPU_JAVA_OPTS-$defaults})");
     }
 }

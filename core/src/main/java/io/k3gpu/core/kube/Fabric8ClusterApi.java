@@ -362,7 +362,10 @@ public final class Fabric8ClusterApi implements ClusterApi {
         Instant started = st == null || st.getStartTime() == null ? null : Instant.parse(st.getStartTime());
         Instant finished = st == null || st.getCompletionTime() == null ? null : Instant.parse(st.getCompletionTime());
         Map<String, String> labels = j.getMetadata().getLabels() == null ? Map.of() : j.getMetadata().getLabels();
-        return new JobStatus(j.getMetadata().getName(), j.getMetadata().getNamespace(), state, started, finished, labels);
+        Integer completions = j.getSpec() == null ? null : j.getSpec().getCompletions();
+        Integer parallelism = j.getSpec() == null ? null : j.getSpec().getParallelism();
+        return new JobStatus(j.getMetadata().getName(), j.getMetadata().getNamespace(), state, started, finished, labels,
+                completions, parallelism);
     }
 
     private static String firstLine(String yaml) {
