@@ -95,7 +95,7 @@ final class DashboardCommand implements Callable<Integer> {
         t.kube = kube;
         t.all = true;
         t.interval = interval;
-        t.source = "auto";
+        t.source = io.k3gpu.core.telemetry.TelemetryStreamParser.SourceOption.AUTO;
         return t;
     }
 }
