@@ -15,7 +15,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "dashboard",
-        description = {"Serve a read-only web dashboard of the cluster: its nodes with their GPUs, each GPU node's "
+        description = {"Serve a read-only web dashboard of the cluster's nodes, GPUs and training runs.",
+                "",
+                "The dashboard shows the cluster's nodes with their GPUs, each GPU node's "
                 + "live telemetry (tegrastats on Jetsons, nvidia-smi on discrete GPUs, followed over SSH as "
                 + "stats --all does) and the training runs with their accuracy. Open the URL it prints.",
                 "It listens on 127.0.0.1 unless --listen says otherwise; any other address needs --token-file."})

@@ -31,13 +31,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 @Command(name = "doctor",
-        description = {"Check a node before (or after) it joins: L4T/JetPack and its traps, the NVIDIA Container",
-                "Toolkit and its CSV lists, Docker/containerd, stale nvidia-container-runtime copies, what",
-                "k3s check-config verifies (kernel options, cgroups with memory), swap, free disk under",
-                "/var/lib/rancher and, with --server or --kubeconfig, the server's 6443/tcp and 8472/udp from",
-                "the node, its clock against the server's, and whether its hostname is another Node's.",
-                "Each check is PASS, WARN, FAIL or SKIP with the fix. -f checks every host of a cluster file",
-                "at once. Exit 1 on any FAIL."})
+        description = {"Check that a node is ready to be (or is) a GPU node of the cluster, with the fix for each problem.",
+                "",
+                "Checks L4T/JetPack and its known traps, the NVIDIA Container Toolkit and its CSV lists,",
+                "Docker/containerd, stale nvidia-container-runtime copies, what k3s check-config verifies (kernel",
+                "options, cgroups with memory), swap, free disk under /var/lib/rancher and, with --server or",
+                "--kubeconfig, the server's 6443/tcp and 8472/udp from the node, its clock against the server's,",
+                "and whether its hostname is another Node's. Each check is PASS, WARN, FAIL or SKIP with the fix.",
+                "-f checks every host of a cluster file at once. Exit 1 on any FAIL."})
 final class DoctorCommand implements Callable<Integer> {
     private final Terminal terminal;
 

@@ -30,7 +30,7 @@ class TrainCommandTest {
 
         Cli.Result timeout = Cli.run("train", "--node", "a,b", "--rendezvous-timeout", "soon", "--kubeconfig", "/nonexistent");
         assertThat(timeout.exit()).isEqualTo(2);
-        assertThat(timeout.err()).contains("bad duration 'soon' for --rendezvous-timeout");
+        assertThat(timeout.err()).contains("Invalid value for option '--rendezvous-timeout': 'soon' is not a duration");
 
         Cli.Result samples = Cli.run("train", "--node", "a,b", "--repo", "https://x/y.git", "--train-samples", "10",
                 "--kubeconfig", "/nonexistent");
