@@ -299,12 +299,14 @@ def train_torch(args, data, report):
     if world > 1:
         dist = init_distributed(args, torch)
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    if world > 1 and args.backend == "gloo":
-        dev = torch.device("cpu")  # gloo all-reduces CPU tensors; the CNN is small enough
-        report.device = "cpu"
-    elif torch.cuda.is_available():
-        dev = torch.device("cuda", local if world > 1 else 0)
-        report.device = "cuda:0 (%s)" % torch.cuda.get_device_name(0)
+    if torch.cuda.is_available():
+        # the GPU whatever the backend: gloo all-reduces CUDA tensors too (PyTorch's distributed docs), so a Jetson
+        # over gloo still trains on its GPU. One worker per node has LOCAL_RANK 0; more ranks than GPUs on a machine
+        # share them round-robin (gloo copes; NCCL refuses two ranks on one GPU with its own error).
+        index = local % torch.cuda.device_count() if world > 1 else 0
+        dev = torch.device("cuda", index)
+        torch.cuda.set_device(dev)
+        report.device = "cuda:%d (%s)" % (index, torch.cuda.get_device_name(index))
         torch.backends.cudnn.benchmark = True
     else:
         dev = torch.device("cpu")
