@@ -65,6 +65,8 @@ public final class Controllers implements ApiHooks, AutoCloseable {
     private final DeploymentController deployments;
     private final GarbageCollector gc;
     private final NodeLifecycle nodes;
+    private final Disruption disruption;
+    private final Set<String> budgetsToSync = new LinkedHashSet<>();
     private final Set<String> jobsToSync = new LinkedHashSet<>();
     private final Set<String> daemonSetsToSync = new LinkedHashSet<>();
     private final Set<String> replicaSetsToSync = new LinkedHashSet<>();
@@ -94,6 +96,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         this.replicaSets = new ReplicaSetController(api, events, clock, log);
         this.deployments = new DeploymentController(api, events, clock, log);
         this.gc = new GarbageCollector(api, deletion, events, clock, options.eventTtl(), log);
+        this.disruption = new Disruption(api, events, clock, log);
         this.nodes = new NodeLifecycle(api, events, clock, options.nodeMonitorGracePeriod(),
                 options.nodeStartupGracePeriod(), log);
     }
@@ -149,6 +152,11 @@ public final class Controllers implements ApiHooks, AutoCloseable {
     }
 
     @Override
+    public Reply evict(String namespace, String name, String body) {
+        return disruption.evict(namespace, name, body);
+    }
+
+    @Override
     public Reply delete(String apiVersion, String kind, String namespace, String name, Map<String, String> params,
                         String body) {
         return deletion.delete(apiVersion, kind, namespace, name, Deletion.Options.parse(params, body));
@@ -177,6 +185,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         ObjectNode o = c.object();
         switch (c.kind()) {
             case "Pod" -> {
+                requestBudgets(J.namespace(o));
                 JsonNode owner = JobController.controllerOf(o);
                 if (c.type().equals("DELETED")) {
                     jobs.podDeleted(o);
@@ -220,6 +229,9 @@ public final class Controllers implements ApiHooks, AutoCloseable {
                 }
             }
             case "Node" -> {
+                if (!c.type().equals("DELETED")) {
+                    nodes.nodeChanged(o);
+                }
                 requestScheduling(); // capacity or labels changed: pending pods may fit now
                 requestAllDaemonSets();
             }
@@ -241,6 +253,11 @@ public final class Controllers implements ApiHooks, AutoCloseable {
                     requestJobSync(J.namespace(o), J.name(o));
                 }
             }
+            case "PodDisruptionBudget" -> {
+                if (!c.type().equals("DELETED")) {
+                    requestBudgets(J.namespace(o));
+                }
+            }
             case "Event", "Lease" -> {
             }
             default -> {
@@ -248,6 +265,15 @@ public final class Controllers implements ApiHooks, AutoCloseable {
                     gc.ownerDeleted(o);
                 }
             }
+        }
+    }
+
+    private void requestBudgets(String namespace) {
+        if (budgetsToSync.add(namespace)) {
+            submit(() -> {
+                budgetsToSync.remove(namespace);
+                disruption.sync(namespace);
+            });
         }
     }
 
@@ -319,6 +345,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         step("deployment controller", deployments::syncAll);
         step("replicaset controller", replicaSets::syncAll);
         step("garbage collector", gc::sweep);
+        step("disruption controller", disruption::syncAll);
         step("event expiry", () -> {
             if (!now.isBefore(lastEventExpiry.plus(Duration.ofMinutes(1)))) {
                 lastEventExpiry = now;
