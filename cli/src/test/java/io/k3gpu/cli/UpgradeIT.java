@@ -149,6 +149,7 @@ class UpgradeIT {
                     metadata: {labels: {app: web}}
                     spec:
                       nodeSelector: {kubernetes.io/hostname: %s}
+                      terminationGracePeriodSeconds: 1
                       containers:
                         - {name: main, image: docker.io/library/busybox:1.36, command: [sh, -c, "sleep 3600"]}
                 ---
