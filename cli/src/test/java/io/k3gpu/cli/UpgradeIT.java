@@ -122,7 +122,8 @@ class UpgradeIT {
         Cli.Result r = k3gpu("plan", file(NEW));
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out()).contains("cp1 (" + lab.ip("node1") + "), server:\n  + upgrade: " + OLD + " → " + NEW)
-                .contains("g2 (" + lab.ip("gpu2") + "), agent:\n  + upgrade: " + OLD + " → " + NEW)
+                .contains("g2 (" + lab.ip("gpu2") + "), agent:\n  gpu: k3s --default-runtime nvidia (K3s " + NEW
+                        + ")\n  + upgrade: " + OLD + " → " + NEW)
                 .contains("""
                         rolling upgrade to v1.31.4+k3s1: 1 server one at a time, then 3 agents in batches of 1 (cordon, drain, upgrade, Ready, GPU gate, uncordon)
                           1. cp1: upgrade v1.30.8+k3s1 → v1.31.4+k3s1
@@ -260,8 +261,8 @@ class UpgradeIT {
     @Test
     @Order(6)
     void aStaleLockIsReportedWithHowToClearIt() throws Exception {
-        lab.sh("gpu1", "mkdir -p /var/lib/k3gpu && printf 'who=%s@%s\\nwhen=2026-01-01T00:00:00Z\\npid=999999999\\n"
-                + "run=x\\n' > /var/lib/k3gpu/apply.lock".formatted(System.getProperty("user.name"),
+        lab.sh("gpu1", ("mkdir -p /var/lib/k3gpu && printf 'who=%s@%s\\nwhen=2026-01-01T00:00:00Z\\npid=999999999\\n"
+                + "run=x\\n' > /var/lib/k3gpu/apply.lock").formatted(System.getProperty("user.name"),
                 java.net.InetAddress.getLocalHost().getHostName()));
         try {
             Cli.Result r = k3gpu("apply", file(NEW));

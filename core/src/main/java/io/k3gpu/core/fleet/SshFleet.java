@@ -367,6 +367,11 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         this.forceDrain = forceDrain;
         this.upgradeTo = plan.target();
         this.version = plan.target();
+        if (token == null && plan.servers().stream().noneMatch(m -> spec.isFirstServer(m.host()))) {
+            // the first server is at the release already: the agents join with its token, read as apply reads it
+            char[] fileToken = spec.cluster().token().read(environment);
+            token = fileToken != null ? fileToken : NodeToken.read(shell(spec.firstServer()));
+        }
         try {
             return FleetUpgrade.run(plan, new FleetUpgrade.HostWork() {
                 @Override
