@@ -515,11 +515,25 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
                     + " is not true)", "k3gpu label --ip " + h.address() + " sets them again");
         }
         if (spec.cluster().devicePlugin() != null) {
-            boolean back = api.awaitNodes(nodes -> nodes.stream().anyMatch(x -> x.name().equals(node)
-                    && io.k3gpu.core.kube.GpuAccess.count(x.gpuAllocatable()) > 0), timeout).isPresent();
+            // Both: the Node's allocatable alone may still be what the kubelet posted before its restart.
+            long deadline = System.nanoTime() + timeout.toNanos();
+            boolean back = false;
+            while (!back && System.nanoTime() < deadline) {
+                back = api.node(node).map(x -> io.k3gpu.core.kube.GpuAccess.count(x.gpuAllocatable()) > 0)
+                        .orElse(false) && api.activePods(node).stream()
+                        .anyMatch(p -> p.devicePlugin() && p.running());
+                if (!back) {
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new K3gpuException(ExitCode.INTERRUPTED, "interrupted in the GPU gate", null, e);
+                    }
+                }
+            }
             if (!back) {
                 throw new K3gpuException(ExitCode.TIMEOUT, "node " + node + " did not advertise nvidia.com/gpu again "
-                        + "within " + timeout.toSeconds() + "s", "kubectl -n kube-system logs of the device plugin "
+                        + "with its device plugin pod running within " + timeout.toSeconds() + "s", "kubectl -n kube-system logs of the device plugin "
                         + "pod on " + node + " tell why");
             }
         }
