@@ -230,8 +230,7 @@ class UpgradeIT {
         String g2 = nodeName("gpu2");
         assertThat(kubectl("get", "events", "-n", "default", "--field-selector", "involvedObject.name=" + g2,
                 "-o", "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}"))
-                .contains("K3gpuCordon", "K3gpuDrain", "K3gpuUpgraded", "K3gpuGpuGate", "K3gpuUncordon",
-                        "NodeNotSchedulable", "NodeSchedulable", "Starting");
+                .contains("K3gpuCordon", "K3gpuDrain", "K3gpuUpgraded", "K3gpuGpuGate", "K3gpuUncordon", "Starting");
         assertThat(kubectl("get", "nodes", "-o", "jsonpath={.items[*].spec.taints[*].key}"))
                 .doesNotContain("node.kubernetes.io/unschedulable");
     }
