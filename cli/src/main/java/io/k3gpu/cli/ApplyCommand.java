@@ -8,6 +8,7 @@ import io.k3gpu.core.fleet.FleetApply;
 import io.k3gpu.core.fleet.FleetEvents;
 import io.k3gpu.core.fleet.FleetPlan;
 import io.k3gpu.core.fleet.FleetResult;
+import io.k3gpu.core.fleet.RollingUpgrade;
 import io.k3gpu.core.fleet.SshFleet;
 import io.k3gpu.core.event.Events;
 import io.k3gpu.core.kube.Kubeconfig;
@@ -39,7 +40,13 @@ import java.util.concurrent.Callable;
                 "left unchanged, host by host. The kubeconfig goes where",
                 "cluster.kubeconfig says. With cluster.devicePlugin, NVIDIA's device plugin",
                 "is installed once every host is Ready, as k3gpu device-plugin does (exit 7",
-                "when a GPU node does not advertise nvidia.com/gpu in time)."})
+                "when a GPU node does not advertise nvidia.com/gpu in time).",
+                "A new cluster.k3sVersion / k3sChannel is rolled first: the servers one at a",
+                "time (until /readyz and Ready at the release), then the agents in batches of",
+                "cluster.upgrade.workerDisruptionPercent (cordon, drain through the Eviction",
+                "API, upgrade, Ready, GPU gate, uncordon). The first failure stops the",
+                "rollout; running apply again resumes it. Each host is locked",
+                "(/var/lib/k3gpu/apply.lock) while apply runs."})
 final class ApplyCommand implements Callable<Integer> {
     private final Terminal terminal;
 
@@ -52,6 +59,14 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Option(names = "--dry-run", description = "Print what would be done, in apply's order (as plan), changing nothing.")
     boolean dryRun;
+
+    @Option(names = "--force-drain", description = "In a rolling upgrade, delete the pods that cannot be evicted "
+            + "(a PodDisruptionBudget forbids it) once cluster.upgrade.drainTimeout has passed, instead of failing.")
+    boolean forceDrain;
+
+    @Option(names = "--allow-downgrade", description = "Roll an older release than the nodes run (K3s does not "
+            + "support downgrades: refused without this).")
+    boolean allowDowngrade;
 
     @Mixin
     StepTimeoutOptions deadline;
@@ -75,6 +90,38 @@ final class ApplyCommand implements Callable<Integer> {
             if (dryRun) {
                 return dryRun(spec, fleet, json);
             }
+            fleet.takeLocks();
+            RollingUpgrade.Plan upgrade = fleet.planUpgrade(parallel, allowDowngrade);
+            if (upgrade.refused()) {
+                throw new K3gpuException(ExitCode.FAILED, "the rolling upgrade to " + upgrade.target()
+                        + " is refused: " + String.join("; ", upgrade.refusals()), "nothing was changed");
+            }
+            Map<String, Object> rolled = null;
+            if (!upgrade.empty()) {
+                if (!json) {
+                    terminal.out().print(RollingUpgrade.text(upgrade));
+                    terminal.out().flush();
+                }
+                FleetResult u;
+                try (FleetProgress progress = FleetCommands.progress(terminal, json, spec, "upgraded")) {
+                    u = fleet.upgrade(upgrade, forceDrain, progress);
+                }
+                if (json) {
+                    rolled = FleetCommands.summaryJson(u, fleet.connectionsOpened());
+                    rolled.put("event", "upgrade");
+                    rolled.put("target", upgrade.target());
+                } else {
+                    FleetCommands.summary(terminal.out(), "upgrade to " + upgrade.target(), u,
+                            fleet.connectionsOpened());
+                }
+                if (!u.ok()) {
+                    if (json) {
+                        FleetProgress.jsonLine(terminal.out(), rolled);
+                    }
+                    terminal.out().flush();
+                    return ExitCode.FAILED.code();
+                }
+            }
             FleetResult r;
             try (FleetProgress progress = FleetCommands.progress(terminal, json, spec, "applied")) {
                 r = FleetApply.run(spec, parallel, fleet, progress);
@@ -83,6 +130,7 @@ final class ApplyCommand implements Callable<Integer> {
             PluginOutcome plugin = r.ok() ? devicePlugin(spec, fleet, json) : null;
             if (json) {
                 Map<String, Object> s = FleetCommands.summaryJson(r, fleet.connectionsOpened());
+                s.put("upgrade", rolled);
                 s.put("kubeconfig", saved.isPresent() ? spec.cluster().kubeconfig().path().toString() : null);
                 if (plugin != null) {
                     s.put("devicePlugin", plugin.report() != null ? plugin.report() : Map.of("error", plugin.error()));
@@ -131,6 +179,7 @@ final class ApplyCommand implements Callable<Integer> {
 
     private int dryRun(ClusterSpec spec, SshFleet fleet, boolean json) {
         FleetPlan.Result r = FleetPlan.run(spec, fleet, FleetEvents.NONE);
+        RollingUpgrade.Plan upgrade = fleet.planUpgrade(parallel, allowDowngrade);
         String order = "order: " + spec.firstServer().name() + " alone"
                 + (spec.extraServers().isEmpty() ? "" : ", then servers one at a time: "
                 + String.join(", ", spec.extraServers().stream().map(h -> h.name()).toList()))
@@ -142,15 +191,17 @@ final class ApplyCommand implements Callable<Integer> {
             doc.put("dryRun", true);
             doc.put("order", order);
             doc.putAll(PlanCommand.json(spec, r));
+            doc.put("upgrade", PlanCommand.upgradeJson(upgrade));
             doc.put("devicePlugin", PlanCommand.devicePluginJson(spec, PlanCommand.devicePlugin(spec, fleet)));
             terminal.out().println(Json.pretty(doc));
         } else {
             terminal.out().println("apply --dry-run: nothing is changed; " + order);
             terminal.out().print(PlanCommand.text(spec, r));
+            terminal.out().print(RollingUpgrade.text(upgrade));
             terminal.out().print(PlanCommand.devicePluginText(spec, PlanCommand.devicePlugin(spec, fleet)));
         }
         terminal.out().flush();
-        return r.ok() ? 0 : ExitCode.FAILED.code();
+        return r.ok() && !upgrade.refused() ? 0 : ExitCode.FAILED.code();
     }
 
     /** Writes (or merges) the kubeconfig 0600 where the file says, unless it already holds exactly this. */

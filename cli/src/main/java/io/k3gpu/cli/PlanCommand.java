@@ -3,6 +3,7 @@ package io.k3gpu.cli;
 import io.k3gpu.core.fleet.ClusterSpec;
 import io.k3gpu.core.fleet.FleetEvents;
 import io.k3gpu.core.fleet.FleetPlan;
+import io.k3gpu.core.fleet.RollingUpgrade;
 import io.k3gpu.core.fleet.HostPlan;
 import io.k3gpu.core.fleet.HostSpec;
 import io.k3gpu.core.fleet.SshFleet;
@@ -29,12 +30,21 @@ import java.util.concurrent.Callable;
                 "server, join agent, reconfigure agent, set NVIDIA runtime, relabel, set",
                 "taints, or nothing). K3s's flags are compared as sets with the unit's",
                 "ExecStart=. With cluster.devicePlugin: the device plugin's objects to create,",
-                "update or delete. Exit 1 when a host cannot be observed."})
+                "update or delete. A new k3sVersion / k3sChannel shows as \"upgrade A → B\" per",
+                "host and as the rolling upgrade's order (servers, then agent batches).",
+                "Exit 1 when a host cannot be observed or the upgrade would be refused."})
 final class PlanCommand implements Callable<Integer> {
     private final Terminal terminal;
 
     @Option(names = {"-f", "--file"}, paramLabel = "FILE", required = true, description = "The cluster file (cluster.yaml).")
     Path file;
+
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "0",
+            description = "As apply's: at most N agents of a rolling upgrade at once (default: as cluster.upgrade says).")
+    int parallel;
+
+    @Option(names = "--allow-downgrade", description = "As apply's: show an older release's rollout instead of refusing it.")
+    boolean allowDowngrade;
 
     @Mixin
     OutputOptions output;
@@ -50,16 +60,18 @@ final class PlanCommand implements Callable<Integer> {
         try (SshConnector connector = FleetCommands.connector(terminal);
              SshFleet fleet = SshFleet.forPlan(spec, connector, terminal::env)) {
             FleetPlan.Result r = FleetPlan.run(spec, fleet, FleetEvents.NONE);
+            RollingUpgrade.Plan upgrade = fleet.planUpgrade(parallel, allowDowngrade);
             List<String> plugin = devicePlugin(spec, fleet);
             if (json) {
                 Map<String, Object> doc = json(spec, r);
+                doc.put("upgrade", upgradeJson(upgrade));
                 doc.put("devicePlugin", devicePluginJson(spec, plugin));
                 terminal.out().print(Json.pretty(doc) + "\n");
             } else {
-                terminal.out().print(text(spec, r) + devicePluginText(spec, plugin));
+                terminal.out().print(text(spec, r) + RollingUpgrade.text(upgrade) + devicePluginText(spec, plugin));
             }
             terminal.out().flush();
-            return r.ok() ? 0 : 1;
+            return r.ok() && !upgrade.refused() ? 0 : 1;
         }
     }
 
@@ -101,6 +113,43 @@ final class PlanCommand implements Callable<Integer> {
                 .append(failed).append(" failed (").append(r.hosts().size()).append(" hosts, ")
                 .append(FleetProgress.seconds(r.elapsed().toNanos())).append(")\n");
         return sb.toString();
+    }
+
+    /** The rollout apply would run, in its order; null when there is none. */
+    static Map<String, Object> upgradeJson(RollingUpgrade.Plan p) {
+        if (p.empty()) {
+            return null;
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("target", p.target());
+        doc.put("batchSize", p.batchSize());
+        List<Map<String, Object>> order = new ArrayList<>();
+        int step = 1;
+        for (RollingUpgrade.Move m : p.servers()) {
+            order.add(move(m, step++, null));
+        }
+        int batch = 1;
+        for (List<RollingUpgrade.Move> b : p.agentBatches()) {
+            for (RollingUpgrade.Move m : b) {
+                order.add(move(m, step, batch));
+            }
+            step++;
+            batch++;
+        }
+        doc.put("order", order);
+        doc.put("refusals", p.refusals());
+        return doc;
+    }
+
+    private static Map<String, Object> move(RollingUpgrade.Move m, int step, Integer batch) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("step", step);
+        o.put("host", m.host().name());
+        o.put("role", m.host().role().label());
+        o.put("batch", batch);
+        o.put("from", m.from());
+        o.put("to", m.to());
+        return o;
     }
 
     static Map<String, Object> json(ClusterSpec spec, FleetPlan.Result r) {

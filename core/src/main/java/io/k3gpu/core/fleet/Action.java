@@ -3,6 +3,7 @@ package io.k3gpu.core.fleet;
 /** What apply does to a host, as plan names it. */
 public enum Action {
     INSTALL_SERVER("install server"),
+    UPGRADE("upgrade"),
     RECONFIGURE_SERVER("reconfigure server"),
     JOIN_SERVER("join server"),
     JOIN_AGENT("join agent"),

@@ -50,10 +50,11 @@ import java.util.regex.Pattern;
 public final class ClusterFile {
     static final List<String> TOP_KEYS = List.of("cluster", "ssh", "hosts");
     static final List<String> CLUSTER_KEYS = List.of("k3sVersion", "k3sChannel", "token", "serverArgs", "agentArgs",
-            "tlsSan", "installUrl", "airgapBundle", "serverUrl", "readyTimeout", "kubeconfig", "devicePlugin");
+            "tlsSan", "installUrl", "airgapBundle", "serverUrl", "readyTimeout", "kubeconfig", "devicePlugin", "upgrade");
     static final List<String> TOKEN_KEYS = List.of("fromServer", "file", "env");
     static final List<String> KUBECONFIG_KEYS = List.of("path", "context", "merge");
     static final List<String> DEVICE_PLUGIN_KEYS = List.of("enabled", "version", "timeSlicing");
+    static final List<String> UPGRADE_KEYS = List.of("workerDisruptionPercent", "drainTimeout");
     static final List<String> SSH_KEYS = List.of("user", "key", "port", "knownHosts", "strictHostKeyChecking",
             "proxyJump", "connectTimeout", "sshConfig", "sudoPassword");
     static final List<String> SECRET_KEYS = List.of("env", "file");
@@ -78,6 +79,7 @@ public final class ClusterFile {
         SECTIONS.put("cluster.token", TOKEN_KEYS);
         SECTIONS.put("cluster.kubeconfig", KUBECONFIG_KEYS);
         SECTIONS.put("cluster.devicePlugin", DEVICE_PLUGIN_KEYS);
+        SECTIONS.put("cluster.upgrade", UPGRADE_KEYS);
         SECTIONS.put("ssh.sudoPassword", SECRET_KEYS);
     }
 
@@ -258,7 +260,29 @@ public final class ClusterFile {
             return new ClusterSettings(version, channel, token(c.get("token")), flags(c, "serverArgs"),
                     flags(c, "agentArgs"), stringList(c, "tlsSan"), installUrl, airgap, serverUrl,
                     ready == null ? ClusterSettings.DEFAULT_READY_TIMEOUT : ready, kubeconfig(c.get("kubeconfig")),
-                    devicePlugin(c.get("devicePlugin")));
+                    devicePlugin(c.get("devicePlugin")), upgrade(c.get("upgrade")));
+        }
+
+        /** {@code cluster.upgrade}: the defaults when absent. */
+        private UpgradeSettings upgrade(NodeTuple tuple) {
+            Map<String, NodeTuple> u = tuple == null ? null : mapping(tuple.getValueNode(), "cluster.upgrade", UPGRADE_KEYS);
+            if (u == null) {
+                return UpgradeSettings.DEFAULTS;
+            }
+            int percent = UpgradeSettings.DEFAULT_PERCENT;
+            if (u.containsKey("workerDisruptionPercent")) {
+                Node v = value(u, "workerDisruptionPercent");
+                String text = v instanceof ScalarNode sc ? sc.getValue() : "";
+                if (v instanceof ScalarNode sc && sc.getTag() == Tag.INT && text.matches("\\d{1,3}")
+                        && Integer.parseInt(text) >= 1 && Integer.parseInt(text) <= 100) {
+                    percent = Integer.parseInt(text);
+                } else {
+                    problem(v, "bad workerDisruptionPercent " + shown(v) + ": it is the share of the agents upgraded "
+                            + "at once, a number from 1 to 100 (default 10; at least one agent at a time)");
+                }
+            }
+            Duration drain = duration(u, "drainTimeout");
+            return new UpgradeSettings(percent, drain == null ? UpgradeSettings.DEFAULT_DRAIN_TIMEOUT : drain);
         }
 
         /** {@code cluster.devicePlugin}: null when absent or {@code enabled: false}. */

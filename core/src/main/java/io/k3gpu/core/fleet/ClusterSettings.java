@@ -21,15 +21,17 @@ import java.util.List;
  * @param readyTimeout how long each node may take to be Ready
  * @param kubeconfig   where the cluster's kubeconfig is written after apply, and as which context
  * @param devicePlugin NVIDIA's device plugin, installed by apply once the nodes are Ready; null for none
+ * @param upgrade      how a new release is rolled over the nodes ({@code cluster.upgrade})
  */
 public record ClusterSettings(String k3sVersion, String k3sChannel, TokenSource token, String serverArgs,
                               String agentArgs, List<String> tlsSan, String installUrl, Path airgapBundle,
                               String serverUrl, Duration readyTimeout, KubeconfigSettings kubeconfig,
-                              DevicePluginSettings devicePlugin) {
+                              DevicePluginSettings devicePlugin, UpgradeSettings upgrade) {
     public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofMinutes(3);
 
     public ClusterSettings {
         tlsSan = List.copyOf(tlsSan);
+        upgrade = upgrade == null ? UpgradeSettings.DEFAULTS : upgrade;
     }
 
     /**

@@ -74,7 +74,10 @@ public final class PlanDiff {
             String why = serverInstallReason(spec, f);
             String flags = why == null ? flagChanges(o.installedArgs(),
                     firstServerExec(spec, h, o.installedArgs(), nvidiaFlag)) : null;
-            if (why != null) {
+            String upgrade = upgrade(f, "server", spec.cluster().k3sVersion());
+            if (upgrade != null) {
+                steps.add(new HostPlan.Step(Action.UPGRADE, upgrade));
+            } else if (why != null) {
                 steps.add(new HostPlan.Step(Action.INSTALL_SERVER, why));
             } else if (flags != null) {
                 steps.add(new HostPlan.Step(Action.RECONFIGURE_SERVER, flags));
@@ -87,7 +90,11 @@ public final class PlanDiff {
                 why = (server ? K3sInstall.Role.SERVER : K3sInstall.Role.AGENT).service()
                         + " is restarted with the new runtime";
             }
-            if (why != null) {
+            String upgrade = cluster.serverUrl().equals(o.joinedUrl()) ? upgrade(f, h.role().label(),
+                    spec.cluster().k3sVersion() != null ? spec.cluster().k3sVersion() : cluster.serverVersion()) : null;
+            if (upgrade != null) {
+                steps.add(new HostPlan.Step(Action.UPGRADE, upgrade));
+            } else if (why != null) {
                 steps.add(new HostPlan.Step(server ? Action.JOIN_SERVER : Action.JOIN_AGENT, why));
             } else if (flags != null) {
                 steps.add(new HostPlan.Step(server ? Action.RECONFIGURE_SERVER : Action.RECONFIGURE_AGENT, flags));
@@ -164,6 +171,18 @@ public final class PlanDiff {
             return "K3s " + f.k3sVersion() + " is installed, the file asks for " + version;
         }
         return null;
+    }
+
+    /**
+     * {@code v1.30.8+k3s1 → v1.31.4+k3s1} when K3s runs here in {@code role} at another release than {@code wanted}:
+     * apply's rolling upgrade; null otherwise (not installed, another role, no release asked for, or the same).
+     */
+    static String upgrade(NodeFacts f, String role, String wanted) {
+        if (wanted == null || !f.k3sInstalled() || !role.equals(f.k3sRole()) || f.k3sVersion() == null
+                || wanted.equals(f.k3sVersion())) {
+            return null;
+        }
+        return f.k3sVersion() + " → " + wanted;
     }
 
     /** The command line apply gives the first server: the file's, keeping --cluster-init where it is (etcd stays). */

@@ -24,6 +24,7 @@ import io.k3gpu.core.kube.NodeMeta;
 import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.remote.RemoteFiles;
 import io.k3gpu.core.remote.RemoteShell;
+import io.k3gpu.core.remote.RemoteStep;
 import io.k3gpu.core.runtime.ContainerRuntime;
 import io.k3gpu.core.runtime.EnableNvidiaRuntime;
 import io.k3gpu.core.runtime.RuntimeChange;
@@ -62,6 +63,12 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
     private volatile String kubeconfig;
     /** The cluster's K3s release: the file's, else the first server's; every other node installs it. */
     private volatile String version;
+    /** The release a rolling upgrade installs; null outside one. */
+    private volatile String upgradeTo;
+    private volatile boolean forceDrain;
+    /** The apply lock taken on each host at its first connection, when {@link #takeLocks} asked for it. */
+    private volatile HostLock lock;
+    private final Map<HostSpec, RemoteShell> locked = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * The fleet for apply and reset: each host's sudo password (ssh.sudoPassword) is handed to its session, which
@@ -152,9 +159,12 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         boolean running = facts.k3sInstalled() && "server".equals(facts.k3sRole());
         List<String> installed = running ? K3sUnit.read(shell, K3sInstall.Role.SERVER).execArgs() : List.of();
         String exec = PlanDiff.firstServerExec(spec, h, installed, route != null && route.flag());
-        K3sInstall install = new K3sInstall(K3sInstall.Role.SERVER, exec, c.k3sVersion(), c.k3sChannel(), null,
+        String upgrading = upgradeTo;
+        // A rollout installs the release it resolved (a channel's too), with the file's flags in the same restart.
+        K3sInstall install = new K3sInstall(K3sInstall.Role.SERVER, exec,
+                upgrading != null ? upgrading : c.k3sVersion(), upgrading != null ? null : c.k3sChannel(), null,
                 fileToken, c.installUrl(), c.airgapBundle());
-        String flags = running && PlanDiff.serverInstallReason(spec, facts) == null
+        String flags = upgrading == null && running && PlanDiff.serverInstallReason(spec, facts) == null
                 ? PlanDiff.flagChanges(installed, exec) : null;
         if (flags != null) {
             String yaml = NodeToken.kubeconfig(shell, "https://" + h.address() + ":6443", KUBECONFIG_WAIT);
@@ -178,7 +188,10 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
             changes.add("installed the K3s server " + r.version() + " (" + K3sArgs.masked(exec) + ")");
         }
         kubeconfig = r.kubeconfig();
-        version = c.k3sVersion() != null ? c.k3sVersion() : r.version();
+        version = upgrading != null ? upgrading : c.k3sVersion() != null ? c.k3sVersion() : r.version();
+        if (api != null) {
+            api.close();
+        }
         api = Fabric8ClusterApi.fromKubeconfig(r.kubeconfig(), context);
         token = fileToken != null ? fileToken : NodeToken.read(shell);
         changes.addAll(labelAndTaint(h, r.nodeName(),
@@ -274,6 +287,261 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
             changes.add("taints " + String.join(", ", taintChanges));
         }
         return changes;
+    }
+
+    // ---- rolling upgrade
+
+    /** The Node annotation that marks a node cordoned by a rollout (its value: the release being rolled). */
+    public static final String ROLLOUT_ANNOTATION = "k3gpu.dev/upgrade-cordoned";
+
+    /**
+     * What a rolling upgrade would do: the release the file asks for (a channel resolved on the first server, as
+     * the install script resolves it), and what each host runs now. Empty when the file asks for no release, or
+     * when there is no cluster yet (apply installs it). A host that cannot be reached is left to apply's converge.
+     */
+    public RollingUpgrade.Plan planUpgrade(int parallel, boolean allowDowngrade) {
+        ClusterSettings c = spec.cluster();
+        RollingUpgrade.Plan none = RollingUpgrade.plan(spec, List.of(), null, c.upgrade().workerDisruptionPercent(),
+                parallel, allowDowngrade);
+        if (c.k3sVersion() == null && c.k3sChannel() == null) {
+            return none;
+        }
+        HostSpec first = spec.firstServer();
+        RemoteShell firstShell;
+        NodeFacts firstFacts;
+        try {
+            firstShell = connect(first, Events.NONE);
+            firstFacts = GatherFacts.from(firstShell);
+        } catch (K3gpuException e) {
+            if (e.getMessage() != null && e.getMessage().contains(HostLock.PATH)) {
+                throw e;
+            }
+            return none;
+        }
+        if (!firstFacts.k3sInstalled() || !"server".equals(firstFacts.k3sRole())) {
+            return none;
+        }
+        String target = c.k3sVersion() != null ? c.k3sVersion() : resolveChannel(firstShell, c.k3sChannel());
+        if (api == null) {
+            openCluster(firstShell, first);
+        }
+        List<RollingUpgrade.Seen> seen = new ArrayList<>();
+        for (HostSpec h : spec.hosts()) {
+            try {
+                RemoteShell shell = h.equals(first) ? firstShell : connect(h, Events.NONE);
+                NodeFacts f = h.equals(first) ? firstFacts : GatherFacts.from(shell);
+                boolean installed = f.k3sInstalled() && h.role().label().equals(f.k3sRole());
+                boolean resume = installed && api.meta(f.hostname()).map(m -> m.annotations()
+                        .containsKey(ROLLOUT_ANNOTATION)).orElse(false);
+                seen.add(new RollingUpgrade.Seen(h, installed ? f.k3sVersion() : null, resume));
+            } catch (K3gpuException e) {
+                if (e.getMessage() != null && e.getMessage().contains(HostLock.PATH)) {
+                    throw e;
+                }
+                seen.add(new RollingUpgrade.Seen(h, null)); // unreachable: apply's converge reports it
+            }
+        }
+        return RollingUpgrade.plan(spec, seen, target, c.upgrade().workerDisruptionPercent(), parallel,
+                allowDowngrade);
+    }
+
+    /** The release a channel points to now, asked from the node as K3s's install script asks (update.k3s.io). */
+    private static String resolveChannel(RemoteShell shell, String channel) {
+        if (!channel.matches("[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}")) {
+            throw new K3gpuException(ExitCode.USAGE, "bad k3sChannel '" + channel + "'", "write a channel like stable or v1.31");
+        }
+        var r = shell.exec("curl -sSfL -o /dev/null -w '%{url_effective}' "
+                + "\"${INSTALL_K3S_CHANNEL_URL:-https://update.k3s.io/v1-release/channels}/" + channel + "\"");
+        String url = r.stdout().strip();
+        String v = url.substring(url.lastIndexOf('/') + 1);
+        if (!r.ok() || io.k3gpu.core.k3s.K3sVersion.parse(v).isEmpty()) {
+            throw new K3gpuException(ExitCode.REMOTE_COMMAND, "cannot resolve the K3s channel " + channel + " on "
+                    + shell.host() + " (exit " + r.exitCode() + "): " + r.tail(2),
+                    "check that the node reaches update.k3s.io, or give cluster.k3sVersion");
+        }
+        return v;
+    }
+
+    /** Runs the rollout; every step of every host is a gate (the first failure stops it). */
+    public FleetResult upgrade(RollingUpgrade.Plan plan, boolean forceDrain, FleetEvents events) {
+        this.forceDrain = forceDrain;
+        this.upgradeTo = plan.target();
+        this.version = plan.target();
+        if (token == null && plan.servers().stream().noneMatch(m -> spec.isFirstServer(m.host()))) {
+            // the first server is at the release already: the agents join with its token, read as apply reads it
+            char[] fileToken = spec.cluster().token().read(environment);
+            token = fileToken != null ? fileToken : NodeToken.read(shell(spec.firstServer()));
+        }
+        try {
+            return FleetUpgrade.run(plan, new FleetUpgrade.HostWork() {
+                @Override
+                public List<String> upgradeServer(RollingUpgrade.Move move, Events ev) {
+                    return rollServer(move, ev);
+                }
+
+                @Override
+                public List<String> upgradeAgent(RollingUpgrade.Move move, Events ev) {
+                    return rollAgent(move, ev);
+                }
+            }, events);
+        } finally {
+            this.upgradeTo = null;
+        }
+    }
+
+    private List<String> rollServer(RollingUpgrade.Move m, Events events) {
+        HostSpec h = m.host();
+        String step = "upgrade";
+        try {
+            List<String> changes = new ArrayList<>(spec.isFirstServer(h) ? firstServer(h, events) : join(h, events));
+            RemoteShell shell = shell(h);
+            String node = GatherFacts.from(shell).hostname();
+            step = "readyz";
+            awaitReadyz(h, shell, events);
+            step = "Ready at " + m.to();
+            awaitVersion(h, node, m.to(), events);
+            changes.add(0, m.describe());
+            api.nodeEvent(node, "Normal", "K3gpuUpgraded", "k3gpu: K3s server upgraded " + m.from() + " -> "
+                    + m.to() + "; API /readyz ok");
+            return changes;
+        } catch (K3gpuException e) {
+            throw stopped(h, step, false, e);
+        }
+    }
+
+    private List<String> rollAgent(RollingUpgrade.Move m, Events events) {
+        HostSpec h = m.host();
+        ClusterSettings c = spec.cluster();
+        if (api == null || token == null) {
+            throw new K3gpuException(ExitCode.FAILED, "the cluster is not up: the first server was not applied",
+                    "apply the whole file");
+        }
+        String step = "connect";
+        boolean cordoned = false;
+        try {
+            RemoteShell shell = connect(h, events);
+            NodeFacts facts = GatherFacts.from(shell);
+            String node = facts.hostname();
+            List<String> changes = new ArrayList<>();
+            changes.add(m.describe());
+            step = "cordon";
+            events.info(h.address(), "cordoning node " + node);
+            api.cordon(node, true);
+            Map<String, String> mark = new java.util.HashMap<>();
+            mark.put(ROLLOUT_ANNOTATION, m.to());
+            api.update(node, Map.of(), mark, null);
+            cordoned = true;
+            api.nodeEvent(node, "Normal", "K3gpuCordon", "k3gpu: cordoned for the upgrade to " + m.to());
+            step = "drain";
+            io.k3gpu.core.kube.NodeDrain.Result d = new io.k3gpu.core.kube.NodeDrain(events)
+                    .run(api, h.address(), node, c.upgrade().drainTimeout(), forceDrain);
+            api.nodeEvent(node, "Normal", "K3gpuDrain", "k3gpu: drained (" + d.evicted().size() + " evicted, "
+                    + d.deleted().size() + " deleted, " + d.left().size() + " DaemonSet/static left)");
+            changes.add("drained: " + d.evicted().size() + " evicted" + (d.deleted().isEmpty() ? ""
+                    : ", " + d.deleted().size() + " deleted (--force-drain)"));
+            step = "upgrade";
+            changes.addAll(join(h, events));
+            step = "Ready at " + m.to();
+            awaitVersion(h, node, m.to(), events);
+            api.nodeEvent(node, "Normal", "K3gpuUpgraded", "k3gpu: K3s agent upgraded " + m.from() + " -> " + m.to());
+            if (h.gpu().runtime(facts) != null && facts.hasGpu()) {
+                step = "GPU gate";
+                gpuGate(h, node, events);
+                api.nodeEvent(node, "Normal", "K3gpuGpuGate", "k3gpu: GPU gate passed (labels, "
+                        + (c.devicePlugin() != null ? "allocatable nvidia.com/gpu, " : "") + "verify pod)");
+                changes.add("GPU gate passed");
+            }
+            step = "uncordon";
+            events.info(h.address(), "uncordoning node " + node);
+            Map<String, String> unmark = new java.util.HashMap<>();
+            unmark.put(ROLLOUT_ANNOTATION, null);
+            api.update(node, Map.of(), unmark, null);
+            api.cordon(node, false);
+            api.nodeEvent(node, "Normal", "K3gpuUncordon", "k3gpu: uncordoned after the upgrade to " + m.to());
+            return changes;
+        } catch (K3gpuException e) {
+            throw stopped(h, step, cordoned, e);
+        }
+    }
+
+    /** The rollout's failure: which host, which step, how the node was left, and that running apply again resumes. */
+    private K3gpuException stopped(HostSpec h, String step, boolean cordoned, K3gpuException e) {
+        return new K3gpuException(e.exitCode(), "upgrade of " + h.name() + " stopped at step " + step + ": "
+                + e.getMessage() + (cordoned ? "; the node stays cordoned" : "")
+                + "; the hosts after it were not touched",
+                (e.hint() == null ? "" : e.hint() + "; then ") + "run k3gpu apply -f " + spec.file()
+                        + " again: the rollout resumes at " + h.name(), e);
+    }
+
+    /** A server's API answers /readyz (asked on the node with K3s's own kubeconfig: the API needs credentials). */
+    private void awaitReadyz(HostSpec h, RemoteShell shell, Events events) {
+        long secs = Math.max(1, spec.cluster().readyTimeout().toSeconds());
+        events.info(h.address(), "waiting for the API's /readyz");
+        var r = shell.sudo("timeout " + secs + " sh -c 'until k3s kubectl get --raw /readyz >/dev/null 2>&1; do "
+                + "sleep 1; done'", null, RemoteStep.command("waiting for /readyz"));
+        if (!r.ok()) {
+            throw new K3gpuException(ExitCode.TIMEOUT, "the K3s API on " + h.address() + " did not answer /readyz "
+                    + "within " + secs + "s", "journalctl -u k3s on the node tells why");
+        }
+    }
+
+    /** The Node is Ready with the new kubelet version (a Node that was Ready before the restart is not taken). */
+    private void awaitVersion(HostSpec h, String node, String target, Events events) {
+        events.info(h.address(), "waiting for node " + node + " to be Ready at " + target);
+        NodeIdentity identity = identities.get(h);
+        Duration timeout = spec.cluster().readyTimeout();
+        if (api.awaitNodeReady(node, n -> target.equals(n.kubeletVersion()) && (identity == null || identity.owns(n)),
+                timeout).isEmpty()) {
+            String now = api.node(node).map(n -> (n.ready() ? "Ready" : "NotReady") + " at " + n.kubeletVersion())
+                    .orElse("absent");
+            throw new K3gpuException(ExitCode.TIMEOUT, "node " + node + " was not Ready at " + target + " within "
+                    + timeout.toSeconds() + "s (it is " + now + ")", "journalctl -u k3s-agent (or k3s) on the node "
+                    + "tells why; cluster.readyTimeout waits longer");
+        }
+    }
+
+    /**
+     * The GPU gate: k3gpu's GPU labels are on the Node again, it advertises nvidia.com/gpu again when the file
+     * installs the device plugin, and a verify pod passes on it (tolerating the cordon).
+     */
+    private void gpuGate(HostSpec h, String node, Events events) {
+        Duration timeout = spec.cluster().readyTimeout();
+        events.info(h.address(), "GPU gate: labels" + (spec.cluster().devicePlugin() != null
+                ? ", allocatable nvidia.com/gpu" : "") + ", verify pod");
+        NodeStatus n = api.node(node).orElseThrow(() -> new K3gpuException(ExitCode.KUBERNETES,
+                "node " + node + " is gone", null));
+        if (!"true".equals(n.labels().get(GpuLabels.PRESENT))) {
+            throw new K3gpuException(ExitCode.FAILED, "node " + node + " lost its GPU labels (" + GpuLabels.PRESENT
+                    + " is not true)", "k3gpu label --ip " + h.address() + " sets them again");
+        }
+        if (spec.cluster().devicePlugin() != null) {
+            // Both: the Node's allocatable alone may still be what the kubelet posted before its restart.
+            long deadline = System.nanoTime() + timeout.toNanos();
+            boolean back = false;
+            while (!back && System.nanoTime() < deadline) {
+                back = api.node(node).map(x -> io.k3gpu.core.kube.GpuAccess.count(x.gpuAllocatable()) > 0)
+                        .orElse(false) && api.activePods(node).stream()
+                        .anyMatch(p -> p.devicePlugin() && p.running());
+                if (!back) {
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new K3gpuException(ExitCode.INTERRUPTED, "interrupted in the GPU gate", null, e);
+                    }
+                }
+            }
+            if (!back) {
+                throw new K3gpuException(ExitCode.TIMEOUT, "node " + node + " did not advertise nvidia.com/gpu again "
+                        + "with its device plugin pod running within " + timeout.toSeconds() + "s", "kubectl -n kube-system logs of the device plugin "
+                        + "pod on " + node + " tell why");
+            }
+        }
+        io.k3gpu.core.verify.VerifyGpu.Result v = new io.k3gpu.core.verify.VerifyGpu(events)
+                .run(api, node, null, false, timeout, false, true);
+        if (!v.pass()) {
+            throw new K3gpuException(ExitCode.FAILED, "the verify pod failed on " + node + ": " + v.reason(), v.hint());
+        }
     }
 
     // ---- reset
@@ -426,6 +694,7 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
     private RemoteShell connect(HostSpec h, Events events) {
         events.info(h.address(), "connecting to " + h.address());
         RemoteShell shell = shell(h);
+        lockOnce(h, shell);
         events.info(h.address(), "gathering facts");
         return shell;
     }
@@ -440,8 +709,37 @@ public final class SshFleet implements FleetApply.HostWork, FleetReset.HostWork,
         return runtime;
     }
 
+    /** The host's apply lock, taken at its first connection when {@link #takeLocks} asked for locks. */
+    private void lockOnce(HostSpec h, RemoteShell shell) {
+        HostLock l = lock;
+        if (l == null) {
+            return;
+        }
+        synchronized (locked) {
+            if (!locked.containsKey(h)) {
+                l.acquire(shell, h.name());
+                locked.put(h, shell);
+            }
+        }
+    }
+
+    /** From now on each host is locked ({@link HostLock}) at its first connection, until {@link #close}. */
+    public void takeLocks() {
+        lock = HostLock.ofThisProcess();
+    }
+
     @Override
     public void close() {
+        HostLock l = lock;
+        if (l != null) {
+            locked.values().forEach(shell -> {
+                try {
+                    l.release(shell);
+                } catch (RuntimeException e) {
+                    // the link is gone: the next apply reports the lock left there, with how to clear it
+                }
+            });
+        }
         if (api != null) {
             api.close();
         }

@@ -155,6 +155,46 @@ public interface ClusterApi extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot read logs");
     }
 
+    // ---- rolling upgrades (issue 14): cordon, drain through the Eviction API, Events
+
+    /** Marks the Node unschedulable (kubectl cordon) or schedulable again (uncordon). */
+    default void cordon(String node, boolean unschedulable) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot cordon nodes");
+    }
+
+    /** The pods bound to the node, in every namespace. */
+    default List<DrainPod> podsOn(String node) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot list pods");
+    }
+
+    /**
+     * Asks the Eviction API (policy/v1) to evict the pod.
+     *
+     * @return true when the API accepted it (the pod is being deleted), false when it answered 429: a
+     *         PodDisruptionBudget forbids it now
+     */
+    default boolean evict(String namespace, String name) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot evict pods");
+    }
+
+    /** Whether the pod of this uid still exists (it may be terminating). */
+    default boolean podExists(String namespace, String name, String uid) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot read pods");
+    }
+
+    /**
+     * The PodDisruptionBudgets of the namespace that select the pod, each as "NAME (allows N disruptions: H healthy, D
+     * desired)".
+     */
+    default List<String> budgetsOf(String namespace, String pod) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot read disruption budgets");
+    }
+
+    /** Records a core/v1 Event on the Node, from k3gpu (what a rollout did there, step by step). */
+    default void nodeEvent(String node, String type, String reason, String message) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot record events");
+    }
+
     @Override
     void close();
 }

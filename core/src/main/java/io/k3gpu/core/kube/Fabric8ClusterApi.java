@@ -313,6 +313,114 @@ public final class Fabric8ClusterApi implements ClusterApi {
         call("deleting pod " + name, () -> client.pods().inNamespace(namespace).withName(name).delete());
     }
 
+    // ---- rolling upgrades (issue 14)
+
+    @Override
+    public void cordon(String node, boolean unschedulable) {
+        // kubectl cordon's patch: spec.unschedulable true, or the field removed (false is its default).
+        String patch = "{\"spec\":{\"unschedulable\":" + (unschedulable ? "true" : "null") + "}}";
+        call((unschedulable ? "cordoning" : "uncordoning") + " node " + node, () -> client.nodes().withName(node)
+                .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                        io.fabric8.kubernetes.client.dsl.base.PatchType.STRATEGIC_MERGE), patch));
+    }
+
+    @Override
+    public List<DrainPod> podsOn(String node) {
+        return call("listing the pods of node " + node, () -> client.pods().inAnyNamespace().list().getItems().stream()
+                .filter(p -> p.getSpec() != null && node.equals(p.getSpec().getNodeName()))
+                .map(p -> {
+                    var meta = p.getMetadata();
+                    boolean ds = meta.getOwnerReferences() != null && meta.getOwnerReferences().stream()
+                            .anyMatch(o -> Boolean.TRUE.equals(o.getController()) && "DaemonSet".equals(o.getKind()));
+                    boolean mirror = meta.getAnnotations() != null
+                            && meta.getAnnotations().containsKey("kubernetes.io/config.mirror");
+                    return new DrainPod(meta.getNamespace(), meta.getName(), meta.getUid(), ds, mirror);
+                }).toList());
+    }
+
+    @Override
+    public boolean evict(String namespace, String name) {
+        var eviction = new io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder()
+                .withNewMetadata().withName(name).withNamespace(namespace).endMetadata().build();
+        try {
+            return client.pods().inNamespace(namespace).withName(name).evict(eviction);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+                return true; // gone already: nothing left to evict
+            }
+            throw apiError("evicting pod " + namespace + "/" + name, e);
+        }
+    }
+
+    @Override
+    public boolean podExists(String namespace, String name, String uid) {
+        Pod p = call("reading pod " + name, () -> client.pods().inNamespace(namespace).withName(name).get());
+        return p != null && (uid == null || uid.equals(p.getMetadata().getUid()));
+    }
+
+    @Override
+    public List<String> budgetsOf(String namespace, String pod) {
+        return call("reading the disruption budgets of " + namespace, () -> {
+            Pod p = client.pods().inNamespace(namespace).withName(pod).get();
+            Map<String, String> labels = p == null || p.getMetadata().getLabels() == null ? Map.of()
+                    : p.getMetadata().getLabels();
+            List<String> out = new ArrayList<>();
+            for (var b : client.policy().v1().podDisruptionBudget().inNamespace(namespace).list().getItems()) {
+                var sel = b.getSpec() == null ? null : b.getSpec().getSelector();
+                if (sel == null || !selects(sel, labels)) {
+                    continue;
+                }
+                var st = b.getStatus();
+                out.add(b.getMetadata().getName() + (st == null ? "" : " (allows " + st.getDisruptionsAllowed()
+                        + " disruptions: " + st.getCurrentHealthy() + " healthy, " + st.getDesiredHealthy()
+                        + " desired)"));
+            }
+            return out;
+        });
+    }
+
+    /** A label selector (matchLabels and matchExpressions) against a pod's labels, as the API server matches it. */
+    static boolean selects(io.fabric8.kubernetes.api.model.LabelSelector sel, Map<String, String> labels) {
+        if (sel.getMatchLabels() != null) {
+            for (var e : sel.getMatchLabels().entrySet()) {
+                if (!e.getValue().equals(labels.get(e.getKey()))) {
+                    return false;
+                }
+            }
+        }
+        if (sel.getMatchExpressions() != null) {
+            for (var r : sel.getMatchExpressions()) {
+                String v = labels.get(r.getKey());
+                List<String> values = r.getValues() == null ? List.of() : r.getValues();
+                boolean ok = switch (r.getOperator()) {
+                    case "In" -> v != null && values.contains(v);
+                    case "NotIn" -> v == null || !values.contains(v);
+                    case "Exists" -> v != null;
+                    case "DoesNotExist" -> v == null;
+                    default -> false;
+                };
+                if (!ok) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void nodeEvent(String node, String type, String reason, String message) {
+        String now = Instant.now().toString();
+        var event = new io.fabric8.kubernetes.api.model.EventBuilder()
+                .withNewMetadata().withName(node + "." + Long.toHexString(System.nanoTime())).withNamespace("default")
+                .endMetadata()
+                .withNewInvolvedObject().withKind("Node").withName(node).withApiVersion("v1").endInvolvedObject()
+                .withType(type).withReason(reason).withMessage(message)
+                .withNewSource().withComponent("k3gpu").endSource().withReportingComponent("k3gpu")
+                .withFirstTimestamp(now).withLastTimestamp(now).withCount(1).build();
+        call("recording an event on node " + node, () -> client.v1().events().inNamespace("default").resource(event)
+                .create());
+    }
+
     @Override
     public void deleteJob(String namespace, String name) {
         call("deleting job " + name, () -> client.batch().v1().jobs().inNamespace(namespace).withName(name)

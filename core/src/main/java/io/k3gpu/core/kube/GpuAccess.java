@@ -39,7 +39,7 @@ public record GpuAccess(boolean docker, boolean nvidiaDefault, long allocatableG
     }
 
     /** A whole-number quantity as the API writes extended resources ("1", "4"); 0 for null or anything else. */
-    static long count(String quantity) {
+    public static long count(String quantity) {
         if (quantity == null || !quantity.matches("[0-9]{1,18}")) {
             return 0;
         }

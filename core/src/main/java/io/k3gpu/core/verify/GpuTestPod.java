@@ -28,6 +28,16 @@ public final class GpuTestPod {
      */
     public static String manifest(String name, String namespace, String node, VerifyImage image, String probeConfigMap,
                                   GpuPodSpec gpu) {
+        return manifest(name, namespace, node, image, probeConfigMap, gpu, false);
+    }
+
+    /**
+     * As {@link #manifest(String, String, String, VerifyImage, String, GpuPodSpec)}; with {@code onCordoned} the pod
+     * tolerates {@code node.kubernetes.io/unschedulable:NoSchedule}, so that the scheduler's NodeUnschedulable
+     * filter lets it onto a cordoned node (a rolling upgrade's GPU gate runs before the node is uncordoned).
+     */
+    public static String manifest(String name, String namespace, String node, VerifyImage image, String probeConfigMap,
+                                  GpuPodSpec gpu, boolean onCordoned) {
         Map<String, Object> pod = Manifests.load("gpu-test-pod.yaml");
         Map<String, Object> meta = Manifests.map(pod, "metadata");
         meta.put("name", name);
@@ -45,6 +55,15 @@ public final class GpuTestPod {
                     "configMap", Map.of("name", probeConfigMap)))));
         }
         gpu.applyTo(spec, c);
+        if (onCordoned) {
+            List<Object> tolerations = new ArrayList<>();
+            if (spec.get("tolerations") instanceof List<?> l) {
+                tolerations.addAll(l);
+            }
+            tolerations.add(new java.util.LinkedHashMap<>(Map.of("key", "node.kubernetes.io/unschedulable",
+                    "operator", "Exists", "effect", "NoSchedule")));
+            spec.put("tolerations", tolerations);
+        }
         return Manifests.dump(pod);
     }
 }

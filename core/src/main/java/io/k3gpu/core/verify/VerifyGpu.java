@@ -53,6 +53,12 @@ public final class VerifyGpu {
     }
 
     public Result run(ClusterApi api, String node, String image, boolean probe, Duration timeout, boolean keep) {
+        return run(api, node, image, probe, timeout, keep, false);
+    }
+
+    /** As {@link #run(ClusterApi, String, String, boolean, Duration, boolean)}; {@code onCordoned}: see GpuTestPod. */
+    public Result run(ClusterApi api, String node, String image, boolean probe, Duration timeout, boolean keep,
+                      boolean onCordoned) {
         Optional<NodeStatus> status = api.node(node);
         if (status.isEmpty()) {
             String known = String.join(", ", api.nodes().stream().map(NodeStatus::name).toList());
@@ -75,7 +81,7 @@ public final class VerifyGpu {
         String pod = podName("k3gpu-verify-" + node);
         events.info(node, "creating pod " + pod + " (" + choice.image() + "; " + gpu.describe() + ")");
         try {
-            api.create(NAMESPACE, GpuTestPod.manifest(pod, NAMESPACE, node, choice, configMap, gpu));
+            api.create(NAMESPACE, GpuTestPod.manifest(pod, NAMESPACE, node, choice, configMap, gpu, onCordoned));
         } catch (K3gpuException e) {
             if (gpu.runtimeClassName() != null && GpuTestDiagnosis.runtimeClassMissing(e.getMessage())) {
                 return new Result(node, GpuTestDiagnosis.runtimeClassMissing(node, gpu.runtimeClassName(),

@@ -290,6 +290,32 @@ class ClusterFileTest {
     }
 
     @Test
+    void theUpgradeSectionHasK0sctlsDefaultsAndItsProblemsTheirPosition() {
+        ClusterSpec plain = parse("""
+                hosts: [{address: 10.0.0.1, role: server}]
+                """);
+        assertThat(plain.cluster().upgrade()).isEqualTo(new UpgradeSettings(10, java.time.Duration.ofMinutes(5)));
+        ClusterSpec set = parse("""
+                cluster: {upgrade: {workerDisruptionPercent: 50, drainTimeout: 30s}}
+                hosts: [{address: 10.0.0.1, role: server}]
+                """);
+        assertThat(set.cluster().upgrade()).isEqualTo(new UpgradeSettings(50, java.time.Duration.ofSeconds(30)));
+        assertThat(problems("""
+                cluster:
+                  upgrade:
+                    workerDisruptionPercent: 0
+                    drainTimeout: soon
+                    maxSurge: 1
+                hosts:
+                  - {address: 10.0.0.1, role: server}
+                """)).isEqualTo("""
+                cluster.yaml:3:30: bad workerDisruptionPercent '0': it is the share of the agents upgraded at once, a number from 1 to 100 (default 10; at least one agent at a time)
+                cluster.yaml:4:19: bad duration 'soon' for drainTimeout: write it like 500ms, 10s, 2m or 1h30m
+                cluster.yaml:5:5: unknown key 'maxSurge' in cluster.upgrade (known: workerDisruptionPercent, drainTimeout)
+                """);
+    }
+
+    @Test
     void yamlSyntaxErrorsHaveThePositionOfTheProblem() {
         assertThat(problems("""
                 hosts:

@@ -125,7 +125,7 @@ class PlanDiffTest {
                 .first().isEqualTo("join agent: joined to https://10.9.9.9:6443, not " + URL);
         assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null, ready, null, null, List.of()),
                 new PlanDiff.ClusterView(URL, "v1.32.0+k3s1"))))
-                .first().isEqualTo("join agent: K3s " + V + " is installed, the cluster runs v1.32.0+k3s1");
+                .first().isEqualTo("upgrade: " + V + " → v1.32.0+k3s1");
         assertThat(steps(PlanDiff.diff(SPEC, h, new HostObservation(f, URL, null, null,
                 node("cpu", false, "containerd://1.7.23-k3s2", Map.of()), null, null, List.of()), UP)))
                 .first().isEqualTo("join agent: Node cpu is not Ready");
@@ -311,13 +311,13 @@ class PlanDiffTest {
     }
 
     @Test
-    void aNewVersionReinstallsTheServerAndThatCarriesTheNewFlagsToo() {
+    void aNewVersionIsAnUpgradeOfTheServerWhoseInstallCarriesTheNewFlagsToo() {
         ClusterSpec pinned = ClusterFile.parse("cluster.yaml", Path.of("/srv"), """
                 cluster: {k3sVersion: v1.32.0+k3s1, serverArgs: --disable traefik}
                 hosts: [{name: cp1, address: 10.0.0.1, role: server, gpu: none}]
                 """);
         assertThat(steps(PlanDiff.diff(pinned, pinned.host("cp1"), server("server", "--tls-san", "10.0.0.1"), UP)))
-                .containsExactly("install server: K3s " + V + " is installed, the file asks for v1.32.0+k3s1");
+                .containsExactly("upgrade: " + V + " → v1.32.0+k3s1");
     }
 
     @Test

@@ -273,6 +273,12 @@ final class ApiHandler {
         if (p.name() != null && "binding".equals(p.subresource())) {
             return bind(r, p);
         }
+        if (p.name() != null && "eviction".equals(p.subresource()) && "pods".equals(p.resource().plural())) {
+            ApiHooks.Reply evicted = hooks.evict(p.namespace(), p.name(), r.bodyText());
+            if (evicted != null) {
+                return Response.json(evicted.status(), evicted.body());
+            }
+        }
         if (p.name() != null) {
             return status(405, "MethodNotAllowed", "the server does not allow this method on the requested "
                     + "resource", null);

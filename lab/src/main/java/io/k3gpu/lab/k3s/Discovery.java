@@ -90,6 +90,11 @@ final class Discovery {
                     s.put("group", "autoscaling");
                     s.put("version", "v1");
                 }
+                if (sub.equals("eviction")) {
+                    // as kube-apiserver lists it; kubectl drain's CheckEvictionSupport looks for this group/version
+                    s.put("group", "policy");
+                    s.put("version", "v1");
+                }
                 s.put("kind", sub.equals("status") || sub.equals("log") ? r.kind()
                         : SUBRESOURCE_KINDS.getOrDefault(sub, r.kind()));
                 ArrayNode subVerbs = s.putArray("verbs");

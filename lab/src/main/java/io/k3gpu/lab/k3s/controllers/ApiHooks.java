@@ -46,6 +46,13 @@ public interface ApiHooks {
         return null;
     }
 
+    /**
+     * POST pods/NAME/eviction ({@code body}: the Eviction). Returns the answer; the default: eviction is not served.
+     */
+    default Reply evict(String namespace, String name, String body) {
+        return null;
+    }
+
     /** Hides server-internal fields from an object about to be shown to a client. */
     static void hideInternal(ObjectNode o) {
         if (o.path("metadata") instanceof ObjectNode meta && meta.path("finalizers").isArray()) {

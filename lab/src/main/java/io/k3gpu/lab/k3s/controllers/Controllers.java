@@ -67,6 +67,8 @@ public final class Controllers implements ApiHooks, AutoCloseable {
     private final DeploymentController deployments;
     private final GarbageCollector gc;
     private final NodeLifecycle nodes;
+    private final Disruption disruption;
+    private final Set<String> budgetsToSync = new LinkedHashSet<>();
     private final Set<String> jobsToSync = new LinkedHashSet<>();
     private final Set<String> daemonSetsToSync = new LinkedHashSet<>();
     private final Set<String> replicaSetsToSync = new LinkedHashSet<>();
@@ -97,6 +99,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         this.replicaSets = new ReplicaSetController(api, events, clock, log);
         this.deployments = new DeploymentController(api, events, clock, log);
         this.gc = new GarbageCollector(api, deletion, events, clock, options.eventTtl(), log);
+        this.disruption = new Disruption(api, events, clock, log);
         this.nodes = new NodeLifecycle(api, events, clock, options.nodeMonitorGracePeriod(),
                 options.nodeStartupGracePeriod(), log);
     }
@@ -152,6 +155,11 @@ public final class Controllers implements ApiHooks, AutoCloseable {
     }
 
     @Override
+    public Reply evict(String namespace, String name, String body) {
+        return disruption.evict(namespace, name, body);
+    }
+
+    @Override
     public Reply delete(String apiVersion, String kind, String namespace, String name, Map<String, String> params,
                         String body) {
         return deletion.delete(apiVersion, kind, namespace, name, Deletion.Options.parse(params, body));
@@ -181,6 +189,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         switch (c.kind()) {
             case "Pod" -> {
                 requestEndpoints();
+                requestBudgets(J.namespace(o));
                 JsonNode owner = JobController.controllerOf(o);
                 if (c.type().equals("DELETED")) {
                     jobs.podDeleted(o);
@@ -224,6 +233,9 @@ public final class Controllers implements ApiHooks, AutoCloseable {
                 }
             }
             case "Node" -> {
+                if (!c.type().equals("DELETED")) {
+                    nodes.nodeChanged(o);
+                }
                 requestScheduling(); // capacity or labels changed: pending pods may fit now
                 requestAllDaemonSets();
             }
@@ -243,6 +255,11 @@ public final class Controllers implements ApiHooks, AutoCloseable {
                     gc.foreground(o);
                 } else {
                     requestJobSync(J.namespace(o), J.name(o));
+                }
+            }
+            case "PodDisruptionBudget" -> {
+                if (!c.type().equals("DELETED")) {
+                    requestBudgets(J.namespace(o));
                 }
             }
             case "Event", "Lease" -> {
@@ -267,6 +284,15 @@ public final class Controllers implements ApiHooks, AutoCloseable {
             submit(() -> {
                 endpointsRequested = false;
                 endpoints.syncAll();
+            });
+        }
+    }
+
+    private void requestBudgets(String namespace) {
+        if (budgetsToSync.add(namespace)) {
+            submit(() -> {
+                budgetsToSync.remove(namespace);
+                disruption.sync(namespace);
             });
         }
     }
@@ -340,6 +366,7 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         step("deployment controller", deployments::syncAll);
         step("replicaset controller", replicaSets::syncAll);
         step("garbage collector", gc::sweep);
+        step("disruption controller", disruption::syncAll);
         step("event expiry", () -> {
             if (!now.isBefore(lastEventExpiry.plus(Duration.ofMinutes(1)))) {
                 lastEventExpiry = now;

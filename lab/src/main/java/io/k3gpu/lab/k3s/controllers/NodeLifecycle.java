@@ -35,6 +35,7 @@ import tools.jackson.databind.node.ObjectNode;
 final class NodeLifecycle {
     static final String UNREACHABLE = "node.kubernetes.io/unreachable";
     static final String NOT_READY = "node.kubernetes.io/not-ready";
+    static final String UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
     private static final List<String> CONDITIONS = List.of("Ready", "MemoryPressure", "DiskPressure", "PIDPressure");
 
     private record Seen(String heartbeat, Instant at) {
@@ -187,6 +188,11 @@ final class NodeLifecycle {
     }
 
     /** The node controller's taints for the Ready condition; returns the node as it now is. */
+    /** A Node changed (a watch event): its condition and cordon taints follow at once, as the controller's queue does. */
+    void nodeChanged(ObjectNode node) {
+        reconcileTaints(node, clock.instant());
+    }
+
     private ObjectNode reconcileTaints(ObjectNode node, Instant now) {
         String ready = J.condition(node, "Ready").path("status").asString("");
         String wanted = switch (ready) {
@@ -200,8 +206,21 @@ final class NodeLifecycle {
         ArrayNode taints = J.arr();
         boolean changed = false;
         List<String> present = new ArrayList<>();
+        // TaintNodesByCondition's NoSchedule pass (node_lifecycle_controller.go doNoScheduleTaintingPass):
+        // spec.unschedulable (kubectl cordon) ⇔ node.kubernetes.io/unschedulable:NoSchedule, without timeAdded.
+        boolean cordoned = node.path("spec").path("unschedulable").asBoolean(false);
+        boolean hasCordonTaint = false;
         for (JsonNode t : node.path("spec").path("taints")) {
             String key = t.path("key").asString("");
+            if (key.equals(UNSCHEDULABLE)) {
+                if (!cordoned || hasCordonTaint) {
+                    changed = true;
+                    continue;
+                }
+                hasCordonTaint = true;
+                taints.add(t);
+                continue;
+            }
             boolean managed = key.equals(UNREACHABLE) || key.equals(NOT_READY);
             if (managed && !key.equals(wanted)) {
                 changed = true;
@@ -222,6 +241,10 @@ final class NodeLifecycle {
                     changed = true;
                 }
             }
+        }
+        if (cordoned && !hasCordonTaint) {
+            taints.addObject().put("key", UNSCHEDULABLE).put("effect", "NoSchedule");
+            changed = true;
         }
         if (!changed) {
             return node;

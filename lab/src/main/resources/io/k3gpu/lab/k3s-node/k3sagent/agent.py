@@ -54,6 +54,8 @@ class Agent:
         self.pods = Pods()
         self.devices = DeviceManager()
         self.reported_devices = {}
+        self.last_unschedulable = False
+        self.started_event = False
         AGENTS.append(self)
 
     # ---- the join
@@ -277,6 +279,10 @@ class Agent:
             raise GoError("%d %s: %s" % (st, reason, body.decode("utf-8", "replace")[:200]))
         self.ready_since = node["status"]["conditions"][0]["lastTransitionTime"]
         klog("I", "kubelet_node_status.go:79", "Successfully registered node", node=self.node_name)
+        if not self.started_event:
+            # kubelet.go: "Starting kubelet." once per start; the Node's kubeletVersion says which release
+            self.started_event = True
+            self.node_event("Starting", "Starting kubelet.")
         log("info", "Annotations and labels have been set successfully on node: " + self.node_name)
         self.renew_lease()
 
@@ -304,16 +310,41 @@ class Agent:
         if self.pods.images_changed:
             self.pods.images_changed = False
             status["images"] = self.images + self.pods.node_images()
-        st, reason, _ = self.api.request("PATCH", "/api/v1/nodes/%s/status" % self.node_name, {"status": status},
-                                         "application/merge-patch+json")
+        st, reason, body = self.api.request("PATCH", "/api/v1/nodes/%s/status" % self.node_name, {"status": status},
+                                            "application/merge-patch+json")
         if st == 200:
             self.reported_devices = devices
+            try:
+                self.record_schedulable(json.loads(body))
+            except ValueError:
+                pass
         if st == 404:
             self.register()
             return
         if st != 200:
             raise GoError("%d %s" % (st, reason))
         self.renew_lease()
+
+    def record_schedulable(self, node):
+        """kubelet_node_status.go recordNodeSchedulableEvent: on each status update, an Event when the Node's
+        spec.unschedulable differs from the last one seen (false at start): NodeNotSchedulable / NodeSchedulable."""
+        unschedulable = bool(node.get("spec", {}).get("unschedulable", False))
+        if unschedulable != self.last_unschedulable:
+            self.node_event("NodeNotSchedulable" if unschedulable else "NodeSchedulable")
+            self.last_unschedulable = unschedulable
+
+    def node_event(self, reason, message=None):
+        """An Event on the Node from the kubelet, as recordNodeStatusEvent ("Node NAME status is now: REASON") or
+        the "Starting kubelet." one; the kubelet's node reference has the node's name as its UID."""
+        now = utc_now()
+        name = "%s.%x" % (self.node_name, time.time_ns())
+        self.api.request("POST", "/api/v1/namespaces/default/events", {
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "default"},
+            "involvedObject": {"kind": "Node", "name": self.node_name, "uid": self.node_name},
+            "reason": reason, "message": message or "Node %s status is now: %s" % (self.node_name, reason),
+            "type": "Normal", "source": {"component": "kubelet", "host": self.node_name}, "firstTimestamp": now,
+            "lastTimestamp": now, "count": 1, "eventTime": None, "reportingComponent": "kubelet",
+            "reportingInstance": self.node_name})
 
     def sync_pods(self):
         listed_at = time.time()
