@@ -307,15 +307,6 @@ public final class DoctorProbe {
     }
 
     private static List<String> lines(String text) {
-        List<String> out = new ArrayList<>();
-        if (text == null) {
-            return out;
-        }
-        for (String line : text.split("\n")) {
-            if (!line.isBlank()) {
-                out.add(line.strip());
-            }
-        }
-        return out;
+        return FactsParser.lines(text);
     }
 }

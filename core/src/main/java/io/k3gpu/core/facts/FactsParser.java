@@ -327,7 +327,8 @@ public final class FactsParser {
         return value;
     }
 
-    private static List<String> lines(String text) {
+    /** The non-blank lines of a section, stripped; none for a missing one. */
+    public static List<String> lines(String text) {
         List<String> out = new ArrayList<>();
         if (text == null) {
             return out;
