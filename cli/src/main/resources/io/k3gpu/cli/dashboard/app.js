@@ -391,7 +391,7 @@
 
     function verifyResults() {
       return getJson('/api/verify').then(function (rows) {
-        verifyStatus.textContent = rows.length ? rows.length + ' nodes verified'
+        verifyStatus.textContent = rows.length ? rows.length + (rows.length === 1 ? ' node' : ' nodes') + ' verified'
           : 'no node verified yet: k3gpu verify --node NAME';
         verifyStatus.className = 'muted';
         verifyBody.textContent = '';
