@@ -8,6 +8,7 @@ import io.k3gpu.core.kube.NodeStatus;
 import io.k3gpu.core.kube.PodState;
 import io.k3gpu.core.train.TrainingJob;
 import io.k3gpu.core.verify.VerifyGpu;
+import io.k3gpu.core.verify.VerifyRecord;
 import io.k3gpu.core.workloads.TrainingError;
 import io.k3gpu.core.workloads.TrainingEvent;
 import io.k3gpu.core.workloads.TrainingProgress;
@@ -22,13 +23,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
  * What the dashboard shows of the cluster, read through the same {@link ClusterApi} as {@code nodes -o wide},
  * {@code jobs} and {@code logs}: plain maps that the server writes as JSON. Only chosen fields go out (no
- * annotations, no environment, no secrets). Answers are kept for a moment so that many open pages cost the API
+ * annotations but verify's record, no environment, no secrets). Answers are kept for a moment so that many open pages cost the API
  * server one request per period, not one per page.
  */
 final class DashboardCluster {
@@ -40,11 +42,13 @@ final class DashboardCluster {
     private final ClusterApi api;
     private final Cached<List<Map<String, Object>>> nodes;
     private final Cached<List<Map<String, Object>>> jobs;
+    private final Cached<List<Map<String, Object>>> verifyResults;
 
     DashboardCluster(ClusterApi api) {
         this.api = api;
         this.nodes = new Cached<>(this::readNodes);
         this.jobs = new Cached<>(this::readJobs);
+        this.verifyResults = new Cached<>(() -> verifyResults(api.nodeAnnotation(VerifyRecord.ANNOTATION)));
     }
 
     List<Map<String, Object>> nodes() {
@@ -53,6 +57,30 @@ final class DashboardCluster {
 
     List<Map<String, Object>> jobs() {
         return jobs.get();
+    }
+
+    /** The last {@code k3gpu verify} of each node that keeps one. */
+    List<Map<String, Object>> verifyResults() {
+        return verifyResults.get();
+    }
+
+    /**
+     * The jobs page's verify table from each Node's {@link VerifyRecord#ANNOTATION}, by node name; an annotation
+     * that is not a record k3gpu wrote is left out (anyone who may annotate Nodes can write it). Pure.
+     */
+    static List<Map<String, Object>> verifyResults(Map<String, String> annotations) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        new TreeMap<>(annotations).forEach((node, value) -> VerifyRecord.parse(value).ifPresent(v -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("node", node);
+            m.put("result", v.pass() ? "PASS" : "FAIL");
+            m.put("at", v.at() == null ? null : v.at().toString());
+            m.put("reason", v.reason());
+            m.put("image", v.image());
+            m.put("pod", v.pod());
+            out.add(m);
+        }));
+        return out;
     }
 
     private List<Map<String, Object>> readNodes() {

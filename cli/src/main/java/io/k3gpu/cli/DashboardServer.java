@@ -135,6 +135,7 @@ final class DashboardServer implements AutoCloseable {
             case "/favicon.ico" -> send(x, 204, "image/x-icon", new byte[0]);
             case "/api/nodes" -> nodes(x);
             case "/api/jobs" -> json(x, 200, cluster.jobs());
+            case "/api/verify" -> json(x, 200, cluster.verifyResults());
             case "/api/job" -> {
                 var job = cluster.job(q.getOrDefault("name", ""));
                 if (job.isPresent()) {

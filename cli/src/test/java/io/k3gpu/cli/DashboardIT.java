@@ -79,6 +79,9 @@ class DashboardIT {
                 "--name", "fashion-dash", "--timeout", "5m");
         assertThat(train.exit()).as(train.all()).isZero();
         double accuracy = Double.parseDouble(train.out().replaceAll("(?s).*test accuracy (0\\.\\d+).*", "$1"));
+        // and the Jetson is verified: its outcome, kept on the Node, is a row of the jobs page
+        Cli.Result verify = k3gpu("verify", "--node", "jetson1");
+        assertThat(verify.exit()).as(verify.all()).isZero();
 
         int port = ExporterIT.freePort();
         String base = "http://127.0.0.1:" + port;
@@ -151,6 +154,11 @@ class DashboardIT {
                     && text(b, "#job-log").contains("\"event\":\"done\""));
             assertThat(b.attribute("#job-chart", "data-points")).isEqualTo("1");
             assertThat(text(b, "#job-summary")).contains("Complete", "world size 1", "test accuracy 0.");
+            b.waiting(Duration.ofSeconds(20)).until(d -> !b.all("#verify tr[data-node=jetson1]").isEmpty());
+            assertThat(text(b, "#verify tr[data-node=jetson1] td.c-result")).isEqualTo("PASS");
+            assertThat(verify.out()).startsWith("PASS: " + text(b, "#verify tr[data-node=jetson1] td.c-reason"));
+            assertThat(text(b, "#verify tr[data-node=jetson1] td.c-at")).isNotEqualTo("–");
+            assertThat(b.all("#verify tbody tr")).hasSize(1);
             b.screenshot(SHOTS.resolve("dashboard-jobs.png"));
 
             // no script or style was refused by the Content-Security-Policy, nothing failed on any page

@@ -154,6 +154,20 @@ class DashboardServerTest {
     }
 
     @Test
+    void theJobsPageGetsEachNodesLastVerifyAndNoAnnotationThatIsNotARecord() throws Exception {
+        HttpResponse<String> r = get("/api/verify");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).contains("application/json; charset=utf-8");
+        // by node name; the reason one line (markup stays text for textContent); orin2's note is not a record
+        assertThat(r.body()).isEqualTo("[{\"node\":\"orin1\",\"result\":\"PASS\",\"at\":\"2026-12-05T16:51:03Z\","
+                + "\"reason\":\"the pod saw the GPU (Orin)\",\"image\":\"nvcr.io/nvidia/l4t-pytorch\","
+                + "\"pod\":\"k3gpu-verify-orin1-b2c4d\"},"
+                + "{\"node\":\"server\",\"result\":\"FAIL\",\"at\":\"2026-12-05T16:40:00Z\","
+                + "\"reason\":\"no GPU <script>x</script>\",\"image\":null,\"pod\":null}]");
+        assertThat(get("/static/app.js").body()).contains("getJson('/api/verify')", "'Verify results'");
+    }
+
+    @Test
     void aNodeStreamDeliversEachSampleAndTheRecordingIsOneStatsPlotReads() throws Exception {
         HttpResponse<java.io.InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(base
                 + "/api/stream?node=orin1")).build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -213,6 +227,17 @@ class DashboardServerTest {
                             "Ubuntu 22.04", "5.15-tegra", "docker://20.10.24", "arm64", "1",
                             Map.of("nvidia.com/gpu.product", "Orin", "k3gpu.dev/l4t", "36.4.3",
                                     "nvidia.com/cuda.runtime-version.full", "12.6"), "1"));
+        }
+
+        @Override
+        public Map<String, String> nodeAnnotation(String key) {
+            assertThat(key).isEqualTo("k3gpu.dev/verify");
+            return Map.of("orin1", "{\"result\":\"PASS\",\"at\":\"2026-12-05T16:51:03Z\","
+                            + "\"reason\":\"the pod saw the GPU (Orin)\",\"image\":\"nvcr.io/nvidia/l4t-pytorch\","
+                            + "\"pod\":\"k3gpu-verify-orin1-b2c4d\"}",
+                    "server", "{\"result\":\"FAIL\",\"at\":\"2026-12-05T16:40:00Z\","
+                            + "\"reason\":\"no GPU\\n<script>x</script>\",\"image\":null,\"pod\":null}",
+                    "orin2", "someone else's note");
         }
 
         @Override

@@ -2,14 +2,18 @@ package io.k3gpu.cli;
 
 import io.k3gpu.core.telemetry.live.RecordedSample;
 import io.k3gpu.core.telemetry.live.Recordings;
+import io.k3gpu.core.verify.VerifyRecord;
 import io.k3gpu.lab.k3sdist.K3sDistribution;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -62,13 +66,31 @@ class WorkloadsIT {
         assertThat(r.exit()).as(r.all()).isZero();
         assertThat(r.out()).contains("\"pass\" : true").contains("libcudart.so.10.2");
         assertThat(kubectl("get", "pods")).doesNotContain("k3gpu-verify-jetson1");
+        // the outcome stays on the Node for the dashboard, as kubectl reads it
+        VerifyRecord kept = verifyRecord("jetson1");
+        assertThat(kept.pass()).isTrue();
+        assertThat(kept.reason()).isEqualTo(JsonMapper.builder().build().readTree(r.out()).get("reason").stringValue());
+        assertThat(kept.pod()).startsWith("k3gpu-verify-jetson1-");
+        assertThat(kept.image()).isNotBlank();
+        assertThat(kept.at()).isBetween(Instant.now().minus(Duration.ofMinutes(5)), Instant.now());
+        assertThat(r.err()).doesNotContain("warning");
+    }
+
+    /** The node's k3gpu.dev/verify annotation as the real kubectl reads it. */
+    private static VerifyRecord verifyRecord(String node) throws IOException, InterruptedException {
+        String value = kubectl("get", "node", node, "-o", "jsonpath={.metadata.annotations.k3gpu\\.dev/verify}");
+        return VerifyRecord.parse(value).orElseThrow(() -> new AssertionError("no verify record on " + node + ": "
+                + value));
     }
 
     @Test
-    void verifyOnACpuOnlyNodeFailsSayingItHasNoGpu() {
+    void verifyOnACpuOnlyNodeFailsSayingItHasNoGpu() throws Exception {
         Cli.Result r = k3gpu("verify", "--node", "node2");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.out()).startsWith("FAIL: node2 has no NVIDIA GPU that k3gpu knows of");
+        VerifyRecord kept = verifyRecord("node2");
+        assertThat(kept.pass()).isFalse();
+        assertThat(kept.reason()).startsWith("node2 has no NVIDIA GPU that k3gpu knows of");
     }
 
     @Test

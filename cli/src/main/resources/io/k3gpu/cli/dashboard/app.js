@@ -375,6 +375,40 @@
     main.appendChild(detail);
     setConn('polling');
 
+    // the last `k3gpu verify` of each node, as it keeps it on the Node
+    main.appendChild(el('h2', null, 'Verify results'));
+    var verifyStatus = el('p', { id: 'verify-status', 'class': 'muted' }, 'reading the nodes…');
+    main.appendChild(verifyStatus);
+    var verifyTable = el('table', { id: 'verify', 'class': 'grid' });
+    var verifyHead = el('tr');
+    ['Node', 'Result', 'When', 'Reason'].forEach(function (h) {
+      verifyHead.appendChild(el('th', null, h));
+    });
+    verifyTable.appendChild(el('thead')).appendChild(verifyHead);
+    var verifyBody = el('tbody');
+    verifyTable.appendChild(verifyBody);
+    main.appendChild(verifyTable);
+
+    function verifyResults() {
+      return getJson('/api/verify').then(function (rows) {
+        verifyStatus.textContent = rows.length ? rows.length + (rows.length === 1 ? ' node' : ' nodes') + ' verified'
+          : 'no node verified yet: k3gpu verify --node NAME';
+        verifyStatus.className = 'muted';
+        verifyBody.textContent = '';
+        rows.forEach(function (v) {
+          var tr = el('tr', { 'data-node': v.node, 'class': 'verify-' + (v.result === 'PASS' ? 'pass' : 'fail') });
+          tr.appendChild(el('td', { 'class': 'c-node' }, v.node));
+          tr.appendChild(el('td', { 'class': 'c-result' }, v.result));
+          tr.appendChild(el('td', { 'class': 'c-at' }, v.at ? new Date(v.at).toLocaleString() : '–'));
+          tr.appendChild(el('td', { 'class': 'c-reason' }, dash(v.reason)));
+          verifyBody.appendChild(tr);
+        });
+      }).catch(function (e) {
+        verifyStatus.textContent = 'the cluster did not answer: ' + e.message;
+        verifyStatus.className = 'bad';
+      });
+    }
+
     function accuracy(j) {
       return j.testAccuracy === null ? (j.error ? 'failed: ' + j.error : '–') : j.testAccuracy.toFixed(4);
     }
@@ -441,6 +475,8 @@
 
     list();
     window.setInterval(list, 5000);
+    verifyResults();
+    window.setInterval(verifyResults, 5000);
     var selected = param('name');
     if (selected) {
       var tick = function () {

@@ -97,6 +97,19 @@ public interface ClusterApi extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot update nodes");
     }
 
+    /**
+     * Sets these annotations on the Node (a null value removes one) with one JSON merge patch of
+     * metadata.annotations (RFC 7386): no read, so no conflict with the node's agent writing its status.
+     */
+    default void annotate(String node, Map<String, String> annotations) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot annotate nodes");
+    }
+
+    /** The value of annotation {@code key} on each Node that has it, by Node name, in one list request. */
+    default Map<String, String> nodeAnnotation(String key) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot read node annotations");
+    }
+
     // --- objects that k3gpu installs and reconciles (k3gpu device-plugin) ---
 
     /** The DaemonSets and ConfigMaps in {@code namespace} that match {@code labelSelector}. */

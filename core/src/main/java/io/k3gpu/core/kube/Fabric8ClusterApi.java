@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.dsl.Informable;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.LogWatch;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -24,6 +26,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 import java.io.ByteArrayInputStream;
 import java.net.HttpURLConnection;
@@ -48,6 +52,7 @@ import java.util.function.Predicate;
 public final class Fabric8ClusterApi implements ClusterApi {
     /** Writes of a Node refused as conflicting (409) before one is reported as an error. */
     private static final int CONFLICT_ATTEMPTS = 5;
+    private static final JsonMapper PATCH_JSON = JsonMapper.builder().build();
     private final KubernetesClient client;
     private final String where;
 
@@ -198,6 +203,36 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 }
                 return n;
             }));
+    }
+
+    @Override
+    public void annotate(String node, Map<String, String> annotations) {
+        // a merge patch of the annotations map only: lists would be replaced whole (RFC 7386), so none is sent
+        ObjectNode patch = PATCH_JSON.createObjectNode();
+        ObjectNode a = patch.putObject("metadata").putObject("annotations");
+        annotations.forEach((k, v) -> {
+            if (v == null) {
+                a.putNull(k);
+            } else {
+                a.put(k, v);
+            }
+        });
+        call("annotating node " + node, () -> client.nodes().withName(node)
+                .patch(PatchContext.of(PatchType.JSON_MERGE), PATCH_JSON.writeValueAsString(patch)));
+    }
+
+    @Override
+    public Map<String, String> nodeAnnotation(String key) {
+        return call("listing nodes", () -> {
+            Map<String, String> out = new LinkedHashMap<>();
+            for (Node n : client.nodes().list().getItems()) {
+                Map<String, String> a = n.getMetadata().getAnnotations();
+                if (a != null && a.get(key) != null) {
+                    out.put(n.getMetadata().getName(), a.get(key));
+                }
+            }
+            return out;
+        });
     }
 
     /** {@code have} with {@code changes} applied (a null value removes the key). */

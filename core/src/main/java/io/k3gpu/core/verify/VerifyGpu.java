@@ -13,13 +13,15 @@ import io.k3gpu.core.workloads.Workloads;
 
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * Proves a node's pods get the GPU: runs the seed's gpu-test pod (or the shipped probe) on it, reads its logs and
- * decides PASS or FAIL, saying why and what to do.
+ * decides PASS or FAIL, saying why and what to do, and keeps that outcome on the Node for the dashboard.
  */
 public final class VerifyGpu {
     public static final String NAMESPACE = "default";
@@ -65,7 +67,26 @@ public final class VerifyGpu {
             return new Result(node, false, "there is no node named " + node + " in the cluster (nodes: " + known + ")",
                     "pass one of those names to --node", List.of(), null, null, null, null, null, List.of());
         }
-        NodeStatus n = status.get();
+        Result r = verify(api, status.get(), image, probe, timeout, keep);
+        record(api, r, Instant.now());
+        return r;
+    }
+
+    /**
+     * Keeps the outcome on the Node ({@link VerifyRecord#ANNOTATION}) for the dashboard. Verify's own answer stands
+     * whatever happens here: a refused write (RBAC, the API server gone meanwhile) is only a warning.
+     */
+    void record(ClusterApi api, Result r, Instant at) {
+        try {
+            api.annotate(r.node(), Map.of(VerifyRecord.ANNOTATION, VerifyRecord.of(r, at).toAnnotation()));
+        } catch (RuntimeException e) {
+            events.warn(r.node(), "the result is not kept on the node (annotation " + VerifyRecord.ANNOTATION
+                    + "): " + e.getMessage());
+        }
+    }
+
+    private Result verify(ClusterApi api, NodeStatus n, String image, boolean probe, Duration timeout, boolean keep) {
+        String node = n.name();
         GpuAccess access = GpuAccess.of(n);
         GpuPodSpec gpu = GpuPodSpec.of(access);
         List<Verdict> notes = new ArrayList<>();
