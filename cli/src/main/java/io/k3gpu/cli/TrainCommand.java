@@ -153,6 +153,7 @@ final class TrainCommand implements Callable<Integer> {
             Thread cleanup = new Thread(() -> {
                 if (!done.get()) {
                     terminal.err().println("interrupted: deleting job " + job);
+                    terminal.err().flush(); // a shutdown hook: nothing flushes it later
                     api.deleteJob(VerifyGpu.NAMESPACE, job);
                 }
             });
@@ -225,6 +226,7 @@ final class TrainCommand implements Callable<Integer> {
             Thread cleanup = new Thread(() -> {
                 if (!done.get()) {
                     terminal.err().println("interrupted: deleting job " + job + " and service " + job);
+                    terminal.err().flush(); // a shutdown hook: nothing flushes it later
                     api.deleteJob(VerifyGpu.NAMESPACE, job);
                     api.delete(VerifyGpu.NAMESPACE, "Service", job);
                 }

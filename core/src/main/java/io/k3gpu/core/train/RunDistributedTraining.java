@@ -211,39 +211,64 @@ public final class RunDistributedTraining {
     static final java.util.regex.Pattern PEER_LOST = java.util.regex.Pattern.compile(
             "(?i)connection (closed|reset) by peer|broken pipe|NCCL.*remote process exited|ProcessGroupGloo.*(timed out|connection)");
 
+    /** How long a failure waits for the rank that caused it: torchrun's agent notices a dead child every 5 s. */
+    static final Duration CULPRIT_WAIT = Duration.ofSeconds(15);
+
     /**
-     * A worker failed: its peers fail right after it (their all-reduce loses it), so after a moment to let them,
-     * the culprit is the failed rank whose log does not say it lost a peer.
+     * A worker failed. Its peers fail right after it (their all-reduce loses it), and which pod fails first is a race:
+     * torchrun's agent on the dead rank notices within its 5 s monitor interval, gloo on the others at once. So the
+     * culprit is the failed rank whose log does not say it lost a peer, waited for a while; if every failed rank
+     * lost a peer, it is a rank whose pod went away without failing (the Job controller deletes the other pods once
+     * the Job has failed).
      */
     private Result died(ClusterApi api, DistributedTrainingJob.Spec spec, Instant start, Map<Integer, Worker> workers)
             throws InterruptedException {
-        Thread.sleep(1000);
-        List<PodState> pods = api.pods(spec.namespace(), "job-name=" + spec.name());
-        for (Worker w : workers.values()) {
-            pods.stream().filter(x -> rankOf(x, spec.name()) == w.rank).findFirst().ifPresent(p -> w.state = p);
-        }
+        long until = System.nanoTime() + CULPRIT_WAIT.toNanos();
+        Map<Integer, String> tails = new TreeMap<>();
         Worker culprit = null;
-        String culpritTail = null;
-        List<String> victims = new ArrayList<>();
-        for (Worker w : workers.values()) {
-            if (w.state == null || !"Failed".equals(w.state.phase())) {
-                continue;
+        List<Worker> gone = new ArrayList<>();
+        while (true) {
+            Thread.sleep(1000);
+            List<PodState> pods = api.pods(spec.namespace(), "job-name=" + spec.name());
+            gone.clear();
+            for (Worker w : workers.values()) {
+                Optional<PodState> p = pods.stream().filter(x -> rankOf(x, spec.name()) == w.rank).findFirst();
+                if (p.isPresent()) {
+                    w.state = p.get();
+                } else if (w.state != null && !"Failed".equals(w.state.phase())) {
+                    gone.add(w);
+                }
             }
-            String tail = tail(api, spec, w, CLASSIFY_LINES);
-            if (culprit == null && !PEER_LOST.matcher(tail).find()) {
-                culprit = w;
-                culpritTail = lastLines(tail, TAIL_LINES);
-            } else {
-                victims.add("rank " + w.rank);
+            for (Worker w : workers.values()) {
+                if (w.state == null || !"Failed".equals(w.state.phase()) || tails.containsKey(w.rank)) {
+                    continue;
+                }
+                tails.put(w.rank, tail(api, spec, w, CLASSIFY_LINES));
+            }
+            culprit = workers.values().stream().filter(w -> tails.containsKey(w.rank)
+                    && !PEER_LOST.matcher(tails.get(w.rank)).find()).findFirst().orElse(null);
+            boolean anyLeft = workers.values().stream().anyMatch(w -> !tails.containsKey(w.rank) && !gone.contains(w));
+            if (culprit != null || !anyLeft || System.nanoTime() > until) {
+                break;
             }
         }
-        if (culprit == null) { // every failed rank lost a peer: name the first
-            culprit = workers.values().stream().filter(w -> w.state != null && "Failed".equals(w.state.phase()))
-                    .findFirst().orElseThrow();
-            culpritTail = tail(api, spec, culprit, TAIL_LINES);
-            victims.remove("rank " + culprit.rank);
+        String how;
+        if (culprit != null) {
+            how = "failed (" + culprit.state.status() + ")";
+        } else if (!gone.isEmpty()) {
+            culprit = gone.get(0);
+            how = "failed (its pod ended without a result: deleted as the Job failed)";
+        } else {
+            culprit = workers.values().stream().filter(w -> tails.containsKey(w.rank)).findFirst().orElseThrow();
+            how = "failed (" + culprit.state.status() + ")";
         }
-        String failure = "rank " + culprit.rank + " on " + culprit.node() + " failed (" + culprit.state.status() + ")"
+        Worker c = culprit;
+        List<String> victims = workers.values().stream().filter(w -> w != c && tails.containsKey(w.rank))
+                .map(w -> "rank " + w.rank).toList();
+        // the culprit's own log, else (its pod is gone) what the first rank that lost it printed
+        String culpritTail = tails.containsKey(c.rank) ? lastLines(tails.get(c.rank), TAIL_LINES)
+                : tails.values().stream().findFirst().map(t -> lastLines(t, TAIL_LINES)).orElse("");
+        String failure = "rank " + c.rank + " on " + c.node() + " " + how
                 + (victims.isEmpty() ? "" : "; " + String.join(", ", victims) + " then lost " + (victims.size() == 1
                 ? "its peer" : "their peer"));
         return fail(api, spec, start, workers, culpritTail, failure);

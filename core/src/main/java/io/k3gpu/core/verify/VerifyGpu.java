@@ -67,7 +67,7 @@ public final class VerifyGpu {
             return new Result(node, false, "there is no node named " + node + " in the cluster (nodes: " + known + ")",
                     "pass one of those names to --node", List.of(), null, null, null, null, null, List.of());
         }
-        Result r = verify(api, status.get(), image, probe, timeout, keep);
+        Result r = verify(api, status.get(), image, probe, timeout, keep, onCordoned);
         record(api, r, Instant.now());
         return r;
     }
@@ -85,7 +85,8 @@ public final class VerifyGpu {
         }
     }
 
-    private Result verify(ClusterApi api, NodeStatus n, String image, boolean probe, Duration timeout, boolean keep) {
+    private Result verify(ClusterApi api, NodeStatus n, String image, boolean probe, Duration timeout, boolean keep,
+                          boolean onCordoned) {
         String node = n.name();
         GpuAccess access = GpuAccess.of(n);
         GpuPodSpec gpu = GpuPodSpec.of(access);
