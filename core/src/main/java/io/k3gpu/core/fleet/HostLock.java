@@ -23,6 +23,8 @@ public final class HostLock {
     static final String TAKEN = "k3gpu-lock-taken";
     static final String HELD = "k3gpu-lock-held";
 
+    /** The runs of this process that hold a lock now (several applies may run in one JVM: the library, tests). */
+    private static final java.util.Set<String> ACTIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final String run = UUID.randomUUID().toString();
     private final String who;
     private final long pid;
@@ -55,6 +57,19 @@ public final class HostLock {
                 + "else rm -f \"$t\"; echo " + HELD + "; head -c 1024 " + PATH + "; fi";
     }
 
+    /** Whether the holder is an earlier, finished run of this same process (same user@machine and pid). Pure. */
+    boolean leftByThisProcess(Map<String, String> holder) {
+        String holderRun = holder.get("run");
+        return who.equals(holder.get("who")) && String.valueOf(pid).equals(holder.get("pid")) && holderRun != null
+                && !holderRun.equals(run) && !ACTIVE.contains(holderRun);
+    }
+
+    /** Replaces the lock's content with this run's (content on stdin), in one rename. */
+    static String takeOverCommand() {
+        return "t=$(mktemp " + PATH + ".XXXXXX) && cat > \"$t\" && chmod 0644 \"$t\" && mv -f \"$t\" " + PATH
+                + " && echo " + TAKEN;
+    }
+
     /** Removes the lock when it is this run's. */
     String releaseCommand() {
         return "grep -qx 'run=" + run + "' " + PATH + " 2>/dev/null && rm -f " + PATH + " || true";
@@ -65,17 +80,28 @@ public final class HostLock {
         ExecResult r = shell.sudo(acquireCommand(), content(Instant.now()).getBytes(StandardCharsets.UTF_8));
         String out = r.stdout();
         if (r.ok() && out.startsWith(TAKEN)) {
+            ACTIVE.add(run);
             return;
         }
         if (!r.ok() || !out.startsWith(HELD)) {
             throw new K3gpuException(ExitCode.REMOTE_COMMAND, "cannot take the apply lock " + PATH + " on "
                     + shell.host() + " (exit " + r.exitCode() + "): " + r.tail(2), "check that /var/lib is writable there");
         }
-        throw held(hostName, shell.host(), parse(out.substring(HELD.length())));
+        Map<String, String> holder = parse(out.substring(HELD.length()));
+        if (leftByThisProcess(holder)) {
+            // an earlier run of this very process could not release it (the link was down then): it is ours to take
+            ExecResult t = shell.sudo(takeOverCommand(), content(Instant.now()).getBytes(StandardCharsets.UTF_8));
+            if (t.ok() && t.stdout().startsWith(TAKEN)) {
+                ACTIVE.add(run);
+                return;
+            }
+        }
+        throw held(hostName, shell.host(), holder);
     }
 
     /** Releases the lock when this run holds it; a failure to is not an error of the run (the next one reports it). */
     public void release(RemoteShell shell) {
+        ACTIVE.remove(run);
         shell.sudo(releaseCommand());
     }
 

@@ -21,6 +21,17 @@ class HostLockTest {
     }
 
     @Test
+    void aLockAnEarlierRunOfThisSameProcessLeftIsTakenOverAndNoOtherIs() {
+        HostLock me = new HostLock("ann@desk", 42);
+        assertThat(me.leftByThisProcess(Map.of("who", "ann@desk", "pid", "42", "run", "earlier"))).isTrue();
+        assertThat(me.leftByThisProcess(Map.of("who", "ann@desk", "pid", "43", "run", "earlier"))).isFalse();
+        assertThat(me.leftByThisProcess(Map.of("who", "bob@desk", "pid", "42", "run", "earlier"))).isFalse();
+        assertThat(me.leftByThisProcess(Map.of("who", "ann@desk", "pid", "42"))).isFalse();
+        assertThat(HostLock.takeOverCommand()).isEqualTo("t=$(mktemp /var/lib/k3gpu/apply.lock.XXXXXX) && cat > \"$t\" "
+                + "&& chmod 0644 \"$t\" && mv -f \"$t\" /var/lib/k3gpu/apply.lock && echo k3gpu-lock-taken");
+    }
+
+    @Test
     void aLockOfAGoneProcessOnThisMachineIsReportedStaleWithHowToClearIt() {
         HostLock me = new HostLock("ann@desk", ProcessHandle.current().pid());
         K3gpuException stale = me.held("gpu1", "10.0.0.5",
