@@ -132,7 +132,9 @@ class GpuSchedulingIT {
                 .contains("orin2 (" + lab.ip("jetson2") + "), agent:\n"
                         + "  gpu: k3s --default-runtime nvidia (K3s v1.31.4+k3s1)\n");
         Cli.Result old = Cli.run("plan", "-f", clusterFile("old.yaml", "  k3sVersion: v1.24.3+k3s1\n").toString());
-        assertThat(old.exit()).as(old.all()).isZero();
+        // the running server is newer: the plan shows each host's route and that apply would refuse the downgrade
+        assertThat(old.exit()).as(old.all()).isEqualTo(1);
+        assertThat(old.out()).contains("! refused: cp1: v1.31.4+k3s1 → v1.24.3+k3s1 is a downgrade");
         assertThat(old.out()).contains("orin1 (" + lab.ip("jetson1") + "), agent:\n"
                 + "  gpu: k3s containerd config.toml.tmpl (K3s v1.24.3+k3s1 has no --default-runtime)\n"
                 + "  + set NVIDIA runtime: k3s: write " + ContainerdTemplate.PATH
