@@ -541,7 +541,7 @@ public final class K3sServer implements AutoCloseable {
         }
         byte[] cacerts;
         try {
-            HttpClient insecure = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(10))
+            HttpClient insecure = HttpClient.newBuilder().sslContext(trustAll()).connectTimeout(Duration.ofSeconds(30))
                     .build();
             HttpResponse<byte[]> r = insecure.send(HttpRequest.newBuilder(base.resolve("/cacerts")).build(),
                     HttpResponse.BodyHandlers.ofByteArray());

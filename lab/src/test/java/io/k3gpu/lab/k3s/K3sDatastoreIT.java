@@ -16,6 +16,8 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,10 +59,9 @@ class K3sDatastoreIT {
         try (K3sServer s = first(false); KubernetesClient k = client(s)) {
             uid = k.configMaps().inNamespace("default").resource(new ConfigMapBuilder().withNewMetadata()
                     .withName("kept").endMetadata().withData(Map.of("a", "b")).build()).create().getMetadata().getUid();
-            k.nodes().withName("server1").edit(n -> {
-                n.getMetadata().getLabels().put("k3gpu.dev/test", "kept");
-                return n;
-            });
+            // a merge patch without resourceVersion: the server's own heartbeats update this Node meanwhile
+            k.nodes().withName("server1").patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
+                    "{\"metadata\":{\"labels\":{\"k3gpu.dev/test\":\"kept\"}}}");
             assertThatThrownBy(() -> second(s)).isInstanceOf(K3sStartException.class).hasMessage(
                     "starting kubernetes: preparing server: failed to bootstrap cluster data: " + s.url()
                             + "/v1-k3s/server-bootstrap: 400 Bad Request");
