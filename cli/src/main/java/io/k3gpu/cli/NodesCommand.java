@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 @Command(name = "nodes", description = {"List the cluster's nodes: kubectl's columns plus GPU, L4T/CUDA and runtime.",
         "-o wide adds GPU-USE: nvidia.com/gpu in use (requested by the node's unfinished pods) / allocatable, "
@@ -48,7 +49,7 @@ final class NodesCommand implements Callable<Integer> {
                 table(terminal.out(), nodes, false, Instant.now());
                 return 0;
             }
-            Map<String, Long> inUse = gpusInUse(api.activePods(null));
+            Map<String, Long> inUse = gpusInUse(nodes, () -> api.activePods(null));
             if (output.equals("json")) {
                 terminal.out().println(Json.pretty(json(nodes, inUse)));
             } else {
@@ -56,6 +57,15 @@ final class NodesCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /**
+     * As {@link #gpusInUse(List)}, listing the pods only when a node advertises nvidia.com/gpu: elsewhere GPU-USE is
+     * "-" (gpuInUse null) whatever runs there, and a cluster without the device plugin is spared listing every pod
+     * of every namespace (a second request, and the model of a Pod to build: docs/benchmarks.md, "Start-up").
+     */
+    static Map<String, Long> gpusInUse(List<NodeStatus> nodes, Supplier<List<PodSummary>> pods) {
+        return nodes.stream().anyMatch(n -> n.gpuAllocatable() != null) ? gpusInUse(pods.get()) : Map.of();
     }
 
     /** The nvidia.com/gpu each node's unfinished pods request: what the scheduler counts as in use. */

@@ -10,6 +10,11 @@ import java.util.Properties;
 final class VersionProvider implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
+        return lines();
+    }
+
+    /** The version lines, also for {@link QuickAnswers} (which prints them without picocli's model). */
+    static String[] lines() {
         Properties p = new Properties();
         try (InputStream in = VersionProvider.class.getResourceAsStream("version.properties")) {
             if (in != null) {

@@ -43,6 +43,16 @@ class NodesTableTest {
     }
 
     @Test
+    void thePodsAreListedOnlyWhenANodeAdvertisesGpus() {
+        List<PodSummary> pods = List.of(pod("orin1", "Running", 1));
+        assertThat(NodesCommand.gpusInUse(List.of(gpuNode("orin1", "1"), gpuNode("cpu1", null)), () -> pods))
+                .isEqualTo(Map.of("orin1", 1L));
+        assertThat(NodesCommand.gpusInUse(List.of(gpuNode("cpu1", null), gpuNode("orin3", null)), () -> {
+            throw new AssertionError("no node advertises nvidia.com/gpu: nothing to count");
+        })).isEmpty();
+    }
+
+    @Test
     void gpuUseIsTheUnfinishedPodsRequestsOverAllocatableAndADashWithoutAPlugin() {
         Map<String, Long> inUse = NodesCommand.gpusInUse(List.of(pod("orin1", "Running", 1), pod("orin1", "Succeeded", 1),
                 pod("thor1", "Pending", 1), pod("thor1", "Running", 1), pod("cpu1", "Running", 0)));

@@ -24,6 +24,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
+import io.fabric8.kubernetes.client.internal.KubeConfigUtils;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.kubernetes.client.utils.Utils;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import tools.jackson.databind.json.JsonMapper;
@@ -80,13 +83,37 @@ public final class Fabric8ClusterApi implements ClusterApi {
     }
 
     private static Fabric8ClusterApi create(String kubeconfigYaml, String context, Integer retries) {
-        Config config = Config.fromKubeconfig(context, kubeconfigYaml, null);
+        Config config = config(kubeconfigYaml, context);
         config.setRequestTimeout(15_000);
         config.setConnectionTimeout(10_000);
         if (retries != null) {
             config.setRequestRetryBackoffLimit(retries);
         }
         return new Fabric8ClusterApi(new KubernetesClientBuilder().withConfig(config).build(), config.getMasterUrl());
+    }
+
+    /**
+     * What {@code Config.fromKubeconfig(context, yaml, null)} makes, without its one cost a short command notices:
+     * fabric8 parses the kubeconfig with its shared serializer, whose model of the kubeconfig has a field that only
+     * its polymorphic KubernetesDeserializer reads, and building that deserializer instantiates every model class it
+     * finds through ServiceLoader (~700: 0.25-0.35 CPU-s of a `nodes` run with the JDK 25 AOT cache,
+     * docs/benchmarks.md "Start-up"). Here the kubeconfig is read by a serializer that does not scan (a kubeconfig
+     * holds no Kubernetes resources), then fabric8's own steps follow: its merge of the context into an empty Config
+     * and its system property/environment overrides unless auto-configuration is off. The client's own serializer
+     * still scans when a command reads resources of unknown type. Fabric8ClusterApiTest compares both ways.
+     */
+    static Config config(String kubeconfigYaml, String context) {
+        if (kubeconfigYaml == null || kubeconfigYaml.isEmpty()) {
+            throw new KubernetesClientException("Could not create Config from kubeconfig");
+        }
+        io.fabric8.kubernetes.api.model.Config parsed = new KubernetesSerialization(JsonMapper.builder().build(), false)
+                .unmarshal(kubeconfigYaml, io.fabric8.kubernetes.api.model.Config.class);
+        Config config = Config.empty();
+        KubeConfigUtils.merge(config, context, parsed);
+        if (!Utils.getSystemPropertyOrEnvVar(Config.KUBERNETES_DISABLE_AUTO_CONFIG_SYSTEM_PROPERTY, false)) {
+            Config.configFromSysPropsOrEnvVars(config);
+        }
+        return config;
     }
 
     @Override
