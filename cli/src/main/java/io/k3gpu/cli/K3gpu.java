@@ -5,7 +5,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -68,7 +71,13 @@ public final class K3gpu {
      */
     public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env,
                           List<Class<?>> moreCommands) {
-        CommandLine cl = commandLine(out, err, in, env, moreCommands);
+        return run(args, out, err, null, in, env, moreCommands);
+    }
+
+    /** As above, with the process's standard output as bytes too ({@link Terminal#outBytes()}). */
+    private static int run(String[] args, PrintWriter out, PrintWriter err, OutputStream stdout, InputStream in,
+                           Map<String, String> env, List<Class<?>> moreCommands) {
+        CommandLine cl = commandLine(new Terminal(out, err, stdout, in, env), out, err, moreCommands);
         try {
             return cl.execute(args);
         } finally {
@@ -80,7 +89,12 @@ public final class K3gpu {
     /** The whole command tree on these streams (also what the build's shell completions are made from). */
     static CommandLine commandLine(PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env,
                                    List<Class<?>> moreCommands) {
-        CommandLine cl = commandLine(new Terminal(out, err, in, env));
+        return commandLine(new Terminal(out, err, in, env), out, err, moreCommands);
+    }
+
+    private static CommandLine commandLine(Terminal terminal, PrintWriter out, PrintWriter err,
+                                           List<Class<?>> moreCommands) {
+        CommandLine cl = commandLine(terminal);
         moreCommands.forEach(cl::addSubcommand);
         withHelpEverywhere(cl);
         cl.setOut(out);
@@ -128,7 +142,9 @@ public final class K3gpu {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         InterruptReport.install(err);
-        int code = run(args, out, err, System.in, System.getenv(), moreCommands);
+        // stdout's bytes unbuffered (the command buffers): System.out would pass them through its own small buffer
+        int code = run(args, out, err, new FileOutputStream(FileDescriptor.out), System.in, System.getenv(),
+                moreCommands);
         InterruptReport.finished();
         System.exit(code);
     }
