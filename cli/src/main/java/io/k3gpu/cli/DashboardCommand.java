@@ -24,8 +24,9 @@ import java.util.concurrent.Callable;
 final class DashboardCommand implements Callable<Integer> {
     private final Terminal terminal;
 
+    /** How to reach the nodes; no --ip or --host (picocli refuses them): the cluster's GPU nodes are followed. */
     @Mixin
-    SshOptions ssh;
+    SshConnection ssh;
 
     @Mixin
     KubeOptions kube;
@@ -52,17 +53,12 @@ final class DashboardCommand implements Callable<Integer> {
 
     DashboardCommand(Terminal terminal) {
         this.terminal = terminal;
-        this.ssh = new SshOptions(terminal);
+        this.ssh = new SshConnection(terminal);
         this.kube = new KubeOptions(terminal);
     }
 
     @Override
     public Integer call() throws InterruptedException {
-        if (ssh.ip != null || ssh.host != null) {
-            throw new K3gpuException(ExitCode.USAGE, "the dashboard follows the cluster's GPU nodes: "
-                    + (ssh.ip != null ? "--ip" : "--host") + " is not used",
-                    "leave it out; --kubeconfig and --context choose the cluster");
-        }
         DashboardAccess access = DashboardAccess.of(listen, tokenFile);
         Duration keep = Durations.parse("--window", window);
         if (keep.isZero() || keep.compareTo(Duration.ofHours(6)) > 0) {
@@ -95,7 +91,8 @@ final class DashboardCommand implements Callable<Integer> {
         TelemetryOptions t = new TelemetryOptions(terminal);
         t.ssh = ssh;
         t.kube = kube;
-        t.all = true;
+        t.nodes = new TelemetryOptions.Nodes();
+        t.nodes.all = true;
         t.interval = interval;
         t.source = io.k3gpu.core.telemetry.TelemetryStreamParser.SourceOption.AUTO;
         return t;

@@ -6,6 +6,10 @@ import io.k3gpu.core.text.TerminalText;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Turns every failure into one line on stderr ("error: ..." and what to do), with a stack trace only with --debug. */
 final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
@@ -43,7 +47,39 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     static int usage(CommandLine.ParameterException ex, String[] args) {
         CommandLine cl = ex.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println("error: " + ex.getMessage() + "; see '" + cl.getCommandSpec().qualifiedName() + " --help'");
+        err.println("error: " + message(ex.getMessage()) + "; see '" + cl.getCommandSpec().qualifiedName()
+                + " --help'");
         return ExitCode.USAGE.code();
+    }
+
+    private static final Pattern EXCLUSIVE =
+            Pattern.compile("Error: (.*) are mutually exclusive \\(specify only one\\)");
+    private static final Pattern TWICE =
+            Pattern.compile("Error: expected only one match but got \\[([^\\]]*)\\].*");
+
+    /**
+     * picocli's message, said as k3gpu says errors: what happened and what to do. Its argument-group messages
+     * ("Error: --ip=IP, --all are mutually exclusive (specify only one)") name the options given, with labels.
+     */
+    static String message(String picocli) {
+        Matcher m = EXCLUSIVE.matcher(picocli);
+        if (m.matches()) {
+            List<String> given = names(m.group(1).split(", "));
+            return String.join(" and ", given) + " cannot be used together; pass only one of them";
+        }
+        m = TWICE.matcher(picocli);
+        if (m.matches()) {
+            return "only one of " + String.join(", ", names(m.group(1).split(" \\| "))) + " can be given, once";
+        }
+        return picocli.startsWith("Error: ") ? picocli.substring("Error: ".length()) : picocli;
+    }
+
+    /** {@code --ip=IP} as {@code --ip}. */
+    private static List<String> names(String[] options) {
+        List<String> names = new ArrayList<>();
+        for (String o : options) {
+            names.add(o.strip().replaceFirst("=.*", ""));
+        }
+        return names;
     }
 }

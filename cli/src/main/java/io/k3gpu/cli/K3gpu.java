@@ -5,7 +5,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -89,13 +92,19 @@ public final class K3gpu {
      */
     public static int run(String[] args, PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env,
                           List<Class<?>> moreCommands) {
+        return run(args, out, err, null, in, env, moreCommands);
+    }
+
+    /** As above, with the process's standard output as bytes too ({@link Terminal#outBytes()}). */
+    private static int run(String[] args, PrintWriter out, PrintWriter err, OutputStream stdout, InputStream in,
+                           Map<String, String> env, List<Class<?>> moreCommands) {
         try {
             String quick = QuickAnswers.answer(args, moreCommands.isEmpty());
             if (quick != null) {
                 out.print(quick);
                 return 0;
             }
-            CommandLine cl = commandLine(new Terminal(out, err, in, env), moreCommands, args);
+            CommandLine cl = commandLine(new Terminal(out, err, stdout, in, env), moreCommands, args);
             cl.setOut(out);
             cl.setErr(err);
             return cl.execute(args);
@@ -206,7 +215,9 @@ public final class K3gpu {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         InterruptReport.install(err);
-        int code = run(args, out, err, System.in, System.getenv(), moreCommands);
+        // stdout's bytes unbuffered (the command buffers): System.out would pass them through its own small buffer
+        int code = run(args, out, err, new FileOutputStream(FileDescriptor.out), System.in, System.getenv(),
+                moreCommands);
         InterruptReport.finished();
         System.exit(code);
     }

@@ -96,7 +96,7 @@ final class ResetCommand implements Callable<Integer> {
             }
         }
         ClusterSpec spec = FleetCommands.load(file, terminal);
-        String only = ssh.ip != null ? ssh.ip : ssh.host;
+        String only = ssh.node();
         List<HostSpec> selected = only == null ? spec.hosts() : List.of(spec.host(only));
         try (SshConnector connector = deadline.applyTo(FleetCommands.connector(terminal));
              SshFleet fleet = new SshFleet(spec, connector, terminal::env)) {

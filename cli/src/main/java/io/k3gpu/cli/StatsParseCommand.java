@@ -10,9 +10,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import io.k3gpu.core.text.TerminalText;
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -55,16 +58,25 @@ final class StatsParseCommand implements Callable<Integer> {
         boolean text = output == OutputOptions.Format.text;
         TelemetryStreamParser parser = new TelemetryStreamParser(fields == null || fields.isEmpty() ? null
                 : fields.stream().map(String::strip).filter(f -> !f.isEmpty()).toList());
-        PrintWriter out = terminal.out();
         PrintWriter err = terminal.err();
-        // Straight from each parsed sample to the output stream (no JSON round trip for text, no tree per line for
-        // JSON): the output path, not the parser, bounded the end-to-end rate (docs/benchmarks.md, "stats parse").
-        GpuSampleJson.LineWriter json = text ? null : new GpuSampleJson.LineWriter(out);
+        // Straight from each parsed sample to stdout's bytes (no JSON round trip for text, no tree or generator per
+        // line for JSON, no char writers): the output path, not the parser, bounded the end-to-end rate
+        // (docs/benchmarks.md, "stats parse").
+        OutputStream stdout = terminal.outBytes();
+        GpuSampleJson.LineWriter json = text ? null : new GpuSampleJson.LineWriter(stdout);
+        BufferedOutputStream lines = text ? new BufferedOutputStream(stdout, 64 * 1024) : null;
         TelemetryStreamParser.Sink sink = text ? new TelemetryStreamParser.Sink() {
             @Override
             public void sample(GpuSample s) {
-                out.write(StatsPlainLine.format(s.time() == null ? null : s.time().toLocalTime(), null, s));
-                out.write('\n');
+                // node text (sensor and rail names) reaches the terminal: without control sequences, as out() prints
+                String line = TerminalText.strip(StatsPlainLine.format(s.time() == null ? null
+                        : s.time().toLocalTime(), null, s));
+                try {
+                    lines.write(line.getBytes(StandardCharsets.UTF_8));
+                    lines.write('\n');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
 
             @Override
@@ -84,14 +96,21 @@ final class StatsParseCommand implements Callable<Integer> {
         };
         TelemetryStreamParser.Counts counts;
         try (BufferedReader in = open()) {
-            counts = parser.parse(in, option, sink);
-        } catch (IOException | UncheckedIOException e) {
-            throw new K3gpuException(ExitCode.USAGE, "cannot read " + name() + ": " + e.getMessage(), null, e);
-        } finally {
-            if (json != null) {
-                json.flush();
+            try {
+                counts = parser.parse(in, option, sink);
+            } finally {
+                if (json != null) {
+                    json.flush();
+                } else {
+                    lines.flush();
+                }
             }
-            out.flush();
+        } catch (IOException e) {
+            throw new K3gpuException(ExitCode.USAGE, "cannot read " + name() + ": " + e.getMessage(), null, e);
+        } catch (UncheckedIOException e) {
+            // only the sinks throw it: stdout is gone (a closed pipe) or full; stop reading
+            throw new K3gpuException(ExitCode.FAILED, "cannot write the output: " + e.getCause().getMessage(),
+                    "check where standard output goes", e);
         }
         if (counts.errors() > 0) {
             err.println("stats parse: " + counts.errors() + (counts.errors() == 1 ? " line" : " lines") + " of "

@@ -8,6 +8,7 @@ import io.k3gpu.core.kube.GpuNodes.GpuNode;
 import io.k3gpu.core.telemetry.Source;
 import io.k3gpu.core.telemetry.TelemetryStreamParser.SourceOption;
 import io.k3gpu.core.util.Durations;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -23,16 +24,31 @@ import java.util.Set;
  */
 final class TelemetryOptions {
     @Mixin
-    SshOptions ssh;
+    SshConnection ssh;
 
     @Mixin
     KubeOptions kube;
 
-    @Option(names = "--all",
-            description = "Every GPU node of the cluster of the kubeconfig (labelled nvidia.com/gpu.present=true, or "
-                    + "with nvidia.com/gpu capacity) instead of --ip: reached at its InternalIP (else ExternalIP), "
-                    + "shown by its node name. NotReady nodes are included: reported down and retried.")
-    boolean all;
+    /** Which nodes: picocli refuses two of these together, a usage error before anything connects. */
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Nodes nodes;
+
+    static final class Nodes {
+        @Option(names = "--ip", paramLabel = "IP", required = true,
+                description = "Addresses of the nodes, comma-separated.")
+        String ip;
+
+        @Option(names = "--host", paramLabel = "HOST", required = true,
+                description = "Host names of the nodes, comma-separated (instead of --ip).")
+        String host;
+
+        @Option(names = "--all", required = true,
+                description = "Every GPU node of the cluster of the kubeconfig (labelled nvidia.com/gpu.present=true, "
+                        + "or with nvidia.com/gpu capacity) instead of --ip: reached at its InternalIP (else "
+                        + "ExternalIP), shown by its node name. NotReady nodes are included: reported down and "
+                        + "retried.")
+        boolean all;
+    }
 
     @Option(names = "--interval", paramLabel = "MS", defaultValue = "1000",
             description = "Sampling interval in milliseconds (or a duration like 2s); default ${DEFAULT-VALUE}.")
@@ -47,18 +63,13 @@ final class TelemetryOptions {
     SourceOption source;
 
     TelemetryOptions(Terminal terminal) {
-        this.ssh = new SshOptions(terminal);
+        this.ssh = new SshConnection(terminal);
         this.kube = new KubeOptions(terminal);
     }
 
     /** The nodes to follow: those of {@code --ip} (or {@code --host}), or with {@code --all} the cluster's GPU nodes. */
     List<GpuNode> nodes() {
-        String given = ssh.ip != null ? "--ip" : ssh.host != null ? "--host" : null;
-        if (all && given != null) {
-            throw new K3gpuException(ExitCode.USAGE, "--all and " + given + " cannot be used together",
-                    "pass --all for every GPU node of the cluster, or " + given + " for the nodes you name");
-        }
-        if (all) {
+        if (all()) {
             try (ClusterApi api = kube.api()) {
                 return GpuNodes.select(api.nodes());
             }
@@ -74,11 +85,13 @@ final class TelemetryOptions {
         return nodes;
     }
 
+    /** {@code --all}: the cluster's GPU nodes. */
+    boolean all() {
+        return nodes != null && nodes.all;
+    }
+
     private List<String> hosts() {
-        if (ssh.ip != null && ssh.host != null) {
-            throw new K3gpuException(ExitCode.USAGE, "both --ip and --host were given", "pass only one of them");
-        }
-        String list = ssh.ip != null ? ssh.ip : ssh.host;
+        String list = nodes == null ? null : nodes.ip != null ? nodes.ip : nodes.host;
         Set<String> hosts = new LinkedHashSet<>();
         for (String h : list == null ? new String[0] : list.split(",")) {
             if (!h.isBlank()) {

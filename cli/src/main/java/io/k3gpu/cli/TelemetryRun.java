@@ -54,7 +54,7 @@ final class TelemetryRun {
 
     /** With {@code --all}, which nodes the cluster gave and where they are reached; else null. */
     String selection() {
-        if (!options.all) {
+        if (!options.all()) {
             return null;
         }
         return (nodes.size() == 1 ? "GPU node" : nodes.size() + " GPU nodes") + " of the cluster: " + nodes.stream()

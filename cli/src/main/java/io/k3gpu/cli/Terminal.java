@@ -8,7 +8,13 @@ import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -18,15 +24,22 @@ public final class Terminal {
     private final PrintWriter out;
     private final PrintWriter err;
     private final PrintWriter screen;
+    private final OutputStream stdout;
     private final InputStream in;
     private final Map<String, String> env;
     private BufferedReader stdinLines;
 
     /** {@code out} and {@code err} as given; {@link #out()} and {@link #err()} print them without control sequences. */
     Terminal(PrintWriter out, PrintWriter err, InputStream in, Map<String, String> env) {
+        this(out, err, null, in, env);
+    }
+
+    /** As above, with the process's standard output as bytes for {@link #outBytes()} (null: through {@code out}). */
+    Terminal(PrintWriter out, PrintWriter err, OutputStream stdout, InputStream in, Map<String, String> env) {
         this.out = new PrintWriter(new ControlFreeWriter(out));
         this.err = new PrintWriter(new ControlFreeWriter(err));
         this.screen = out;
+        this.stdout = stdout;
         this.in = in;
         this.env = env;
     }
@@ -42,6 +55,58 @@ public final class Terminal {
      */
     public PrintWriter screen() {
         return screen;
+    }
+
+    /**
+     * Standard output as UTF-8 bytes, unbuffered, for bulk output ({@code stats parse} writes hundreds of megabytes:
+     * the char writers and the control-sequence filter of {@link #out()} cost more than its parsing). What is
+     * written must already be free of control sequences (escaped as JSON, or {@link
+     * io.k3gpu.core.text.TerminalText#strip stripped}). Text printed on {@link #out()} before is flushed first.
+     */
+    public OutputStream outBytes() {
+        out.flush();
+        screen.flush();
+        return stdout != null ? stdout : new DecodingOutputStream(screen);
+    }
+
+    /** Bytes to a writer, as UTF-8 (a character split between two writes is kept whole): for in-process runs. */
+    private static final class DecodingOutputStream extends OutputStream {
+        private final Writer writer;
+        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
+        private final ByteBuffer bytes = ByteBuffer.allocate(8192);
+        private final CharBuffer chars = CharBuffer.allocate(8192);
+
+        DecodingOutputStream(Writer writer) {
+            this.writer = writer;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            while (len > 0) {
+                int n = Math.min(len, bytes.remaining());
+                bytes.put(b, off, n);
+                off += n;
+                len -= n;
+                bytes.flip();
+                do {
+                    chars.clear();
+                    decoder.decode(bytes, chars, false);
+                    writer.write(chars.array(), 0, chars.position());
+                } while (chars.position() > 0 && bytes.hasRemaining());
+                bytes.compact();
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            writer.flush();
+        }
     }
 
     /** Standard error; control sequences are removed as on {@link #out()}. */

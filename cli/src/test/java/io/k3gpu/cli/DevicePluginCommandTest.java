@@ -21,7 +21,7 @@ class DevicePluginCommandTest {
         Cli.Result both = Cli.run("device-plugin", "--version", "v0.17.3", "--image", "x/y:1",
                 "--kubeconfig", "/nonexistent");
         assertThat(both.exit()).isEqualTo(2);
-        assertThat(both.err()).contains("mutually exclusive");
+        assertThat(both.err()).contains("cannot be used together; pass only one of them");
 
         Cli.Result remove = Cli.run("device-plugin", "--remove", "--time-slicing", "4", "--kubeconfig", "/nonexistent");
         assertThat(remove.exit()).isEqualTo(2);

@@ -144,6 +144,16 @@ class LauncherScriptTest {
         assertThat(remade).hasSize(1).doesNotContainAnyElementsOf(made);
     }
 
+    @Test
+    void statsParseHasItsOwnCacheBesideStats() throws Exception {
+        // it runs with other JVM options than stats (C1, serial GC): one cache would be remade at every switch
+        Map<String, String> env = Map.of("K3GPU_JAVA", JAVA);
+        Run parse = run(env, "stats", "parse", "-", "-o", "text");
+        assertThat(parse.out()).isEqualTo(System.getProperty("java.home") + " first stats parse - -o text\n");
+        assertThat(awaitCache()).singleElement().satisfies(f -> assertThat(f.getFileName().toString())
+                .startsWith("k3gpu-stats-parse-"));
+    }
+
     /** What the launcher looks for: JAVA_HOME, /usr/lib/jvm/*, the java on PATH; the newest release >= 17. */
     private static String newestJava(String javaHome) throws IOException {
         List<Path> homes = new ArrayList<>(List.of(Path.of(javaHome)));

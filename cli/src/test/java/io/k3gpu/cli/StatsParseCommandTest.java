@@ -67,6 +67,14 @@ class StatsParseCommandTest {
     }
 
     @Test
+    void controlCharactersReachTheOutputOnlyAsJsonEscapesAndUtf8StaysWhole() {
+        Cli.Result r = Cli.run("RAM 1/2MB caf\u00e9\u001b]0;x\u0007 \u009b2J\n", Map.of(), "stats", "parse");
+        assertThat(r.exit()).isZero();
+        // C0 controls split tokens (the parser's whitespace); a C1 CSI stays in its token, escaped
+        assertThat(r.out()).endsWith(",\"unparsed\":[\"caf\u00e9\",\"]0;x\",\"\\u009B2J\"]}\n");
+    }
+
+    @Test
     void aMissingFileIsAUsageError() {
         Cli.Result r = Cli.run("stats", "parse", "/nonexistent/tegrastats.log");
         assertThat(r.exit()).isEqualTo(2);

@@ -110,15 +110,25 @@ class TelemetryAllTest {
     }
 
     @Test
-    void allWithIpOrHostIsAUsageErrorThatSaysWhichToKeep() {
+    void allWithIpOrHostIsAUsageErrorOfPicocliBeforeAnythingConnects() {
+        // an argument group: picocli refuses the pair while parsing (nothing is asked of the kubeconfig or a node)
         Cli.Result stats = Cli.run("stats", "--all", "--ip", "10.0.0.2,10.0.0.3");
         assertThat(stats.exit()).isEqualTo(2);
-        assertThat(stats.err()).isEqualTo("error: --all and --ip cannot be used together; pass --all for every GPU "
-                + "node of the cluster, or --ip for the nodes you name\n");
+        // (picocli names them in the group's order)
+        assertThat(stats.err()).isEqualTo("error: --ip and --all cannot be used together; pass only one of them; see "
+                + "'k3gpu stats --help'\n");
         Cli.Result exporter = Cli.run("exporter", "--host", "jetson.local", "--all");
         assertThat(exporter.exit()).isEqualTo(2);
-        assertThat(exporter.err()).isEqualTo("error: --all and --host cannot be used together; pass --all for "
-                + "every GPU node of the cluster, or --host for the nodes you name\n");
+        assertThat(exporter.err()).isEqualTo("error: --host and --all cannot be used together; pass only one of "
+                + "them; see 'k3gpu exporter --help'\n");
+        Cli.Result both = Cli.run("stats", "--ip", "10.0.0.2", "--host", "jetson.local");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).isEqualTo("error: --ip and --host cannot be used together; pass only one of them; see "
+                + "'k3gpu stats --help'\n");
+        Cli.Result twice = Cli.run("stats", "--ip", "10.0.0.2", "--ip", "10.0.0.3");
+        assertThat(twice.exit()).isEqualTo(2);
+        assertThat(twice.err()).isEqualTo("error: only one of --ip, --host, --all can be given, once; see "
+                + "'k3gpu stats --help'\n");
     }
 
     @Test

@@ -11,7 +11,7 @@ class TrainCommandTest {
     void exactlyOneOfNodeNodesAllGpuNodes() {
         Cli.Result both = Cli.run("train", "--node", "a", "--nodes", "2", "--kubeconfig", "/nonexistent");
         assertThat(both.exit()).isEqualTo(2);
-        assertThat(both.err()).contains("mutually exclusive");
+        assertThat(both.err()).contains("cannot be used together; pass only one of them");
 
         Cli.Result none = Cli.run("train", "--builtin", "mnist", "--kubeconfig", "/nonexistent");
         assertThat(none.exit()).isEqualTo(2);
@@ -19,7 +19,7 @@ class TrainCommandTest {
 
         Cli.Result all = Cli.run("train", "--all-gpu-nodes", "--node", "a,b", "--kubeconfig", "/nonexistent");
         assertThat(all.exit()).isEqualTo(2);
-        assertThat(all.err()).contains("mutually exclusive");
+        assertThat(all.err()).contains("cannot be used together; pass only one of them");
     }
 
     @Test

@@ -11,14 +11,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.io.Flushable;
-import java.io.StringWriter;
-import java.io.Writer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import tools.jackson.core.JacksonException;
-import tools.jackson.core.JsonGenerator;
-import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The JSON form of a {@link GpuSample} printed by {@code k3gpu stats parse} and written to {@code .jsonl}
@@ -38,230 +36,315 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class GpuSampleJson {
 
-    private static final JsonMapper MAPPER = JsonMapper.builder().build();
-    // no separator between root values: LineWriter ends each with its own line break
-    private static final JsonFactory FACTORY = JsonFactory.builder().rootValueSeparator((String) null).build();
     private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_LOCAL_DATE_TIME;
+    /** Flush the line writer's buffer to its stream once it holds this much (always at a line's end). */
+    private static final int FLUSH_AT = 64 * 1024;
 
     private GpuSampleJson() {
     }
 
+    /** Made on first use: writing JSON needs no Jackson, and {@code stats parse} never loads it. */
+    private static final class Reader {
+        static final JsonMapper MAPPER = JsonMapper.builder().build();
+    }
+
     /** The sample as one line of JSON (no line break). */
     public static String toJson(GpuSample sample) {
-        StringWriter text = new StringWriter(512);
-        try (JsonGenerator g = FACTORY.createGenerator(text)) {
-            object(g, sample);
+        JsonBytes out = new JsonBytes(1024);
+        object(out, sample);
+        return out.text();
+    }
+
+    /**
+     * The sample as one line of JSON after some string properties of the caller's ({@code name, value} pairs; a
+     * recording puts its {@code node} and {@code received} first).
+     */
+    public static String toJson(GpuSample sample, String... leading) {
+        JsonBytes out = new JsonBytes(1024);
+        out.raw('{');
+        for (int i = 0; i + 1 < leading.length; i += 2) {
+            out.string(leading[i]).raw(':').string(leading[i + 1]).raw(',');
         }
-        return text.toString();
+        fields(out, sample);
+        out.raw('}');
+        return out.text();
     }
 
     /** The error object {@code {"error":"...","line":N}} for input line N (1-based) as one line of JSON. */
     public static String error(String message, long line) {
-        StringWriter text = new StringWriter(128);
-        try (JsonGenerator g = FACTORY.createGenerator(text)) {
-            error(g, message, line);
-        }
-        return text.toString();
+        JsonBytes out = new JsonBytes(128);
+        error(out, message, line);
+        return out.text();
     }
 
     /**
-     * Writes samples as JSON lines onto one writer through one generator, without building a tree per sample:
-     * {@code stats parse}'s output path (a tree per line cost more than parsing it). Not thread-safe.
+     * Writes samples as JSON lines, UTF-8, onto one stream through one buffer, written out at line ends:
+     * {@code stats parse}'s output path. The output holds no raw control character (see {@link JsonBytes}). Not
+     * thread-safe; I/O failures are {@link java.io.UncheckedIOException}.
      */
     public static final class LineWriter implements Flushable {
-        private final JsonGenerator g;
+        private final OutputStream out;
+        private final JsonBytes buf = new JsonBytes(2 * FLUSH_AT);
 
-        public LineWriter(Writer out) {
-            this.g = FACTORY.createGenerator(out);
+        public LineWriter(OutputStream out) {
+            this.out = out;
         }
 
         public void sample(GpuSample s) {
-            object(g, s);
-            g.writeRaw('\n');
+            object(buf, s);
+            end();
         }
 
         public void error(String message, long line) {
-            GpuSampleJson.error(g, message, line);
-            g.writeRaw('\n');
+            GpuSampleJson.error(buf, message, line);
+            end();
+        }
+
+        private void end() {
+            buf.raw('\n');
+            if (buf.size() >= FLUSH_AT) {
+                buf.drainTo(out);
+            }
         }
 
         @Override
         public void flush() {
-            g.flush();
+            buf.drainTo(out);
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
-    /**
-     * The sample's keys, in contract order, into an object the caller has started (a recording puts its own keys
-     * first).
-     */
-    public static void fields(JsonGenerator g, GpuSample s) {
-        g.writeStringProperty("source", s.source().id());
-        g.writeStringProperty("time", time(s.time()));
+    private static final byte[] SOURCE = JsonBytes.ascii("\"source\":");
+    private static final byte[] TIME_KEY = JsonBytes.ascii(",\"time\":");
+    private static final byte[] TEGRASTATS = JsonBytes.ascii("\"" + Source.TEGRASTATS.id() + "\"");
+    private static final byte[] NVIDIA_SMI = JsonBytes.ascii("\"" + Source.NVIDIA_SMI.id() + "\"");
+    private static final byte[] RAM_USED = key("ramUsedMB");
+    private static final byte[] RAM_TOTAL = key("ramTotalMB");
+    private static final byte[] RAM_LFB_BLOCKS = key("ramLfbBlocks");
+    private static final byte[] RAM_LFB_BLOCK_KB = key("ramLfbBlockKB");
+    private static final byte[] SWAP_USED = key("swapUsedMB");
+    private static final byte[] SWAP_TOTAL = key("swapTotalMB");
+    private static final byte[] SWAP_CACHED = key("swapCachedMB");
+    private static final byte[] IRAM_USED = key("iramUsedKB");
+    private static final byte[] IRAM_TOTAL = key("iramTotalKB");
+    private static final byte[] IRAM_LFB = key("iramLfbKB");
+    private static final byte[] CPUS = key("cpus");
+    private static final byte[] GPU_LOAD = key("gpuLoadPercent");
+    private static final byte[] GPU_FREQ = key("gpuFreqMHz");
+    private static final byte[] EMC_LOAD = key("emcLoadPercent");
+    private static final byte[] EMC_FREQ = key("emcFreqMHz");
+    private static final byte[] MTS_FG = key("mtsFgPercent");
+    private static final byte[] MTS_BG = key("mtsBgPercent");
+    private static final byte[] TEMPS = key("temperaturesC");
+    private static final byte[] TEMPS_MAX = key("temperaturesMaxC");
+    private static final byte[] POWER = key("powerMilliwatts");
+    private static final byte[] ENGINES = key("engines");
+    private static final byte[] UNPARSED = key("unparsed");
+    private static final byte[] INDEX = key("index");
+    private static final byte[] NAME = key("name");
+    private static final byte[] UUID = key("uuid");
+    private static final byte[] MEM_LOAD = key("memoryLoadPercent");
+    private static final byte[] MEM_USED = key("memoryUsedMiB");
+    private static final byte[] MEM_TOTAL = key("memoryTotalMiB");
+    private static final byte[] TEMP = key("temperatureC");
+    private static final byte[] POWER_DRAW = key("powerDrawW");
+    private static final byte[] POWER_LIMIT = key("powerLimitW");
+    private static final byte[] SM_CLOCK = key("smClockMHz");
+    private static final byte[] MEM_CLOCK = key("memClockMHz");
+    private static final byte[] EXTRA = key("extra");
+    private static final byte[] ONLINE = JsonBytes.ascii("{\"online\":");
+    private static final byte[] LOAD = key("loadPercent");
+    private static final byte[] FREQ = key("freqMHz");
+    private static final byte[] CURRENT = JsonBytes.ascii("{\"current\":");
+    private static final byte[] AVERAGE = key("average");
+    private static final byte[] MAX = key("max");
+    private static final byte[] ERROR = JsonBytes.ascii("{\"error\":");
+    private static final byte[] LINE = key("line");
+
+    /** {@code ,"name":} */
+    private static byte[] key(String name) {
+        return JsonBytes.ascii(",\"" + name + "\":");
+    }
+
+    private static void object(JsonBytes out, GpuSample s) {
+        out.raw('{');
+        fields(out, s);
+        out.raw('}');
+    }
+
+    /** The sample's keys, in contract order, after the object's opening brace (and any keys of the caller's). */
+    private static void fields(JsonBytes out, GpuSample s) {
+        out.raw(SOURCE).raw(s.source() == Source.NVIDIA_SMI ? NVIDIA_SMI : TEGRASTATS);
+        out.raw(TIME_KEY).time(s.time());
         if (s.source() == Source.NVIDIA_SMI) {
-            nvidiaSmi(g, s);
+            nvidiaSmi(out, s);
         } else {
-            tegrastats(g, s);
+            tegrastats(out, s);
         }
     }
 
-    private static void object(JsonGenerator g, GpuSample s) {
-        g.writeStartObject();
-        fields(g, s);
-        g.writeEndObject();
+    private static void error(JsonBytes out, String message, long line) {
+        out.raw(ERROR).string(message == null ? "unknown error" : message).raw(LINE).number(line).raw('}');
     }
 
-    private static void error(JsonGenerator g, String message, long line) {
-        g.writeStartObject();
-        g.writeStringProperty("error", message == null ? "unknown error" : message);
-        g.writeNumberProperty("line", line);
-        g.writeEndObject();
-    }
-
-    private static void tegrastats(JsonGenerator g, GpuSample s) {
-        number(g, "ramUsedMB", s.ramUsedMB());
-        number(g, "ramTotalMB", s.ramTotalMB());
-        number(g, "ramLfbBlocks", s.ramLfbBlocks());
-        number(g, "ramLfbBlockKB", s.ramLfbBlockKB());
-        number(g, "swapUsedMB", s.swapUsedMB());
-        number(g, "swapTotalMB", s.swapTotalMB());
-        number(g, "swapCachedMB", s.swapCachedMB());
-        number(g, "iramUsedKB", s.iramUsedKB());
-        number(g, "iramTotalKB", s.iramTotalKB());
-        number(g, "iramLfbKB", s.iramLfbKB());
-        g.writeName("cpus");
+    private static void tegrastats(JsonBytes out, GpuSample s) {
+        out.raw(RAM_USED).number(s.ramUsedMB());
+        out.raw(RAM_TOTAL).number(s.ramTotalMB());
+        out.raw(RAM_LFB_BLOCKS).number(s.ramLfbBlocks());
+        out.raw(RAM_LFB_BLOCK_KB).number(s.ramLfbBlockKB());
+        out.raw(SWAP_USED).number(s.swapUsedMB());
+        out.raw(SWAP_TOTAL).number(s.swapTotalMB());
+        out.raw(SWAP_CACHED).number(s.swapCachedMB());
+        out.raw(IRAM_USED).number(s.iramUsedKB());
+        out.raw(IRAM_TOTAL).number(s.iramTotalKB());
+        out.raw(IRAM_LFB).number(s.iramLfbKB());
+        out.raw(CPUS);
         if (s.cpus() == null) {
-            g.writeNull();
+            out.nul();
         } else {
-            g.writeStartArray();
+            out.raw('[');
+            boolean first = true;
             for (Cpu c : s.cpus()) {
-                g.writeStartObject();
-                unit(g, c.online(), c.loadPercent(), c.freqMHz());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-        }
-        number(g, "gpuLoadPercent", s.gpuLoadPercent());
-        g.writeName("gpuFreqMHz");
-        if (s.gpuFreqMHz() == null) {
-            g.writeNull();
-        } else {
-            g.writeStartArray();
-            for (Integer v : s.gpuFreqMHz()) {
-                number(g, v);
-            }
-            g.writeEndArray();
-        }
-        number(g, "emcLoadPercent", s.emcLoadPercent());
-        number(g, "emcFreqMHz", s.emcFreqMHz());
-        number(g, "mtsFgPercent", s.mtsFgPercent());
-        number(g, "mtsBgPercent", s.mtsBgPercent());
-        temperatures(g, "temperaturesC", s.temperaturesC());
-        temperatures(g, "temperaturesMaxC", s.temperaturesMaxC());
-        g.writeName("powerMilliwatts");
-        if (s.powerMilliwatts() == null) {
-            g.writeNull();
-        } else {
-            g.writeStartObject();
-            for (Map.Entry<String, Power> e : s.powerMilliwatts().entrySet()) {
-                g.writeName(e.getKey());
-                g.writeStartObject();
-                number(g, "current", e.getValue().current());
-                number(g, "average", e.getValue().average());
-                if (e.getValue().max() != null) {
-                    number(g, "max", e.getValue().max());
+                if (!first) {
+                    out.raw(',');
                 }
-                g.writeEndObject();
+                first = false;
+                unit(out, c.online(), c.loadPercent(), c.freqMHz());
             }
-            g.writeEndObject();
+            out.raw(']');
         }
-        g.writeName("engines");
+        out.raw(GPU_LOAD).number(s.gpuLoadPercent());
+        out.raw(GPU_FREQ);
+        if (s.gpuFreqMHz() == null) {
+            out.nul();
+        } else {
+            out.raw('[');
+            boolean first = true;
+            for (Integer v : s.gpuFreqMHz()) {
+                if (!first) {
+                    out.raw(',');
+                }
+                first = false;
+                out.number(v);
+            }
+            out.raw(']');
+        }
+        out.raw(EMC_LOAD).number(s.emcLoadPercent());
+        out.raw(EMC_FREQ).number(s.emcFreqMHz());
+        out.raw(MTS_FG).number(s.mtsFgPercent());
+        out.raw(MTS_BG).number(s.mtsBgPercent());
+        out.raw(TEMPS);
+        temperatures(out, s.temperaturesC());
+        out.raw(TEMPS_MAX);
+        temperatures(out, s.temperaturesMaxC());
+        out.raw(POWER);
+        if (s.powerMilliwatts() == null) {
+            out.nul();
+        } else {
+            out.raw('{');
+            boolean first = true;
+            for (Map.Entry<String, Power> e : s.powerMilliwatts().entrySet()) {
+                if (!first) {
+                    out.raw(',');
+                }
+                first = false;
+                Power p = e.getValue();
+                out.string(e.getKey()).raw(':').raw(CURRENT).number(p.current()).raw(AVERAGE).number(p.average());
+                if (p.max() != null) {
+                    out.raw(MAX).number(p.max());
+                }
+                out.raw('}');
+            }
+            out.raw('}');
+        }
+        out.raw(ENGINES);
         if (s.engines() == null) {
-            g.writeNull();
+            out.nul();
         } else {
-            g.writeStartObject();
+            out.raw('{');
+            boolean first = true;
             for (Map.Entry<String, Engine> e : s.engines().entrySet()) {
+                if (!first) {
+                    out.raw(',');
+                }
+                first = false;
                 Engine u = e.getValue();
-                g.writeName(e.getKey());
-                g.writeStartObject();
-                unit(g, u.online(), u.loadPercent(), u.freqMHz());
-                g.writeEndObject();
+                out.string(e.getKey()).raw(':');
+                unit(out, u.online(), u.loadPercent(), u.freqMHz());
             }
-            g.writeEndObject();
+            out.raw('}');
         }
-        g.writeName("unparsed");
+        out.raw(UNPARSED);
         if (s.unparsed() == null) {
-            g.writeNull();
+            out.nul();
         } else {
-            g.writeStartArray();
+            out.raw('[');
+            boolean first = true;
             for (String u : s.unparsed()) {
-                g.writeString(u);
+                if (!first) {
+                    out.raw(',');
+                }
+                first = false;
+                out.string(u);
             }
-            g.writeEndArray();
+            out.raw(']');
         }
     }
 
-    private static void nvidiaSmi(JsonGenerator g, GpuSample s) {
-        number(g, "index", s.index());
-        g.writeStringProperty("name", s.name());
-        g.writeStringProperty("uuid", s.uuid());
-        number(g, "gpuLoadPercent", s.gpuLoadPercent());
-        number(g, "memoryLoadPercent", s.memoryLoadPercent());
-        number(g, "memoryUsedMiB", s.memoryUsedMiB());
-        number(g, "memoryTotalMiB", s.memoryTotalMiB());
-        number(g, "temperatureC", s.temperatureC());
-        number(g, "powerDrawW", s.powerDrawW());
-        number(g, "powerLimitW", s.powerLimitW());
-        number(g, "smClockMHz", s.smClockMHz());
-        number(g, "memClockMHz", s.memClockMHz());
-        g.writeName("extra");
+    private static void nvidiaSmi(JsonBytes out, GpuSample s) {
+        out.raw(INDEX).number(s.index());
+        out.raw(NAME).string(s.name());
+        out.raw(UUID).string(s.uuid());
+        out.raw(GPU_LOAD).number(s.gpuLoadPercent());
+        out.raw(MEM_LOAD).number(s.memoryLoadPercent());
+        out.raw(MEM_USED).number(s.memoryUsedMiB());
+        out.raw(MEM_TOTAL).number(s.memoryTotalMiB());
+        out.raw(TEMP).number(s.temperatureC());
+        out.raw(POWER_DRAW).number(s.powerDrawW());
+        out.raw(POWER_LIMIT).number(s.powerLimitW());
+        out.raw(SM_CLOCK).number(s.smClockMHz());
+        out.raw(MEM_CLOCK).number(s.memClockMHz());
+        out.raw(EXTRA);
         if (s.extra() == null) {
-            g.writeNull();
+            out.nul();
         } else {
-            g.writeStartObject();
+            out.raw('{');
+            boolean first = true;
             for (Map.Entry<String, String> e : s.extra().entrySet()) {
-                g.writeStringProperty(e.getKey(), e.getValue());
+                if (!first) {
+                    out.raw(',');
+                }
+                first = false;
+                out.string(e.getKey()).raw(':').string(e.getValue());
             }
-            g.writeEndObject();
+            out.raw('}');
         }
     }
 
-    private static void unit(JsonGenerator g, boolean online, Integer load, Integer freq) {
-        g.writeBooleanProperty("online", online);
-        number(g, "loadPercent", load);
-        number(g, "freqMHz", freq);
+    /** A cpu or engine: {@code {"online":b,"loadPercent":n,"freqMHz":n}}. */
+    private static void unit(JsonBytes out, boolean online, Integer load, Integer freq) {
+        out.raw(ONLINE).bool(online).raw(LOAD).number(load).raw(FREQ).number(freq).raw('}');
     }
 
-    private static void temperatures(JsonGenerator g, String key, Map<String, Double> values) {
-        g.writeName(key);
+    private static void temperatures(JsonBytes out, Map<String, Double> values) {
         if (values == null) {
-            g.writeNull();
-        } else {
-            g.writeStartObject();
-            for (Map.Entry<String, Double> e : values.entrySet()) {
-                g.writeName(e.getKey());
-                number(g, e.getValue());
+            out.nul();
+            return;
+        }
+        out.raw('{');
+        boolean first = true;
+        for (Map.Entry<String, Double> e : values.entrySet()) {
+            if (!first) {
+                out.raw(',');
             }
-            g.writeEndObject();
+            first = false;
+            out.string(e.getKey()).raw(':').number(e.getValue());
         }
-    }
-
-    private static void number(JsonGenerator g, String key, Number value) {
-        g.writeName(key);
-        number(g, value);
-    }
-
-    /** As ObjectNode.put did: an Integer or Double value, or null. */
-    private static void number(JsonGenerator g, Number value) {
-        if (value == null) {
-            g.writeNull();
-        } else if (value instanceof Integer i) {
-            g.writeNumber(i.intValue());
-        } else if (value instanceof Long l) {
-            g.writeNumber(l.longValue());
-        } else {
-            g.writeNumber(value.doubleValue());
-        }
+        out.raw('}');
     }
 
     /**
@@ -273,7 +356,7 @@ public final class GpuSampleJson {
     public static GpuSample fromJson(String json) {
         JsonNode node;
         try {
-            node = MAPPER.readTree(json);
+            node = Reader.MAPPER.readTree(json);
         } catch (JacksonException e) {
             throw new TelemetryParseException("not JSON: " + e.getOriginalMessage(), e);
         }
@@ -392,9 +475,5 @@ public final class GpuSampleJson {
         } catch (DateTimeParseException e) {
             return null;
         }
-    }
-
-    private static String time(LocalDateTime t) {
-        return t == null ? null : TIME.format(t);
     }
 }

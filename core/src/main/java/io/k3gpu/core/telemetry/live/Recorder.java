@@ -4,12 +4,9 @@ import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import io.k3gpu.core.telemetry.GpuSample;
 import io.k3gpu.core.telemetry.GpuSampleJson;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.core.JsonGenerator;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -119,8 +116,6 @@ public abstract class Recorder implements TelemetryListener, AutoCloseable {
     }
 
     private static final class Jsonl extends Recorder {
-        private static final JsonMapper MAPPER = JsonMapper.builder().build();
-
         Jsonl(Path file) {
             super(file);
         }
@@ -132,15 +127,7 @@ public abstract class Recorder implements TelemetryListener, AutoCloseable {
         }
 
         static String line(String node, LocalDateTime received, GpuSample sample) {
-            StringWriter text = new StringWriter(512);
-            try (JsonGenerator g = MAPPER.createGenerator(text)) {
-                g.writeStartObject();
-                g.writeStringProperty("node", node);
-                g.writeStringProperty("received", TIME.format(received));
-                GpuSampleJson.fields(g, sample);
-                g.writeEndObject();
-            }
-            return text.toString();
+            return GpuSampleJson.toJson(sample, "node", node, "received", TIME.format(received));
         }
     }
 
