@@ -217,9 +217,9 @@ class ContainerdPodsIT {
                     emptyDir: {}
                 """);
         awaitPhase("web", 60, "Running");
-        await("main's output", 20, () -> kubectlOk("logs", "web").contains("hello"));
+        await("main's output", 20, () -> kubectlOk("logs", "web", "-c", "main").contains("hello"));
         assertThat(kubectlOk("logs", "web", "-c", "prepare")).isEqualTo("init done\n");
-        assertThat(kubectlOk("logs", "web")).isEqualTo("hello from a configMap on web\n");
+        assertThat(kubectlOk("logs", "web", "-c", "main")).isEqualTo("hello from a configMap on web\n");
         String id = containerId("web");
         // a running task of namespace k8s.io, its process the pod's
         String tasks = ok("jetson1", "k3s ctr tasks ls");
@@ -236,7 +236,7 @@ class ContainerdPodsIT {
         assertThat(main.path("lastState").path("terminated").path("exitCode").asInt()).isEqualTo(137);
         assertThat(main.path("lastState").path("terminated").path("containerID").asString())
                 .isEqualTo("containerd://" + id);
-        assertThat(kubectlOk("logs", "web", "-p")).isEqualTo("hello from a configMap on web\n");
+        assertThat(kubectlOk("logs", "web", "-c", "main", "-p")).isEqualTo("hello from a configMap on web\n");
         String second = containerId("web");
         assertThat(second).isNotEqualTo(id);
         assertThat(ok("jetson1", "k3s ctr containers ls -q")).contains(second).doesNotContain(id);

@@ -365,7 +365,9 @@ def oci_spec(w, c, rootfs, argv, env, cwd, mounts):
         "root": {"path": rootfs, "readonly": bool(sc.get("readOnlyRootFilesystem"))},
         "hostname": (w.spec.get("hostname") or w.name)[:63],
         "mounts": oci_mounts,
-        "annotations": {"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": c.name,
+        # the sandbox id groups a pod's containers in one shim (containerd's runc v2 shim, as for a CRI pod)
+        "annotations": {"io.kubernetes.cri.sandbox-id": sandbox_id(w.uid),
+                        "io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.container-name": c.name,
                         "io.kubernetes.cri.sandbox-name": w.name, "io.kubernetes.cri.sandbox-namespace": w.ns,
                         "io.kubernetes.cri.sandbox-uid": w.uid, "io.kubernetes.cri.image-name": c.ref.canonical()},
         "linux": {"cgroupsPath": "/kubepods/besteffort/pod%s/%s" % (w.uid, c.cid),
@@ -373,6 +375,11 @@ def oci_spec(w, c, rootfs, argv, env, cwd, mounts):
                   "namespaces": [{"type": "mount"}, {"type": "uts"}, {"type": "ipc"}],
                   "maskedPaths": [] if privileged else list(MASKED),
                   "readonlyPaths": [] if privileged else list(READONLY)}}
+
+
+def sandbox_id(uid):
+    import hashlib
+    return hashlib.sha256(("k3gpu-lab-sandbox/" + uid).encode()).hexdigest()
 
 
 class ContainerdRuntime:
