@@ -440,6 +440,60 @@ class K3sAgentTest {
                 + "\"/usr/bin/nvidia-container-runtime-experimental\", \"runc\": null}, \"nvidia\"]");
     }
 
+    @Test
+    void aConfigTomlTmplIsRenderedAsK3sRendersItsGoTemplate() throws Exception {
+        // k3gpu's template for releases without --default-runtime, rendered as K3s v1.24's agent would
+        String tmpl = io.k3gpu.core.k3s.ContainerdTemplate.content("/usr/bin/nvidia-container-runtime");
+        String code = "from k3sagent import ctrdrt\nrt = [('nvidia', '/usr/bin/nvidia-container-runtime')]\n"
+                + "base = ctrdrt.config_toml('/a', '/d', rt, None)\ndata = ctrdrt.template_data('/a', '/d', rt, None)\n"
+                + "data['PrivateRegistryConfig']['Mirrors'] = {'docker.io': {'Endpoints': ['https://m1', 'https://m2']}}\n"
+                + "out = ctrdrt.render_template(sys.argv[2], data, base)\nsys.stdout.write(out)\n"
+                + "print(json.dumps([ctrdrt.runtime_handlers(out), ctrdrt.default_runtime_name(out)], sort_keys=True))\n"
+                + "sys.stdout.write(ctrdrt.render_template('{{- /* c */ -}}\\n{{ template \"base\" . }}[x]\\n{{ if eq "
+                + ".NodeConfig.AgentConfig.Snapshotter \"stargz\" }}s{{ else if .SystemdCgroup }}y{{ else }}n{{ end }} "
+                + "{{ printf \"%q\" .Program }} {{ with .NodeConfig.DefaultRuntime }}{{ . }}{{ else }}none{{ end }}"
+                + "{{ range $k, $v := .ExtraRuntimes }} {{ $k }}={{ $v.BinaryName }}{{ end }}\\n', data, 'BASE\\n'))\n"
+                + "try:\n    ctrdrt.render_template('{{ .Nope }}', data)\nexcept ctrdrt.TemplateError as e:\n    print(e)\n";
+        assertThat(harness(code, Map.of(), tmpl)).isEqualTo(tmpl.lines().limit(3).map(l -> l + "\n")
+                .reduce("", String::concat) + """
+                version = 2
+
+                [plugins."io.containerd.internal.v1.opt"]
+                  path = "/a/containerd"
+
+                [plugins."io.containerd.grpc.v1.cri"]
+                  stream_server_address = "127.0.0.1"
+                  stream_server_port = "10010"
+                  sandbox_image = "rancher/mirrored-pause:3.6"
+
+                [plugins."io.containerd.grpc.v1.cri".containerd]
+                  snapshotter = "overlayfs"
+                  disable_snapshot_annotations = true
+                  default_runtime_name = "nvidia"
+
+                [plugins."io.containerd.grpc.v1.cri".cni]
+                  bin_dir = "/d/data/current/bin"
+                  conf_dir = "/a/etc/cni/net.d"
+
+                [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+                  runtime_type = "io.containerd.runc.v2"
+
+                [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]
+                  runtime_type = "io.containerd.runc.v2"
+
+                [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]
+                  BinaryName = "/usr/bin/nvidia-container-runtime"
+
+                [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]
+                  endpoint = ["https://m1", "https://m2"]
+                [{"nvidia": "/usr/bin/nvidia-container-runtime", "runc": null}, "nvidia"]
+                BASE
+                [x]
+                n "k3s" none nvidia=/usr/bin/nvidia-container-runtime
+                can't evaluate field Nope
+                """);
+    }
+
     // ------------------------------------------------------------------------------------------ device plugins
 
     static Path plugin() throws Exception {

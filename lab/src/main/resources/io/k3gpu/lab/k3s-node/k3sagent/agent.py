@@ -158,8 +158,15 @@ class Agent:
             log("info", "Found %s container runtime at %s" % (name, path))
         config = os.path.join(agent_dir, "etc/containerd/config.toml")
         template = read_text(config + ".tmpl")
-        text = template if template is not None else \
-            ctrdrt.config_toml(agent_dir, self.data_dir, self.facts.runtimes, self.default_runtime)
+        text = ctrdrt.config_toml(agent_dir, self.data_dir, self.facts.runtimes, self.default_runtime)
+        if template is not None:
+            # K3s renders it as a Go template over its ContainerdConfig ({{ template "base" . }}: its own)
+            try:
+                text = ctrdrt.render_template(template, ctrdrt.template_data(
+                    agent_dir, self.data_dir, self.facts.runtimes, self.default_runtime, self.node_name), text)
+            except ctrdrt.TemplateError as e:
+                log("fatal", "failed to generate containerd config: template: compiled_template: %s" % e)
+                sys.exit(1)
         write_file(config, text)
         log("info", "Logging containerd to %s/containerd/containerd.log" % agent_dir)
         log("info", "Running containerd -c %s -a /run/k3s/containerd/containerd.sock --state "

@@ -488,3 +488,214 @@ def release(ctrd, c):
         umount_tree(c.run_dir + "/root")
     if c.w.gone or c.w.deleting():
         ctrd.ctr("containers", "rm", c.cid)
+
+
+# ---- config.toml.tmpl: K3s renders a user's template with Go's text/template over templates.ContainerdConfig
+
+def template_data(agent_dir, data_dir, runtimes, default_runtime, node_name=""):
+    """The fields of K3s's templates.ContainerdConfig (and its config.Node) a template can use, as an agent with
+    the defaults has them (pkg/agent/containerd/config.go)."""
+    return {
+        "Program": "k3s", "DisableCgroup": False, "IsRunningInUserNS": False, "EnableUnprivileged": True,
+        "SystemdCgroup": False, "PrivateRegistryConfig": {"Mirrors": {}, "Configs": {}},
+        "ExtraRuntimes": {n: {"RuntimeType": "io.containerd.runc.v2", "BinaryName": p} for n, p in runtimes},
+        "NodeConfig": {
+            "SELinux": False, "NoFlannel": False, "DefaultRuntime": default_runtime or "",
+            "Containerd": {"Opt": agent_dir + "/containerd", "Root": agent_dir + "/containerd",
+                           "State": STATE, "Address": SOCK, "Config": agent_dir + "/etc/containerd/config.toml",
+                           "Template": agent_dir + "/etc/containerd/config.toml.tmpl",
+                           "Registry": agent_dir + "/etc/containerd/certs.d"},
+            "AgentConfig": {"PauseImage": "rancher/mirrored-pause:3.6", "Snapshotter": "overlayfs",
+                            "CNIBinDir": os.path.join(data_dir, "data", "current", "bin"),
+                            "CNIConfDir": agent_dir + "/etc/cni/net.d", "NodeName": node_name}}}
+
+
+class TemplateError(Exception):
+    pass
+
+
+def render_template(text, data, base=""):
+    """Go's text/template for what containerd templates use: {{ .A.B }}, $vars, {{- -}} trimming, if/else if/else,
+    with, range (maps in key order), template "base" (K3s's own template), not/and/or/eq/ne, printf, quoted
+    strings; true/false/nil print as Go does."""
+    tokens = []
+    pos = 0
+    for m in re.finditer(r"\{\{(-\s)?(.*?)(\s-)?\}\}", text, re.S):
+        tokens.append(("text", text[pos:m.start()]))
+        tokens.append(("action", m.group(2).strip(), bool(m.group(1)), bool(m.group(3))))
+        pos = m.end()
+    tokens.append(("text", text[pos:]))
+    for i, t in enumerate(tokens):  # trim markers eat the whitespace beside them
+        if t[0] == "action":
+            if t[2] and tokens[i - 1][0] == "text":
+                tokens[i - 1] = ("text", tokens[i - 1][1].rstrip())
+            if t[3] and tokens[i + 1][0] == "text":
+                tokens[i + 1] = ("text", tokens[i + 1][1].lstrip())
+    tree, rest = _parse(tokens, 0)
+    if rest < len(tokens):
+        raise TemplateError("unexpected {{%s}}" % tokens[rest][1])
+    out = []
+    _exec(tree, data, {"$": data}, out, base)
+    return "".join(out)
+
+
+def _parse(tokens, i, stop=("end",)):
+    nodes = []
+    while i < len(tokens):
+        t = tokens[i]
+        if t[0] == "text":
+            if t[1]:
+                nodes.append(("text", t[1]))
+            i += 1
+            continue
+        a = t[1]
+        word = a.split(None, 1)[0] if a else ""
+        if a.startswith("/*"):
+            i += 1
+            continue
+        if word in ("end", "else"):
+            return nodes, i
+        if word in ("if", "with", "range"):
+            body, j = _parse(tokens, i + 1)
+            other = []
+            if j < len(tokens) and tokens[j][1].split(None, 1)[0] == "else":
+                rest = tokens[j][1][4:].strip()
+                if rest.startswith("if ") or rest.startswith("with "):
+                    # else if X: a nested if that ends with this one's end
+                    sub = list(tokens)
+                    sub[j] = ("action", rest) + tuple(tokens[j][2:])
+                    inner, j = _parse(sub, j + 1)
+                    other2 = []
+                    if j < len(tokens) and tokens[j][1].split(None, 1)[0] == "else":
+                        other2, j = _parse(tokens, j + 1)
+                    other = [(rest.split(None, 1)[0], rest.split(None, 1)[1], inner, other2)]
+                else:
+                    other, j = _parse(tokens, j + 1)
+            if j >= len(tokens):
+                raise TemplateError("unexpected EOF")
+            nodes.append((word, a[len(word):].strip(), body, other))
+            i = j + 1
+            continue
+        nodes.append(("action", a))
+        i += 1
+    return nodes, i
+
+
+def _truth(v):
+    return not (v is None or v is False or v == 0 or v == "" or v == {} or v == [])
+
+
+def _show(v):
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "<no value>"
+    return str(v)
+
+
+def _args(expr):
+    return re.findall(r'"(?:[^"\\]|\\.)*"|\([^)]*\)|\S+', expr)
+
+
+def _value(tok, dot, vars_):
+    if tok.startswith('"'):
+        return json.loads(tok)
+    if tok.startswith("("):
+        return _eval(tok[1:-1], dot, vars_)
+    if tok in ("true", "false"):
+        return tok == "true"
+    if tok == "nil":
+        return None
+    if re.match(r"^-?\d+$", tok):
+        return int(tok)
+    if tok.startswith("$"):
+        name, _, path = tok.partition(".")
+        if name not in vars_:
+            raise TemplateError('undefined variable "%s"' % name)
+        v = vars_[name]
+    elif tok.startswith("."):
+        v, path = dot, tok[1:]
+    else:
+        raise TemplateError('function "%s" not defined' % tok)
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(v, dict) or part not in v:
+            raise TemplateError("can't evaluate field %s" % part)
+        v = v[part]
+    return v
+
+
+def _eval(expr, dot, vars_):
+    toks = _args(expr)
+    if not toks:
+        raise TemplateError("missing value")
+    f = toks[0]
+    if f in ("not", "and", "or", "eq", "ne", "printf", "len"):
+        vals = [_value(t, dot, vars_) for t in toks[1:]]
+        if f == "not":
+            return not _truth(vals[0])
+        if f == "and":
+            for v in vals:
+                if not _truth(v):
+                    return v
+            return vals[-1]
+        if f == "or":
+            for v in vals:
+                if _truth(v):
+                    return v
+            return vals[-1]
+        if f == "eq":
+            return any(vals[0] == v for v in vals[1:])
+        if f == "ne":
+            return vals[0] != vals[1]
+        if f == "len":
+            return len(vals[0])
+        fmt = vals[0]
+        from k3sagent.common import goquote
+        args = iter(vals[1:])
+        return re.sub(r"%[qsdv%]", lambda m: "%" if m.group(0) == "%%" else
+                      goquote(str(next(args))) if m.group(0) == "%q" else _show(next(args)), fmt)
+    if len(toks) > 1:
+        raise TemplateError("can't give argument to non-function %s" % f)
+    return _value(f, dot, vars_)
+
+
+def _exec(nodes, dot, vars_, out, base):
+    for n in nodes:
+        kind = n[0]
+        if kind == "text":
+            out.append(n[1])
+        elif kind == "action":
+            a = n[1]
+            m = re.match(r'^template\s+"([^"]+)"(\s+\S+)?$', a)
+            if m:
+                if m.group(1) != "base":
+                    raise TemplateError('no such template "%s"' % m.group(1))
+                out.append(base)
+                continue
+            m = re.match(r"^(\$\w+)\s*:?=\s*(.+)$", a)
+            if m:
+                vars_[m.group(1)] = _eval(m.group(2), dot, vars_)
+                continue
+            out.append(_show(_eval(a, dot, vars_)))
+        elif kind in ("if", "with"):
+            v = _eval(n[1], dot, vars_)
+            if _truth(v):
+                _exec(n[2], v if kind == "with" else dot, dict(vars_), out, base)
+            else:
+                _exec(n[3], dot, dict(vars_), out, base)
+        elif kind == "range":
+            m = re.match(r"^(\$\w+)(?:\s*,\s*(\$\w+))?\s*:=\s*(.+)$", n[1])
+            expr = m.group(3) if m else n[1]
+            v = _eval(expr, dot, vars_)
+            items = sorted(v.items()) if isinstance(v, dict) else list(enumerate(v or []))
+            if not items:
+                _exec(n[3], dot, dict(vars_), out, base)
+            for k, x in items:
+                inner = dict(vars_)
+                if m and m.group(2):
+                    inner[m.group(1)], inner[m.group(2)] = k, x
+                elif m:
+                    inner[m.group(1)] = x
+                _exec(n[2], x, inner, out, base)
