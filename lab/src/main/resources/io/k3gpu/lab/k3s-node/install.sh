@@ -370,6 +370,21 @@ for f in /run/k3s/lab-pids/*; do
 done
 set -x
 
+# the embedded containerd's shims (its tasks survive containerd), as K3s's getshims
+getshims() {
+    ps -e -o pid= -o args= | sed -e 's/^ *//; s/\s\s*/\t/;' | grep -E 'k3s/data/[^/]*/bin/containerd-shim|k3gpu-lab/k3s-bin/containerd-shim' | cut -f1
+}
+killtree $({ set +x; } 2>/dev/null; getshims; set -x)
+
+do_unmount_and_remove() {
+    set +x
+    while read -r _ path _; do
+        case "$path" in $1*) echo "$path" ;; esac
+    done < /proc/self/mounts | sort -r | xargs -r -t -n 1 sh -c 'umount -f "$0" && rm -rf "$0"'
+    set -x
+}
+do_unmount_and_remove '/run/k3s'
+
 rm -rf /var/lib/cni/
 rm -rf /run/k3s
 rm -rf /run/flannel

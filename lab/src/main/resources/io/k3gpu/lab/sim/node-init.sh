@@ -51,19 +51,33 @@ if [ "$JETSON" = 1 ]; then
 fi
 mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp
 
+STEP=cgroups
+# dockerd and K3s's containerd (runc) need the cgroup v1 hierarchies, which `ip netns exec` hid by remounting /sys
+mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+    # a kernel booted with cgroup_disable=memory cannot mount that hierarchy
+    if [ $c = memory ] && has_fault memory-cgroup-off; then continue; fi
+    mkdir /sys/fs/cgroup/$c
+    mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c
+done
+mkdir /sys/fs/cgroup/systemd
+mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+
+STEP=k3s-bin
+# what the K3s binary bundles and extracts to its data dir (containerd, its runc shim, runc; ctr is k3s itself):
+# Debian's, bound from the host's /usr before a node without Docker loses them below; the lab's agent links
+# /var/lib/rancher/k3s/data/current/bin/ to them
+mkdir -p /usr/local/lib/k3gpu-lab/k3s-bin
+for f in /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 /usr/sbin/runc /usr/bin/ctr; do
+    if [ -x "$f" ]; then
+        : > "/usr/local/lib/k3gpu-lab/k3s-bin/${f##*/}"
+        mount --bind -o ro "$f" "/usr/local/lib/k3gpu-lab/k3s-bin/${f##*/}"
+    fi
+done
+
 STEP=docker
 # the host's docker.io is in /usr; only Docker profiles have it (an rm on the overlay leaves a whiteout)
 if [ "${DOCKER:-0}" = 1 ]; then
-    # dockerd needs the cgroup v1 hierarchies, which `ip netns exec` hid by remounting /sys
-    mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
-    for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
-        # a kernel booted with cgroup_disable=memory cannot mount that hierarchy
-        if [ $c = memory ] && has_fault memory-cgroup-off; then continue; fi
-        mkdir /sys/fs/cgroup/$c
-        mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c
-    done
-    mkdir /sys/fs/cgroup/systemd
-    mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
     # the node's own /mnt (a daemon.json's data-root may point there)
     mkdir -p "$D/mnt"
     mount --bind "$D/mnt" /mnt

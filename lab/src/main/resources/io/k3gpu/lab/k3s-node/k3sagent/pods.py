@@ -13,6 +13,8 @@ from k3sagent.node import cuda_version, gpu_names
 from k3sagent.images import Catalog, ImageRef, pull_error
 from k3sagent.volumes import Volumes, b64decode
 from k3sagent.runtime import Container, ProcessRuntime, kill_namespace
+from k3sagent.ctrdrt import ContainerdRuntime
+from k3sagent import ctrdrt
 
 PULL_SECONDS = float(os.environ.get("K3GPU_LAB_PULL_SECONDS") or 0.3)
 CLUSTER_DNS = "10.43.0.10"      # K3s's default --cluster-dns
@@ -48,7 +50,7 @@ def version(obj):
     return int(rv) if rv.isdigit() else 0
 
 
-class PodWorker(Volumes, ProcessRuntime, threading.Thread):
+class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
     """Runs one pod as the kubelet's pod worker does: sandbox (volumes), init containers in order, then the
     containers, restarts by restartPolicy, status patches, events; on deletion kills and confirms."""
 
@@ -69,6 +71,7 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
         self.sandbox = False
         self.sandbox_error = None
         self.nvidia = False
+        self.handler = None       # the RuntimeClass's handler
         self.cuda = None
         self.volumes = {}
         self.pod_files = []       # /etc/hosts, /etc/resolv.conf, the service account token: (target, source)
@@ -260,13 +263,16 @@ class PodWorker(Volumes, ProcessRuntime, threading.Thread):
             # cri-dockerd's RunPodSandbox (dockershim's docker_sandbox.go before it): only its runtime name, "docker"
             if p.docker and handler not in ("", "docker"):
                 return self.sandbox_failed('RuntimeHandler "%s" not supported' % handler)
-            if not p.docker and handler not in ["runc", ""] + [n for n, _ in p.agent.facts.runtimes]:
+            known = list(p.ctrd.handlers) if p.ctrd else ["runc"] + [n for n, _ in p.agent.facts.runtimes]
+            if not p.docker and handler not in [""] + known:
                 return self.sandbox_failed('failed to get sandbox runtime: no runtime for "%s" is configured'
                                            % handler)
+        self.handler = handler
         if p.docker:
             self.nvidia = (run("docker", "info", "--format", "{{.DefaultRuntime}}")[0] or "").startswith("nvidia")
         else:
-            self.nvidia = (handler or p.agent.default_runtime or "").startswith("nvidia")
+            default = p.ctrd.default if p.ctrd else p.agent.default_runtime  # ctrd: the config's default_runtime_name
+            self.nvidia = (handler or default or "").startswith("nvidia")
         try:
             self.volumes = self.mount_volumes()
         except ConfigError as e:
@@ -665,6 +671,7 @@ class Pods:
         self.api_lock = threading.Lock()
         self.node_name = None
         self.docker = False
+        self.ctrd = None          # the node's containerd (ctrdrt.Containerd) when pods are its tasks
         self.ip = None
         self.catalog = Catalog(os.path.join(SHARED, "images", "images.json"))
         self.images = {}
@@ -679,6 +686,7 @@ class Pods:
         """Called once the node is registered: from then on pods run."""
         self.agent, self.api = agent, api
         self.node_name, self.docker = agent.node_name, agent.docker
+        self.ctrd = agent.ctrd
         self.ip = agent.node_ips[0] if agent.node_ips else agent.facts.internal_ip
         self.cuda = cuda_version(P)
         self.gpus = gpu_names(P) if agent.facts.gpus else []
@@ -693,6 +701,8 @@ class Pods:
 
     def kill_leftovers(self):
         """Containers of an earlier run of the agent (killed with it, or the agent was killed): ended now."""
+        if self.ctrd:
+            self.ctrd.cleanup()
         d = P("/run/k3s/lab-pids")
         try:
             names = os.listdir(d)
@@ -810,6 +820,8 @@ class Pods:
 
     def release(self, c):
         """A container's process bookkeeping on the node, once it has ended."""
+        if c.cid and c.ctrd and self.ctrd:
+            ctrdrt.release(self.ctrd, c)
         if c.cid:
             try:
                 os.unlink(P("/run/k3s/lab-pids/" + c.cid))

@@ -49,6 +49,8 @@ class Container:
         self.cid = None
         self.pid = None
         self.mntns = None
+        self.ctrd = False         # a containerd task (ctrdrt), not a process of the agent
+        self.task_pid = None
         self.run_dir = None
         self.log_path = None
         self.next_try = 0.0       # when the next pull / start may happen
@@ -110,6 +112,14 @@ class Container:
     # ---- the process
 
     def signal(self, sig):
+        if self.ctrd:
+            # as containerd's task kill: the first process only; the shim kills the rest when it ends
+            if self.task_pid is not None and self.state == "running":
+                try:
+                    os.kill(self.task_pid, sig)
+                except OSError:
+                    pass
+            return
         if self.pid is not None and self.state == "running":
             try:
                 os.killpg(self.pid, sig)
@@ -129,12 +139,17 @@ class Container:
             code = 128 - code
         if self.mntns:
             kill_namespace(self.mntns, signal.SIGKILL)  # the container ends with its first process
+        self.exited(code, started)
+
+    def exited(self, code, started):
+        """The container's first process ended with code: state.terminated."""
         w = self.w
         with w.cond:
             self.state = "terminated"
             self.term = {"exitCode": code, "reason": "Completed" if code == 0 else "Error",
                          "startedAt": rfc3339(started), "finishedAt": utc_now(), "containerID": self.container_id()}
             self.pid = None
+            self.task_pid = None
             w.dirty = True
             w.cond.notify_all()
         self.w.pods.release(self)
@@ -186,6 +201,8 @@ class ProcessRuntime:
 
     def launch(self, c, argv, env, cwd, mounts):
         p = self.pods
+        if p.ctrd:
+            return self.launch_ctrd(c, argv, env, cwd, mounts)  # a containerd task (ctrdrt)
         c.cid = os.urandom(32).hex()
         runtime = "docker" if p.docker else "containerd"
         c.run_dir = P("/run/k3s/containers/" + c.cid)

@@ -1,0 +1,392 @@
+package io.k3gpu.lab.k3sdist;
+
+import io.k3gpu.lab.Lab;
+import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabState;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * Pods on containerd agents (no --docker) run as tasks of a real containerd (Debian's, with runc) that the agent
+ * starts with the config.toml K3s generates: seen with `k3s ctr` in namespace k8s.io; the nvidia RuntimeClass (and
+ * --default-runtime nvidia) runs the node's nvidia-container-runtime, which brings the CSV files, runc does not;
+ * init container, emptyDir and configMap; logs and exit codes; a killed task restarts; a command that is not there
+ * is runc's StartError; deletion removes task and container. Needs root; one lab (node1 server; jetson1 and jetson2
+ * Orin Nanos, JetPack 6 CSV mode, containerd; jetson2 with --default-runtime nvidia).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ContainerdPodsIT {
+    static final String ID = "lctrd1";
+    static final int SUBNET = 214;
+    static final String SERVER_IP = "10.213.214.11";
+    static final String K3S_URL = "https://" + SERVER_IP + ":6443";
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static final String AGENT_DIR = "/var/lib/rancher/k3s/agent";
+    static LabState lab;
+    static K3sDistribution k3s;
+    static Path kubeconfig;
+    static Path work;
+    static FileChannel lock;
+
+    record Result(int exit, String out) {
+    }
+
+    @BeforeAll
+    static void up() throws Exception {
+        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
+                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeThat(Path.of("/usr/bin/containerd")).as("Debian's containerd").exists();
+        lock = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "k3gpu-" + ID + ".it-lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lock.lock();
+        Lab.down(LabConfig.STATE_ROOT.resolve(ID));
+        work = Files.createTempDirectory("ctrd-pods-it");
+        kubeconfig = work.resolve("kubeconfig.yaml");
+        lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "orin-nano", "orin-nano"), null, null));
+        k3s = K3sDistribution.of(lab);
+        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
+        Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
+                K3S_URL));
+        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        List<CompletableFuture<Result>> installs = new ArrayList<>();
+        for (String[] a : List.of(new String[] {"jetson1", "agent"},
+                new String[] {"jetson2", "agent --default-runtime nvidia"})) {
+            installs.add(CompletableFuture.supplyAsync(() -> ssh(a[0], "read -r K3S_TOKEN && export K3S_TOKEN "
+                    + "&& curl -sfL " + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='" + a[1]
+                    + "' sh -", token + "\n")));
+        }
+        for (CompletableFuture<Result> f : installs) {
+            assertThat(f.join().exit()).as(f.join().out()).isZero();
+        }
+        await("3 Ready nodes", 90, () -> kubectl("get", "nodes").out().lines()
+                .filter(l -> l.matches("(node1|jetson1|jetson2)\\s+Ready\\s.*")).count() == 3);
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        try {
+            if (lab != null) {
+                Lab.down(lab.stateDir());
+                String ps = run(List.of("ps", "-eo", "args"), null).out();
+                assertThat(ps).doesNotContain("containerd-shim-runc-v2 -namespace k8s.io")
+                        .doesNotContain("/run/k3s/containerd/containerd.sock");
+            }
+        } finally {
+            if (work != null) {
+                for (Path p : Files.list(work).toList()) {
+                    Files.deleteIfExists(p);
+                }
+                Files.deleteIfExists(work);
+            }
+            if (lock != null) {
+                lock.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void theAgentRunsContainerdWithTheConfigK3sGenerates() {
+        String found = "\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\"]\n"
+                + "  runtime_type = \"io.containerd.runc.v2\"\n"
+                + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\".options]\n"
+                + "  BinaryName = \"/usr/bin/nvidia-container-runtime\"\n  SystemdCgroup = false\n";
+        assertThat(ok("jetson1", "cat " + AGENT_DIR + "/etc/containerd/config.toml")).isEqualTo(configToml("  ")
+                + found);
+        assertThat(ok("jetson2", "cat " + AGENT_DIR + "/etc/containerd/config.toml")).isEqualTo(
+                configToml("  default_runtime_name = \"nvidia\"") + found);
+        // Debian's containerd, as K3s runs its embedded one, from K3s's data dir, answering on K3s's socket
+        String ps = ok("jetson1", "ps -eo args");
+        assertThat(ps).contains("/var/lib/rancher/k3s/data/current/bin/containerd -c " + AGENT_DIR
+                + "/etc/containerd/config.toml -a /run/k3s/containerd/containerd.sock --state /run/k3s/containerd "
+                + "--root " + AGENT_DIR + "/containerd");
+        assertThat(ok("jetson1", "k3s ctr version")).contains("Server:", "Version:  1.6.");
+        assertThat(ok("jetson1", "/var/lib/rancher/k3s/data/current/bin/runc --version")).startsWith("runc version");
+    }
+
+    /** K3s's ContainerdConfigTemplate rendered for a default agent (pkg/agent/templates), before ExtraRuntimes. */
+    static String configToml(String defaultRuntimeLine) {
+        return "\n# File generated by k3s. DO NOT EDIT. Use config.toml.tmpl instead.\nversion = 2\n\n"
+                + "[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"" + AGENT_DIR + "/containerd\"\n"
+                + "[plugins.\"io.containerd.grpc.v1.cri\"]\n  stream_server_address = \"127.0.0.1\"\n"
+                + "  stream_server_port = \"10010\"\n  enable_selinux = false\n  enable_unprivileged_ports = true\n"
+                + "  enable_unprivileged_icmp = true\n  sandbox_image = \"rancher/mirrored-pause:3.6\"\n\n"
+                + "[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  snapshotter = \"overlayfs\"\n"
+                + "  disable_snapshot_annotations = true\n" + defaultRuntimeLine + "\n\n\n"
+                + "[plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
+                + "  bin_dir = \"/var/lib/rancher/k3s/data/current/bin\"\n"
+                + "  conf_dir = \"" + AGENT_DIR + "/etc/cni/net.d\"\n\n\n"
+                + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n"
+                + "  runtime_type = \"io.containerd.runc.v2\"\n\n"
+                + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n"
+                + "  SystemdCgroup = false\n\n"
+                + "[plugins.\"io.containerd.grpc.v1.cri\".registry]\n"
+                + "  config_path = \"" + AGENT_DIR + "/etc/containerd/certs.d\"\n\n\n";
+    }
+
+    @Test
+    @Order(2)
+    void theNvidiaRuntimeBringsTheCsvFilesAndRuncDoesNot() throws Exception {
+        apply("runtimes", pod("tegra-nvidia", "jetson1", "nvidia") + "---\n" + pod("tegra-runc", "jetson1", null)
+                + "---\n" + pod("tegra-default", "jetson2", null));
+        awaitPhase("tegra-nvidia", 60, "Succeeded");
+        awaitPhase("tegra-runc", 60, "Failed");
+        awaitPhase("tegra-default", 60, "Succeeded");
+        String release = "# R36 (release), REVISION: 4.3";
+        assertThat(kubectlOk("logs", "tegra-nvidia")).startsWith(release);
+        assertThat(kubectlOk("logs", "tegra-default")).startsWith(release);
+        assertThat(kubectlOk("logs", "tegra-runc")).contains("cat: /etc/nv_tegra_release: No such file or directory");
+        JsonNode runc = pod("tegra-runc").path("status").path("containerStatuses").get(0);
+        assertThat(runc.path("state").path("terminated").path("exitCode").asInt()).isEqualTo(1);
+        String cid = runc.path("containerID").asString("");
+        assertThat(cid).matches("containerd://[0-9a-f]{64}");
+        // the exited containers stay (crictl ps -a), each with the runtime it ran with
+        JsonNode nvidia = JSON.readTree(ok("jetson1", "k3s ctr containers info " + containerId("tegra-nvidia")));
+        assertThat(nvidia.path("Labels").path("io.kubernetes.pod.name").asString()).isEqualTo("tegra-nvidia");
+        assertThat(nvidia.path("Labels").path("io.cri-containerd.runtime-handler").asString()).isEqualTo("nvidia");
+        assertThat(binaryName(nvidia)).contains("/usr/bin/nvidia-container-runtime");
+        JsonNode plain = JSON.readTree(ok("jetson1", "k3s ctr containers info "
+                + cid.substring("containerd://".length())));
+        assertThat(plain.path("Labels").path("io.cri-containerd.runtime-handler").asString()).isEqualTo("runc");
+        assertThat(binaryName(plain)).doesNotContain("nvidia");
+        assertThat(binaryName(JSON.readTree(ok("jetson2", "k3s ctr -n k8s.io containers info "
+                + containerId("tegra-default"))))).contains("/usr/bin/nvidia-container-runtime");
+        // the catalog's image, imported into containerd
+        assertThat(ok("jetson1", "k3s ctr images ls -q")).contains("nvcr.io/nvidia/k8s-device-plugin:v0.17.4");
+        for (String p : List.of("tegra-nvidia", "tegra-runc", "tegra-default")) {
+            kubectlOk("delete", "pod", p, "--wait=true");
+        }
+        assertThat(ok("jetson1", "k3s ctr containers ls -q").strip()).isEmpty();
+    }
+
+    @Test
+    @Order(3)
+    void initContainerVolumesLogsRestartAndDeletion() throws Exception {
+        apply("cm", """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: greeting
+                data:
+                  message: hello from a configMap
+                """);
+        apply("web", """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: web
+                spec:
+                  nodeName: jetson1
+                  initContainers:
+                  - name: prepare
+                    image: busybox
+                    command: ["sh", "-c", "cp /config/message /work/message && echo init done"]
+                    volumeMounts:
+                    - {name: config, mountPath: /config}
+                    - {name: work, mountPath: /work}
+                  containers:
+                  - name: main
+                    image: busybox
+                    command: ["sh", "-c", "echo \\"$(cat /work/message) on $(hostname)\\"; exec sleep 3600"]
+                    volumeMounts:
+                    - {name: work, mountPath: /work}
+                  volumes:
+                  - name: config
+                    configMap: {name: greeting}
+                  - name: work
+                    emptyDir: {}
+                """);
+        awaitPhase("web", 60, "Running");
+        await("main's output", 20, () -> kubectlOk("logs", "web", "-c", "main").contains("hello"));
+        assertThat(kubectlOk("logs", "web", "-c", "prepare")).isEqualTo("init done\n");
+        assertThat(kubectlOk("logs", "web", "-c", "main")).isEqualTo("hello from a configMap on web\n");
+        String id = containerId("web");
+        // a running task of namespace k8s.io, its process the pod's
+        String tasks = ok("jetson1", "k3s ctr tasks ls");
+        assertThat(tasks).containsPattern(id + "\\s+\\d+\\s+RUNNING");
+        String pid = tasks.lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow().split("\\s+")[1];
+        assertThat(ok("jetson1", "tr '\\0' ' ' < /proc/" + pid + "/cmdline")).isEqualTo("sleep 3600 ");
+        assertThat(ok("jetson1", "cat /proc/" + pid + "/cgroup")).contains(":/kubepods/besteffort/pod"
+                + pod("web").path("metadata").path("uid").asString() + "/" + id);
+        // killed on the node: exit 137, restarted (restartPolicy Always), the previous run's log kept
+        ok("jetson1", "k3s ctr tasks kill -s SIGKILL " + id);
+        await("a restart", 30, () -> pod("web").path("status").path("containerStatuses").get(0)
+                .path("restartCount").asInt() == 1 && "Running".equals(phase("web")));
+        JsonNode main = pod("web").path("status").path("containerStatuses").get(0);
+        assertThat(main.path("lastState").path("terminated").path("exitCode").asInt()).isEqualTo(137);
+        assertThat(main.path("lastState").path("terminated").path("containerID").asString())
+                .isEqualTo("containerd://" + id);
+        assertThat(kubectlOk("logs", "web", "-c", "main", "-p")).isEqualTo("hello from a configMap on web\n");
+        String second = containerId("web");
+        assertThat(second).isNotEqualTo(id);
+        assertThat(ok("jetson1", "k3s ctr containers ls -q")).contains(second).doesNotContain(id);
+        kubectlOk("delete", "pod", "web", "--wait=true");
+        assertThat(ok("jetson1", "k3s ctr tasks ls -q").strip()).isEmpty();
+        assertThat(ok("jetson1", "k3s ctr containers ls -q").strip()).isEmpty();
+        assertThat(ok("jetson1", "grep -c /run/k3s/containers/ /proc/self/mountinfo || true").strip()).isEqualTo("0");
+    }
+
+    @Test
+    @Order(4)
+    void aMissingCommandIsRuncsStartError() throws Exception {
+        apply("nope", """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: nope
+                spec:
+                  nodeName: jetson1
+                  restartPolicy: Never
+                  containers:
+                  - name: main
+                    image: busybox
+                    command: ["no-such-command"]
+                """);
+        awaitPhase("nope", 60, "Failed");
+        JsonNode t = pod("nope").path("status").path("containerStatuses").get(0).path("state").path("terminated");
+        assertThat(t.path("exitCode").asInt()).isEqualTo(128);
+        assertThat(t.path("reason").asString()).isEqualTo("StartError");
+        assertThat(t.path("message").asString()).isEqualTo("failed to create containerd task: failed to create shim "
+                + "task: OCI runtime create failed: runc create failed: unable to start container process: exec: "
+                + "\"no-such-command\": executable file not found in $PATH: unknown");
+        kubectlOk("delete", "pod", "nope", "--wait=true");
+    }
+
+    @Test
+    @Order(5)
+    void containerdMemoryWithPods() throws Exception {
+        StringBuilder pods = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            pods.append(i > 0 ? "---\n" : "").append("apiVersion: v1\nkind: Pod\nmetadata:\n  name: idle").append(i)
+                    .append("\nspec:\n  nodeName: jetson1\n  containers:\n  - name: main\n    image: busybox\n"
+                            + "    command: [sleep, \"3600\"]\n");
+        }
+        apply("idle", pods.toString());
+        for (int i = 0; i < 4; i++) {
+            awaitPhase("idle" + i, 60, "Running");
+        }
+        // what docs/benchmarks.md records: containerd's and its shims' RSS on a node running 4 pods
+        System.out.println("containerd with 4 pods (RSS kB, command):\n" + ok("jetson1",
+                "ps -eo rss,args | grep -E '[c]ontainerd( |-shim)'"));
+        assertThat(ok("jetson1", "k3s ctr tasks ls -q").strip().lines().count()).isEqualTo(4);
+        kubectlOk("delete", "pod", "idle0", "idle1", "idle2", "idle3", "--wait=true");
+    }
+
+    // ---------------------------------------------------------------------------------------------------- helpers
+
+    static String pod(String name, String node, String runtimeClass) {
+        return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\nspec:\n  nodeName: " + node
+                + "\n  restartPolicy: Never\n" + (runtimeClass == null ? "" : "  runtimeClassName: " + runtimeClass
+                + "\n") + "  containers:\n  - name: main\n    image: nvcr.io/nvidia/k8s-device-plugin:v0.17.4\n"
+                + "    command: [cat, /etc/nv_tegra_release]\n";
+    }
+
+    /** The runc shim's options of a container (`ctr containers info`: Runtime.Options, a protobuf Any). */
+    static String binaryName(JsonNode info) {
+        String value = info.path("Runtime").path("Options").path("value").asString("");
+        return new String(java.util.Base64.getDecoder().decode(value), StandardCharsets.ISO_8859_1);
+    }
+
+    static String containerId(String pod) {
+        return pod(pod).path("status").path("containerStatuses").get(0).path("containerID").asString("")
+                .replace("containerd://", "");
+    }
+
+    static Result run(List<String> cmd, String stdin) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
+            try (var in = p.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
+            return new Result(p.exitValue(), out.join());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String drain(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static Result ssh(String node, String command, String stdin) {
+        return run(lab.sshCommand(node, "root", command), stdin);
+    }
+
+    static String ok(String node, String command) {
+        Result r = ssh(node, command, null);
+        assertThat(r.exit()).as("%s on %s: %s", command, node, r.out()).isZero();
+        return r.out();
+    }
+
+    static Result kubectl(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        return run(cmd, null);
+    }
+
+    static String kubectlOk(String... args) {
+        Result r = kubectl(args);
+        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.out()).isZero();
+        return r.out();
+    }
+
+    static void apply(String name, String manifest) throws Exception {
+        Path file = work.resolve(name + ".yaml");
+        Files.writeString(file, manifest);
+        kubectlOk("apply", "-f", file.toString());
+    }
+
+    static JsonNode pod(String name) {
+        Result r = kubectl("get", "pod", name, "-o", "json");
+        return r.exit() == 0 ? JSON.readTree(r.out()) : null;
+    }
+
+    static String phase(String name) {
+        JsonNode p = pod(name);
+        return p == null ? null : p.path("status").path("phase").asString("");
+    }
+
+    static void awaitPhase(String name, int seconds, String... phases) throws Exception {
+        await("pod " + name + " in " + List.of(phases), seconds, () -> List.of(phases).contains(phase(name)));
+    }
+
+    static void await(String what, long seconds, Check check) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!check.done()) {
+            assertThat(System.nanoTime()).as("waited %d s for %s", seconds, what).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    interface Check {
+        boolean done() throws Exception;
+    }
+}
