@@ -55,6 +55,8 @@ final class KubeletStream {
         client.connect(port, host).onFailure(result::tryFail).onSuccess(socket -> {
             Buffer head = Buffer.buffer();
             KubeletStream[] stream = new KubeletStream[1];
+            @SuppressWarnings("unchecked")
+            java.util.function.Supplier<Refused>[] refusal = new java.util.function.Supplier[1];
             socket.handler(chunk -> {
                 if (stream[0] != null) {
                     stream[0].onBytes(chunk);
@@ -72,22 +74,23 @@ final class KubeletStream {
                     // a refusal comes with Connection: close: its body is what is left until the end
                     Buffer body = head.getBuffer(endOfHead + 4, head.length());
                     socket.handler(body::appendBuffer);
-                    socket.endHandler(v -> result.tryFail(new Refused(code, body.toString(StandardCharsets.UTF_8)
-                            .strip())));
+                    refusal[0] = () -> new Refused(code, body.toString(StandardCharsets.UTF_8).strip());
                     return;
                 }
                 stream[0] = new KubeletStream(socket);
                 Buffer rest = head.getBuffer(endOfHead + 4, head.length());
-                socket.endHandler(v -> stream[0].finish());
                 result.tryComplete(stream[0]);
                 if (rest.length() > 0) {
                     stream[0].onBytes(rest);
                 }
             });
             socket.exceptionHandler(e -> result.tryFail(e));
-            socket.closedHandler(v -> {
-                if (stream[0] == null) {
-                    result.tryFail(new Refused(502, "the kubelet closed the connection"));
+            socket.closeHandler(v -> {
+                if (stream[0] != null) {
+                    stream[0].finish();
+                } else {
+                    result.tryFail(refusal[0] != null ? refusal[0].get()
+                            : new Refused(502, "the kubelet closed the connection"));
                 }
             });
             socket.write("POST " + uri + " HTTP/1.1\r\nHost: " + host + ":" + port
