@@ -147,10 +147,21 @@ def run_exec(s, c, q):
     tty = flag(q, "tty")
     want_in = flag(q, "stdin") or flag(q, "input")
     cmd, env = exec_command(c, argv)
+    conn = accept(s)
     master = None
+    early = []
     try:
         if tty:
             master, slave = pty.openpty()
+            # the terminal's size first: kubectl sends it as soon as the stream is up (docker's exec takes it at
+            # create as ConsoleSize), so the command starts with it
+            deadline = time.monotonic() + 0.5
+            while not any(ch == RESIZE for ch, _ in early) and not conn.eof and time.monotonic() < deadline:
+                if conn.ready() or select.select([conn], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    early += conn.frames()
+            for ch, data in early:
+                if ch == RESIZE:
+                    resize(master, data)
             proc = subprocess.Popen(["setsid", "--wait", "--ctty"] + cmd, stdin=slave, stdout=slave, stderr=slave,
                                     env=env, close_fds=True)
             os.close(slave)
@@ -163,10 +174,10 @@ def run_exec(s, c, q):
             outs = {proc.stdout.fileno(): STDOUT, proc.stderr.fileno(): STDERR}
             stdin_fd = proc.stdin.fileno() if want_in else None
     except OSError as e:
-        conn = accept(s)
         conn.status(status_internal("error executing command in container: %s" % e))
+        if master is not None:
+            os.close(master)
         return
-    conn = accept(s)
     exited_at = None
     while True:
         if conn.eof:
@@ -191,8 +202,9 @@ def run_exec(s, c, q):
                 conn.send(outs[fd], data)
             else:
                 del outs[fd]
-        if conn in r:
-            for ch, data in conn.frames():
+        if conn in r or early:
+            frames, early = [f for f in early if f[0] != RESIZE] + (conn.frames() if conn in r else []), []
+            for ch, data in frames:
                 if ch == STDIN and stdin_fd is not None and data:
                     try:
                         os.write(stdin_fd, data)
