@@ -30,7 +30,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * remotecommand v5 for exec/attach; port-forward over WebSocket-tunnelled SPDY, and over plain SPDY with
  * KUBECTL_PORT_FORWARD_WEBSOCKETS=false), through the server to the node's kubelet: output, stdin, a terminal, exit
  * codes, the refusals' messages, attach to a pod reading stdin, and an HTTP server listening on 127.0.0.1 in the pod
- * answering curl through port-forward. Needs root; one lab (node1: server and agent).
+ * answering curl through port-forward. Needs root; one lab (node1: server; node2: agent, where the pods run).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class K3sStreamsIT {
@@ -53,13 +53,20 @@ class K3sStreamsIT {
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-streams-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
-        lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only"), null, null));
+        lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "cpu-only"), null, null));
         K3sDistribution k3s = K3sDistribution.of(lab);
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
+        // the server's own kubelet runs no pods in the lab: they go to node2's agent
+        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable-agent "
+                + "--disable coredns' sh -");
         Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
                 K3S_URL));
-        await("node1 Ready", 90, () -> kubectl("get", "nodes").out().lines()
-                .anyMatch(l -> l.matches("node1\\s+Ready\\s.*")));
+        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        Result agent = run(lab.sshCommand("node2", "root", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
+                + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent' sh -"), token + "\n",
+                Map.of());
+        assertThat(agent.exit()).as(agent.out() + agent.err()).isZero();
+        await("node2 Ready", 90, () -> kubectl("get", "nodes").out().lines()
+                .anyMatch(l -> l.matches("node2\\s+Ready\\s.*")));
         Files.writeString(work.resolve("pods.yaml"), """
                 apiVersion: v1
                 kind: Pod
@@ -94,8 +101,14 @@ class K3sStreamsIT {
                     image: registry.invalid/none:1
                 """);
         kubectlOk("apply", "-f", work.resolve("pods.yaml").toString());
-        await("web and reader Running", 120, () -> kubectl("get", "pods", "web", "reader").out().lines()
-                .filter(l -> l.contains("Running")).count() == 2);
+        try {
+            await("web and reader Running", 120, () -> kubectl("get", "pods", "web", "reader").out().lines()
+                    .filter(l -> l.contains("Running")).count() == 2);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + kubectl("describe", "pods").out() + "\n"
+                    + run(lab.sshCommand("node2", "root", "tail -50 /var/log/k3gpu-lab/k3s-agent.log"), null, Map.of())
+                    .out(), e);
+        }
         await("web's server listening", 30, () -> kubectl("logs", "web").out().contains("Serving HTTP"));
     }
 
@@ -124,7 +137,7 @@ class K3sStreamsIT {
         // its own /tmp (mount namespace), hostname (UTS namespace) and environment: the container's, not the node's
         assertThat(r.out()).isEqualTo("out\nweb\nhello-from-pod\n3.11.2\n");
         assertThat(r.err()).isEqualTo("err\n");
-        assertThat(ok("node1", "cat /tmp/index.html 2>&1 || true")).doesNotContain("hello-from-pod");
+        assertThat(ok("node2", "cat /tmp/index.html 2>&1 || true")).doesNotContain("hello-from-pod");
 
         Result in = kubectlWithInput("abc\nxyz\n", Map.of(), "exec", "-i", "web", "--", "tr", "a-z", "A-Z");
         assertThat(in.exit()).as(in.err()).isZero();
