@@ -25,7 +25,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * {@code pods/exec}, {@code pods/attach} and {@code pods/portforward} as kube-apiserver v1.31 serves them to kubectl
  * v1.32: exec and attach over WebSocket (remotecommand {@code v5.channel.k8s.io}, also v4: one channel byte before
- * each binary message, 0 stdin, 1 stdout, 2 stderr, 3 the final metav1.Status, 4 resize, 255 close), port-forward
+ * each binary message, 0 stdin, 1 stdout, 2 stderr, 3 the final metav1.Status, 4 resize, 255 close) or SPDY/3.1
+ * ({@code v4.channel.k8s.io}: kubectl's fallback, KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false), port-forward
  * over WebSocket tunnelling SPDY/3.1 ({@code SPDY/3.1+portforward.k8s.io}, PortForwardWebsockets) or over a plain
  * SPDY/3.1 upgrade ({@code X-Stream-Protocol-Version: portforward.k8s.io}); each to the pod's node kubelet through
  * {@link KubeletStream}. The request's checks come first, as the registry's streamLocation
@@ -37,6 +38,8 @@ import tools.jackson.databind.node.ObjectNode;
 final class PodStreams {
     static final String PORT_FORWARD_TUNNEL = "SPDY/3.1+portforward.k8s.io";
     static final String PORT_FORWARD_V1 = "portforward.k8s.io";
+    /** remotecommand over SPDY: v4 (the error stream carries a metav1.Status), what client-go offers first. */
+    static final String REMOTE_COMMAND_SPDY = "v4.channel.k8s.io";
     /** The WebSocket subprotocols the API server offers, newest first (remotecommand, then port-forward). */
     static final List<String> SUBPROTOCOLS = List.of("v5.channel.k8s.io", "v4.channel.k8s.io", PORT_FORWARD_TUNNEL);
 
@@ -137,23 +140,51 @@ final class PodStreams {
             }).onFailure(e -> log.warn("websocket upgrade of " + req.uri() + " failed: " + e.getMessage()));
             return;
         }
-        if (upgrade.startsWith("spdy/3.1") && portForward) {
+        if (upgrade.startsWith("spdy/3.1")) {
+            // httpstream.Handshake: the first of the client's X-Stream-Protocol-Version the server speaks
             List<String> offered = new ArrayList<>();
-            req.headers().getAll("X-Stream-Protocol-Version").forEach(v -> offered.add(v.strip()));
-            if (!offered.isEmpty() && !offered.contains(PORT_FORWARD_V1)) {
+            req.headers().getAll("X-Stream-Protocol-Version").forEach(v -> {
+                for (String one : v.split(",")) {
+                    offered.add(one.strip());
+                }
+            });
+            List<String> supported = portForward ? List.of(PORT_FORWARD_V1) : List.of(REMOTE_COMMAND_SPDY);
+            String chosen = offered.stream().filter(supported::contains).findFirst().orElse(null);
+            if (chosen == null && !(portForward && offered.isEmpty())) {
                 reply.accept(ApiHandler.status(403, "Forbidden", "unable to upgrade: unable to negotiate protocol: "
-                        + "client supports " + offered + ", server supports [" + PORT_FORWARD_V1 + "]", null));
+                        + "client supports " + offered.toString().replace(",", "") + ", server supports "
+                        + supported.toString().replace(",", ""), null));
                 return;
             }
-            req.response().putHeader(HttpHeaders.CONNECTION, "Upgrade").putHeader(HttpHeaders.UPGRADE, "SPDY/3.1");
-            if (!offered.isEmpty()) {
-                req.response().putHeader("X-Stream-Protocol-Version", PORT_FORWARD_V1);
+            if (!(req.connection() instanceof io.vertx.core.http.impl.http1.Http1ServerConnection http1)) {
+                reply.accept(ApiHandler.status(400, "BadRequest", "Upgrade request required", null));
+                return;
             }
-            req.toNetSocket().onSuccess(socket -> {
-                PortForwardSession s = new PortForwardSession(b -> socket.write(Buffer.buffer(b)), socket::close,
-                        remotePort -> KubeletStream.open(kubelets, host, port, uri + "?port=" + remotePort));
-                socket.handler(b -> s.onBytes(b.getBytes()));
-                socket.closeHandler(v -> s.closed());
+            String head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
+                    + (chosen == null ? "" : "X-Stream-Protocol-Version: " + chosen + "\r\n")
+                    + "Date: " + java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                            java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)) + "\r\n\r\n";
+            Map<String, List<String>> q = query;
+            // Vert.x upgrades only GET requests to a socket (toNetSocket); SPDY's upgrade is a POST, so the
+            // connection is taken over once the (empty) request has ended and the 101 written by hand
+            req.end().compose(v -> http1.netSocket()).onSuccess(socket -> {
+                socket.write(head);
+                java.util.function.Consumer<byte[]> in;
+                Runnable closed;
+                if (portForward) {
+                    PortForwardSession s = new PortForwardSession(b -> socket.write(Buffer.buffer(b)),
+                            socket::close, remotePort -> KubeletStream.open(kubelets, host, port, uri + "?port="
+                                    + remotePort));
+                    in = s::onBytes;
+                    closed = s::closed;
+                } else {
+                    RemoteCommandSession s = new RemoteCommandSession(q, b -> socket.write(Buffer.buffer(b)),
+                            socket::close, () -> KubeletStream.open(kubelets, host, port, uri));
+                    in = s::onBytes;
+                    closed = s::closed;
+                }
+                socket.handler(b -> in.accept(b.getBytes()));
+                socket.closeHandler(v -> closed.run());
             }).onFailure(e -> log.warn("SPDY upgrade of " + req.uri() + " failed: " + e.getMessage()));
             return;
         }
@@ -290,6 +321,178 @@ final class PodStreams {
             out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
         }
         return out;
+    }
+
+    /**
+     * exec / attach over SPDY/3.1 (remotecommand v4, kubectl's fallback and older clients): the client opens an
+     * {@code error} stream and, as the request asks, {@code stdin}, {@code stdout}, {@code stderr} and (with a
+     * terminal) {@code resize} streams; once all are there the kubelet's stream starts. stdin's data and FIN and the
+     * resize stream's JSON lines go to it; its stdout and stderr come back on their streams; a failure Status on
+     * the error stream (v4 writes nothing for success); then every stream ends (FIN) and the connection closes.
+     */
+    static final class RemoteCommandSession {
+        private final Consumer<byte[]> out;
+        private final Runnable closeConnection;
+        private final java.util.function.Supplier<Future<KubeletStream>> dial;
+        private final Spdy.Encoder encoder = new Spdy.Encoder();
+        private final Spdy.Decoder decoder = new Spdy.Decoder();
+        private final Map<String, Integer> streams = new HashMap<>();
+        private final List<String> expected = new ArrayList<>();
+        private final ArrayDeque<byte[]> early = new ArrayDeque<>();
+        private KubeletStream kubelet;
+        private boolean started;
+        private boolean stdinDone;
+        private boolean closed;
+        private String resizeText = "";
+
+        RemoteCommandSession(Map<String, List<String>> query, Consumer<byte[]> out, Runnable closeConnection,
+                             java.util.function.Supplier<Future<KubeletStream>> dial) {
+            this.out = out;
+            this.closeConnection = closeConnection;
+            this.dial = dial;
+            expected.add("error");
+            for (String t : List.of("stdin", "stdout", "stderr")) {
+                if (truthy(query, t)) {
+                    expected.add(t);
+                }
+            }
+            if (truthy(query, "tty")) {
+                expected.add("resize");
+            }
+        }
+
+        private static boolean truthy(Map<String, List<String>> q, String k) {
+            List<String> v = q.get(k);
+            return v != null && !v.isEmpty() && List.of("true", "1").contains(v.get(v.size() - 1));
+        }
+
+        void onBytes(byte[] bytes) {
+            if (closed) {
+                return;
+            }
+            List<Spdy.Frame> frames;
+            try {
+                frames = decoder.feed(bytes);
+            } catch (Spdy.ProtocolException e) {
+                out.accept(encoder.goAway(0, 1));
+                closed();
+                closeConnection.run();
+                return;
+            }
+            for (Spdy.Frame f : frames) {
+                if (f instanceof Spdy.SynStream syn) {
+                    out.accept(encoder.synReply(syn.streamId(), 0, Map.of()));
+                    String type = syn.header("streamtype");
+                    if (type != null) {
+                        streams.put(type, syn.streamId());
+                    }
+                    if (!started && streams.keySet().containsAll(expected)) {
+                        start();
+                    }
+                } else if (f instanceof Spdy.Data d) {
+                    data(d);
+                } else if (f instanceof Spdy.Ping ping) {
+                    out.accept(encoder.ping(ping.id()));
+                } else if (f instanceof Spdy.GoAway || f instanceof Spdy.RstStream) {
+                    closed();
+                    closeConnection.run();
+                }
+            }
+        }
+
+        private void data(Spdy.Data d) {
+            Integer stdin = streams.get("stdin");
+            Integer resize = streams.get("resize");
+            if (stdin != null && d.streamId() == stdin) {
+                if (d.data().length > 0) {
+                    toKubelet(KubeletStream.STDIN, d.data());
+                }
+                if (d.fin()) {
+                    stdinDone = true;
+                    if (kubelet != null) {
+                        kubelet.closeChannel(KubeletStream.STDIN);
+                    }
+                }
+            } else if (resize != null && d.streamId() == resize) {
+                // one JSON object a line (client-go's json.Encoder)
+                resizeText += new String(d.data(), StandardCharsets.UTF_8);
+                int nl;
+                while ((nl = resizeText.indexOf('\n')) >= 0) {
+                    String line = resizeText.substring(0, nl).strip();
+                    resizeText = resizeText.substring(nl + 1);
+                    if (!line.isEmpty()) {
+                        toKubelet(KubeletStream.RESIZE, line.getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        }
+
+        private void toKubelet(int channel, byte[] data) {
+            if (kubelet != null) {
+                kubelet.send(channel, data);
+            } else {
+                early.add(KubeletStream.frame(channel, data));
+            }
+        }
+
+        private void start() {
+            started = true;
+            dial.get().onSuccess(k -> {
+                if (closed) {
+                    k.close();
+                    return;
+                }
+                kubelet = k;
+                k.handler((channel, data) -> {
+                    if (closed) {
+                        return;
+                    }
+                    Integer stream = switch (channel) {
+                        case KubeletStream.STDOUT -> streams.get("stdout");
+                        case KubeletStream.STDERR -> streams.get("stderr");
+                        default -> null;
+                    };
+                    if (stream != null) {
+                        out.accept(encoder.data(stream, false, data));
+                    } else if (channel == KubeletStream.STATUS && !new String(data, StandardCharsets.UTF_8)
+                            .contains("\"status\":\"Success\"")) {
+                        out.accept(encoder.data(streams.get("error"), false, data));
+                    }
+                });
+                k.endHandler(this::finish);
+                while (!early.isEmpty()) {
+                    byte[] f = early.poll();
+                    k.send(f[0] & 0xff, java.util.Arrays.copyOfRange(f, 5, f.length));
+                }
+                if (stdinDone) {
+                    k.closeChannel(KubeletStream.STDIN);
+                }
+            }).onFailure(e -> {
+                if (!closed) {
+                    out.accept(encoder.data(streams.get("error"), false, Json.write(internalError(upgradeError(e)))
+                            .getBytes(StandardCharsets.UTF_8)));
+                    finish();
+                }
+            });
+        }
+
+        private void finish() {
+            if (closed) {
+                return;
+            }
+            for (int id : new java.util.TreeSet<>(streams.values())) {
+                out.accept(encoder.data(id, true, new byte[0]));
+            }
+            closed();
+            closeConnection.run();
+        }
+
+        void closed() {
+            closed = true;
+            if (kubelet != null) {
+                kubelet.close();
+            }
+        }
     }
 
     /**

@@ -155,6 +155,20 @@ class K3sStreamsIT {
     }
 
     @Test
+    @Order(2)
+    void execOverSpdyAsKubectlsFallbackDoesTheSame() {
+        Map<String, String> spdy = Map.of("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false");
+        Result r = kubectlWithInput("from stdin\n", spdy, "exec", "-i", "web", "--", "sh", "-c",
+                "cat; echo err >&2; exit 5");
+        assertThat(r.out()).isEqualTo("from stdin\n");
+        assertThat(r.err()).isEqualTo("err\ncommand terminated with exit code 5\n");
+        assertThat(r.exit()).isEqualTo(5);
+        Result ok = kubectlWithInput(null, spdy, "exec", "web", "--", "cat", "/tmp/index.html");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(ok.out()).isEqualTo("hello-from-pod\n");
+    }
+
+    @Test
     @Order(3)
     void aTerminalHasItsSizeAndCarriesStdin() {
         // script(1) gives kubectl a terminal, so -it asks for one (tty=true) and sends its size (channel 4)
@@ -209,6 +223,7 @@ class K3sStreamsIT {
     @Order(8)
     void portForwardToAClosedPortReportsTheKubeletsError() throws Exception {
         Process pf = start(Map.of(), "port-forward", "pod/web", "21682:9");
+        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> drain(pf.getErrorStream()));
         try {
             awaitLine(pf, "Forwarding from 127.0.0.1:21682 -> 9");
             Result curl = run(List.of("curl", "-s", "--max-time", "10", "http://127.0.0.1:21682/"), null, Map.of());
@@ -217,14 +232,19 @@ class K3sStreamsIT {
             pf.destroy();
             pf.waitFor(10, TimeUnit.SECONDS);
         }
-        String err = new String(pf.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(err).contains("error forwarding port 9 to pod").contains("connect: connection refused");
+        assertThat(stderr.get(10, TimeUnit.SECONDS)).contains("error forwarding port 9 to pod").contains("connect: connection refused");
     }
 
     static void portForward(int local, Map<String, String> env) throws Exception {
         Process pf = start(env, "port-forward", "pod/web", local + ":8080");
+        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> drain(pf.getErrorStream()));
         try {
-            awaitLine(pf, "Forwarding from 127.0.0.1:" + local + " -> 8080");
+            try {
+                awaitLine(pf, "Forwarding from 127.0.0.1:" + local + " -> 8080");
+            } catch (java.util.concurrent.TimeoutException e) {
+                pf.destroy();
+                throw new AssertionError("kubectl port-forward did not start: " + stderr.get(10, TimeUnit.SECONDS));
+            }
             for (int i = 0; i < 2; i++) {
                 Result curl = run(List.of("curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + local
                         + "/index.html"), null, Map.of());

@@ -146,6 +146,7 @@ def run_exec(s, c, q):
         return refuse(s, 400, "you must specify at least 1 command")
     tty = flag(q, "tty")
     want_in = flag(q, "stdin") or flag(q, "input")
+    want_err = flag(q, "stderr") or flag(q, "error")  # without it the command's stderr is dropped, as kubelet does
     cmd, env = exec_command(c, argv)
     conn = accept(s)
     master = None
@@ -199,7 +200,8 @@ def run_exec(s, c, q):
             except OSError:
                 data = b""
             if data:
-                conn.send(outs[fd], data)
+                if outs[fd] != STDERR or want_err:
+                    conn.send(outs[fd], data)
             else:
                 del outs[fd]
         if conn in r or early:
