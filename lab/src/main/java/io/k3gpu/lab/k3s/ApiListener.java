@@ -42,7 +42,8 @@ import tools.jackson.databind.node.ObjectNode;
  * ({@code /cacerts}, {@code /ping}), authentication (client certificate, or HTTP Basic {@code node:<password>} /
  * {@code server:<password>} from the join token, else 401), then the API: plain requests through
  * {@link ApiHandler}, watches streamed over HTTP (JSON lines) or WebSocket from the {@link WatchHub}, pod logs
- * proxied to the kubelet of the pod's node, and on an extra server every API request forwarded to the first one.
+ * proxied to the kubelet of the pod's node, exec / attach / port-forward through {@link PodStreams}, and on an
+ * extra server every API request forwarded to the first one.
  */
 final class ApiListener {
     /** Who made a request. */
@@ -59,6 +60,7 @@ final class ApiListener {
     /** The bootstrap document for a joining server; null without embedded etcd (a join is then refused). */
     private final Function<Principal, ObjectNode> bootstrap;
     private final HttpClient kubelets;
+    private final PodStreams streams;
     private volatile Upstream upstream;
     private HttpServer server;
 
@@ -80,6 +82,7 @@ final class ApiListener {
         // --kubelet-certificate-authority, the proxy does not verify it.
         this.kubelets = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setTrustAll(true)
                 .setVerifyHost(false).setConnectTimeout(5000));
+        this.streams = new PodStreams(vertx, api, log);
     }
 
     void forwardTo(Upstream upstream) {
@@ -91,8 +94,9 @@ final class ApiListener {
                 .setKeyCertOptions(KeyCertOptions.wrap(pki.servingKeyManager()))
                 .setTrustOptions(TrustOptions.wrap(pki.clientTrust()))
                 .setClientAuth(ClientAuth.REQUEST)
-                .setWebSocketSubProtocols(List.of("v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io",
-                        "channel.k8s.io"))
+                .setWebSocketSubProtocols(java.util.stream.Stream.concat(PodStreams.SUBPROTOCOLS.stream(),
+                        java.util.stream.Stream.of("v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"))
+                        .distinct().toList())
                 .setHandle100ContinueAutomatically(true);
         server = vertx.createHttpServer(o).requestHandler(this::onRequest);
         try {
@@ -146,7 +150,12 @@ final class ApiListener {
                 forward(req, up);
                 return;
             }
-            ApiResources.ApiPath p = req.method() == HttpMethod.GET ? ApiResources.parse(path) : null;
+            ApiResources.ApiPath stream = ApiResources.parse(path);
+            if (PodStreams.handles(stream)) {
+                streams.serve(req, stream, r -> reply(req, r));
+                return;
+            }
+            ApiResources.ApiPath p = req.method() == HttpMethod.GET ? stream : null;
             Map<String, String> params = ApiHandler.params(req.query());
             if (p != null && (p.legacyWatch() || "true".equals(params.get("watch")) || "1".equals(params.get("watch")))
                     && p.subresource() == null) {

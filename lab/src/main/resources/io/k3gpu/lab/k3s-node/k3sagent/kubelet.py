@@ -1,4 +1,5 @@
-"""kubelet's HTTPS endpoint on :10250: /healthz, /pods, /containerLogs (the server proxies `kubectl logs`)."""
+"""kubelet's HTTPS endpoint on :10250: /healthz, /pods, /containerLogs (the server proxies `kubectl logs`), and
+/exec, /attach, /portForward (kubectl exec / attach / port-forward through the server: see streams.py)."""
 import json
 import os
 import socket
@@ -8,6 +9,7 @@ import time
 
 from k3sagent.common import KUBELET_PORT, klog, log, read_bytes, run
 from k3sagent.pods import Pods, tail
+from k3sagent import streams
 
 def unquote_url(s):
     """%XX escapes of a request path or query, decoded."""
@@ -79,6 +81,10 @@ class Kubelet:
                     k, _, v = kv.partition("=")
                     params[unquote_url(k)] = unquote_url(v)
             parts = [unquote_url(p) for p in path.split("/")[1:]]
+            if method == "POST" and parts and parts[0] in ("exec", "attach", "portForward"):
+                s.settimeout(None)
+                streams.serve(self.pods, s, parts[0], parts, query)
+                return
             if method == "GET" and len(parts) == 4 and parts[0] == "containerLogs" and params.get("follow") == "true":
                 code, message, log_path, ctr = self.pods.log_file(parts[1], parts[2], parts[3],
                                                                  params.get("previous") == "true")

@@ -899,6 +899,17 @@ class Pods:
                 container, name), None, None
         return 400, 'container "%s" in pod "%s" is waiting to start: %s' % (container, name, reason), None, None
 
+    def worker(self, namespace, name):
+        with self.lock:
+            return self.workers.get((namespace, name))
+
+    def running_container(self, namespace, name, container):
+        """The container of a pod of this node whose process runs now (exec and attach need one), else None."""
+        w = self.worker(namespace, name)
+        c = next((x for x in w.containers() if x.name == container), None) if w else None
+        with (w.cond if w else self.lock):
+            return c if c is not None and c.state == "running" and c.pid is not None else None
+
     @staticmethod
     def following(c, path):
         """Whether more may come to a log file: its container still runs that process."""

@@ -53,6 +53,7 @@ class Container:
         self.task_pid = None
         self.run_dir = None
         self.log_path = None
+        self.stdin_w = None       # with spec.stdin: the write end of the process's stdin (kubectl attach)
         self.next_try = 0.0       # when the next pull / start may happen
         self.pull_failures = 0
         self.crashes = 0
@@ -143,6 +144,7 @@ class Container:
 
     def exited(self, code, started):
         """The container's first process ended with code: state.terminated."""
+        close_stdin(self)
         w = self.w
         with w.cond:
             self.state = "terminated"
@@ -153,6 +155,41 @@ class Container:
             w.dirty = True
             w.cond.notify_all()
         self.w.pods.release(self)
+
+
+def close_stdin(c):
+    fd, c.stdin_w = c.stdin_w, None
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def exec_command(c, argv):
+    """(argv, env) that run argv inside running container c, as a CRI exec does: in its mount and UTS namespaces,
+    its root and working directory, with its environment (the OCI process spec's). The one place that knows how a
+    container of this runtime is entered: another runtime re-points it (`docker exec`, `ctr task exec`)."""
+    spec = {}
+    try:
+        with open(os.path.join(c.run_dir, "spec.json")) as f:
+            spec = json.load(f)
+    except (OSError, ValueError, TypeError):
+        pass
+    env = {k: str(v) for k, v in (spec.get("env") or {}).items()}
+    target = c.pid
+    if c.ctrd:  # a containerd task: its OCI spec's process, entered as `ctr task exec` would run it
+        try:
+            with open(os.path.join(c.run_dir, "config.json")) as f:
+                process = json.load(f).get("process") or {}
+            env = dict(e.split("=", 1) for e in process.get("env") or [] if "=" in e)
+        except (OSError, ValueError, TypeError, AttributeError):
+            env = {}
+        target = c.task_pid
+    env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    if ISOLATION == "none" and not c.ctrd:
+        return list(argv), env
+    return ["nsenter", "--target", str(target), "--mount", "--uts", "--root", "--wd", "--"] + list(argv), env
 
 
 CSV_DIR = "/etc/nvidia-container-runtime/host-files-for-container.d"
@@ -237,20 +274,31 @@ class ProcessRuntime:
         self.event(c, "Normal", "Created", "Created container " + c.name)
         logfd = os.open(c.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640)
         r, w = os.pipe()
+        # spec.stdin: the container's stdin is a pipe the kubelet keeps for `kubectl attach -i`, else /dev/null
+        stdin = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0)]
+        stdin_r = None
+        if c.spec.get("stdin"):
+            stdin_r, c.stdin_w = os.pipe2(os.O_CLOEXEC)
+            stdin = [(os.POSIX_SPAWN_DUP2, stdin_r, 0)]
         started = time.time()
         try:
             pid = os.posix_spawnp(cmd[0], cmd, {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-                                  file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                                  file_actions=stdin + [
                                                 (os.POSIX_SPAWN_DUP2, logfd, 1), (os.POSIX_SPAWN_DUP2, logfd, 2),
                                                 (os.POSIX_SPAWN_DUP2, w, 3)], setsid=True)
         except OSError as e:
             os.close(r)
             os.close(w)
             os.close(logfd)
+            close_stdin(c)
+            if stdin_r is not None:
+                os.close(stdin_r)
             self.start_failed(c, prefix + "%s: %s: unknown" % (runtime, e.strerror or e), started)
             return
         os.close(w)
         os.close(logfd)
+        if stdin_r is not None:
+            os.close(stdin_r)
         write_file(P("/run/k3s/lab-pids/" + c.cid), "%d\n" % pid)
         with os.fdopen(r, "rb") as f:
             failure = f.read().decode("utf-8", "replace")  # EOF at the exec: the pipe is close-on-exec there
