@@ -509,10 +509,12 @@ final class ManagedFields {
     /** A refused apply: the conflicting fields, by the manager that owns them. */
     static final class Conflict extends RuntimeException {
         private final List<Map.Entry<Entry, String>> conflicts;
+        private final FieldSet paths;
 
-        Conflict(List<Map.Entry<Entry, String>> conflicts) {
+        Conflict(List<Map.Entry<Entry, String>> conflicts, FieldSet paths) {
             super(message(conflicts), null, false, false);
             this.conflicts = conflicts;
+            this.paths = paths;
         }
 
         /** The StatusCauses: type FieldManagerConflict, message "conflict with ...", field the path. */
@@ -556,6 +558,53 @@ final class ManagedFields {
      */
     static ObjectNode apply(ObjectNode live, ObjectNode config, String manager, String apiVersion, boolean force,
                             Instant now) {
+        ObjectNode out;
+        try {
+            out = applyOnce(live, config, manager, apiVersion, force, now);
+        } catch (Conflict c) {
+            // lastAppliedManager: kubectl's first server-side apply over its own client-side apply does not conflict
+            // on the fields whose live value is still the one in last-applied-configuration
+            FieldSet allowed = manager.equals("kubectl") ? allowedByLastApplied(live) : null;
+            if (allowed == null || !c.paths.difference(allowed).isEmpty()) {
+                throw c;
+            }
+            out = applyOnce(live, config, manager, apiVersion, true, now);
+        }
+        // lastAppliedUpdater: kubectl's apply keeps an existing last-applied-configuration in step
+        if (manager.equals("kubectl") && out.path("metadata").path("annotations").has(LAST_APPLIED)) {
+            ObjectNode last = config.deepCopy();
+            if (last.path("metadata").path("annotations") instanceof ObjectNode a) {
+                a.remove(LAST_APPLIED);
+                if (a.isEmpty()) {
+                    ((ObjectNode) last.get("metadata")).remove("annotations");
+                }
+            }
+            ((ObjectNode) out.get("metadata").get("annotations")).put(LAST_APPLIED, Json.write(last) + "\n");
+        }
+        return out;
+    }
+
+    static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /** The fields of last-applied-configuration that the live object still holds with the same value. */
+    private static FieldSet allowedByLastApplied(ObjectNode live) {
+        JsonNode annotation = live.path("metadata").path("annotations").get(LAST_APPLIED);
+        if (annotation == null || !annotation.isString()) {
+            return null;
+        }
+        Map<List<String>, JsonNode> last = values(Json.parse(annotation.asString()), false);
+        Map<List<String>, JsonNode> now = values(live, false);
+        FieldSet allowed = new FieldSet();
+        last.forEach((p, v) -> {
+            if (now.containsKey(p) && Objects.equals(now.get(p), v)) {
+                allowed.insert(p);
+            }
+        });
+        return allowed;
+    }
+
+    private static ObjectNode applyOnce(ObjectNode live, ObjectNode config, String manager, String apiVersion,
+                                        boolean force, Instant now) {
         List<Entry> entries = read(live);
         if (entries.isEmpty() && live.path("metadata").has("uid")) {
             // an object nobody applied yet, written before fields were managed: "before-first-apply" owns it all
@@ -592,6 +641,7 @@ final class ManagedFields {
         Comparison c = compare(live, merged, false);
         FieldSet changed = c.added().union(c.modified());
         List<Map.Entry<Entry, String>> conflicts = new ArrayList<>();
+        FieldSet conflicting = new FieldSet();
         List<Entry> out = new ArrayList<>();
         for (Entry e : entries) {
             if (e.id().equals(mine.id())) {
@@ -600,11 +650,12 @@ final class ManagedFields {
             FieldSet clash = e.fields().intersection(changed).intersection(applied);
             if (!clash.isEmpty()) {
                 clash.describe().forEach(p -> conflicts.add(Map.entry(e, p)));
+                conflicting = conflicting.union(clash);
             }
             out.add(e.with(e.fields().difference(force ? clash : new FieldSet()).difference(c.removed()), e.time()));
         }
         if (!force && !conflicts.isEmpty()) {
-            throw new Conflict(conflicts);
+            throw new Conflict(conflicts, conflicting);
         }
         boolean unchanged = c.same() && last != null && last.fields().equals(applied);
         out.add(mine.with(applied, unchanged && last.time() != null ? last.time() : timestamp(now)));

@@ -126,4 +126,20 @@ class ManagedFieldsTest {
         ObjectNode again = ManagedFields.apply(first, cm.deepCopy(), "mgr", "v1", false, T2);
         assertThat(again).isEqualTo(first);
     }
+
+    @Test
+    void kubectlsFirstServerSideApplyOverItsClientSideApplyDoesNotConflict() {
+        ObjectNode live = obj(DEPLOY);
+        Json.objectAt(Json.objectAt(live, "metadata"), "annotations").put(ManagedFields.LAST_APPLIED,
+                Json.write(obj(DEPLOY)) + "\n");
+        ManagedFields.update(null, live, "kubectl-client-side-apply", "apps/v1", null, T1);
+        ObjectNode config = obj(DEPLOY);
+        ((ObjectNode) config.get("spec")).put("replicas", 4);
+        assertThatThrownBy(() -> ManagedFields.apply(live, config, "ci", "apps/v1", false, T2))
+                .isInstanceOf(ManagedFields.Conflict.class);
+        ObjectNode applied = ManagedFields.apply(live, config, "kubectl", "apps/v1", false, T2);
+        assertThat(applied.path("spec").path("replicas").asInt()).isEqualTo(4);
+        assertThat(Json.parse(applied.path("metadata").path("annotations").path(ManagedFields.LAST_APPLIED)
+                .asString()).path("spec").path("replicas").asInt()).isEqualTo(4);
+    }
 }
