@@ -329,6 +329,9 @@ final class ApiHandler {
                     + "value", details(res, name));
         }
         Defaults.create(res, o);
+        if (res.kind().equals("PersistentVolumeClaim") && !o.path("spec").has("storageClassName")) {
+            defaultStorageClass(o);
+        }
         if (recordUpdate) {
             ManagedFields.update(null, o, manager(r), res.groupVersion(), null, clock.instant());
         }
@@ -366,6 +369,28 @@ final class ApiHandler {
             created = selectJobPods(collection, created);
         }
         return Response.json(201, created);
+    }
+
+    /**
+     * The DefaultStorageClass admission plugin: a claim that names no class gets the default one (annotation
+     * {@code storageclass.kubernetes.io/is-default-class: "true"}; the newest when several are), none when there is
+     * none; {@code storageClassName: ""} stays as it is.
+     */
+    private void defaultStorageClass(ObjectNode pvc) {
+        ApiStore.Result classes = store.call("GET", "/apis/storage.k8s.io/v1/storageclasses", null, null);
+        String chosen = null;
+        String newest = "";
+        for (JsonNode sc : Json.parse(classes.body()).path("items")) {
+            String created = String.valueOf(Json.text(sc, "metadata.creationTimestamp"));
+            if ("true".equals(sc.path("metadata").path("annotations").path("storageclass.kubernetes.io/is-default-class")
+                    .asString("")) && created.compareTo(newest) >= 0) {
+                chosen = Json.text(sc, "metadata.name");
+                newest = created;
+            }
+        }
+        if (chosen != null) {
+            Json.objectAt(pvc, "spec").put("storageClassName", chosen);
+        }
     }
 
     /** A job's pods carry its controller-uid; the selector needs the uid the store assigned. */

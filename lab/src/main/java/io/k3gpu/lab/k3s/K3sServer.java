@@ -246,6 +246,7 @@ public final class K3sServer implements AutoCloseable {
                 K3sManifests.deployRuntimes(client, o.version, o.disabled("runtimes"), dataDir, log);
                 K3sCoreDns.kubernetesService(client, advertise, port);
                 K3sCoreDns.deploy(client, o.disabled("coredns"), dataDir, log);
+                K3sLocalStorage.deploy(client, o.disabled("local-storage"), dataDir, log);
             }
             log.info("k3s is up and running");
             if (!o.disableAgent) {
