@@ -468,30 +468,37 @@ final class ApiHandler {
             case "application/json-patch+json", "application/merge-patch+json",
                  "application/strategic-merge-patch+json" -> {
                 // all applied here (the store's merge patch concatenates lists, RFC 7386 replaces them), so that the
-                // result is defaulted as a PUT would be
-                ApiStore.Result current = store.call("GET", p.storePath(), null, null);
-                if (current.code() == 404 || current.body() == null) {
-                    return notFound(p);
+                // result is defaulted as a PUT would be; a patch that does not name a resourceVersion is applied
+                // again to the newer object when another write came between (the patch handler's GuaranteedUpdate)
+                for (int attempt = 1; ; attempt++) {
+                    ApiStore.Result current = store.call("GET", p.storePath(), null, null);
+                    if (current.code() == 404 || current.body() == null) {
+                        return notFound(p);
+                    }
+                    ObjectNode original = Json.parseObject(current.body());
+                    JsonNode patchedNode = switch (ct) {
+                        case "application/json-patch+json" -> io.fabric8.zjsonpatch.JsonPatch.apply(
+                                Json.parse(r.bodyText()), original.deepCopy());
+                        case "application/merge-patch+json" -> StrategicMergePatch.mergePatch(original, body(r));
+                        default -> StrategicMergePatch.apply(original, body(r));
+                    };
+                    if (!(patchedNode instanceof ObjectNode patched)) {
+                        throw new IllegalArgumentException("the patch did not produce an object");
+                    }
+                    if (!"status".equals(p.subresource())) {
+                        Defaults.update(p.resource(), original, patched);
+                        managedFields(r, p, original, patched);
+                    }
+                    if (r.params().containsKey("dryRun")) {
+                        return Response.json(200, clean(patched));
+                    }
+                    ApiStore.Result res = store.call("PUT", path, JSON, Json.write(patched));
+                    boolean unpinned = java.util.Objects.equals(Json.text(original, "metadata.resourceVersion"),
+                            Json.text(patched, "metadata.resourceVersion"));
+                    if (res.code() != 409 || !unpinned || attempt == 5) {
+                        return written(p, res);
+                    }
                 }
-                ObjectNode original = Json.parseObject(current.body());
-                JsonNode patchedNode = switch (ct) {
-                    case "application/json-patch+json" -> io.fabric8.zjsonpatch.JsonPatch.apply(
-                            Json.parse(r.bodyText()), original.deepCopy());
-                    case "application/merge-patch+json" -> StrategicMergePatch.mergePatch(original, body(r));
-                    default -> StrategicMergePatch.apply(original, body(r));
-                };
-                if (!(patchedNode instanceof ObjectNode patched)) {
-                    throw new IllegalArgumentException("the patch did not produce an object");
-                }
-                if (!"status".equals(p.subresource())) {
-                    Defaults.update(p.resource(), original, patched);
-                    managedFields(r, p, original, patched);
-                }
-                if (r.params().containsKey("dryRun")) {
-                    return Response.json(200, clean(patched));
-                }
-                ApiStore.Result res = store.call("PUT", path, JSON, Json.write(patched));
-                return written(p, res);
             }
             case "application/apply-patch+yaml" -> {
                 return apply(r, p);
