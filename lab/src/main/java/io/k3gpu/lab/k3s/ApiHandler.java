@@ -283,7 +283,15 @@ final class ApiHandler {
             return status(405, "MethodNotAllowed", "the server does not allow this method on the requested "
                     + "resource", null);
         }
-        ObjectNode o = body(r);
+        return createObject(r, p, body(r), true);
+    }
+
+    /**
+     * Creates {@code o} in the collection of {@code p}: defaults, validation, admission, then the store (or only
+     * the answer with {@code dryRun}). {@code recordUpdate}: the writer becomes the Update manager of every field;
+     * a server-side apply that creates brings its own managedFields.
+     */
+    private Response createObject(Request r, ApiResources.ApiPath p, ObjectNode o, boolean recordUpdate) {
         ApiResources.Resource res = p.resource();
         o.put("apiVersion", res.groupVersion());
         o.put("kind", res.kind());
@@ -321,6 +329,12 @@ final class ApiHandler {
                     + "value", details(res, name));
         }
         Defaults.create(res, o);
+        if (res.kind().equals("PersistentVolumeClaim") && !o.path("spec").has("storageClassName")) {
+            defaultStorageClass(o);
+        }
+        if (recordUpdate) {
+            ManagedFields.update(null, o, manager(r), res.groupVersion(), null, clock.instant());
+        }
         if (res.kind().equals("Service")) {
             String invalid = ClusterIps.allocate(o, store.call("GET", "/api/v1/services", null, null).body());
             if (invalid != null) {
@@ -355,6 +369,28 @@ final class ApiHandler {
             created = selectJobPods(collection, created);
         }
         return Response.json(201, created);
+    }
+
+    /**
+     * The DefaultStorageClass admission plugin: a claim that names no class gets the default one (annotation
+     * {@code storageclass.kubernetes.io/is-default-class: "true"}; the newest when several are), none when there is
+     * none; {@code storageClassName: ""} stays as it is.
+     */
+    private void defaultStorageClass(ObjectNode pvc) {
+        ApiStore.Result classes = store.call("GET", "/apis/storage.k8s.io/v1/storageclasses", null, null);
+        String chosen = null;
+        String newest = "";
+        for (JsonNode sc : Json.parse(classes.body()).path("items")) {
+            String created = String.valueOf(Json.text(sc, "metadata.creationTimestamp"));
+            if ("true".equals(sc.path("metadata").path("annotations").path("storageclass.kubernetes.io/is-default-class")
+                    .asString("")) && created.compareTo(newest) >= 0) {
+                chosen = Json.text(sc, "metadata.name");
+                newest = created;
+            }
+        }
+        if (chosen != null) {
+            Json.objectAt(pvc, "spec").put("storageClassName", chosen);
+        }
     }
 
     /** A job's pods carry its controller-uid; the selector needs the uid the store assigned. */
@@ -410,7 +446,11 @@ final class ApiHandler {
                 ObjectNode stored = Json.parseObject(current.body());
                 Defaults.update(p.resource(), stored, o);
                 hooks.beforeUpdate(p.resource().groupVersion(), p.resource().kind(), stored, o);
+                managedFields(r, p, stored, o);
             }
+        }
+        if (r.params().containsKey("dryRun")) {
+            return Response.json(200, clean(o));
         }
         ApiStore.Result res = store.call("PUT", path, JSON, Json.write(o));
         return written(p, res);
@@ -428,30 +468,40 @@ final class ApiHandler {
             case "application/json-patch+json", "application/merge-patch+json",
                  "application/strategic-merge-patch+json" -> {
                 // all applied here (the store's merge patch concatenates lists, RFC 7386 replaces them), so that the
-                // result is defaulted as a PUT would be
-                ApiStore.Result current = store.call("GET", p.storePath(), null, null);
-                if (current.code() == 404 || current.body() == null) {
-                    return notFound(p);
+                // result is defaulted as a PUT would be; a patch that does not name a resourceVersion is applied
+                // again to the newer object when another write came between (the patch handler's GuaranteedUpdate)
+                for (int attempt = 1; ; attempt++) {
+                    ApiStore.Result current = store.call("GET", p.storePath(), null, null);
+                    if (current.code() == 404 || current.body() == null) {
+                        return notFound(p);
+                    }
+                    ObjectNode original = Json.parseObject(current.body());
+                    JsonNode patchedNode = switch (ct) {
+                        case "application/json-patch+json" -> io.fabric8.zjsonpatch.JsonPatch.apply(
+                                Json.parse(r.bodyText()), original.deepCopy());
+                        case "application/merge-patch+json" -> StrategicMergePatch.mergePatch(original, body(r));
+                        default -> StrategicMergePatch.apply(original, body(r));
+                    };
+                    if (!(patchedNode instanceof ObjectNode patched)) {
+                        throw new IllegalArgumentException("the patch did not produce an object");
+                    }
+                    if (!"status".equals(p.subresource())) {
+                        Defaults.update(p.resource(), original, patched);
+                        managedFields(r, p, original, patched);
+                    }
+                    if (r.params().containsKey("dryRun")) {
+                        return Response.json(200, clean(patched));
+                    }
+                    ApiStore.Result res = store.call("PUT", path, JSON, Json.write(patched));
+                    boolean unpinned = java.util.Objects.equals(Json.text(original, "metadata.resourceVersion"),
+                            Json.text(patched, "metadata.resourceVersion"));
+                    if (res.code() != 409 || !unpinned || attempt == 5) {
+                        return written(p, res);
+                    }
                 }
-                ObjectNode original = Json.parseObject(current.body());
-                JsonNode patchedNode = switch (ct) {
-                    case "application/json-patch+json" -> io.fabric8.zjsonpatch.JsonPatch.apply(
-                            Json.parse(r.bodyText()), original.deepCopy());
-                    case "application/merge-patch+json" -> StrategicMergePatch.mergePatch(original, body(r));
-                    default -> StrategicMergePatch.apply(original, body(r));
-                };
-                if (!(patchedNode instanceof ObjectNode patched)) {
-                    throw new IllegalArgumentException("the patch did not produce an object");
-                }
-                if (!"status".equals(p.subresource())) {
-                    Defaults.update(p.resource(), original, patched);
-                }
-                ApiStore.Result res = store.call("PUT", path, JSON, Json.write(patched));
-                return written(p, res);
             }
             case "application/apply-patch+yaml" -> {
-                return status(415, "UnsupportedMediaType", "server-side apply is not supported by the k3gpu lab's "
-                        + "simulated K3s; use client-side kubectl apply", null);
+                return apply(r, p);
             }
             default -> {
                 return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
@@ -459,6 +509,114 @@ final class ApiHandler {
                         + "application/merge-patch+json, application/strategic-merge-patch+json", null);
             }
         }
+    }
+
+    /**
+     * Server-side apply (PATCH with {@code application/apply-patch+yaml}, k8s.io/apiserver's applyPatcher): the
+     * request's {@code fieldManager} (required) applies the body, which may create the object; a field another
+     * manager owns with another value is a 409 Conflict unless {@code force=true}; see {@link ManagedFields#apply}.
+     * An apply that changes nothing writes nothing (no new resourceVersion), as the storage skips an identical
+     * object.
+     */
+    private Response apply(Request r, ApiResources.ApiPath p) {
+        if (p.subresource() != null) {
+            return status(415, "UnsupportedMediaType", "the lab's simulated K3s applies server-side only to main "
+                    + "resources, not the " + p.subresource() + " subresource", null);
+        }
+        String manager = r.params().get("fieldManager");
+        if (manager == null || manager.isEmpty()) {
+            return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
+                    + "is required for apply patch", null);
+        }
+        String force = r.params().get("force");
+        ObjectNode config = body(r);
+        ApiResources.Resource res = p.resource();
+        String name = Json.text(config, "metadata.name");
+        if (name != null && !name.equals(p.name())) {
+            return status(400, "BadRequest", "the name of the object (" + name + ") does not match the name on the "
+                    + "URL (" + p.name() + ")", null);
+        }
+        String ns = Json.text(config, "metadata.namespace");
+        if (res.namespaced() && ns != null && !ns.isEmpty() && !ns.equals(p.namespace())) {
+            return status(400, "BadRequest", "the namespace of the provided object does not match the namespace "
+                    + "sent on the request", null);
+        }
+        if (!res.groupVersion().equals(config.path("apiVersion").asString(res.groupVersion()))
+                || !res.kind().equals(config.path("kind").asString(res.kind()))) {
+            return status(400, "BadRequest", "the API version or kind in the request body (" + config.path(
+                    "apiVersion").asString("") + ", " + config.path("kind").asString("") + ") does not match the "
+                    + "resource (" + res.groupVersion() + ", " + res.kind() + ")", null);
+        }
+        ApiStore.Result current = store.call("GET", p.storePath(), null, null);
+        boolean creating = current.code() == 404 || current.body() == null;
+        ObjectNode live;
+        if (creating) {
+            live = Json.object();
+            live.put("apiVersion", res.groupVersion());
+            live.put("kind", res.kind());
+            ObjectNode meta = live.putObject("metadata");
+            meta.put("name", p.name());
+            if (res.namespaced()) {
+                meta.put("namespace", p.namespace());
+            }
+        } else {
+            live = Json.parseObject(current.body());
+        }
+        ObjectNode merged;
+        try {
+            merged = ManagedFields.apply(live, config, manager, res.groupVersion(), "true".equals(force),
+                    clock.instant());
+        } catch (ManagedFields.Conflict c) {
+            ObjectNode s = statusBody(409, "Conflict", c.getMessage(), null);
+            s.putObject("details").set("causes", c.causes());
+            return Response.json(409, s);
+        }
+        merged.put("apiVersion", res.groupVersion());
+        merged.put("kind", res.kind());
+        if (creating) {
+            return createObject(r, new ApiResources.ApiPath(res, p.namespace(), null, null, false), merged, false);
+        }
+        Defaults.update(res, live, merged);
+        hooks.beforeUpdate(res.groupVersion(), res.kind(), live, merged);
+        if (merged.equals(live)) {
+            return Response.json(200, clean(live));
+        }
+        if (r.params().containsKey("dryRun")) {
+            return Response.json(200, clean(merged));
+        }
+        return written(p, store.call("PUT", p.storePath(), JSON, Json.write(merged)));
+    }
+
+    /**
+     * An update's managedFields (FieldManager.UpdateNoErrors): the request's own when it sends some, else the
+     * stored ones, then the writer's Update entry; only empty entries clear them, as {@code kubectl patch
+     * --type=merge -p '{"metadata":{"managedFields":[{}]}}'} does.
+     */
+    private void managedFields(Request r, ApiResources.ApiPath p, ObjectNode stored, ObjectNode incoming) {
+        JsonNode sent = incoming.path("metadata").path("managedFields");
+        if (sent.isArray() && !sent.isEmpty()) {
+            boolean cleared = true;
+            for (JsonNode e : sent) {
+                cleared &= e.isEmpty();
+            }
+            if (cleared) {
+                Json.objectAt(incoming, "metadata").remove("managedFields");
+                return;
+            }
+        } else if (stored.path("metadata").get("managedFields") instanceof ArrayNode kept) {
+            Json.objectAt(incoming, "metadata").set("managedFields", kept.deepCopy());
+        }
+        ManagedFields.update(stored, incoming, manager(r), p.resource().groupVersion(), null, clock.instant());
+    }
+
+    /** The manager of an update: {@code fieldManager}, else the user agent's first part (prefixFromUserAgent). */
+    private static String manager(Request r) {
+        String m = r.params().get("fieldManager");
+        if (m != null && !m.isEmpty()) {
+            return m;
+        }
+        String ua = r.header("user-agent");
+        return ua == null ? "" : ua.split("/")[0];
     }
 
     /**
@@ -512,6 +670,10 @@ final class ApiHandler {
         Json.objectAt(updated, "spec").put("replicas", replicas.asInt());
         Defaults.update(p.resource(), stored, updated);
         hooks.beforeUpdate(p.resource().groupVersion(), p.resource().kind(), stored, updated);
+        ManagedFields.update(stored, updated, manager(r), p.resource().groupVersion(), "scale", clock.instant());
+        if (r.params().containsKey("dryRun")) {
+            return Response.json(200, scaleOf(updated));
+        }
         ApiStore.Result res = store.call("PUT", object.storePath(), JSON, Json.write(updated));
         if (!res.ok() || res.body() == null) {
             return written(object, res);

@@ -26,6 +26,8 @@ final class ControllerBridge implements KubeApi {
     public Result call(String method, String path, String contentType, String body) {
         int q = path.indexOf('?');
         Map<String, String> headers = new HashMap<>();
+        // kube-controller-manager runs inside the k3s process: its writes are managed by "k3s" as on K3s
+        headers.put("user-agent", "k3s");
         if (contentType != null) {
             headers.put("content-type", contentType);
         }

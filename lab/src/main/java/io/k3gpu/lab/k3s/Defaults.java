@@ -67,6 +67,17 @@ final class Defaults {
                 deployment(o);
                 o.remove("status");
             }
+            case "PersistentVolumeClaim" -> {
+                // SetDefaults_PersistentVolumeClaim, pvcStrategy.PrepareForCreate (status Pending)
+                text(Json.objectAt(o, "spec"), "volumeMode", "Filesystem");
+                o.set("status", Json.object().put("phase", "Pending"));
+            }
+            case "PersistentVolume" -> {
+                ObjectNode spec = Json.objectAt(o, "spec");
+                text(spec, "persistentVolumeReclaimPolicy", "Retain");
+                text(spec, "volumeMode", "Filesystem");
+                o.set("status", Json.object().put("phase", "Pending"));
+            }
             case "ReplicaSet", "StatefulSet" -> {
                 ObjectNode spec = Json.objectAt(o, "spec");
                 number(spec, "replicas", 1);

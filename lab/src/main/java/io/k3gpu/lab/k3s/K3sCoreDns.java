@@ -105,17 +105,11 @@ final class K3sCoreDns {
         return out;
     }
 
-    private static String path(ObjectNode o) {
-        String kind = Json.text(o, "kind");
-        String plural = switch (kind) {
-            case "ServiceAccount" -> "serviceaccounts";
-            case "ConfigMap" -> "configmaps";
-            case "Service" -> "services";
-            case "Endpoints" -> "endpoints";
-            default -> "deployments";
-        };
-        String base = kind.equals("Deployment") ? "/apis/apps/v1" : "/api/v1";
-        return base + "/namespaces/" + Json.text(o, "metadata.namespace") + "/" + plural;
+    /** The collection path of a packaged object (the kinds the packaged manifests hold). */
+    static String path(ObjectNode o) {
+        ApiResources.Resource r = ApiResources.byKind(Json.text(o, "apiVersion"), Json.text(o, "kind"));
+        return new ApiResources.ApiPath(r, r.namespaced() ? Json.text(o, "metadata.namespace") : null, null, null,
+                false).storePath();
     }
 
     /** Stages coredns.yaml and creates what is missing, or with --disable coredns removes both. */
@@ -170,7 +164,7 @@ final class K3sCoreDns {
         }
     }
 
-    private static void createIfMissing(K3sServer.ApiClient api, ObjectNode o) {
+    static void createIfMissing(K3sServer.ApiClient api, ObjectNode o) {
         ApiHandler.Response got = api.call("GET", path(o) + "/" + Json.text(o, "metadata.name"), null, null);
         if (got.status() == 404) {
             api.call("POST", path(o), ApiHandler.JSON, Json.write(o));

@@ -189,7 +189,8 @@ public final class K3sServer implements AutoCloseable {
                 client = (method, path, ct, body) -> {
                     int q = path.indexOf('?');
                     return handler.handle(new ApiHandler.Request(method, q >= 0 ? path.substring(0, q) : path,
-                            q >= 0 ? path.substring(q + 1) : null, ct == null ? Map.of() : Map.of("content-type", ct),
+                            q >= 0 ? path.substring(q + 1) : null, ct == null ? Map.of("user-agent", "k3s")
+                                    : Map.of("content-type", ct, "user-agent", "k3s"),
                             body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8)));
                 };
                 for (String ns : List.of("default", "kube-system", "kube-public", "kube-node-lease")) {
@@ -245,6 +246,7 @@ public final class K3sServer implements AutoCloseable {
                 K3sManifests.deployRuntimes(client, o.version, o.disabled("runtimes"), dataDir, log);
                 K3sCoreDns.kubernetesService(client, advertise, port);
                 K3sCoreDns.deploy(client, o.disabled("coredns"), dataDir, log);
+                K3sLocalStorage.deploy(client, o.disabled("local-storage"), dataDir, log);
             }
             log.info("k3s is up and running");
             if (!o.disableAgent) {

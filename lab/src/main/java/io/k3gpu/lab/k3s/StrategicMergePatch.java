@@ -201,6 +201,11 @@ final class StrategicMergePatch {
         return out;
     }
 
+    /** The merge key of a list of objects by its field name (not ports: see {@link #mergeKey(String, ArrayNode)}). */
+    static String mergeKey(String field) {
+        return MERGE_KEYS.get(field);
+    }
+
     private static String mergeKey(String field, ArrayNode patch) {
         if (field.equals("ports")) {
             for (JsonNode p : patch) {

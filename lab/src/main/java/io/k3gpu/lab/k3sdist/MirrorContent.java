@@ -38,7 +38,8 @@ final class MirrorContent {
     static final List<String> IMAGE_FILES = List.of("images/images.json",
             "images/python/tensorflow/tensorflow/__init__.py", "images/python/torch/torch/__init__.py",
             "images/python/torch/torch/_image.py", "images/python/torch/torch/cuda.py",
-            "images/python/torch/torch/version.py", "images/bin/nvidia-device-plugin", "images/bin/coredns");
+            "images/python/torch/torch/version.py", "images/bin/nvidia-device-plugin", "images/bin/coredns",
+            "images/bin/local-path-provisioner");
     /** The agent's modules (k3s-agent.py imports the package k3sagent beside it). */
     static final List<String> AGENT_MODULES = List.of("__init__", "common", "options", "api", "node", "images",
             "volumes", "runtime", "ctrdrt", "pods", "streams", "kubelet", "deviceplugins", "proxy", "agent");

@@ -279,4 +279,27 @@ class K3sDevicePluginIT {
         // the Nano's own plugin (Docker's default runtime) is untouched
         assertThat(gpus("jetson1", "allocatable")).isEqualTo("1");
     }
+
+    @Test
+    @Order(6)
+    void afterAnAgentRestartThePluginRunsAgainWithItsVolumes() throws Exception {
+        int before = pod("dp-orin").path("status").path("containerStatuses").get(0).path("restartCount").asInt();
+        ok("jetson2", "systemctl restart k3s-agent");
+        // the restarted kubelet reports the killed container ContainerStatusUnknown and restarts it (Always) with
+        // its hostPath and configMap volumes mounted again
+        try {
+            K3sPodsIT.await("dp-orin running again", 90, () -> {
+                JsonNode cs = pod("dp-orin").path("status").path("containerStatuses").get(0);
+                return cs.path("restartCount").asInt() > before && cs.path("state").has("running");
+            });
+        } catch (AssertionError e) {
+            System.out.println(K3sPodsIT.kubectl("-n", "kube-system", "get", "pod", "dp-orin", "-o", "yaml").out());
+            throw e;
+        }
+        assertThat(waiting("dp-orin")).isNotEqualTo("CreateContainerConfigError");
+        K3sPodsIT.await("nvidia.com/gpu allocatable 4 on jetson2 again", 60,
+                () -> gpus("jetson2", "allocatable").equals("4"));
+        assertThat(K3sPodsIT.kubectlOk("-n", "kube-system", "logs", "dp-orin"))
+                .contains("Registered device plugin for 'nvidia.com/gpu' with Kubelet");
+    }
 }

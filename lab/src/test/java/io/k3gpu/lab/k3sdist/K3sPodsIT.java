@@ -70,8 +70,9 @@ class K3sPodsIT {
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "jetson-nano", "dgpu"), null, null));
         k3s = K3sDistribution.of(lab);
         long t1 = System.nanoTime();
-        // coredns off, as K3s's --disable allows: these tests count what runs on a node
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
+        // coredns and local-path-provisioner off, as K3s's --disable allows: these tests count what runs on a node
+        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
+                + "--disable local-storage' sh -");
         Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
                 K3S_URL));
         String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();

@@ -4,9 +4,11 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import io.k3gpu.lab.k3s.K3sLog;
 import tools.jackson.databind.JsonNode;
@@ -67,14 +69,120 @@ final class Scheduler {
                 condition(pod, "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates", false);
                 continue;
             }
-            Scheduling.Decision d = Scheduling.schedule(pod, new ArrayList<>(infos.values()));
-            if (d.scheduled()) {
+            Claims claims = claims(pod, infos.size());
+            if (claims.refused() != null) {
+                condition(pod, "Unschedulable", claims.refused(), true);
+                continue;
+            }
+            List<Scheduling.NodeInfo> candidates = new ArrayList<>();
+            for (Scheduling.NodeInfo info : infos.values()) {
+                if (claims.fits(info.node())) {
+                    candidates.add(info);
+                }
+            }
+            Scheduling.Decision d = Scheduling.schedule(pod, candidates);
+            if (d.scheduled() && !claims.delayed().isEmpty()) {
+                selectNode(claims.delayed(), d.node());
+            } else if (d.scheduled()) {
                 if (bind(pod, d.node())) {
                     infos.get(d.node()).pods().add(pod);
                 }
             } else {
                 condition(pod, "Unschedulable", d.message(), true);
             }
+        }
+    }
+
+    /**
+     * The VolumeBinding plugin's view of a pod's claims: {@code refused} when one is missing or unbound without a
+     * delayed (WaitForFirstConsumer) class; the nodes a bound claim's PersistentVolume allows
+     * ({@code spec.nodeAffinity}, the hostname terms local volumes carry) or an unbound claim's selected node; the
+     * unbound delayed claims, which get {@code volume.kubernetes.io/selected-node} when the pod finds a node, the pod
+     * waiting unbound until their provisioner has bound them (PreBind).
+     */
+    record Claims(String refused, List<Set<String>> nodes, List<ObjectNode> delayed) {
+        boolean fits(JsonNode node) {
+            String host = node.path("metadata").path("labels").path("kubernetes.io/hostname").asString(J.name(node));
+            for (Set<String> allowed : nodes) {
+                if (!allowed.contains(J.name(node)) && !allowed.contains(host)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private Claims claims(ObjectNode pod, int nodeCount) {
+        List<Set<String>> nodes = new ArrayList<>();
+        List<ObjectNode> delayed = new ArrayList<>();
+        for (JsonNode v : pod.path("spec").path("volumes")) {
+            String claim = v.path("persistentVolumeClaim").path("claimName").asString(null);
+            if (claim == null) {
+                continue;
+            }
+            String ns = J.namespace(pod);
+            KubeApi.Result got = api.call("GET", "/api/v1/namespaces/" + ns + "/persistentvolumeclaims/" + claim,
+                    null, null);
+            if (!got.ok()) {
+                return new Claims(unschedulable(nodeCount, "persistentvolumeclaim \"" + claim + "\" not found"),
+                        nodes, delayed);
+            }
+            ObjectNode pvc = got.object();
+            String volume = J.text(pvc, "spec.volumeName", "");
+            if (!volume.isEmpty()) {
+                KubeApi.Result pv = api.call("GET", "/api/v1/persistentvolumes/" + volume, null, null);
+                Set<String> allowed = new HashSet<>();
+                for (JsonNode term : pv.object().path("spec").path("nodeAffinity").path("required")
+                        .path("nodeSelectorTerms")) {
+                    for (JsonNode e : term.path("matchExpressions")) {
+                        if ("In".equals(e.path("operator").asString(""))) {
+                            e.path("values").forEach(x -> allowed.add(x.asString()));
+                        }
+                    }
+                }
+                if (!allowed.isEmpty()) {
+                    nodes.add(allowed);
+                }
+                continue;
+            }
+            String selected = selectedNode(pvc);
+            String className = J.text(pvc, "spec.storageClassName", "");
+            KubeApi.Result sc = className.isEmpty() ? null
+                    : api.call("GET", "/apis/storage.k8s.io/v1/storageclasses/" + className, null, null);
+            if (sc == null || !sc.ok() || !"WaitForFirstConsumer".equals(J.text(sc.object(), "volumeBindingMode",
+                    ""))) {
+                return new Claims(unschedulable(nodeCount, "pod has unbound immediate PersistentVolumeClaims"),
+                        nodes, delayed);
+            }
+            if (!selected.isEmpty()) {
+                nodes.add(Set.of(selected));
+            }
+            delayed.add(pvc);
+        }
+        return new Claims(null, nodes, delayed);
+    }
+
+    private static String selectedNode(JsonNode pvc) {
+        return pvc.path("metadata").path("annotations").path("volume.kubernetes.io/selected-node").asString("");
+    }
+
+    private static String unschedulable(int nodes, String why) {
+        return "0/" + nodes + " nodes are available: " + why + ". preemption: 0/" + nodes + " nodes are available: "
+                + nodes + " Preemption is not helpful for scheduling.";
+    }
+
+    /** AssumePodVolumes + PreBind for delayed binding: the claims learn their node, the provisioner does the rest. */
+    private void selectNode(List<ObjectNode> claims, String node) {
+        for (ObjectNode pvc : claims) {
+            if (node.equals(selectedNode(pvc))) {
+                continue;
+            }
+            ObjectNode patch = J.obj();
+            ObjectNode annotations = J.objectAt(J.objectAt(patch, "metadata"), "annotations");
+            annotations.put("volume.kubernetes.io/selected-node", node);
+            api.call("PATCH", "/api/v1/namespaces/" + J.namespace(pvc) + "/persistentvolumeclaims/" + J.name(pvc),
+                    "application/merge-patch+json", J.write(patch));
+            log.debug("scheduler: claim " + J.namespace(pvc) + "/" + J.name(pvc) + " waits for a volume on " + node);
         }
     }
 

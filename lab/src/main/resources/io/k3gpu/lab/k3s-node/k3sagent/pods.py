@@ -97,8 +97,10 @@ class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
         for c in self.containers():
             if c.name in by_name and by_name[c.name].get("state", {}).keys() & {"running", "terminated"}:
                 c.adopt(by_name[c.name])
-                self.sandbox = True
-        if self.sandbox or status.get("startTime"):
+        # the sandbox (its volumes, pod files and runtime) is not adopted: it lived in the previous agent, whose
+        # containers died with it, so the first sync creates it again (else a restarted container finds none of
+        # its volumes: CreateContainerConfigError 'cannot find volume')
+        if status.get("startTime"):
             self.start_time = status.get("startTime")
         if status.get("phase") in ("Succeeded", "Failed"):
             self.phase, self.done, self.sandbox = status["phase"], True, False

@@ -20,6 +20,9 @@ class Volumes:
             if "hostPath" in v:
                 out[name] = self.host_path(name, v["hostPath"])
                 continue
+            if "persistentVolumeClaim" in v:
+                out[name] = self.claim_path(name, v["persistentVolumeClaim"].get("claimName", ""))
+                continue
             kind = next((k for k in ("configMap", "secret", "emptyDir") if k in v), "emptyDir")
             plugin = {"configMap": "kubernetes.io~configmap", "secret": "kubernetes.io~secret"}.get(
                 kind, "kubernetes.io~empty-dir")
@@ -51,6 +54,28 @@ class Volumes:
         elif kind in ("Socket", "CharDevice", "BlockDevice") and not os.path.exists(node_path):
             failed(kind[0].lower() + kind[1:].replace("Device", " device"))
         return node_path
+
+    def claim_path(self, name, claim):
+        """A claim's volume (the volume manager's reconciler): its bound PersistentVolume's hostPath or local path,
+        made as the hostPath's type says (local-path-provisioner's volumes: DirectoryOrCreate)."""
+        st, _, body = self.pods.request("GET", "/api/v1/namespaces/%s/persistentvolumeclaims/%s" % (self.ns, claim))
+        if st != 200:
+            raise ConfigError('Unable to attach or mount volumes: unmounted volumes=[%s]: error processing PVC %s/%s: '
+                              'failed to fetch PVC from API server: persistentvolumeclaims "%s" not found'
+                              % (name, self.ns, claim, claim))
+        volume = (json.loads(body).get("spec") or {}).get("volumeName")
+        st, _, body = self.pods.request("GET", "/api/v1/persistentvolumes/%s" % volume) if volume else (404, 0, b"")
+        if st != 200:
+            raise ConfigError('Unable to attach or mount volumes: unmounted volumes=[%s]: error processing PVC %s/%s: '
+                              'PVC is not bound' % (name, self.ns, claim))
+        spec = json.loads(body).get("spec") or {}
+        if "hostPath" in spec:
+            return self.host_path(name, spec["hostPath"])
+        path = (spec.get("local") or {}).get("path")
+        if not path:
+            raise ConfigError('MountVolume.SetUp failed for volume "%s" : the lab mounts only hostPath and local '
+                              'PersistentVolumes' % volume)
+        return P(path) if FSROOT else path
 
     def write_keys(self, d, name, kind, src):
         what = src.get("name") if kind == "configMap" else src.get("secretName")
