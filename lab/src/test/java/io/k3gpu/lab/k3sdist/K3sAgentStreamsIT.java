@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * to one agent's kubelet on the host (no lab, no root: containers without namespaces of their own,
  * K3GPU_LAB_POD_ISOLATION=none): the protocols end to end, fast. K3sStreamsIT does it all on a lab node.
  */
-class K3sAgentStreamsTest {
+class K3sAgentStreamsIT {
     static final String NODE = "streamnode";
     @TempDir
     static Path dir;
