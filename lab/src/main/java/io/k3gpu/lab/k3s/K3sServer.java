@@ -51,7 +51,8 @@ import tools.jackson.databind.node.ObjectNode;
  * --disable-agent, runs its embedded agent ({@link EmbeddedAgent}: on a lab node, from {@link K3sServerMain}), which
  * registers the server's Node, keeps it Ready and runs the pods bound to it; in-process (tests, no agent program)
  * the server registers its own Node and keeps it Ready with heartbeats itself, and nothing runs its pods (after a
- * restart either takes the existing Node over, keeping the labels, annotations and taints others set). Nothing is removed on close: K3s keeps its data,
+ * restart either takes the existing Node over, keeping the labels, annotations and taints others set).
+ * Nothing is removed on close: K3s keeps its data,
  * and a restart reuses the CAs, the token and the cluster's objects ({@link Datastore}: SQLite by default, embedded
  * etcd with --cluster-init; --cluster-init over an existing SQLite datastore migrates it). The control plane (scheduler, Job/TTL/GC/node lifecycle
  * controllers, admission and graceful deletion) is {@link io.k3gpu.lab.k3s.controllers}.

@@ -270,7 +270,8 @@ class K3sAgentTest {
     void theEmbeddedAgentRegistersTheServersNodeAsTheServerDid() throws Exception {
         String out = harness("agent.utc_now = lambda: '2026-11-28T18:00:00Z'\n"
                 + "class F: pass\nf = F()\n"
-                + "f.hostname, f.architecture, f.kernel, f.os_image = 'node1', 'amd64', '6.1.0', 'Debian GNU/Linux 12'\n"
+                + "f.hostname, f.architecture, f.kernel = 'node1', 'amd64', '6.1.0'\n"
+                + "f.os_image = 'Debian GNU/Linux 12'\n"
                 + "f.cpus, f.memory_kib, f.storage_kib, f.internal_ip = 2, 4059136, 30435312, '10.213.200.11'\n"
                 + "f.boot_id, f.machine_id, f.gpus, f.runtimes = 'boot', 'machine', 0, []\n"
                 + "f.docker_version, f.docker_runtime = None, None\n"
