@@ -256,7 +256,8 @@ public final class K3sServer implements AutoCloseable {
             }
             log.info("k3s is up and running");
             if (!o.disableAgent && o.embeddedAgent != null) {
-                server.startAgent(bind, port, pw.agent != null ? agentTokenFile : tokenFile, join != null);
+                server.startAgent(bind, port, pw.agent != null ? agentTokenFile : tokenFile, join != null,
+                        host.internalIp());
             } else if (!o.disableAgent) {
                 server.registerNode(host, join != null);
                 long every = Math.max(1, o.heartbeat.toMillis());
@@ -337,10 +338,17 @@ public final class K3sServer implements AutoCloseable {
      * agent token (the server token when none is set); it owns the Node from here on. When it exits by itself the
      * server stops with a fatal line, as K3s does when its agent fails (systemd then restarts it).
      */
-    private void startAgent(String bind, int port, Path tokenFile, boolean joined) throws IOException {
+    private void startAgent(String bind, int port, Path tokenFile, boolean joined, String internalIp)
+            throws IOException {
         String host = bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
+        List<String> flags = new ArrayList<>(options.agentFlags);
+        if (options.nodeIps.isEmpty() && internalIp != null) {
+            // the agent takes the address it reaches the server from, here loopback; K3s's embedded agent takes the
+            // host's (its default route's), which the server found already
+            flags.add("--node-ip=" + internalIp);
+        }
         List<String> cmd = EmbeddedAgent.command(options.embeddedAgent, "https://" + hostPort(host, port), tokenFile,
-                dataDir, nodeName, options.debug, options.agentFlags);
+                dataDir, nodeName, options.debug, flags);
         String env = EmbeddedAgent.environment(options.nodeArgs.isEmpty() ? List.of("server") : options.nodeArgs,
                 datastore.kind() == Datastore.Kind.ETCD, joined ? null : "10.42.0.0/24");
         agent = EmbeddedAgent.start(cmd, env, options.logOutput, rc -> {
