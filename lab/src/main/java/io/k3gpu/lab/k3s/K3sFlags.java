@@ -217,6 +217,7 @@ public final class K3sFlags {
             o.commit(p.string("k3s-commit"));
         }
         o.nodeArgs(redacted(p.commandLine()));
+        o.agentFlags(EmbeddedAgent.agentFlags(p));
         return o;
     }
 

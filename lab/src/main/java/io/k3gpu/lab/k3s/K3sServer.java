@@ -48,8 +48,11 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code <data-dir>/server/token} ({@code K10<CA hash>::server:<password>}, 0600) with {@code node-token} a symlink
  * to it, {@code agent-token} when one is set, and the kubeconfig {@code /etc/rancher/k3s/k3s.yaml} (admin client
  * certificate, mode per --write-kubeconfig-mode) — then serves the Kubernetes API on 6443 and, unless
- * --disable-agent, registers its own Node and keeps it Ready with heartbeats (after a restart it takes its existing
- * Node over, keeping the labels, annotations and taints others set). Nothing is removed on close: K3s keeps its data,
+ * --disable-agent, runs its embedded agent ({@link EmbeddedAgent}: on a lab node, from {@link K3sServerMain}), which
+ * registers the server's Node, keeps it Ready and runs the pods bound to it; in-process (tests, no agent program)
+ * the server registers its own Node and keeps it Ready with heartbeats itself, and nothing runs its pods (after a
+ * restart either takes the existing Node over, keeping the labels, annotations and taints others set).
+ * Nothing is removed on close: K3s keeps its data,
  * and a restart reuses the CAs, the token and the cluster's objects ({@link Datastore}: SQLite by default, embedded
  * etcd with --cluster-init; --cluster-init over an existing SQLite datastore migrates it). The control plane (scheduler, Job/TTL/GC/node lifecycle
  * controllers, admission and graceful deletion) is {@link io.k3gpu.lab.k3s.controllers}.
@@ -79,6 +82,7 @@ public final class K3sServer implements AutoCloseable {
     private final Datastore datastore;
     private volatile Controllers controllers;
     private volatile MetricsServer metrics;
+    private volatile EmbeddedAgent agent;
     private volatile boolean closed;
 
     /** How the server reaches the API it registers its Node with: its own handler, or the first server. */
@@ -230,7 +234,9 @@ public final class K3sServer implements AutoCloseable {
                     serverToken, nodeName, pki, datastore);
             if (join == null) { // an extra server forwards the API to the first, whose controllers act
                 server.controllers = Controllers.start(new ControllerBridge(handler, store, hub), o.clock, log,
-                        Controllers.Options.defaults().localNode(o.disableAgent ? null : nodeName));
+                        o.embeddedAgent != null && !o.disableAgent
+                                ? Controllers.Options.defaults().localNode(nodeName).localNodeRunsPods()
+                                : Controllers.Options.defaults().localNode(o.disableAgent ? null : nodeName));
                 handler.hooks(server.controllers);
                 if (!o.disabled("metrics-server")) {
                     server.metrics = new MetricsServer(store, o.clock, o.metricResolution);
@@ -238,8 +244,10 @@ public final class K3sServer implements AutoCloseable {
                     handler.metrics(server.metrics);
                 }
             }
-            for (String runtime : host.nvidiaRuntimes()) { // the embedded agent's containerd configuration
-                log.info("Found " + runtime + " container runtime");
+            if (o.embeddedAgent == null) { // else the embedded agent logs what it found
+                for (String runtime : host.nvidiaRuntimes()) { // the embedded agent's containerd configuration
+                    log.info("Found " + runtime + " container runtime");
+                }
             }
             if (join == null) {
                 server.bootstrapPriorityClasses();
@@ -249,7 +257,10 @@ public final class K3sServer implements AutoCloseable {
                 K3sLocalStorage.deploy(client, o.disabled("local-storage"), dataDir, log);
             }
             log.info("k3s is up and running");
-            if (!o.disableAgent) {
+            if (!o.disableAgent && o.embeddedAgent != null) {
+                server.startAgent(bind, port, pw.agent != null ? agentTokenFile : tokenFile, join != null,
+                        host.internalIp());
+            } else if (!o.disableAgent) {
                 server.registerNode(host, join != null);
                 long every = Math.max(1, o.heartbeat.toMillis());
                 timer.scheduleAtFixedRate(() -> server.heartbeat(host, join != null), every, every,
@@ -307,6 +318,9 @@ public final class K3sServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (agent != null) {
+            agent.close(); // first: its pods stop while the API still answers
+        }
         if (controllers != null) {
             controllers.close();
         }
@@ -320,6 +334,33 @@ public final class K3sServer implements AutoCloseable {
     }
 
     // ---- the server's own node
+
+    /**
+     * The embedded agent (see {@link EmbeddedAgent}) at {@code https://<bind address or 127.0.0.1>:<port>} with the
+     * agent token (the server token when none is set); it owns the Node from here on. When it exits by itself the
+     * server stops with a fatal line, as K3s does when its agent fails (systemd then restarts it).
+     */
+    private void startAgent(String bind, int port, Path tokenFile, boolean joined, String internalIp)
+            throws IOException {
+        String host = bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
+        List<String> flags = new ArrayList<>(options.agentFlags);
+        if (options.nodeIps.isEmpty() && internalIp != null) {
+            // the agent takes the address it reaches the server from, here loopback; K3s's embedded agent takes the
+            // host's (its default route's), which the server found already
+            flags.add("--node-ip=" + internalIp);
+        }
+        List<String> cmd = EmbeddedAgent.command(options.embeddedAgent, "https://" + hostPort(host, port), tokenFile,
+                dataDir, nodeName, options.debug, flags);
+        String env = EmbeddedAgent.environment(options.nodeArgs.isEmpty() ? List.of("server") : options.nodeArgs,
+                datastore.kind() == Datastore.Kind.ETCD, joined ? null : "10.42.0.0/24");
+        agent = EmbeddedAgent.start(cmd, env, options.logOutput, rc -> {
+            if (!closed) {
+                log.fatal("embedded agent exited: exit status " + rc);
+                System.exit(1);
+            }
+        });
+        log.info("Running embedded agent (pid " + agent.pid() + ")");
+    }
 
     private K3sNodeObject.Spec nodeSpec(boolean joined) {
         return new K3sNodeObject.Spec(nodeName, options.version, true, datastore.kind() == Datastore.Kind.ETCD,

@@ -68,6 +68,11 @@ public final class K3sServerMain {
             }
         }
         options.logTo(logOut);
+        // the lab's k3s launcher names its agent program: on a lab node the server runs it as its embedded agent
+        String agentProgram = System.getenv("K3GPU_LAB_K3S_AGENT");
+        if (agentProgram != null && Files.isRegularFile(Path.of(agentProgram))) {
+            options.embeddedAgent(Path.of(agentProgram));
+        }
         K3sServer server;
         try {
             server = K3sServer.start(options);

@@ -49,6 +49,8 @@ public final class K3sServerOptions {
     Clock clock = Clock.systemUTC();
     HostFacts hostFacts;
     final List<String> nodeArgs = new ArrayList<>();
+    Path embeddedAgent;
+    final List<String> agentFlags = new ArrayList<>();
 
     public static K3sServerOptions defaults() {
         return new K3sServerOptions();
@@ -223,6 +225,22 @@ public final class K3sServerOptions {
     public K3sServerOptions nodeArgs(List<String> args) {
         this.nodeArgs.clear();
         this.nodeArgs.addAll(args);
+        return this;
+    }
+
+    /**
+     * The lab agent program ({@code k3s-agent.py[c]}) that runs as the server's embedded agent unless
+     * --disable-agent; null (in-process servers of tests) keeps the Node in Java with no pods run on it.
+     */
+    public K3sServerOptions embeddedAgent(Path program) {
+        this.embeddedAgent = program;
+        return this;
+    }
+
+    /** The server's agent flags handed to the embedded agent ({@code --node-label=...}, ...). */
+    public K3sServerOptions agentFlags(List<String> flags) {
+        this.agentFlags.clear();
+        this.agentFlags.addAll(flags);
         return this;
     }
 

@@ -30,6 +30,8 @@ Behaves, as seen from outside, like a K3s agent with its kubelet:
     it (phase, conditions, container states), kubelet's Events; deletion: SIGTERM, SIGKILL after the grace period,
     then DELETE with gracePeriodSeconds=0 (the server's controllers' contract); pods gone from the API are killed.
 Logs go to stderr (the service log) in logrus's format, kubelet's lines in klog's, as K3s writes them.
+The lab's `k3s server` runs this same program as its embedded agent (a child of its JVM, K3GPU_LAB_EMBEDDED_AGENT set:
+options.embedded), which registers the server's Node with the server's roles and node-args and runs its pods.
 
 The code is the package k3sagent next to this file, one module per job: common (versions, paths, logs), options
 (flags, config.yaml, token), api (the server connection), node (host facts, the Node object's parts), images (the

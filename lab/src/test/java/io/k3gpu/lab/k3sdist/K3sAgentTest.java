@@ -266,6 +266,40 @@ class K3sAgentTest {
         assertThat(python).isEqualTo(java);
     }
 
+    @Test
+    void theEmbeddedAgentRegistersTheServersNodeAsTheServerDid() throws Exception {
+        String out = harness("agent.utc_now = lambda: '2026-11-28T18:00:00Z'\n"
+                + "class F: pass\nf = F()\n"
+                + "f.hostname, f.architecture, f.kernel = 'node1', 'amd64', '6.1.0'\n"
+                + "f.os_image = 'Debian GNU/Linux 12'\n"
+                + "f.cpus, f.memory_kib, f.storage_kib, f.internal_ip = 2, 4059136, 30435312, '10.213.200.11'\n"
+                + "f.boot_id, f.machine_id, f.gpus, f.runtimes = 'boot', 'machine', 0, []\n"
+                + "f.docker_version, f.docker_runtime = None, None\n"
+                + "env = {'K3GPU_LAB_EMBEDDED_AGENT': sys.argv[2]}\n"
+                + "e = options.embedded(env)\nassert 'K3GPU_LAB_EMBEDDED_AGENT' not in env\n"
+                + "o = options.parse_options(['--config', '/dev/null', '--node-label=k3gpu.dev/x=y', "
+                + "'--node-label=node-role.kubernetes.io/master=false'], {})\n"
+                + "ag = agent.Agent(o, e)\nag.facts, ag.docker, ag.default_runtime, ag.node_ips = f, False, None, []\n"
+                + "ag.max_pods, ag.node_name = 110, 'node1'\n"
+                + "print(json.dumps(ag.node_object([], e['podCIDR'])))",
+                Map.of("K3GPU_LAB_K3S_VERSION", "v1.31.4+k3s1"),
+                "{\"nodeArgs\":[\"server\",\"--cluster-init\",\"--token\",\"********\"],\"etcd\":true,"
+                + "\"podCIDR\":\"10.42.0.0/24\"}");
+        ObjectNode python = (ObjectNode) JSON.readTree(out);
+        HostFacts facts = new HostFacts("node1", "amd64", "6.1.0", "Debian GNU/Linux 12", 2, 4059136, 30435312,
+                "10.213.200.11", "boot", "machine", 0, List.of(), null, null);
+        ObjectNode java = K3sNodeObject.build(new K3sNodeObject.Spec("node1", "v1.31.4+k3s1", true, true, false,
+                null, List.of("k3gpu.dev/x=y", "node-role.kubernetes.io/master=false"), List.of(), List.of(),
+                List.of(), List.of("server", "--cluster-init", "--token", "********"), "10.42.0.0/24"), facts,
+                Instant.parse("2026-11-28T18:00:00Z"));
+        assertThat(((ObjectNode) python.path("metadata").path("annotations")).remove("k3s.io/node-env")).isNotNull();
+        assertThat(python).isEqualTo(java);
+        assertThat(python.path("metadata").path("labels").path("node-role.kubernetes.io/etcd").asString())
+                .isEqualTo("true");
+        assertThat(python.path("metadata").path("labels").path("node-role.kubernetes.io/master").asString())
+                .as("--node-label wins").isEqualTo("false");
+    }
+
     // ------------------------------------------------------------------------------------------------------ runs
 
     @Test

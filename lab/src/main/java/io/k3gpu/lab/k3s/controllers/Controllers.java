@@ -27,7 +27,7 @@ import tools.jackson.databind.node.ObjectNode;
 public final class Controllers implements ApiHooks, AutoCloseable {
     /**
      * @param localNode               the server's own node, whose kubelet runs no pods (deletions there are confirmed
-     *                                at once); null with --disable-agent
+     *                                at once); null with --disable-agent or an embedded agent
      * @param host                    the server's host name (scheduler's reportingInstance)
      * @param tick                    how often waiting work is retried
      * @param nodeMonitorPeriod       how often node heartbeats are checked
@@ -45,6 +45,12 @@ public final class Controllers implements ApiHooks, AutoCloseable {
         public Options localNode(String node) {
             return new Options(node, node == null ? host : node, tick, nodeMonitorPeriod, nodeMonitorGracePeriod,
                     nodeStartupGracePeriod, eventTtl);
+        }
+
+        /** The server's node has a kubelet (the embedded agent), which confirms deletions there itself. */
+        public Options localNodeRunsPods() {
+            return new Options(null, host, tick, nodeMonitorPeriod, nodeMonitorGracePeriod, nodeStartupGracePeriod,
+                    eventTtl);
         }
 
         public Options nodeMonitorGracePeriod(Duration d) {

@@ -11,7 +11,7 @@ from binascii import b2a_base64
 
 from k3sagent.common import (COMMIT, CONTAINERD_VERSION, HEARTBEAT, KUBELET_PORT, OUT, P, REDACTED, VERSION, fatal,
     klog, log, read_text, sha256, utc_now, version_tuple, write_file)
-from k3sagent.options import AGENT_HELP, UsageError, parse_options, parse_token
+from k3sagent.options import AGENT_HELP, UsageError, embedded, parse_options, parse_token
 from k3sagent.api import Conn, GoError, insecure_context
 from k3sagent.node import Facts, conditions, taint
 from k3sagent.images import read_images
@@ -26,8 +26,10 @@ AGENTS = []
 
 
 class Agent:
-    def __init__(self, opts):
+    def __init__(self, opts, embedded_in=None):
         self.o = opts
+        # the server's embedded agent: the Node gets the server's roles and command line (see options.embedded)
+        self.embedded = embedded_in
         self.stop = threading.Event()
         self.pods = Pods()
         self.devices = DeviceManager()
@@ -189,6 +191,12 @@ class Agent:
                   "beta.kubernetes.io/os": "linux", "kubernetes.io/arch": f.architecture,
                   "kubernetes.io/hostname": f.hostname, "kubernetes.io/os": "linux",
                   "node.kubernetes.io/instance-type": "k3s"}
+        if self.embedded:
+            # the server's roles (K3s's pkg/server setNodeLabelsAndAnnotations), before --node-label, which wins
+            labels["node-role.kubernetes.io/control-plane"] = "true"
+            labels["node-role.kubernetes.io/master"] = "true"
+            if self.embedded["etcd"]:
+                labels["node-role.kubernetes.io/etcd"] = "true"
         for kv in self.o.list("node-label"):
             k, _, v = kv.partition("=")
             if k.strip():
@@ -199,7 +207,8 @@ class Agent:
         ann = {"k3s.io/hostname": f.hostname}
         if internal_ip:
             ann["k3s.io/internal-ip"] = internal_ip
-        ann["k3s.io/node-args"] = json.dumps(self.o.node_args, separators=(",", ":"))
+        node_args = self.embedded["nodeArgs"] if self.embedded else self.o.node_args
+        ann["k3s.io/node-args"] = json.dumps(node_args, separators=(",", ":"))
         ann["k3s.io/node-env"] = json.dumps(env, separators=(",", ":"))
         ann["node.alpha.kubernetes.io/ttl"] = "0"
         ann["volumes.kubernetes.io/controller-managed-attach-detach"] = "true"
@@ -238,7 +247,8 @@ class Agent:
                 "spec": spec, "status": status}
 
     def free_pod_cidr(self):
-        """The first 10.42.<n>.0/24 no node holds (K3s's controller-manager hands these out)."""
+        """The first 10.42.<n>.0/24 no node holds (K3s's controller-manager hands these out); the first server's
+        embedded agent gets 10.42.0.0/24 (kept if its Node has one already)."""
         st, _, body = self.api.request("GET", "/api/v1/nodes")
         used = set()
         if st == 200:
@@ -248,6 +258,8 @@ class Agent:
                 cidr = n.get("spec", {}).get("podCIDR") or ""
                 if cidr.startswith("10.42."):
                     used.add(cidr)
+        if self.embedded and self.embedded["podCIDR"]:
+            return self.embedded["podCIDR"]
         for i in range(1, 256):
             if "10.42.%d.0/24" % i not in used:
                 return "10.42.%d.0/24" % i
@@ -277,6 +289,8 @@ class Agent:
             self.started_event = True
             self.node_event("Starting", "Starting kubelet.")
         log("info", "Annotations and labels have been set successfully on node: " + self.node_name)
+        if self.embedded:
+            log("info", "Control-plane role label has been set successfully on node: " + self.node_name)
         self.renew_lease()
 
     def renew_lease(self):
@@ -428,7 +442,10 @@ class Agent:
         self.server = o.string("server")
         if not self.server:
             fatal("--server is required")
-        log("info", "Starting k3s agent %s (%s)" % (VERSION, COMMIT))
+        if self.embedded:
+            threading.Thread(target=self.watch_server, name="server-watch", daemon=True).start()
+        else:
+            log("info", "Starting k3s agent %s (%s)" % (VERSION, COMMIT))
         self.docker = o.bool("docker")
         if self.docker and (1, 24, 0) <= version_tuple(VERSION) <= (1, 24, 3):
             fatal("--docker is no longer supported; to continue using docker, install cri-dockerd and set "
@@ -495,6 +512,17 @@ class Agent:
                 continue
             self.sync_pods_safely()
 
+    def watch_server(self):
+        """The embedded agent lives and dies with its server: when the server's process is gone (even SIGKILLed,
+        which lets it stop nothing) the agent stops as on SIGTERM, killing its containers."""
+        parent = os.getppid()
+        while os.getppid() == parent:
+            time.sleep(1)
+        log("info", "k3s server exited, stopping the embedded agent")
+        for a in AGENTS:
+            a.pods.shutdown()
+        os._exit(0)
+
     def sync_pods_safely(self):
         try:
             self.sync_pods()
@@ -511,6 +539,7 @@ def main(argv):
         sys.stderr.write(AGENT_HELP + "\n")
         return 0
     try:
+        embedded_in = embedded(os.environ)
         opts = parse_options(args, os.environ)
     except UsageError as e:
         sys.stderr.write("Incorrect Usage: %s\n\n%s\n" % (e, AGENT_HELP))
@@ -524,7 +553,7 @@ def main(argv):
         except OSError as e:
             fatal("failed to open log file %s: %s" % (log_file, e.strerror))
         OUT[:] = [f, sys.stderr] if opts.bool("alsologtostderr") else [f]
-    return Agent(opts).run()
+    return Agent(opts, embedded_in).run()
 
 
 def on_term(signum, frame):

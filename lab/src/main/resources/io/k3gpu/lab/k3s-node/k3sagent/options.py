@@ -1,5 +1,6 @@
 """`k3s agent`'s flags, /etc/rancher/k3s/config.yaml (+ config.yaml.d) and K3S_* variables as K3s reads them, and
 the K10 join token."""
+import json
 import os
 
 from k3sagent.common import P, REDACTED, read_text
@@ -246,6 +247,25 @@ def redacted(args):
             out.append(a)
             hide = secret
     return out
+
+
+EMBEDDED_ENV = "K3GPU_LAB_EMBEDDED_AGENT"
+
+
+def embedded(env):
+    """What the lab's `k3s server` tells its embedded agent (K3s's pkg/cli/server/server.go runs agent.Run in the
+    server process with the server's agent flags; the lab's server is a JVM, so the agent is its child process):
+    JSON {"nodeArgs": [...], "etcd": bool, "podCIDR": str|null} in K3GPU_LAB_EMBEDDED_AGENT, or None for `k3s agent`.
+    The variable is removed so that nothing the agent starts inherits it."""
+    text = env.pop(EMBEDDED_ENV, None)
+    if not text:
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise UsageError("invalid %s" % EMBEDDED_ENV)
+    return {"nodeArgs": list(doc.get("nodeArgs") or ["server"]), "etcd": bool(doc.get("etcd")),
+            "podCIDR": doc.get("podCIDR")}
 
 
 def parse_options(args, env):
