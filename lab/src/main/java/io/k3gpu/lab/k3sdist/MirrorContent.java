@@ -41,7 +41,7 @@ final class MirrorContent {
             "images/python/torch/torch/version.py", "images/bin/nvidia-device-plugin", "images/bin/coredns");
     /** The agent's modules (k3s-agent.py imports the package k3sagent beside it). */
     static final List<String> AGENT_MODULES = List.of("__init__", "common", "options", "api", "node", "images",
-            "volumes", "runtime", "pods", "kubelet", "deviceplugins", "proxy", "agent");
+            "volumes", "runtime", "dockerrt", "pods", "kubelet", "deviceplugins", "proxy", "agent");
     /** Date of every member of the image tarballs: reproducible archives. */
     private static final long TAR_MTIME = 1734048000L;
 
