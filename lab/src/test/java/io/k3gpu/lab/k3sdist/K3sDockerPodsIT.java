@@ -129,12 +129,14 @@ class K3sDockerPodsIT {
         assertThat(pod.path("status").path("initContainerStatuses").get(0).path("state").path("terminated")
                 .path("reason").asString()).isEqualTo("Completed");
 
-        // the node's Docker has the pod: its sandbox and both containers, named and labelled as cri-dockerd does
+        // the node's Docker has the pod: its sandbox (stopped once the pod is done) and both containers, named and
+        // labelled as cri-dockerd does
         String suffix = "_gpu-test_default_" + uid + "_0";
         String ps = ok("jetson1", "docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}} {{.Status}}'");
         assertThat(ps).contains(id.substring("docker://".length()) + " k8s_gpu-test" + suffix
-                        + " icetekio/jetson-nano-tensorflow Exited (3)", " k8s_prepare" + suffix + " busybox Exited (0)",
-                " k8s_POD" + suffix + " rancher/mirrored-pause:3.6 Up");
+                        + " icetekio/jetson-nano-tensorflow:latest Exited (3)",
+                " k8s_prepare" + suffix + " busybox:latest Exited (0)",
+                " k8s_POD" + suffix + " rancher/mirrored-pause:3.6 Exited (0)");
         assertThat(ok("jetson1", "docker inspect --format '{{json .Config.Labels}} {{.HostConfig.NetworkMode}} "
                 + "{{.HostConfig.IpcMode}}' k8s_gpu-test" + suffix))
                 .contains("\"io.kubernetes.container.name\":\"gpu-test\"", "\"io.kubernetes.pod.name\":\"gpu-test\"",
@@ -268,7 +270,12 @@ class K3sDockerPodsIT {
     static void await(String what, long seconds, Check check) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!check.done()) {
-            assertThat(System.nanoTime()).as("waited %d s for %s", seconds, what).isLessThan(deadline);
+            if (System.nanoTime() > deadline) {
+                assertThat(System.nanoTime()).as("waited %d s for %s; pods: %s; agent: %s", seconds, what,
+                        kubectl("get", "pods", "-o", "wide").out() + kubectl("get", "events").out(),
+                        ssh("jetson1", "tail -20 /var/log/k3gpu-lab/k3s-agent.log; docker ps -a", null).out())
+                        .isLessThan(deadline);
+            }
             Thread.sleep(300);
         }
     }
