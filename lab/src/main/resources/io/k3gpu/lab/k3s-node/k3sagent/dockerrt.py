@@ -37,7 +37,7 @@ PAUSE_IMAGE = "rancher/mirrored-pause:3.6"  # K3s's default --pause-image
 VIEWS = P("/run/k3s/docker-views")
 NODE_TOOLS = ("uname", "arch", "dpkg")      # the replayed board's identity: a container on a Jetson is aarch64 too
 ETC_FILES = ("passwd", "group", "nsswitch.conf", "host.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
-             "alternatives", "ssl/certs/ca-certificates.crt", "debian_version", "os-release", "gitconfig")
+             "ssl/certs/ca-certificates.crt", "debian_version", "os-release", "gitconfig")
 # what the pause program does (kubernetes build/pause/linux/pause.c): sleep until SIGINT or SIGTERM, then exit 0
 PAUSE = b"#!/bin/busybox sh\ntrap 'exit 0' TERM INT\nwhile :; do /bin/busybox sleep 86400 & wait $!; done\n"
 
@@ -376,7 +376,9 @@ class DockerRuntime:
         except DockerError as e:
             self.start_failed(c, str(e), started)
             return
-        binds = usr_binds(usr_view(image))
+        # Debian's alternatives belong to the bound /usr (libblas.so.3 -> /etc/alternatives/... for numpy), also in
+        # images made otherwise (the seed's, by k3lab-images)
+        binds = usr_binds(usr_view(image)) + ["/etc/alternatives:/etc/alternatives:ro"]
         frameworks = [fw for fw in (image.get("frameworks") or {}) if fw not in (image.get("hostFrameworks") or [])]
         if frameworks:
             py = os.path.join(SHARED, "images", "python")
