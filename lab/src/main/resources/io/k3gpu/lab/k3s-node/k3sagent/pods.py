@@ -15,6 +15,8 @@ from k3sagent.volumes import Volumes, b64decode
 from k3sagent.runtime import Container, ProcessRuntime, kill_namespace
 from k3sagent.ctrdrt import ContainerdRuntime
 from k3sagent import ctrdrt
+from k3sagent import dockerrt
+from k3sagent.dockerrt import DockerContainer, DockerRuntime
 
 PULL_SECONDS = float(os.environ.get("K3GPU_LAB_PULL_SECONDS") or 0.3)
 CLUSTER_DNS = "10.43.0.10"      # K3s's default --cluster-dns
@@ -50,7 +52,7 @@ def version(obj):
     return int(rv) if rv.isdigit() else 0
 
 
-class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
+class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, DockerRuntime, threading.Thread):
     """Runs one pod as the kubelet's pod worker does: sandbox (volumes), init containers in order, then the
     containers, restarts by restartPolicy, status patches, events; on deletion kills and confirms."""
 
@@ -66,8 +68,9 @@ class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
         self.gone = False
         self.dirty = False
         self.seen = time.time()
-        self.inits = [Container(self, c, True) for c in self.spec.get("initContainers") or []]
-        self.mains = [Container(self, c, False) for c in self.spec.get("containers") or []]
+        ctr = DockerContainer if pods.docker else Container  # --docker: real Docker containers (dockerrt)
+        self.inits = [ctr(self, c, True) for c in self.spec.get("initContainers") or []]
+        self.mains = [ctr(self, c, False) for c in self.spec.get("containers") or []]
         self.sandbox = False
         self.sandbox_error = None
         self.nvidia = False
@@ -219,6 +222,8 @@ class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
             self.phase = "Failed"
         self.done = True
         self.sandbox = False
+        if self.pods.docker:
+            self.docker_stop_sandbox()
 
     def compute_phase(self):
         """kubelet's getPhase."""
@@ -282,6 +287,11 @@ class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
             return False
         os.makedirs(self.log_dir, exist_ok=True)
         self.pod_files = self.write_pod_files()
+        if p.docker:
+            try:
+                self.docker_sandbox()
+            except dockerrt.DockerError as e:
+                return self.sandbox_failed(str(e))
         self.sandbox = True
         self.sandbox_error = None
         if self.start_time is None:
@@ -438,7 +448,7 @@ class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
             self.event(c, "Warning", "Failed", "Error: " + str(e))
             c.next_try = time.time() + 10
             return
-        self.launch(c, argv, env, cwd, mounts)
+        (self.docker_launch if p.docker else self.launch)(c, argv, env, cwd, mounts)
 
     def container_config(self, c):
         p = self.pods
@@ -656,6 +666,8 @@ class PodWorker(Volumes, ProcessRuntime, ContainerdRuntime, threading.Thread):
                                "preconditions": {"uid": self.uid}})
         for c in self.containers():
             self.pods.release(c)
+        if self.pods.docker:
+            self.docker_remove()
         remove_tree(self.pod_dir)
         remove_tree(self.log_dir)
 
@@ -700,6 +712,8 @@ class Pods:
         except (OSError, ValueError):
             self.images = {}
         self.kill_leftovers()
+        if self.docker:
+            dockerrt.remove_leftovers()
 
     def kill_leftovers(self):
         """Containers of an earlier run of the agent (killed with it, or the agent was killed): ended now."""

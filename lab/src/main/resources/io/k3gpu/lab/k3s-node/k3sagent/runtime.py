@@ -166,10 +166,13 @@ def close_stdin(c):
             pass
 
 
-def exec_command(c, argv):
+def exec_command(c, argv, tty=False):
     """(argv, env) that run argv inside running container c, as a CRI exec does: in its mount and UTS namespaces,
     its root and working directory, with its environment (the OCI process spec's). The one place that knows how a
     container of this runtime is entered: another runtime re-points it (`docker exec`, `ctr task exec`)."""
+    if getattr(c, "docker_exec", False):  # a Docker container (dockerrt): the daemon's exec, as cri-dockerd's
+        env = {"PATH": os.environ.get("PATH") or "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+        return ["docker", "exec", "-i"] + (["-t"] if tty else []) + [c.cid] + list(argv), env
     spec = {}
     try:
         with open(os.path.join(c.run_dir, "spec.json")) as f:

@@ -147,7 +147,7 @@ def run_exec(s, c, q):
     tty = flag(q, "tty")
     want_in = flag(q, "stdin") or flag(q, "input")
     want_err = flag(q, "stderr") or flag(q, "error")  # without it the command's stderr is dropped, as kubelet does
-    cmd, env = exec_command(c, argv)
+    cmd, env = exec_command(c, argv, tty)
     conn = accept(s)
     master = None
     early = []
