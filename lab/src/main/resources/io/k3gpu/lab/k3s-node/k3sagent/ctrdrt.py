@@ -386,7 +386,7 @@ class ContainerdRuntime:
     """PodWorker's container start on a containerd node (a mixin beside ProcessRuntime: self is the PodWorker)."""
 
     def launch_ctrd(self, c, argv, env, cwd, mounts):
-        from k3sagent.runtime import NODE_TOOLS_IN_IMAGES, host_torch_paths
+        from k3sagent.runtime import NODE_TOOLS_IN_IMAGES, host_torch_paths, close_stdin
         p = self.pods
         ctrd = p.ctrd
         # the node's own tools are not an image's (nvidia-smi only under an NVIDIA runtime); what the image lacks is
@@ -422,6 +422,15 @@ class ContainerdRuntime:
             self.start_failed(c, prefix + "failed to create shim task: failed to mount rootfs component: %s: %s: "
                               "unknown" % (e.filename, (e.strerror or str(e)).lower()), started)
             return
+        if c.spec.get("stdin"):
+            # spec.stdin: CRI gives the task a stdin fifo the kubelet keeps for `kubectl attach -i`; `ctr run
+            # --detach` has none, so the fifo is bound into the container and its process started reading it.
+            # The kubelet's end is opened read-write (no side blocks); closing it (stdinOnce) is the reader's EOF.
+            fifo = c.run_dir + "/stdin"
+            os.mkfifo(fifo, 0o600)
+            c.stdin_w = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
+            mounts = list(mounts) + [{"target": "/dev/.k3gpu-stdin", "source": fifo}]
+            argv = ["/bin/sh", "-c", 'exec "$@" </dev/.k3gpu-stdin', "sh"] + list(argv)
         write_file(c.run_dir + "/config.json", json.dumps(oci_spec(self, c, rootfs, argv, env, cwd, mounts)))
         name, binary = ctrd.handler_for(self.handler)
         args = ["run", "--detach", "--config", c.run_dir + "/config.json", "--log-uri", "file://" + c.log_path,
@@ -439,6 +448,7 @@ class ContainerdRuntime:
             message = err.strip().splitlines()[-1] if err.strip() else "ctr run: exit status %d" % rc
             message = re.sub(r'^(time="[^"]*" level=\w+ msg=)?"?ctr: ', "", message).rstrip('"')
             ctrd.ctr("tasks", "delete", "-f", c.cid)
+            close_stdin(c)
             p.release(c)
             self.start_failed(c, prefix + message, started)
             return
