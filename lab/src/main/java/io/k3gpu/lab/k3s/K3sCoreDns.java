@@ -18,8 +18,6 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code -conf /etc/coredns/Corefile}, dnsPolicy Default, priorityClassName system-cluster-critical, the control-plane
  * tolerations, {@code kubernetes.io/os: linux}, the hostname topology spread), Service {@code kube-system/kube-dns} at
  * {@code 10.43.0.10} (K3s's default {@code --cluster-dns}) with ports dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP.
- * One lab difference: the lab server's own node runs no pods, so the Deployment's pods also get a required node
- * affinity {@code node-role.kubernetes.io/control-plane DoesNotExist} (on real K3s coredns may run on a server).
  * The RBAC objects are not created (the lab authorizes every authenticated request).
  *
  * <p>The {@code default/kubernetes} Service (ClusterIP 10.43.0.1, https 443 → 6443, labels component=apiserver,
@@ -77,8 +75,6 @@ final class K3sCoreDns {
                 {"key":"node-role.kubernetes.io/control-plane","operator":"Exists","effect":"NoSchedule"},
                 {"key":"node-role.kubernetes.io/master","operator":"Exists","effect":"NoSchedule"}],
                 "nodeSelector":{"kubernetes.io/os":"linux"},
-                "affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[
-                {"matchExpressions":[{"key":"node-role.kubernetes.io/control-plane","operator":"DoesNotExist"}]}]}}},
                 "topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname",
                 "whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],
                 "containers":[{"name":"coredns","image":"%s","imagePullPolicy":"IfNotPresent",

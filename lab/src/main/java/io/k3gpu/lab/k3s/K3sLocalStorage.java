@@ -18,8 +18,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code local-path} (the default: {@code storageclass.kubernetes.io/is-default-class: "true"}, provisioner
  * {@code rancher.io/local-path}, WaitForFirstConsumer, reclaimPolicy Delete) and ConfigMap {@code local-path-config}
  * (config.json: every node's volumes under {@code /var/lib/rancher/k3s/storage}, K3s's {@code --default-local-storage-path};
- * the setup/teardown scripts and helper pod). Lab differences: as coredns's, the Deployment requires a node without
- * {@code node-role.kubernetes.io/control-plane} (the lab's server node runs no pods); the RBAC objects are not created
+ * the setup/teardown scripts and helper pod). Lab difference: the RBAC objects are not created
  * (the lab authorizes every authenticated request). What the provisioner does is its program's
  * ({@code images/bin/local-path-provisioner}).
  */
@@ -77,8 +76,6 @@ final class K3sLocalStorage {
                 "tolerations":[{"key":"CriticalAddonsOnly","operator":"Exists"},
                 {"key":"node-role.kubernetes.io/control-plane","operator":"Exists","effect":"NoSchedule"},
                 {"key":"node-role.kubernetes.io/master","operator":"Exists","effect":"NoSchedule"}],
-                "affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[
-                {"matchExpressions":[{"key":"node-role.kubernetes.io/control-plane","operator":"DoesNotExist"}]}]}}},
                 "containers":[{"name":"local-path-provisioner","image":"%s","imagePullPolicy":"IfNotPresent",
                 "command":["local-path-provisioner","start","--config","/etc/config/config.json"],
                 "volumeMounts":[{"name":"config-volume","mountPath":"/etc/config/"}],

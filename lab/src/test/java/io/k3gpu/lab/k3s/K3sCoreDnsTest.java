@@ -20,10 +20,11 @@ class K3sCoreDnsTest {
         assertThat(Json.text(deploy, "metadata.labels.k8s-app")).isEqualTo("kube-dns");
         assertThat(deploy.path("spec").path("template").path("spec").path("containers").get(0).path("image")
                 .asString()).isEqualTo("rancher/mirrored-coredns-coredns:1.11.3");
-        assertThat(Json.write(deploy.path("spec").path("template").path("spec").path("affinity"))).isEqualTo(
-                "{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":["
-                        + "{\"matchExpressions\":[{\"key\":\"node-role.kubernetes.io/control-plane\",\"operator\":"
-                        + "\"DoesNotExist\"}]}]}}}");
+        // as K3s's manifest: no node affinity (the server's node runs pods too), linux nodes, the control-plane
+        // tolerations
+        assertThat(deploy.path("spec").path("template").path("spec").has("affinity")).isFalse();
+        assertThat(Json.write(deploy.path("spec").path("template").path("spec").path("nodeSelector")))
+                .isEqualTo("{\"kubernetes.io/os\":\"linux\"}");
         ObjectNode svc = objects.get(3);
         assertThat(Json.write(svc.path("spec").path("clusterIPs"))).isEqualTo("[\"10.43.0.10\"]");
         assertThat(Json.write(svc.path("spec").path("ports"))).isEqualTo("[{\"name\":\"dns\",\"port\":53,\"protocol\":"
