@@ -924,7 +924,10 @@ class Pods:
         w = self.worker(namespace, name)
         c = next((x for x in w.containers() if x.name == container), None) if w else None
         with (w.cond if w else self.lock):
-            return c if c is not None and c.state == "running" and c.pid is not None else None
+            # a process of the agent, a containerd task or a Docker container, as the runtime runs it
+            live = c is not None and (c.pid is not None or c.task_pid is not None
+                                      or (getattr(c, "docker_exec", False) and c.cid is not None))
+            return c if live and c.state == "running" else None
 
     @staticmethod
     def following(c, path):
