@@ -30,7 +30,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * remotecommand v5 for exec/attach; port-forward over WebSocket-tunnelled SPDY, and over plain SPDY with
  * KUBECTL_PORT_FORWARD_WEBSOCKETS=false), through the server to the node's kubelet: output, stdin, a terminal, exit
  * codes, the refusals' messages, attach to a pod reading stdin, and an HTTP server listening on 127.0.0.1 in the pod
- * answering curl through port-forward. Needs root; one lab (node1: server, node2: agent; pods run on either).
+ * answering curl through port-forward. Needs root; one lab (node1: server with --disable-agent; node2: agent, where the pods run).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class K3sStreamsIT {
@@ -55,7 +55,7 @@ class K3sStreamsIT {
         kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "cpu-only"), null, null));
         K3sDistribution k3s = K3sDistribution.of(lab);
-        // the pods may run on either node: the server runs them through its embedded agent, node2 through its own
+        // the server runs with --disable-agent (no kubelet of its own): the pods go to node2's agent
         ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable-agent "
                 + "--disable coredns' sh -");
         Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
