@@ -12,6 +12,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -64,7 +67,8 @@ class ContainerdPodsIT {
         kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "orin-nano", "orin-nano"), null, null));
         k3s = K3sDistribution.of(lab);
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
+        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
+                + "--disable local-storage' sh -");
         Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
                 K3S_URL));
         String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
@@ -86,10 +90,25 @@ class ContainerdPodsIT {
     static void down() throws Exception {
         try {
             if (lab != null) {
+                // this lab's processes are those in its nodes' PID namespaces (other labs may run containerd too)
+                Set<String> namespaces = new HashSet<>();
+                for (String node : List.of("node1", "jetson1", "jetson2")) {
+                    namespaces.add(ok(node, "readlink /proc/1/ns/pid").strip());
+                }
                 Lab.down(lab.stateDir());
-                String ps = run(List.of("ps", "-eo", "args"), null).out();
-                assertThat(ps).doesNotContain("containerd-shim-runc-v2 -namespace k8s.io")
-                        .doesNotContain("/run/k3s/containerd/containerd.sock");
+                List<String> left = new ArrayList<>();
+                try (var procs = Files.list(Path.of("/proc"))) {
+                    for (Path proc : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
+                        try {
+                            if (namespaces.contains(Files.readSymbolicLink(proc.resolve("ns/pid")).toString())) {
+                                left.add(Files.readString(proc.resolve("cmdline")).replace('\0', ' '));
+                            }
+                        } catch (IOException gone) {
+                            // ended meanwhile
+                        }
+                    }
+                }
+                assertThat(left).as("processes of the lab's nodes left after lab down").isEmpty();
             }
         } finally {
             if (work != null) {

@@ -464,12 +464,32 @@ class ContainerdRuntime:
             c.started_at = started
         cid, root = c.cid, c.run_dir + "/root"
 
+        log_path = c.log_path
+
         def wait():
             code = task_exit(ctrd, cid, pid)
+            settle(log_path)
             umount_tree(root)
             c.exited(code, started)
         threading.Thread(target=wait, name="task", daemon=True).start()
         self.event(c, "Normal", "Started", "Started container " + c.name)
+
+
+def settle(path, quiet=0.3, most=1.0):
+    """Waits until the shim's copy of a task's output into its log file has stopped growing (a terminated
+    container's log is whole when the kubelet reports it): unchanged for `quiet` seconds, at most `most`."""
+    end = time.monotonic() + most
+    last, since = -1, time.monotonic()
+    while time.monotonic() < end:
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            size = 0
+        if size != last:
+            last, since = size, time.monotonic()
+        elif time.monotonic() - since >= quiet and size > 0:
+            return
+        time.sleep(0.05)
 
 
 def task_exit(ctrd, cid, pid):
