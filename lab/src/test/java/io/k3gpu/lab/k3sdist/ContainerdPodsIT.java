@@ -1,6 +1,7 @@
 package io.k3gpu.lab.k3sdist;
 
 import io.k3gpu.lab.Lab;
+import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
@@ -20,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -90,25 +90,9 @@ class ContainerdPodsIT {
     static void down() throws Exception {
         try {
             if (lab != null) {
-                // this lab's processes are those in its nodes' PID namespaces (other labs may run containerd too)
-                Set<String> namespaces = new HashSet<>();
-                for (String node : List.of("node1", "jetson1", "jetson2")) {
-                    namespaces.add(ok(node, "readlink /proc/1/ns/pid").strip());
-                }
+                Set<String> nodes = NodeProcesses.namespaces(lab);
                 Lab.down(lab.stateDir());
-                List<String> left = new ArrayList<>();
-                try (var procs = Files.list(Path.of("/proc"))) {
-                    for (Path proc : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
-                        try {
-                            if (namespaces.contains(Files.readSymbolicLink(proc.resolve("ns/pid")).toString())) {
-                                left.add(Files.readString(proc.resolve("cmdline")).replace('\0', ' '));
-                            }
-                        } catch (IOException gone) {
-                            // ended meanwhile
-                        }
-                    }
-                }
-                assertThat(left).as("processes of the lab's nodes left after lab down").isEmpty();
+                assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes after lab down").isEmpty();
             }
         } finally {
             if (work != null) {

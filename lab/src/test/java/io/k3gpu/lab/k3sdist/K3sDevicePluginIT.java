@@ -1,6 +1,7 @@
 package io.k3gpu.lab.k3sdist;
 
 import io.k3gpu.lab.Lab;
+import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
 import io.k3gpu.lab.LabState;
 import io.k3gpu.lab.k3sdist.K3sPodsIT.Result;
@@ -20,6 +21,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -108,9 +110,11 @@ class K3sDevicePluginIT {
     static void down() throws Exception {
         try {
             if (lab != null) {
+                Set<String> nodes = NodeProcesses.namespaces(lab);
                 Lab.down(lab.stateDir());
                 String ps = K3sPodsIT.run(List.of("ps", "-eo", "args"), null).out();
-                assertThat(ps).doesNotContain(lab.stateDir().toString()).doesNotContain("nvidia-device-plugin");
+                assertThat(ps).doesNotContain(lab.stateDir().toString());
+                assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes").isEmpty();
             }
         } finally {
             Path work = K3sPodsIT.work;

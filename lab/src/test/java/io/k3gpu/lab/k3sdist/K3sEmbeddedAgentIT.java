@@ -1,6 +1,7 @@
 package io.k3gpu.lab.k3sdist;
 
 import io.k3gpu.lab.Lab;
+import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -73,9 +75,11 @@ class K3sEmbeddedAgentIT {
     static void down() throws Exception {
         try {
             if (lab != null) {
+                Set<String> nodes = NodeProcesses.namespaces(lab);
                 Lab.down(lab.stateDir());
                 String ps = run(List.of("ps", "-eo", "args"), null).out();
-                assertThat(ps).doesNotContain(lab.stateDir().toString()).doesNotContain("k3s-container.py");
+                assertThat(ps).doesNotContain(lab.stateDir().toString());
+                assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes").isEmpty();
             }
         } finally {
             if (work != null) {
