@@ -151,16 +151,19 @@ class ConfigError(Exception):
     """A container that cannot be created from its configuration (CreateContainerConfigError)."""
 
 
-def remove_tree(path):
-    """rm -rf, without shutil (and its imports) in the agent."""
+def remove_tree(path, dev=None):
+    """rm -rf --one-file-system, without shutil (and its imports) in the agent: it never goes into another mount (a
+    container's root still mounted over the node's own directories), whose files are not this tree's."""
     try:
         st = os.lstat(path)
     except OSError:
         return
+    if dev is not None and st.st_dev != dev:
+        return
     if os.path.isdir(path) and not os.path.islink(path):
         try:
             for n in os.listdir(path):
-                remove_tree(os.path.join(path, n))
+                remove_tree(os.path.join(path, n), st.st_dev)
             os.rmdir(path)
         except OSError:
             pass

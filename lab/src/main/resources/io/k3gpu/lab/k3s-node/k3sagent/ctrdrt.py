@@ -298,9 +298,11 @@ class Containerd:
         ids = out.split() if rc == 0 else []
         if ids:
             self.ctr("containers", "rm", *ids)
+        # the containers' roots (/run/k3s/containers/<id>/root and what is mounted in them): detached whole,
+        # outermost first, before anything under them is removed
         base = P("/run/k3s/containers/")
-        for mp in sorted(set(mount_points()), reverse=True):
-            if mp.startswith(base) and mp.count("/") == base.count("/") + 1:
+        for mp in sorted(set(mount_points())):
+            if mp.startswith(base):
                 umount_tree(mp)
 
     def handler_for(self, handler):
