@@ -105,8 +105,13 @@ def build_root(base, whiteouts=()):
             continue
         for p in points:
             if p.startswith(src + "/") and not p.startswith(base):
+                # read-only: the node's own mounts (its /usr/local, the lab's shared files) are seen, never written,
+                # from a container. A containerd root is built in the node's mount namespace, where K3s's
+                # k3s-killall.sh unmounts each mount under /run/k3s and `rm -rf`s its path: through a writable bind
+                # that removed the node's /usr/local/bin
                 try:
                     mount(p, rootfs + p, None, MS_BIND)
+                    mount(None, rootfs + p, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
                 except OSError:
                     pass  # shadowed by a later mount, or its directory is not there
     return rootfs
