@@ -234,6 +234,9 @@ class K3sDevicePluginIT {
     void thorsAutoStrategyFindsNoPlatformAndCrashLoopsAsThePluginDoes() throws Exception {
         K3sPodsIT.apply("dp-thor-auto", pluginPod("dp-thor-auto", "jetson3", "nvidia", null, false));
         K3sPodsIT.await("dp-thor-auto in CrashLoopBackOff", 90, () -> waiting("dp-thor-auto").equals("CrashLoopBackOff"));
+        // the lab's containerd shim copies a task's stderr into its log file a moment after the exit is seen
+        K3sPodsIT.await("dp-thor-auto's log with its error", 30, () -> K3sPodsIT.kubectlOk("-n", "kube-system", "logs",
+                "dp-thor-auto").contains("error starting plugins"));
         String logs = K3sPodsIT.kubectlOk("-n", "kube-system", "logs", "dp-thor-auto");
         System.out.print(logs);
         assertThat(logs).containsPattern("(?m)^E\\d{4} [\\d:.]+ +\\d+ factory\\.go:112\\] Incompatible strategy detected "
@@ -248,6 +251,8 @@ class K3sDevicePluginIT {
         // the dGPU without the NVIDIA runtime: no NVML in the container, the same failure
         K3sPodsIT.apply("dp-gpu-runc", pluginPod("dp-gpu-runc", "gpu1", null, null, false));
         K3sPodsIT.await("dp-gpu-runc in CrashLoopBackOff", 90, () -> waiting("dp-gpu-runc").equals("CrashLoopBackOff"));
+        K3sPodsIT.await("dp-gpu-runc's log with its error", 30, () -> K3sPodsIT.kubectlOk("-n", "kube-system", "logs",
+                "dp-gpu-runc").contains("Incompatible strategy detected auto"));
         assertThat(K3sPodsIT.kubectlOk("-n", "kube-system", "logs", "dp-gpu-runc"))
                 .contains("Incompatible strategy detected auto");
         K3sPodsIT.kubectlOk("-n", "kube-system", "delete", "pod", "dp-thor-auto", "dp-gpu-runc");
