@@ -158,9 +158,11 @@ def remove_tree(path, dev=None):
         st = os.lstat(path)
     except OSError:
         return
-    if dev is not None and st.st_dev != dev:
+    is_dir = os.path.isdir(path) and not os.path.islink(path)
+    # only a directory tells a mount apart (on overlayfs a file reports its layer's device, a directory the overlay's)
+    if is_dir and dev is not None and st.st_dev != dev:
         return
-    if os.path.isdir(path) and not os.path.islink(path):
+    if is_dir:
         try:
             for n in os.listdir(path):
                 remove_tree(os.path.join(path, n), st.st_dev)
