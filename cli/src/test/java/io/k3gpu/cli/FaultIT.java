@@ -364,11 +364,15 @@ class FaultIT {
     // --- fleet: a second cluster, node2 its server, node3..node7 its five agents ---
 
     private static Path fleetFile(String name, String connectTimeout) throws IOException {
-        return fleetFile(name, connectTimeout, 22, lab.state.knownHostsFile());
+        return fleetFile(name, connectTimeout, 22, lab.state.knownHostsFile(), "60s");
     }
 
-    /** The fleet's cluster file, its hosts reached on {@code port}, their keys in {@code knownHosts}. */
-    private static Path fleetFile(String name, String connectTimeout, int port, Path knownHosts) throws IOException {
+    /**
+     * The fleet's cluster file, its hosts reached on {@code port}, their keys in {@code knownHosts}, each node given
+     * {@code readyTimeout} to be Ready.
+     */
+    private static Path fleetFile(String name, String connectTimeout, int port, Path knownHosts, String readyTimeout)
+            throws IOException {
         Path f = dir.resolve(name);
         StringBuilder hosts = new StringBuilder("hosts:\n  - {name: cp, address: " + lab.ip("node2")
                 + ", role: server, gpu: none}\n");
@@ -379,7 +383,7 @@ class FaultIT {
         Files.writeString(f, """
                 cluster:
                   installUrl: %s
-                  readyTimeout: 60s
+                  readyTimeout: %s
                   kubeconfig: {path: %s, context: fleet}
                 ssh:
                   key: %s
@@ -388,7 +392,7 @@ class FaultIT {
                   strictHostKeyChecking: yes
                   connectTimeout: %s
                   port: %d
-                """.formatted(k3s.installUrl(), dir.resolve("fleet-kubeconfig"), lab.state.keyFile(), knownHosts,
+                """.formatted(k3s.installUrl(), readyTimeout, dir.resolve("fleet-kubeconfig"), lab.state.keyFile(), knownHosts,
                 connectTimeout, port) + hosts);
         return f;
     }
@@ -480,7 +484,9 @@ class FaultIT {
         Files.write(knownHosts, Files.readAllLines(lab.state.knownHostsFile()).stream()
                 .map(l -> l.isBlank() || l.startsWith("#") ? l : "[" + l.split(" ", 2)[0] + "]:2222 " + l.split(" ", 2)[1])
                 .toList());
-        Path lossy = fleetFile("lossy.yaml", "10s", 2222, knownHosts);
+        // Each of a K3s agent's tries to reach the server has 10 s (Go's TLS handshake timeout) and 30 % of the
+        // packets of both ends are lost: a node may need several tries, as on a real lossy link, so it gets 180 s.
+        Path lossy = fleetFile("lossy.yaml", "10s", 2222, knownHosts, "180s");
         List<String> nodes = List.of("node2", "node3", "node4", "node5", "node6", "node7");
         List<Process> relays = new ArrayList<>();
         long start;

@@ -118,6 +118,10 @@ public final class JoinNode {
             events.info(host, "installing the K3s " + role.name().toLowerCase() + " " + version + " (" + K3sArgs.masked(exec) + ")");
             K3sInstall install = new K3sInstall(role, exec, version, null, serverUrl, token, o.installUrl(), o.airgapBundle());
             K3sFlowSupport.runInstall(node, install, facts.arch());
+            if (o.airgapBundle() != null && o.version() == null) {
+                // The bundle's binary is whatever release it holds: the Node must report that one, not the server's.
+                version = installedVersion(node).orElse(version);
+            }
             changes.add("installed K3s " + version + " (" + K3sArgs.masked(exec) + ")");
         }
         String name = facts.hostname();
@@ -130,8 +134,12 @@ public final class JoinNode {
                 new ChangesInFlight.Change(host, "waiting for node " + name + " to be Ready", "K3s is installed there "
                         + "and node " + name + " was not Ready yet; run the same command again to wait for it, or "
                         + "k3gpu reset --ip " + host + " to remove it", null))) {
-            ready = untouched ? seen : api.awaitNodeReady(name, identity::owns, o.timeout())
-                    .orElseThrow(() -> notReady(node, api, identity, name, role, o.timeout()));
+            // A re-install leaves the old Node Ready until its kubelet restarts and posts: wait for the release we
+            // installed, as k3s-upgrade's plans do, not for any Ready Node of that name.
+            String release = version;
+            ready = untouched ? seen : api.awaitNodeReady(name, n -> identity.owns(n) && release.equals(n.kubeletVersion()),
+                            o.timeout())
+                    .orElseThrow(() -> notReady(node, api, identity, name, role, release, o.timeout()));
         }
         Map<String, String> labels = GpuLabels.of(facts, runtimeLabel(facts, o.docker()));
         Map<String, String> changedLabels = api.label(facts.hostname(), labels);
@@ -178,9 +186,16 @@ public final class JoinNode {
 
     /** Why the wait ended empty: another machine holds the Node's name (a cloned hostname), or it never got Ready. */
     private static K3gpuException notReady(RemoteShell node, ClusterApi api, NodeIdentity identity, String name,
-                                           K3sInstall.Role role, Duration timeout) {
+                                           K3sInstall.Role role, String release, Duration timeout) {
         String log = K3sFlowSupport.serviceLogTail(node, role.service(), 5).replace('\n', '|');
-        NodeStatus other = api.node(name).filter(n -> !identity.owns(n)).orElse(null);
+        NodeStatus now = api.node(name).orElse(null);
+        NodeStatus other = now != null && !identity.owns(now) ? now : null;
+        if (now != null && other == null && now.ready() && !release.equals(now.kubeletVersion())) {
+            return new K3gpuException(ExitCode.TIMEOUT, "node " + name + " (" + node.host() + ") still reports K3s "
+                    + now.kubeletVersion() + ", not the installed " + release + ", after " + timeout.toSeconds()
+                    + "s; the agent's last log lines: " + log,
+                    "journalctl -u " + role.service() + " on the node tells why K3s did not restart with the new release");
+        }
         if (other != null) {
             return new K3gpuException(ExitCode.FAILED, identity.notOurs(other) + ": two machines share the hostname "
                     + name + ", and " + node.host() + " did not join; the agent's last log lines: " + log,
@@ -189,6 +204,13 @@ public final class JoinNode {
         return new K3gpuException(ExitCode.TIMEOUT, "node " + name + " (" + node.host() + ") did not become Ready within "
                 + timeout.toSeconds() + "s; the agent's last log lines: " + log,
                 "check --server-ip and the token; journalctl -u " + role.service() + " on the node tells more");
+    }
+
+    /** The release of the k3s binary now on the node ({@code k3s --version}'s first line), if it answers. */
+    private static java.util.Optional<String> installedVersion(RemoteShell node) {
+        var r = node.sudo("/usr/local/bin/k3s --version 2>/dev/null | head -n 1");
+        var m = java.util.regex.Pattern.compile("^k3s version (v[0-9A-Za-z.+-]{1,64})").matcher(r.stdout().strip());
+        return r.ok() && m.find() ? java.util.Optional.of(m.group(1)) : java.util.Optional.empty();
     }
 
     /** Does the node's K3s unit already point at this server? Reads only the K3S_URL line (never the token). */
