@@ -3,6 +3,7 @@ package io.k3gpu.cli;
 import io.k3gpu.lab.k3sdist.K3sDistribution;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Every remote step has a deadline (issue 10, hole 1), and Ctrl-C mid-change rolls back (hole 8). */
+@Tag("timed")
 class DeadlinesIT {
     private static final String DAEMON_JSON = "/etc/docker/daemon.json";
     private static final String ORIGINAL = "{\n  \"data-root\": \"/var/lib/docker\",\n  \"log-driver\": \"json-file\",\n"

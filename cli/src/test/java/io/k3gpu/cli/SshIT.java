@@ -4,6 +4,7 @@ import io.k3gpu.core.keys.KeyType;
 import io.k3gpu.core.keys.LocalKeyPair;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@Tag("timed")
 class SshIT {
     static TestLab lab;
 
