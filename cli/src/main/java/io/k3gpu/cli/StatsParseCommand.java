@@ -11,10 +11,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import io.k3gpu.core.text.TerminalText;
-import java.io.BufferedOutputStream;
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -22,8 +21,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Queue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 @Command(name = "parse", mixinStandardHelpOptions = true,
         description = {"Parse tegrastats or nvidia-smi CSV output into one JSON object or text line per sample.",
@@ -60,55 +63,23 @@ final class StatsParseCommand implements Callable<Integer> {
                 : fields.stream().map(String::strip).filter(f -> !f.isEmpty()).toList());
         PrintWriter err = terminal.err();
         // Straight from each parsed sample to stdout's bytes (no JSON round trip for text, no tree or generator per
-        // line for JSON, no char writers): the output path, not the parser, bounded the end-to-end rate
+        // line for JSON, no char writers): the output path, not the parser, bounded the end-to-end rate. Batches of
+        // lines are parsed and formatted on every core, and written in input order, one write per batch
         // (docs/benchmarks.md, "stats parse").
         OutputStream stdout = terminal.outBytes();
-        GpuSampleJson.LineWriter json = text ? null : new GpuSampleJson.LineWriter(stdout);
-        BufferedOutputStream lines = text ? new BufferedOutputStream(stdout, 64 * 1024) : null;
-        TelemetryStreamParser.Sink sink = text ? new TelemetryStreamParser.Sink() {
-            @Override
-            public void sample(GpuSample s) {
-                // node text (sensor and rail names) reaches the terminal: without control sequences, as out() prints
-                String line = TerminalText.strip(StatsPlainLine.format(s.time() == null ? null
-                        : s.time().toLocalTime(), null, s));
-                try {
-                    lines.write(line.getBytes(StandardCharsets.UTF_8));
-                    lines.write('\n');
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-
-            @Override
-            public void error(String message, long line) {
-                err.println("warning: line " + line + ": " + message);
-            }
-        } : new TelemetryStreamParser.Sink() {
-            @Override
-            public void sample(GpuSample s) {
-                json.sample(s);
-            }
-
-            @Override
-            public void error(String message, long line) {
-                json.error(message, line);
-            }
-        };
         TelemetryStreamParser.Counts counts;
-        try (BufferedReader in = open()) {
-            try {
-                counts = parser.parse(in, option, sink);
-            } finally {
-                if (json != null) {
-                    json.flush();
-                } else {
-                    lines.flush();
-                }
-            }
+        try (InputStream in = open()) {
+            // a batch's buffers are used again once written out: at most 2 per thread + 1 are ever made
+            Queue<Batch> written = new ConcurrentLinkedQueue<>();
+            counts = parser.parse(in, option, () -> Objects.requireNonNullElseGet(written.poll(), () -> new Batch(text)),
+                    b -> {
+                        b.writeTo(stdout, err);
+                        written.add(b);
+                    }, Runtime.getRuntime().availableProcessors());
         } catch (IOException e) {
             throw new K3gpuException(ExitCode.USAGE, "cannot read " + name() + ": " + e.getMessage(), null, e);
         } catch (UncheckedIOException e) {
-            // only the sinks throw it: stdout is gone (a closed pipe) or full; stop reading
+            // only the output throws it: stdout is gone (a closed pipe) or full; stop reading
             throw new K3gpuException(ExitCode.FAILED, "cannot write the output: " + e.getCause().getMessage(),
                     "check where standard output goes", e);
         }
@@ -125,16 +96,67 @@ final class StatsParseCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** One batch's output, made on a parsing thread: JSON lines, or text lines and their warnings. */
+    private static final class Batch implements TelemetryStreamParser.Sink {
+        private final ByteArrayOutputStream bytes;
+        private final GpuSampleJson.LineWriter json;
+        private final List<String> warnings;
+
+        Batch(boolean text) {
+            json = text ? null : new GpuSampleJson.LineWriter();
+            bytes = text ? new ByteArrayOutputStream(256 * 1024) : null;
+            warnings = text ? new ArrayList<>() : null;
+        }
+
+        @Override
+        public void sample(GpuSample s) {
+            if (json != null) {
+                json.sample(s);
+                return;
+            }
+            // node text (sensor and rail names) reaches the terminal: without control sequences, as out() prints
+            byte[] line = TerminalText.strip(StatsPlainLine.format(s.time() == null ? null : s.time().toLocalTime(),
+                    null, s)).getBytes(StandardCharsets.UTF_8);
+            bytes.write(line, 0, line.length);
+            bytes.write('\n');
+        }
+
+        @Override
+        public void error(String message, long line) {
+            if (json != null) {
+                json.error(message, line);
+            } else {
+                warnings.add("warning: line " + line + ": " + message);
+            }
+        }
+
+        /** On the reading thread, in input order; the batch is then empty, to be used again. */
+        void writeTo(OutputStream stdout, PrintWriter err) {
+            if (json != null) {
+                json.writeTo(stdout);
+                return;
+            }
+            warnings.forEach(err::println);
+            warnings.clear();
+            try {
+                bytes.writeTo(stdout);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            bytes.reset();
+        }
+    }
+
     private String name() {
         return file.equals("-") ? "stdin" : file;
     }
 
-    private BufferedReader open() throws IOException {
+    private InputStream open() throws IOException {
         if (file.equals("-")) {
-            return new BufferedReader(new InputStreamReader(terminal.in(), StandardCharsets.UTF_8));
+            return terminal.in();
         }
         try {
-            return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
+            return Files.newInputStream(Path.of(file));
         } catch (NoSuchFileException e) {
             throw new K3gpuException(ExitCode.USAGE, "no such file: " + file, "give a tegrastats or nvidia-smi "
                     + "output file, or - for stdin");

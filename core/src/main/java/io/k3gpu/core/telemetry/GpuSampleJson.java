@@ -84,10 +84,20 @@ public final class GpuSampleJson {
      */
     public static final class LineWriter implements Flushable {
         private final OutputStream out;
-        private final JsonBytes buf = new JsonBytes(2 * FLUSH_AT);
+        private final JsonBytes buf;
 
         public LineWriter(OutputStream out) {
             this.out = out;
+            this.buf = new JsonBytes(2 * FLUSH_AT);
+        }
+
+        /**
+         * A writer that holds its lines until {@link #writeTo}: for lines made on one thread and written out on
+         * another. Its buffer is kept (emptied) for the next lines.
+         */
+        public LineWriter() {
+            this.out = null;
+            this.buf = new JsonBytes(2 * FLUSH_AT);
         }
 
         public void sample(GpuSample s) {
@@ -102,9 +112,14 @@ public final class GpuSampleJson {
 
         private void end() {
             buf.raw('\n');
-            if (buf.size() >= FLUSH_AT) {
+            if (out != null && buf.size() >= FLUSH_AT) {
                 buf.drainTo(out);
             }
+        }
+
+        /** Writes the lines held so far to {@code to} and empties the buffer (keeping its room). */
+        public void writeTo(OutputStream to) {
+            buf.drainTo(to);
         }
 
         @Override

@@ -1,12 +1,20 @@
 package io.k3gpu.core.telemetry;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -92,20 +100,101 @@ public final class TelemetryStreamParser {
         });
     }
 
-    /** Reads {@code lines} to the end (streaming: one line in memory at a time), giving each result to the sink. */
-    public Counts parse(BufferedReader lines, SourceOption source, Sink sink) throws IOException {
+    /** Reads {@code in} to the end (streaming: a chunk of lines in memory at a time), giving each result to the sink. */
+    public Counts parse(InputStream in, SourceOption source, Sink sink) throws IOException {
+        return parse(in, source, () -> sink, s -> { }, 1);
+    }
+
+    /**
+     * Reads {@code in} to the end, a chunk of lines at a time ({@link LineChunks}), on up to {@code threads} threads:
+     * each chunk gives its results to its own sink from {@code batches} (used by one thread only), and
+     * {@code inOrder} gets every chunk's sink back on the calling thread, in input order, once the chunk is done.
+     * Tegrastats lines are independent of each other, so once the stream is known to be tegrastats its chunks are
+     * split, decoded and parsed side by side; the lines before that (detection) and nvidia-smi streams (a header line
+     * sets the columns of the lines after it) are parsed in order on the calling thread. At most
+     * {@code 2 * threads + 1} chunks are held at once, so memory stays bounded whatever the input's length; before
+     * waiting for more input, what is parsed goes out (a live tegrastats on stdin gets each line out at once). A
+     * failure of {@code inOrder} (the output) stops the reading and is thrown as it is.
+     */
+    public <S extends Sink> Counts parse(InputStream in, SourceOption source, Supplier<S> batches,
+                                         Consumer<S> inOrder, int threads) throws IOException {
         Session session = new Session(source);
-        long n = 0;
-        long samples = 0;
-        long errors = 0;
-        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-            switch (session.line(line, ++n, sink)) {
-                case SAMPLE -> samples++;
-                case ERROR -> errors++;
-                default -> { }
+        LineChunks chunks = new LineChunks(in);
+        ExecutorService pool = threads > 1 ? Executors.newFixedThreadPool(threads, TelemetryStreamParser::daemon) : null;
+        ArrayDeque<Future<Batch<S>>> held = new ArrayDeque<>();
+        long[] counts = new long[2];
+        try {
+            while (true) {
+                if (!held.isEmpty() && !chunks.ready()) {
+                    while (!held.isEmpty()) {
+                        done(held.poll(), inOrder, counts);
+                    }
+                }
+                LineChunks.Chunk chunk = chunks.next();
+                if (chunk == null) {
+                    break;
+                }
+                if (pool != null && session.source == Source.TEGRASTATS) {
+                    held.add(pool.submit(() -> Batch.of(new Session(SourceOption.TEGRASTATS), chunk, batches.get())));
+                } else {
+                    held.add(CompletableFuture.completedFuture(Batch.of(session, chunk, batches.get())));
+                }
+                while (held.size() > 2 * threads) {
+                    done(held.poll(), inOrder, counts);
+                }
+            }
+            while (!held.isEmpty()) {
+                done(held.poll(), inOrder, counts);
+            }
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
             }
         }
-        return new Counts(samples, errors);
+        return new Counts(counts[0], counts[1]);
+    }
+
+    private static <S extends Sink> void done(Future<Batch<S>> next, Consumer<S> inOrder, long[] counts) {
+        Batch<S> b;
+        try {
+            b = next.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while parsing", e);
+        } catch (ExecutionException e) {
+            // a line's own failures are caught per line: what reaches here is a bug or an Error; rethrow it unwrapped
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+        inOrder.accept(b.sink());
+        counts[0] += b.samples();
+        counts[1] += b.errors();
+    }
+
+    private static Thread daemon(Runnable r) {
+        Thread t = new Thread(r, "stats-parse");
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** One chunk's lines parsed into its sink. */
+    private record Batch<S extends Sink>(S sink, long samples, long errors) {
+        static <S extends Sink> Batch<S> of(Session session, LineChunks.Chunk chunk, S sink) {
+            long[] counts = new long[2];
+            chunk.eachLine((line, n) -> {
+                switch (session.line(line, n, sink)) {
+                    case SAMPLE -> counts[0]++;
+                    case ERROR -> counts[1]++;
+                    default -> { }
+                }
+            });
+            return new Batch<>(sink, counts[0], counts[1]);
+        }
     }
 
     private enum Outcome { NOTHING, SAMPLE, ERROR }
