@@ -469,8 +469,7 @@ class ContainerdRuntime:
         log_path = c.log_path
 
         def wait():
-            code = task_exit(ctrd, cid, pid)
-            settle(log_path)
+            code = task_exit(ctrd, cid, pid, log_path)
             umount_tree(root)
             c.exited(code, started)
         threading.Thread(target=wait, name="task", daemon=True).start()
@@ -494,9 +493,11 @@ def settle(path, quiet=0.3, most=1.0):
         time.sleep(0.05)
 
 
-def task_exit(ctrd, cid, pid):
-    """Waits for a task's first process to end (pidfd), then deletes the task: its exit status (the shim's, from
-    `ctr tasks delete`, which waits for the output to be copied)."""
+def task_exit(ctrd, cid, pid, log_path):
+    """Waits for a task's first process to end (pidfd), then for the shim's copy of its output, then deletes the
+    task: its exit status (the shim's, from `ctr tasks delete`). The delete closes the shim's ends of the task's
+    pipes after waiting at most 2 s for its copy (containerd's pkg/process init.go delete): on a loaded machine the
+    output of a task that just ended could be cut off, so the log must have stopped growing first."""
     try:
         fd = os.pidfd_open(pid)
         try:
@@ -505,6 +506,7 @@ def task_exit(ctrd, cid, pid):
             os.close(fd)
     except OSError:
         pass
+    settle(log_path, most=2.0)
     rc, out, err = ctrd.ctr("tasks", "delete", cid)
     m = re.search(r"exit with non-zero exit code (\d+)", out + err)
     if m:
