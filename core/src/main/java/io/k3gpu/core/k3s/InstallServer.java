@@ -68,7 +68,10 @@ public final class InstallServer {
                     host, "waiting for the K3s server to be Ready", "K3s is installed there and was not Ready yet; "
                     + "run the same command again to wait for it, or k3gpu reset --ip " + host + " to remove it",
                     null))) {
-                ready = api.awaitNodeReady(facts.hostname(), identity::owns, timeout).isPresent();
+                // after a re-install at another release, the old Node stays Ready until the kubelet restarts and posts
+                String release = install.version();
+                ready = api.awaitNodeReady(facts.hostname(), n -> identity.owns(n)
+                        && (release == null || release.equals(n.kubeletVersion())), timeout).isPresent();
             }
             if (!ready) {
                 api.node(facts.hostname()).filter(n -> !identity.owns(n)).ifPresent(n -> {
