@@ -33,6 +33,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
                 "Reads a file, or - for stdin. A line that cannot be parsed gives {\"error\": \"...\", "
                 + "\"line\": N} and parsing goes on; the exit code is 2 when no line is telemetry."})
 final class StatsParseCommand implements Callable<Integer> {
+    /** Beyond this the reading thread (and the output) is what bounds the rate, and memory grows with each thread. */
+    private static final int MAX_THREADS = 4;
+
     private final Terminal terminal;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", defaultValue = "-",
@@ -75,7 +78,7 @@ final class StatsParseCommand implements Callable<Integer> {
                     b -> {
                         b.writeTo(stdout, err);
                         written.add(b);
-                    }, Runtime.getRuntime().availableProcessors());
+                    }, Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()));
         } catch (IOException e) {
             throw new K3gpuException(ExitCode.USAGE, "cannot read " + name() + ": " + e.getMessage(), null, e);
         } catch (UncheckedIOException e) {
