@@ -432,7 +432,15 @@ class ContainerdRuntime:
             os.mkfifo(fifo, 0o600)
             c.stdin_w = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
             mounts = list(mounts) + [{"target": "/dev/.k3gpu-stdin", "source": fifo}]
-            argv = ["/bin/sh", "-c", 'exec "$@" </dev/.k3gpu-stdin', "sh"] + list(argv)
+            redirect = " </dev/.k3gpu-stdin 2>&1"
+        else:
+            redirect = " 2>&1"
+        # stderr joins stdout in the task itself: with one log file for both (`ctr run --log-uri file://`),
+        # containerd 1.6's shim hands the stdout copy the bare file while the stderr copy shares it
+        # (pkg/process/io.go copyPipes: `i.dest(fw, fr)` for the first of the two), so when stdout ends first the
+        # file is closed under the stderr copy ("error copying stderr") and a quick failure's message is lost.
+        # K3s's CRI gives the shim two fifos instead, and kubectl logs shows both streams in the order written.
+        argv = ["/bin/sh", "-c", 'exec "$@"' + redirect, "sh"] + list(argv)
         write_file(c.run_dir + "/config.json", json.dumps(oci_spec(self, c, rootfs, argv, env, cwd, mounts)))
         name, binary = ctrd.handler_for(self.handler)
         args = ["run", "--detach", "--config", c.run_dir + "/config.json", "--log-uri", "file://" + c.log_path,
@@ -469,7 +477,8 @@ class ContainerdRuntime:
         log_path = c.log_path
 
         def wait():
-            code = task_exit(ctrd, cid, pid, log_path)
+            code = task_exit(ctrd, cid, pid)
+            settle(log_path)
             umount_tree(root)
             c.exited(code, started)
         threading.Thread(target=wait, name="task", daemon=True).start()
@@ -493,11 +502,9 @@ def settle(path, quiet=0.3, most=1.0):
         time.sleep(0.05)
 
 
-def task_exit(ctrd, cid, pid, log_path):
-    """Waits for a task's first process to end (pidfd), then for the shim's copy of its output, then deletes the
-    task: its exit status (the shim's, from `ctr tasks delete`). The delete closes the shim's ends of the task's
-    pipes after waiting at most 2 s for its copy (containerd's pkg/process init.go delete): on a loaded machine the
-    output of a task that just ended could be cut off, so the log must have stopped growing first."""
+def task_exit(ctrd, cid, pid):
+    """Waits for a task's first process to end (pidfd), then deletes the task: its exit status (the shim's, from
+    `ctr tasks delete`, which waits for the output to be copied)."""
     try:
         fd = os.pidfd_open(pid)
         try:
@@ -506,7 +513,6 @@ def task_exit(ctrd, cid, pid, log_path):
             os.close(fd)
     except OSError:
         pass
-    settle(log_path, most=2.0)
     rc, out, err = ctrd.ctr("tasks", "delete", cid)
     m = re.search(r"exit with non-zero exit code (\d+)", out + err)
     if m:
