@@ -68,8 +68,8 @@ class ContainerdPodsIT {
         k3s = K3sDistribution.of(lab);
         shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
                 + "--disable local-storage' sh -");
-        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
         String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         List<CompletableFuture<Result>> installs = new ArrayList<>();
         for (String[] a : List.of(new String[] {"jetson1", "agent"},
@@ -113,8 +113,8 @@ class ContainerdPodsIT {
                 + "  runtime_type = \"io.containerd.runc.v2\"\n"
                 + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\".options]\n"
                 + "  BinaryName = \"/usr/bin/nvidia-container-runtime\"\n  SystemdCgroup = false\n";
-        assertThat(shell.sshOk("jetson1", "cat " + AGENT_DIR + "/etc/containerd/config.toml")).isEqualTo(configToml("  ")
-                + found);
+        assertThat(shell.sshOk("jetson1", "cat " + AGENT_DIR + "/etc/containerd/config.toml"))
+                .isEqualTo(configToml("  ") + found);
         assertThat(shell.sshOk("jetson2", "cat " + AGENT_DIR + "/etc/containerd/config.toml")).isEqualTo(
                 configToml("  default_runtime_name = \"nvidia\"") + found);
         // Debian's containerd, as K3s runs its embedded one, from K3s's data dir, answering on K3s's socket
@@ -123,7 +123,8 @@ class ContainerdPodsIT {
                 + "/etc/containerd/config.toml -a /run/k3s/containerd/containerd.sock --state /run/k3s/containerd "
                 + "--root " + AGENT_DIR + "/containerd");
         assertThat(shell.sshOk("jetson1", "k3s ctr version")).contains("Server:", "Version:  1.6.");
-        assertThat(shell.sshOk("jetson1", "/var/lib/rancher/k3s/data/current/bin/runc --version")).startsWith("runc version");
+        assertThat(shell.sshOk("jetson1", "/var/lib/rancher/k3s/data/current/bin/runc --version"))
+                .startsWith("runc version");
     }
 
     /** K3s's ContainerdConfigTemplate rendered for a default agent (pkg/agent/templates), before ExtraRuntimes. */
@@ -165,7 +166,8 @@ class ContainerdPodsIT {
         String cid = runc.path("containerID").asString("");
         assertThat(cid).matches("containerd://[0-9a-f]{64}");
         // the exited containers stay (crictl ps -a), each with the runtime it ran with
-        JsonNode nvidia = JSON.readTree(shell.sshOk("jetson1", "k3s ctr containers info " + containerId("tegra-nvidia")));
+        JsonNode nvidia = JSON.readTree(shell.sshOk("jetson1", "k3s ctr containers info "
+                + containerId("tegra-nvidia")));
         assertThat(nvidia.path("Labels").path("io.kubernetes.pod.name").asString()).isEqualTo("tegra-nvidia");
         assertThat(nvidia.path("Labels").path("io.cri-containerd.runtime-handler").asString()).isEqualTo("nvidia");
         assertThat(binaryName(nvidia)).contains("/usr/bin/nvidia-container-runtime");
@@ -248,7 +250,8 @@ class ContainerdPodsIT {
         // the pod's tasks and containers, both runs, are gone
         assertThat(shell.sshOk("jetson1", "k3s ctr tasks ls -q")).doesNotContain(id).doesNotContain(second);
         assertThat(shell.sshOk("jetson1", "k3s ctr containers ls -q")).doesNotContain(id).doesNotContain(second);
-        assertThat(shell.sshOk("jetson1", "grep -c /run/k3s/containers/ /proc/self/mountinfo || true").strip()).isEqualTo("0");
+        assertThat(shell.sshOk("jetson1", "grep -c /run/k3s/containers/ /proc/self/mountinfo || true").strip())
+                .isEqualTo("0");
     }
 
     @Test

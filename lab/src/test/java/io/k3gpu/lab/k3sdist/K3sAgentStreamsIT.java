@@ -90,8 +90,8 @@ class K3sAgentStreamsIT {
     void execOverWebSocketAndSpdyCarriesStdinOutputAndTheExitCode() {
         for (Map<String, String> env : List.of(Map.<String, String>of(),
                 Map.of("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false"))) {
-            Result r = shell.kubectlWithInput("abc\n", env, "exec", "-i", "web", "--", "sh", "-c", "tr a-z A-Z; echo err >&2; "
-                    + "exit 3");
+            Result r = shell.kubectlWithInput("abc\n", env, "exec", "-i", "web", "--", "sh", "-c",
+                    "tr a-z A-Z; echo err >&2; exit 3");
             assertThat(r.out()).as("%s", env).isEqualTo("ABC\n");
             assertThat(r.err()).as("%s", env).isEqualTo("err\ncommand terminated with exit code 3\n");
             assertThat(r.exit()).as("%s", env).isEqualTo(3);

@@ -52,8 +52,8 @@ class K3sDockerPodsIT {
         shell = new LabShell(lab, kubeconfig, work);
         K3sDistribution k3s = K3sDistribution.of(lab);
         shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
-        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                "https://" + SERVER_IP + ":6443"));
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", "https://" + SERVER_IP + ":6443"));
         String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         Result r = shell.ssh("jetson1", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL " + k3s.installUrl()
                 + " | K3S_URL=https://" + SERVER_IP + ":6443 INSTALL_K3S_EXEC='agent --docker' sh -", token + "\n");
@@ -126,12 +126,14 @@ class K3sDockerPodsIT {
         // the node's Docker has the pod: its sandbox (stopped once the pod is done) and both containers, named and
         // labelled as cri-dockerd does
         String suffix = "_gpu-test_default_" + uid + "_0";
-        String ps = shell.sshOk("jetson1", "docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}} {{.Status}}'");
+        String ps = shell.sshOk("jetson1",
+                "docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}} {{.Status}}'");
         assertThat(ps).contains(id.substring("docker://".length()) + " k8s_gpu-test" + suffix
                         + " icetekio/jetson-nano-tensorflow:latest Exited (3)",
                 " k8s_prepare" + suffix + " busybox:latest Exited (0)",
                 " k8s_POD" + suffix + " rancher/mirrored-pause:3.6 Exited (0)");
-        assertThat(shell.sshOk("jetson1", "docker inspect --format '{{json .Config.Labels}} {{.HostConfig.NetworkMode}} "
+        assertThat(shell.sshOk("jetson1",
+                "docker inspect --format '{{json .Config.Labels}} {{.HostConfig.NetworkMode}} "
                 + "{{.HostConfig.IpcMode}}' k8s_gpu-test" + suffix))
                 .contains("\"io.kubernetes.container.name\":\"gpu-test\"", "\"io.kubernetes.pod.name\":\"gpu-test\"",
                         "\"io.kubernetes.pod.namespace\":\"default\"", "\"io.kubernetes.pod.uid\":\"" + uid + "\"")
@@ -150,18 +152,21 @@ class K3sDockerPodsIT {
     void afterDockersDefaultRuntimeBecomesNvidiaTheNvidiaRuntimeBringsTheCudaRuntimeIn() throws Exception {
         try {
             // what `k3gpu gpu-runtime` does on a Docker node: nvidia as the default runtime, then a restart
-            shell.sshOk("jetson1", "cp /etc/docker/daemon.json /tmp/daemon.json.orig 2>/dev/null; echo '" + NVIDIA_DEFAULT
-                    + "' > /etc/docker/daemon.json && systemctl restart docker");
+            shell.sshOk("jetson1", "cp /etc/docker/daemon.json /tmp/daemon.json.orig 2>/dev/null; echo '"
+                    + NVIDIA_DEFAULT + "' > /etc/docker/daemon.json && systemctl restart docker");
             shell.apply("gpu-test", gpuTest("ls " + CUDART));
             await("gpu-test Succeeded", 120, () -> "Succeeded".equals(shell.pod("gpu-test").path("status")
                     .path("phase").asString("")));
-            assertThat(shell.kubectlOk("logs", "gpu-test")).contains("probe ran\n", "Successfully opened dynamic library "
+            assertThat(shell.kubectlOk("logs", "gpu-test")).contains("probe ran\n",
+                    "Successfully opened dynamic library "
                     + "libcudart.so.10.2", "libcudart.so.10.2\n").doesNotContain("dlerror");
-            assertThat(shell.sshOk("jetson1", "docker inspect --format '{{.HostConfig.Runtime}}' $(docker ps -aq --filter "
+            assertThat(shell.sshOk("jetson1",
+                    "docker inspect --format '{{.HostConfig.Runtime}}' $(docker ps -aq --filter "
                     + "label=io.kubernetes.container.name=gpu-test)")).isEqualTo("nvidia\n");
             deletePodAndCheckItsContainersGo("gpu-test", shell.pod("gpu-test").path("metadata").path("uid").asString());
         } finally {
-            shell.sshOk("jetson1", "if [ -f /tmp/daemon.json.orig ]; then mv /tmp/daemon.json.orig /etc/docker/daemon.json; "
+            shell.sshOk("jetson1",
+                    "if [ -f /tmp/daemon.json.orig ]; then mv /tmp/daemon.json.orig /etc/docker/daemon.json; "
                     + "else rm -f /etc/docker/daemon.json; fi; systemctl restart docker");
         }
     }
@@ -192,8 +197,8 @@ class K3sDockerPodsIT {
         assertThat(last.path("exitCode").asInt()).isEqualTo(137);
         assertThat(last.path("reason").asString()).isEqualTo("Error");
         assertThat(shell.kubectlOk("logs", "sleeper", "-p")).isEqualTo("started\n");
-        assertThat(shell.sshOk("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid=" + uid))
-                .contains("k8s_main_sleeper_default_" + uid + "_1");
+        assertThat(shell.sshOk("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid="
+                + uid)).contains("k8s_main_sleeper_default_" + uid + "_1");
         deletePodAndCheckItsContainersGo("sleeper", uid);
     }
 

@@ -230,7 +230,8 @@ class K3sEmbeddedAgentIT {
 
     /** RSS of the server node's K3s processes (docs/benchmarks.md). */
     static String rss() {
-        return shell.sshOk("node1", "ps -o rss=,args= -C java,python3 | awk '{printf \"%s %s %.1f MB; \", $2, $4, $1/1024}'");
+        return shell.sshOk("node1",
+                "ps -o rss=,args= -C java,python3 | awk '{printf \"%s %s %.1f MB; \", $2, $4, $1/1024}'");
     }
 
     static List<String> webPods() {
@@ -239,7 +240,7 @@ class K3sEmbeddedAgentIT {
     }
 
     static void writeKubeconfig() throws Exception {
-        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                "https://" + SERVER_IP + ":6443"));
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", "https://" + SERVER_IP + ":6443"));
     }
 }

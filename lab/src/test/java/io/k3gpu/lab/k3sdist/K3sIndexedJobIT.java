@@ -62,8 +62,8 @@ class K3sIndexedJobIT {
         shell = new LabShell(lab, kubeconfig, work);
         K3sDistribution k3s = K3sDistribution.of(lab);
         shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server' sh -");
-        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
         String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         List<CompletableFuture<Result>> installs = new ArrayList<>();
         for (String node : List.of("gpu1", "gpu2")) {

@@ -77,8 +77,8 @@ class K3sPodsIT {
         // coredns and local-path-provisioner off, as K3s's --disable allows: these tests count what runs on a node
         shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
                 + "--disable local-storage' sh -");
-        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
         String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         long t2 = System.nanoTime();
         Map<String, String> execs = new LinkedHashMap<>();
@@ -86,7 +86,8 @@ class K3sPodsIT {
         execs.put("gpu1", "agent");
         List<CompletableFuture<Result>> installs = new ArrayList<>();
         for (Map.Entry<String, String> e : execs.entrySet()) {
-            installs.add(CompletableFuture.supplyAsync(() -> shell.ssh(e.getKey(), "read -r K3S_TOKEN && export K3S_TOKEN "
+            installs.add(CompletableFuture.supplyAsync(() -> shell.ssh(e.getKey(),
+                    "read -r K3S_TOKEN && export K3S_TOKEN "
                     + "&& curl -sfL " + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='"
                     + e.getValue() + "' sh -", token + "\n")));
         }
@@ -185,7 +186,8 @@ class K3sPodsIT {
         assertThat(c.path("image").asString()).isEqualTo("icetekio/jetson-nano-tensorflow:latest");
         assertThat(c.path("imageID").asString()).matches(
                 "docker-pullable://icetekio/jetson-nano-tensorflow@sha256:[0-9a-f]{64}");
-        assertThat(shell.events("gpu-test")).contains("Normal Pulling Pulling image \"icetekio/jetson-nano-tensorflow\"",
+        assertThat(shell.events("gpu-test"))
+                .contains("Normal Pulling Pulling image \"icetekio/jetson-nano-tensorflow\"",
                 "Normal Created Created container gpu-test", "Normal Started Started container gpu-test");
 
         // what k3gpu gpu-runtime does: Docker's default runtime becomes nvidia; the agent is not restarted
@@ -398,7 +400,8 @@ class K3sPodsIT {
         shell.awaitPhase("fails", 30, "Failed", "Succeeded");
         assertThat(shell.phase("fails")).isEqualTo("Failed");
         assertThat(statusColumn("fails")).isEqualTo("Error");
-        JsonNode t = shell.pod("fails").path("status").path("containerStatuses").get(0).path("state").path("terminated");
+        JsonNode t = shell.pod("fails").path("status").path("containerStatuses").get(0).path("state")
+                .path("terminated");
         assertThat(t.path("exitCode").asInt()).isEqualTo(3);
         assertThat(t.path("reason").asString()).isEqualTo("Error");
         assertThat(shell.kubectlOk("logs", "fails")).isEqualTo("about to fail\n");
@@ -423,11 +426,12 @@ class K3sPodsIT {
                 """);
         shell.awaitPhase("sleeper", 30, "Running");
         await("the log line", 10, () -> shell.kubectlOk("logs", "sleeper").equals("started\n"));
-        assertThat(shell.sshOk("jetson1", "ps -eo args").lines().filter(l -> l.equals("sleep 3600")).count()).isEqualTo(1);
+        assertThat(shell.sshOk("jetson1", "ps -eo args").lines().filter(l -> l.equals("sleep 3600")).count())
+                .isEqualTo(1);
         // jetson1's agent runs with --docker: the pod is a Docker container beside its sandbox, as with cri-dockerd
         String uid = shell.pod("sleeper").path("metadata").path("uid").asString();
-        assertThat(shell.sshOk("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid=" + uid).lines()
-                .sorted().toList()).containsExactly("k8s_POD_sleeper_default_" + uid + "_0",
+        assertThat(shell.sshOk("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid=" + uid)
+                .lines().sorted().toList()).containsExactly("k8s_POD_sleeper_default_" + uid + "_0",
                 "k8s_c_sleeper_default_" + uid + "_0");
         long t0 = System.nanoTime();
         shell.kubectlOk("delete", "pod", "sleeper");
@@ -462,7 +466,8 @@ class K3sPodsIT {
         await("Job hello complete", 60, () -> shell.kubectlOk("get", "job", "hello", "-o",
                 "jsonpath={.status.conditions[?(@.type==\"Complete\")].status}").equals("True"));
         System.out.printf("Job applied to Complete: %.0f ms%n", (System.nanoTime() - t0) / 1e6);
-        String pods = shell.kubectlOk("get", "pods", "-l", "job-name=hello", "-o", "jsonpath={.items[*].metadata.name}");
+        String pods = shell.kubectlOk("get", "pods", "-l", "job-name=hello", "-o",
+                "jsonpath={.items[*].metadata.name}");
         assertThat(pods).matches("hello-[a-z0-9]{5}");
         assertThat(shell.kubectlOk("logs", "job/hello")).isEqualTo("hello from " + pods + "\n");
         shell.kubectlOk("delete", "job", "hello");

@@ -61,8 +61,8 @@ class K3sStreamsIT {
         // the server runs with --disable-agent (no kubelet of its own): the pods go to node2's agent
         shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable-agent "
                 + "--disable coredns' sh -");
-        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
         String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         Result agent = shell.ssh("node2", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
                 + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent' sh -", token + "\n");
@@ -132,8 +132,8 @@ class K3sStreamsIT {
     @Test
     @Order(1)
     void execRunsInTheContainersViewWithItsOutputStderrAndStdin() {
-        Result r = shell.kubectl("exec", "web", "--", "sh", "-c", "echo out; echo err >&2; hostname; cat /tmp/index.html; "
-                + "echo \"$PYTHON_VERSION\"");
+        Result r = shell.kubectl("exec", "web", "--", "sh", "-c",
+                "echo out; echo err >&2; hostname; cat /tmp/index.html; echo \"$PYTHON_VERSION\"");
         assertThat(r.exit()).as(r.err()).isZero();
         // its own /tmp (mount namespace), hostname (UTS namespace) and environment: the container's, not the node's
         assertThat(r.out()).isEqualTo("out\nweb\nhello-from-pod\n3.11.2\n");
@@ -227,7 +227,8 @@ class K3sStreamsIT {
         CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(pf.getErrorStream()));
         try {
             awaitLine(pf, "Forwarding from 127.0.0.1:21682 -> 9");
-            Result curl = runApart(List.of("curl", "-s", "--max-time", "10", "http://127.0.0.1:21682/"), null, Map.of());
+            Result curl = runApart(List.of("curl", "-s", "--max-time", "10", "http://127.0.0.1:21682/"), null,
+                    Map.of());
             assertThat(curl.exit()).isNotZero();
         } finally {
             pf.destroy();
