@@ -6,9 +6,11 @@ import tools.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,11 +19,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * What the lab's integration tests run: commands on the host, on a lab node over the lab's ssh, and the real kubectl
- * with the cluster's kubeconfig; and waiting for a condition. The static methods need no lab; an instance is bound to
- * one lab (its nodes' ssh), one kubeconfig and a work directory for manifests.
+ * with the cluster's kubeconfig; waiting for a condition; a test class's setup and cleanup. The static methods need no
+ * lab; an instance is bound to one lab (its nodes' ssh), one kubeconfig and a work directory for manifests.
  */
 public final class LabShell {
     /** How long any one command may run before the test fails. */
@@ -122,6 +125,33 @@ public final class LabShell {
                         .isLessThan(deadline);
             }
             Thread.sleep(POLL_MILLIS);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- setup
+
+    /** Skips the test class unless it runs as root (a lab's namespaces and mounts need it). */
+    public static void assumeRoot() {
+        assumeThat(Lab.isRoot()).as("the lab needs root").isTrue();
+    }
+
+    /** Holds lab {@code id}'s lock file until the channel is closed: one test class at a time on a lab id. */
+    public static FileChannel lockLab(String id) throws IOException {
+        FileChannel lock = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "k3gpu-" + id + ".it-lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lock.lock();
+        return lock;
+    }
+
+    /** Deletes a test's work directory (manifests, kubeconfig: files only), if it was made. */
+    public static void deleteWork(Path work) throws IOException {
+        if (work != null) {
+            try (var files = Files.list(work)) {
+                for (Path p : files.toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(work);
         }
     }
 

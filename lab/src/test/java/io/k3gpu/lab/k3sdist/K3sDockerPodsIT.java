@@ -17,8 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.deleteWork;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * Pods of a K3s agent started with --docker as real Docker containers on its node (cri-dockerd's way), checked with
@@ -43,8 +44,7 @@ class K3sDockerPodsIT {
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-docker-pods-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
@@ -67,12 +67,7 @@ class K3sDockerPodsIT {
         if (lab != null) {
             Lab.down(lab.stateDir());
         }
-        if (work != null) {
-            for (Path p : Files.list(work).toList()) {
-                Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(work);
-        }
+        deleteWork(work);
     }
 
     static String gpuTest(String tail) {

@@ -1,6 +1,8 @@
 package io.k3gpu.lab.k3sdist;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
 import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
 import static io.k3gpu.lab.LabShell.readAll;
 import static io.k3gpu.lab.LabShell.runApart;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -49,8 +51,7 @@ class K3sStreamsIT {
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
         assumeThat(Path.of("/usr/bin/kubectl")).as("the real kubectl").isExecutable();
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-streams-it");
@@ -120,12 +121,7 @@ class K3sStreamsIT {
                 Lab.down(lab.stateDir());
             }
         } finally {
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
         }
     }
 
