@@ -42,8 +42,8 @@ final class MirrorContent {
             "images/bin/local-path-provisioner");
     /** The agent's modules (k3s-agent.py imports the package k3sagent beside it). */
     static final List<String> AGENT_MODULES = List.of("__init__", "common", "options", "api", "node", "images",
-            "volumes", "runtime", "ctrdrt", "dockerrt", "pods", "streams", "kubelet", "deviceplugins", "proxy",
-            "agent");
+            "volumes", "runtime", "ctrdrt", "dockerrt", "sandbox", "containerstart", "podstatus", "podlogs", "pods",
+            "streams", "kubelet", "deviceplugins", "proxy", "agent");
     /** Date of every member of the image tarballs: reproducible archives. */
     private static final long TAR_MTIME = 1734048000L;
 

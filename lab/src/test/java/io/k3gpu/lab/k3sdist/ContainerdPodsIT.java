@@ -3,6 +3,8 @@ package io.k3gpu.lab.k3sdist;
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,19 +15,19 @@ import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.lockLab;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -49,40 +51,36 @@ class ContainerdPodsIT {
     static K3sDistribution k3s;
     static Path kubeconfig;
     static Path work;
+    static LabShell shell;
     static FileChannel lock;
-
-    record Result(int exit, String out) {
-    }
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
         assumeThat(Path.of("/usr/bin/containerd")).as("Debian's containerd").exists();
-        lock = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "k3gpu-" + ID + ".it-lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock.lock();
+        lock = lockLab(ID);
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("ctrd-pods-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "orin-nano", "orin-nano"), null, null));
+        shell = new LabShell(lab, kubeconfig, work);
         k3s = K3sDistribution.of(lab);
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
                 + "--disable local-storage' sh -");
-        Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
-        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         List<CompletableFuture<Result>> installs = new ArrayList<>();
         for (String[] a : List.of(new String[] {"jetson1", "agent"},
                 new String[] {"jetson2", "agent --default-runtime nvidia"})) {
-            installs.add(CompletableFuture.supplyAsync(() -> ssh(a[0], "read -r K3S_TOKEN && export K3S_TOKEN "
+            installs.add(CompletableFuture.supplyAsync(() -> shell.ssh(a[0], "read -r K3S_TOKEN && export K3S_TOKEN "
                     + "&& curl -sfL " + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='" + a[1]
                     + "' sh -", token + "\n")));
         }
         for (CompletableFuture<Result> f : installs) {
             assertThat(f.join().exit()).as(f.join().out()).isZero();
         }
-        await("3 Ready nodes", 90, () -> kubectl("get", "nodes").out().lines()
+        await("3 Ready nodes", 90, () -> shell.kubectl("get", "nodes").out().lines()
                 .filter(l -> l.matches("(node1|jetson1|jetson2)\\s+Ready\\s.*")).count() == 3);
     }
 
@@ -95,12 +93,7 @@ class ContainerdPodsIT {
                 assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes after lab down").isEmpty();
             }
         } finally {
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
             if (lock != null) {
                 lock.close();
             }
@@ -114,17 +107,18 @@ class ContainerdPodsIT {
                 + "  runtime_type = \"io.containerd.runc.v2\"\n"
                 + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.\"nvidia\".options]\n"
                 + "  BinaryName = \"/usr/bin/nvidia-container-runtime\"\n  SystemdCgroup = false\n";
-        assertThat(ok("jetson1", "cat " + AGENT_DIR + "/etc/containerd/config.toml")).isEqualTo(configToml("  ")
-                + found);
-        assertThat(ok("jetson2", "cat " + AGENT_DIR + "/etc/containerd/config.toml")).isEqualTo(
+        assertThat(shell.sshOk("jetson1", "cat " + AGENT_DIR + "/etc/containerd/config.toml"))
+                .isEqualTo(configToml("  ") + found);
+        assertThat(shell.sshOk("jetson2", "cat " + AGENT_DIR + "/etc/containerd/config.toml")).isEqualTo(
                 configToml("  default_runtime_name = \"nvidia\"") + found);
         // Debian's containerd, as K3s runs its embedded one, from K3s's data dir, answering on K3s's socket
-        String ps = ok("jetson1", "ps -eo args");
+        String ps = shell.sshOk("jetson1", "ps -eo args");
         assertThat(ps).contains("/var/lib/rancher/k3s/data/current/bin/containerd -c " + AGENT_DIR
                 + "/etc/containerd/config.toml -a /run/k3s/containerd/containerd.sock --state /run/k3s/containerd "
                 + "--root " + AGENT_DIR + "/containerd");
-        assertThat(ok("jetson1", "k3s ctr version")).contains("Server:", "Version:  1.6.");
-        assertThat(ok("jetson1", "/var/lib/rancher/k3s/data/current/bin/runc --version")).startsWith("runc version");
+        assertThat(shell.sshOk("jetson1", "k3s ctr version")).contains("Server:", "Version:  1.6.");
+        assertThat(shell.sshOk("jetson1", "/var/lib/rancher/k3s/data/current/bin/runc --version"))
+                .startsWith("runc version");
     }
 
     /** K3s's ContainerdConfigTemplate rendered for a default agent (pkg/agent/templates), before ExtraRuntimes. */
@@ -150,44 +144,45 @@ class ContainerdPodsIT {
     @Test
     @Order(2)
     void theNvidiaRuntimeBringsTheCsvFilesAndRuncDoesNot() throws Exception {
-        apply("runtimes", pod("tegra-nvidia", "jetson1", "nvidia") + "---\n" + pod("tegra-runc", "jetson1", null)
+        shell.apply("runtimes", pod("tegra-nvidia", "jetson1", "nvidia") + "---\n" + pod("tegra-runc", "jetson1", null)
                 + "---\n" + pod("tegra-default", "jetson2", null));
-        awaitPhase("tegra-nvidia", 60, "Succeeded");
-        awaitPhase("tegra-runc", 60, "Failed");
-        awaitPhase("tegra-default", 60, "Succeeded");
+        shell.awaitPhase("tegra-nvidia", 60, "Succeeded");
+        shell.awaitPhase("tegra-runc", 60, "Failed");
+        shell.awaitPhase("tegra-default", 60, "Succeeded");
         String release = "# R36 (release), REVISION: 4.3";
-        assertThat(kubectlOk("logs", "tegra-nvidia")).startsWith(release);
-        assertThat(kubectlOk("logs", "tegra-default")).startsWith(release);
+        assertThat(shell.kubectlOk("logs", "tegra-nvidia")).startsWith(release);
+        assertThat(shell.kubectlOk("logs", "tegra-default")).startsWith(release);
         // the lab's containerd shim copies a task's stderr into its log a moment after the exit is seen
-        await("tegra-runc's error in its log", 30, () -> kubectlOk("logs", "tegra-runc")
+        await("tegra-runc's error in its log", 30, () -> shell.kubectlOk("logs", "tegra-runc")
                 .contains("cat: /etc/nv_tegra_release: No such file or directory"));
-        JsonNode runc = pod("tegra-runc").path("status").path("containerStatuses").get(0);
+        JsonNode runc = shell.pod("tegra-runc").path("status").path("containerStatuses").get(0);
         assertThat(runc.path("state").path("terminated").path("exitCode").asInt()).isEqualTo(1);
         String cid = runc.path("containerID").asString("");
         assertThat(cid).matches("containerd://[0-9a-f]{64}");
         // the exited containers stay (crictl ps -a), each with the runtime it ran with
-        JsonNode nvidia = JSON.readTree(ok("jetson1", "k3s ctr containers info " + containerId("tegra-nvidia")));
+        JsonNode nvidia = JSON.readTree(shell.sshOk("jetson1", "k3s ctr containers info "
+                + containerId("tegra-nvidia")));
         assertThat(nvidia.path("Labels").path("io.kubernetes.pod.name").asString()).isEqualTo("tegra-nvidia");
         assertThat(nvidia.path("Labels").path("io.cri-containerd.runtime-handler").asString()).isEqualTo("nvidia");
         assertThat(binaryName(nvidia)).contains("/usr/bin/nvidia-container-runtime");
-        JsonNode plain = JSON.readTree(ok("jetson1", "k3s ctr containers info "
+        JsonNode plain = JSON.readTree(shell.sshOk("jetson1", "k3s ctr containers info "
                 + cid.substring("containerd://".length())));
         assertThat(plain.path("Labels").path("io.cri-containerd.runtime-handler").asString()).isEqualTo("runc");
         assertThat(binaryName(plain)).doesNotContain("nvidia");
-        assertThat(binaryName(JSON.readTree(ok("jetson2", "k3s ctr -n k8s.io containers info "
+        assertThat(binaryName(JSON.readTree(shell.sshOk("jetson2", "k3s ctr -n k8s.io containers info "
                 + containerId("tegra-default"))))).contains("/usr/bin/nvidia-container-runtime");
         // the catalog's image, imported into containerd
-        assertThat(ok("jetson1", "k3s ctr images ls -q")).contains("nvcr.io/nvidia/k8s-device-plugin:v0.17.4");
+        assertThat(shell.sshOk("jetson1", "k3s ctr images ls -q")).contains("nvcr.io/nvidia/k8s-device-plugin:v0.17.4");
         for (String p : List.of("tegra-nvidia", "tegra-runc", "tegra-default")) {
-            kubectlOk("delete", "pod", p, "--wait=true");
+            shell.kubectlOk("delete", "pod", p, "--wait=true");
         }
-        assertThat(ok("jetson1", "k3s ctr containers ls -q").strip()).isEmpty();
+        assertThat(shell.sshOk("jetson1", "k3s ctr containers ls -q").strip()).isEmpty();
     }
 
     @Test
     @Order(3)
     void initContainerVolumesLogsRestartAndDeletion() throws Exception {
-        apply("cm", """
+        shell.apply("cm", """
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
@@ -195,7 +190,7 @@ class ContainerdPodsIT {
                 data:
                   message: hello from a configMap
                 """);
-        apply("web", """
+        shell.apply("web", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -221,41 +216,42 @@ class ContainerdPodsIT {
                   - name: work
                     emptyDir: {}
                 """);
-        awaitPhase("web", 60, "Running");
-        await("main's output", 20, () -> kubectlOk("logs", "web", "-c", "main").contains("hello"));
-        assertThat(kubectlOk("logs", "web", "-c", "prepare")).isEqualTo("init done\n");
-        assertThat(kubectlOk("logs", "web", "-c", "main")).isEqualTo("hello from a configMap on web\n");
+        shell.awaitPhase("web", 60, "Running");
+        await("main's output", 20, () -> shell.kubectlOk("logs", "web", "-c", "main").contains("hello"));
+        assertThat(shell.kubectlOk("logs", "web", "-c", "prepare")).isEqualTo("init done\n");
+        assertThat(shell.kubectlOk("logs", "web", "-c", "main")).isEqualTo("hello from a configMap on web\n");
         String id = containerId("web");
         // a running task of namespace k8s.io, its process the pod's
-        String tasks = ok("jetson1", "k3s ctr tasks ls");
+        String tasks = shell.sshOk("jetson1", "k3s ctr tasks ls");
         assertThat(tasks).containsPattern(id + "\\s+\\d+\\s+RUNNING");
         String pid = tasks.lines().filter(l -> l.startsWith(id)).findFirst().orElseThrow().split("\\s+")[1];
-        assertThat(ok("jetson1", "tr '\\0' ' ' < /proc/" + pid + "/cmdline")).isEqualTo("sleep 3600 ");
-        assertThat(ok("jetson1", "cat /proc/" + pid + "/cgroup")).contains(":/kubepods/besteffort/pod"
-                + pod("web").path("metadata").path("uid").asString() + "/" + id);
+        assertThat(shell.sshOk("jetson1", "tr '\\0' ' ' < /proc/" + pid + "/cmdline")).isEqualTo("sleep 3600 ");
+        assertThat(shell.sshOk("jetson1", "cat /proc/" + pid + "/cgroup")).contains(":/kubepods/besteffort/pod"
+                + shell.pod("web").path("metadata").path("uid").asString() + "/" + id);
         // killed on the node: exit 137, restarted (restartPolicy Always), the previous run's log kept
-        ok("jetson1", "k3s ctr tasks kill -s SIGKILL " + id);
-        await("a restart", 30, () -> pod("web").path("status").path("containerStatuses").get(0)
-                .path("restartCount").asInt() == 1 && "Running".equals(phase("web")));
-        JsonNode main = pod("web").path("status").path("containerStatuses").get(0);
+        shell.sshOk("jetson1", "k3s ctr tasks kill -s SIGKILL " + id);
+        await("a restart", 30, () -> shell.pod("web").path("status").path("containerStatuses").get(0)
+                .path("restartCount").asInt() == 1 && "Running".equals(shell.phase("web")));
+        JsonNode main = shell.pod("web").path("status").path("containerStatuses").get(0);
         assertThat(main.path("lastState").path("terminated").path("exitCode").asInt()).isEqualTo(137);
         assertThat(main.path("lastState").path("terminated").path("containerID").asString())
                 .isEqualTo("containerd://" + id);
-        assertThat(kubectlOk("logs", "web", "-c", "main", "-p")).isEqualTo("hello from a configMap on web\n");
+        assertThat(shell.kubectlOk("logs", "web", "-c", "main", "-p")).isEqualTo("hello from a configMap on web\n");
         String second = containerId("web");
         assertThat(second).isNotEqualTo(id);
-        assertThat(ok("jetson1", "k3s ctr containers ls -q")).contains(second).doesNotContain(id);
-        kubectlOk("delete", "pod", "web", "--wait=true");
+        assertThat(shell.sshOk("jetson1", "k3s ctr containers ls -q")).contains(second).doesNotContain(id);
+        shell.kubectlOk("delete", "pod", "web", "--wait=true");
         // the pod's tasks and containers, both runs, are gone
-        assertThat(ok("jetson1", "k3s ctr tasks ls -q")).doesNotContain(id).doesNotContain(second);
-        assertThat(ok("jetson1", "k3s ctr containers ls -q")).doesNotContain(id).doesNotContain(second);
-        assertThat(ok("jetson1", "grep -c /run/k3s/containers/ /proc/self/mountinfo || true").strip()).isEqualTo("0");
+        assertThat(shell.sshOk("jetson1", "k3s ctr tasks ls -q")).doesNotContain(id).doesNotContain(second);
+        assertThat(shell.sshOk("jetson1", "k3s ctr containers ls -q")).doesNotContain(id).doesNotContain(second);
+        assertThat(shell.sshOk("jetson1", "grep -c /run/k3s/containers/ /proc/self/mountinfo || true").strip())
+                .isEqualTo("0");
     }
 
     @Test
     @Order(4)
     void aMissingCommandIsRuncsStartError() throws Exception {
-        apply("nope", """
+        shell.apply("nope", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -268,14 +264,14 @@ class ContainerdPodsIT {
                     image: busybox
                     command: ["no-such-command"]
                 """);
-        awaitPhase("nope", 60, "Failed");
-        JsonNode t = pod("nope").path("status").path("containerStatuses").get(0).path("state").path("terminated");
+        shell.awaitPhase("nope", 60, "Failed");
+        JsonNode t = shell.pod("nope").path("status").path("containerStatuses").get(0).path("state").path("terminated");
         assertThat(t.path("exitCode").asInt()).isEqualTo(128);
         assertThat(t.path("reason").asString()).isEqualTo("StartError");
         assertThat(t.path("message").asString()).isEqualTo("failed to create containerd task: failed to create shim "
                 + "task: OCI runtime create failed: runc create failed: unable to start container process: exec: "
                 + "\"no-such-command\": executable file not found in $PATH: unknown");
-        kubectlOk("delete", "pod", "nope", "--wait=true");
+        shell.kubectlOk("delete", "pod", "nope", "--wait=true");
     }
 
     @Test
@@ -287,15 +283,15 @@ class ContainerdPodsIT {
                     .append("\nspec:\n  nodeName: jetson1\n  containers:\n  - name: main\n    image: busybox\n"
                             + "    command: [sleep, \"3600\"]\n");
         }
-        apply("idle", pods.toString());
+        shell.apply("idle", pods.toString());
         for (int i = 0; i < 4; i++) {
-            awaitPhase("idle" + i, 60, "Running");
+            shell.awaitPhase("idle" + i, 60, "Running");
         }
         // what docs/benchmarks.md records: containerd's and its shims' RSS on a node running 4 pods
-        System.out.println("containerd with 4 pods (RSS kB, command):\n" + ok("jetson1",
+        System.out.println("containerd with 4 pods (RSS kB, command):\n" + shell.sshOk("jetson1",
                 "ps -eo rss,args | grep -E '[c]ontainerd( |-shim)'"));
-        assertThat(ok("jetson1", "k3s ctr tasks ls -q").strip().lines().count()).isEqualTo(4);
-        kubectlOk("delete", "pod", "idle0", "idle1", "idle2", "idle3", "--wait=true");
+        assertThat(shell.sshOk("jetson1", "k3s ctr tasks ls -q").strip().lines().count()).isEqualTo(4);
+        shell.kubectlOk("delete", "pod", "idle0", "idle1", "idle2", "idle3", "--wait=true");
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
@@ -314,85 +310,7 @@ class ContainerdPodsIT {
     }
 
     static String containerId(String pod) {
-        return pod(pod).path("status").path("containerStatuses").get(0).path("containerID").asString("")
+        return shell.pod(pod).path("status").path("containerStatuses").get(0).path("containerID").asString("")
                 .replace("containerd://", "");
-    }
-
-    static Result run(List<String> cmd, String stdin) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new Result(p.exitValue(), out.join());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    static Result ssh(String node, String command, String stdin) {
-        return run(lab.sshCommand(node, "root", command), stdin);
-    }
-
-    static String ok(String node, String command) {
-        Result r = ssh(node, command, null);
-        assertThat(r.exit()).as("%s on %s: %s", command, node, r.out()).isZero();
-        return r.out();
-    }
-
-    static Result kubectl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        return run(cmd, null);
-    }
-
-    static String kubectlOk(String... args) {
-        Result r = kubectl(args);
-        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.out()).isZero();
-        return r.out();
-    }
-
-    static void apply(String name, String manifest) throws Exception {
-        Path file = work.resolve(name + ".yaml");
-        Files.writeString(file, manifest);
-        kubectlOk("apply", "-f", file.toString());
-    }
-
-    static JsonNode pod(String name) {
-        Result r = kubectl("get", "pod", name, "-o", "json");
-        return r.exit() == 0 ? JSON.readTree(r.out()) : null;
-    }
-
-    static String phase(String name) {
-        JsonNode p = pod(name);
-        return p == null ? null : p.path("status").path("phase").asString("");
-    }
-
-    static void awaitPhase(String name, int seconds, String... phases) throws Exception {
-        await("pod " + name + " in " + List.of(phases), seconds, () -> List.of(phases).contains(phase(name)));
-    }
-
-    static void await(String what, long seconds, Check check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!check.done()) {
-            assertThat(System.nanoTime()).as("waited %d s for %s", seconds, what).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    interface Check {
-        boolean done() throws Exception;
     }
 }

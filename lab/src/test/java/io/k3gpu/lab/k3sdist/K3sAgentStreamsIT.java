@@ -1,11 +1,12 @@
 package io.k3gpu.lab.k3sdist;
 
+import static io.k3gpu.lab.LabShell.readAll;
+import static io.k3gpu.lab.LabShell.runApart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.k3s.HostFacts;
 import io.k3gpu.lab.k3s.K3sServer;
 import io.k3gpu.lab.k3s.K3sServerOptions;
@@ -36,10 +39,8 @@ class K3sAgentStreamsIT {
     static K3sServer server;
     static K3sAgentTest.AgentProcess agent;
     static int httpPort;
+    static LabShell shell;
     static final ByteArrayOutputStream SERVER_LOG = new ByteArrayOutputStream();
-
-    record Result(int exit, String out, String err) {
-    }
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -54,6 +55,8 @@ class K3sAgentStreamsIT {
         server = K3sServer.start(K3sServerOptions.defaults().etcRoot(dir.resolve("server")).bindAddress("127.0.0.1")
                 .httpsListenPort(0).hostFacts(host).disableAgent(true)
                 .logTo(new PrintStream(SERVER_LOG, true, StandardCharsets.UTF_8)));
+        // no lab: kubectl only, stderr apart to check what kubectl reports there
+        shell = new LabShell(null, server.kubeconfig(), dir).withStderrApart();
         agent = new K3sAgentTest.AgentProcess(dir.resolve("node"), Map.of("K3S_TOKEN", server.token(), "K3S_URL",
                 server.url(), "K3GPU_LAB_POD_ISOLATION", "none", "K3GPU_LAB_PULL_SECONDS", "0.05",
                 "K3GPU_LAB_KUBELET_PORT", Integer.toString(K3sAgentTest.freePort()), "K3GPU_LAB_K3S_SHARED",
@@ -61,12 +64,12 @@ class K3sAgentStreamsIT {
         agent.awaitLine(l -> l.contains("\"Successfully registered node\""), 20);
         httpPort = K3sAgentTest.freePort();
         java.nio.file.Files.writeString(dir.resolve("index.html"), "hello-from-pod\n");
-        kubectlOk("run", "web", "--image=python:3.12-slim", "--restart=Never", "--overrides",
+        shell.kubectlOk("run", "web", "--image=python:3.12-slim", "--restart=Never", "--overrides",
                 "{\"apiVersion\":\"v1\",\"spec\":{\"nodeName\":\"" + NODE + "\"}}", "--command", "--",
                 "/usr/bin/python3", "-u", "-m", "http.server", String.valueOf(httpPort), "--bind", "127.0.0.1",
                 "--directory", dir.toString());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!kubectl(Map.of(), null, "logs", "web").out().contains("Serving HTTP")) {
+        while (!shell.kubectl("logs", "web").out().contains("Serving HTTP")) {
             assertThat(System.nanoTime()).as("web serving; agent:\n%s", String.join("\n", agent.lines))
                     .isLessThan(deadline);
             Thread.sleep(200);
@@ -87,16 +90,16 @@ class K3sAgentStreamsIT {
     void execOverWebSocketAndSpdyCarriesStdinOutputAndTheExitCode() {
         for (Map<String, String> env : List.of(Map.<String, String>of(),
                 Map.of("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false"))) {
-            Result r = kubectl(env, "abc\n", "exec", "-i", "web", "--", "sh", "-c", "tr a-z A-Z; echo err >&2; "
-                    + "exit 3");
+            Result r = shell.kubectlWithInput("abc\n", env, "exec", "-i", "web", "--", "sh", "-c",
+                    "tr a-z A-Z; echo err >&2; exit 3");
             assertThat(r.out()).as("%s", env).isEqualTo("ABC\n");
             assertThat(r.err()).as("%s", env).isEqualTo("err\ncommand terminated with exit code 3\n");
             assertThat(r.exit()).as("%s", env).isEqualTo(3);
-            Result ok = kubectl(env, null, "exec", "web", "--", "echo", "fine");
+            Result ok = shell.kubectlWithInput(null, env, "exec", "web", "--", "echo", "fine");
             assertThat(ok.exit()).as("%s: %s", env, ok.err()).isZero();
             assertThat(ok.out()).isEqualTo("fine\n");
         }
-        Result missing = kubectl(Map.of(), null, "exec", "web", "-c", "nope", "--", "true");
+        Result missing = shell.kubectl("exec", "web", "-c", "nope", "--", "true");
         assertThat(missing.err()).isEqualTo("Error from server (BadRequest): container nope is not valid for pod "
                 + "web\n");
     }
@@ -111,7 +114,7 @@ class K3sAgentStreamsIT {
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().putAll(env);
             Process pf = pb.start();
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(pf.getErrorStream()));
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(pf.getErrorStream()));
             try {
                 BufferedReader r = new BufferedReader(new InputStreamReader(pf.getInputStream(),
                         StandardCharsets.UTF_8));
@@ -119,7 +122,7 @@ class K3sAgentStreamsIT {
                 CompletableFuture<Boolean> seen = CompletableFuture.supplyAsync(() -> r.lines().anyMatch(want::equals));
                 assertThat(seen.get(30, TimeUnit.SECONDS)).as("%s", env).isTrue();
                 for (int i = 0; i < 2; i++) {
-                    Result curl = run(List.of("curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + local
+                    Result curl = runApart(List.of("curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + local
                             + "/index.html"), null, Map.of());
                     assertThat(curl.exit()).as("%s: %s", env, curl.err()).isZero();
                     assertThat(curl.out()).isEqualTo("hello-from-pod\n");
@@ -129,45 +132,6 @@ class K3sAgentStreamsIT {
                 pf.waitFor(10, TimeUnit.SECONDS);
             }
             assertThat(err.get(10, TimeUnit.SECONDS)).as("%s", env).doesNotContain("rror");
-        }
-    }
-
-    static Result kubectl(Map<String, String> env, String stdin, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", server.kubeconfig().toString()));
-        cmd.addAll(List.of(args));
-        return run(cmd, stdin, env);
-    }
-
-    static String kubectlOk(String... args) {
-        Result r = kubectl(Map.of(), null, args);
-        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.err()).isZero();
-        return r.out();
-    }
-
-    static Result run(List<String> cmd, String stdin, Map<String, String> env) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().putAll(env);
-            Process p = pb.start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new Result(p.exitValue(), out.join(), err.join());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 }

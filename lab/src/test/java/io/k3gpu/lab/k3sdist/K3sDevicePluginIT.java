@@ -3,8 +3,9 @@ package io.k3gpu.lab.k3sdist;
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.LabState;
-import io.k3gpu.lab.k3sdist.K3sPodsIT.Result;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -17,7 +18,6 @@ import tools.jackson.databind.json.JsonMapper;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,8 +25,12 @@ import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.lockLab;
+import static io.k3gpu.lab.LabShell.run;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * NVIDIA's device plugin (the lab's image nvcr.io/nvidia/k8s-device-plugin:v0.17.4) as plain pods on the lab's GPU
@@ -46,30 +50,29 @@ class K3sDevicePluginIT {
     static final JsonMapper JSON = JsonMapper.builder().build();
     static LabState lab;
     static K3sDistribution k3s;
+    static Path kubeconfig;
+    static Path work;
+    static LabShell shell;
     static FileChannel lock;
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
-        lock = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "k3gpu-" + ID + ".it-lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock.lock();
+        assumeRoot();
+        lock = lockLab(ID);
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
-        // K3sPodsIT's helpers, on this class's lab
-        K3sPodsIT.work = Files.createTempDirectory("device-plugin-it");
-        K3sPodsIT.kubeconfig = K3sPodsIT.work.resolve("kubeconfig.yaml");
+        work = Files.createTempDirectory("device-plugin-it");
+        kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "jetson-nano", "orin-nano", "thor", "dgpu"), null,
                 null));
-        K3sPodsIT.lab = lab;
+        shell = new LabShell(lab, kubeconfig, work);
         k3s = K3sDistribution.of(lab);
         // what k3gpu gpu-runtime does on the Nano: Docker's default runtime nvidia
-        ok("jetson1", "python3 -c \"import json; f='/etc/docker/daemon.json'; d=json.load(open(f)); "
+        shell.sshOk("jetson1", "python3 -c \"import json; f='/etc/docker/daemon.json'; d=json.load(open(f)); "
                 + "d['default-runtime']='nvidia'; json.dump(d, open(f, 'w'), indent=4)\" && systemctl restart docker");
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server' sh -");
-        Files.writeString(K3sPodsIT.kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml")
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server' sh -");
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
                 .replace("https://127.0.0.1:6443", K3S_URL));
-        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         Map<String, String> execs = new LinkedHashMap<>();
         execs.put("jetson1", "agent --docker");
         execs.put("jetson2", "agent");
@@ -77,19 +80,19 @@ class K3sDevicePluginIT {
         execs.put("gpu1", "agent");
         List<CompletableFuture<Result>> installs = new ArrayList<>();
         for (Map.Entry<String, String> e : execs.entrySet()) {
-            installs.add(CompletableFuture.supplyAsync(() -> K3sPodsIT.ssh(e.getKey(), "read -r K3S_TOKEN && export "
+            installs.add(CompletableFuture.supplyAsync(() -> shell.ssh(e.getKey(), "read -r K3S_TOKEN && export "
                     + "K3S_TOKEN && curl -sfL " + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='"
                     + e.getValue() + "' sh -", token + "\n")));
         }
         for (CompletableFuture<Result> f : installs) {
             assertThat(f.join().exit()).as(f.join().out()).isZero();
         }
-        K3sPodsIT.await("5 Ready nodes", 90, () -> K3sPodsIT.kubectl("get", "nodes").out().lines()
+        await("5 Ready nodes", 90, () -> shell.kubectl("get", "nodes").out().lines()
                 .filter(l -> l.matches("(node1|jetson[123]|gpu1)\\s+Ready\\s.*")).count() == 5);
         // K3s creates it where the server has the NVIDIA runtime (this one has none); apply is idempotent
-        K3sPodsIT.apply("runtimeclass", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\n"
+        shell.apply("runtimeclass", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\n"
                 + "handler: nvidia\n");
-        K3sPodsIT.apply("time-slicing", """
+        shell.apply("time-slicing", """
                 apiVersion: v1
                 kind: ConfigMap
                 metadata:
@@ -112,26 +115,16 @@ class K3sDevicePluginIT {
             if (lab != null) {
                 Set<String> nodes = NodeProcesses.namespaces(lab);
                 Lab.down(lab.stateDir());
-                String ps = K3sPodsIT.run(List.of("ps", "-eo", "args"), null).out();
+                String ps = run(List.of("ps", "-eo", "args"), null).out();
                 assertThat(ps).doesNotContain(lab.stateDir().toString());
                 assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes").isEmpty();
             }
         } finally {
-            Path work = K3sPodsIT.work;
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
             if (lock != null) {
                 lock.close();
             }
         }
-    }
-
-    static String ok(String node, String command) {
-        return K3sPodsIT.ok(node, command);
     }
 
     /** A plugin pod as NVIDIA's DaemonSet runs it, but bound to {@code node} (spec.nodeName). */
@@ -165,12 +158,12 @@ class K3sDevicePluginIT {
     }
 
     static String gpus(String node, String field) {
-        return K3sPodsIT.kubectlOk("get", "node", node, "-o",
+        return shell.kubectlOk("get", "node", node, "-o",
                 "jsonpath={.status." + field + ".nvidia\\.com/gpu}").strip();
     }
 
     static JsonNode pod(String name) {
-        Result r = K3sPodsIT.kubectl("-n", "kube-system", "get", "pod", name, "-o", "json");
+        Result r = shell.kubectl("-n", "kube-system", "get", "pod", name, "-o", "json");
         return r.exit() == 0 ? JSON.readTree(r.out()) : null;
     }
 
@@ -184,7 +177,7 @@ class K3sDevicePluginIT {
     @Order(1)
     void withoutAPluginNoNodeHasNvidiaGpu() {
         for (String n : List.of("jetson1", "jetson2", "jetson3", "gpu1", "node1")) {
-            assertThat(K3sPodsIT.kubectlOk("get", "node", n, "-o", "jsonpath={.status.allocatable}"))
+            assertThat(shell.kubectlOk("get", "node", n, "-o", "jsonpath={.status.allocatable}"))
                     .as(n).doesNotContain("nvidia.com/gpu");
         }
     }
@@ -192,20 +185,20 @@ class K3sDevicePluginIT {
     @Test
     @Order(2)
     void thePluginRegistersNvidiaGpuOnEachGpuNodeItsRuntimeAllows() throws Exception {
-        K3sPodsIT.apply("dp-nano", pluginPod("dp-nano", "jetson1", null, null, false));
-        K3sPodsIT.apply("dp-orin", pluginPod("dp-orin", "jetson2", "nvidia", null, true));
-        K3sPodsIT.apply("dp-thor", pluginPod("dp-thor", "jetson3", "nvidia", "tegra", false));
-        K3sPodsIT.apply("dp-gpu", pluginPod("dp-gpu", "gpu1", "nvidia", null, false));
+        shell.apply("dp-nano", pluginPod("dp-nano", "jetson1", null, null, false));
+        shell.apply("dp-orin", pluginPod("dp-orin", "jetson2", "nvidia", null, true));
+        shell.apply("dp-thor", pluginPod("dp-thor", "jetson3", "nvidia", "tegra", false));
+        shell.apply("dp-gpu", pluginPod("dp-gpu", "gpu1", "nvidia", null, false));
         long t0 = System.nanoTime();
         try {
-            K3sPodsIT.await("nvidia.com/gpu allocatable on 4 nodes", 60, () -> gpus("jetson1", "allocatable")
+            await("nvidia.com/gpu allocatable on 4 nodes", 60, () -> gpus("jetson1", "allocatable")
                     .equals("1") && gpus("jetson2", "allocatable").equals("4") && gpus("jetson3", "allocatable")
                     .equals("1") && gpus("gpu1", "allocatable").equals("1"));
         } catch (AssertionError e) {
-            System.out.println(K3sPodsIT.kubectl("-n", "kube-system", "get", "pods", "-o", "wide").out());
+            System.out.println(shell.kubectl("-n", "kube-system", "get", "pods", "-o", "wide").out());
             for (String p : List.of("dp-nano", "dp-orin", "dp-thor", "dp-gpu")) {
-                System.out.println(p + ": " + K3sPodsIT.kubectl("-n", "kube-system", "logs", p).out()
-                        + K3sPodsIT.kubectl("-n", "kube-system", "get", "events", "--field-selector",
+                System.out.println(p + ": " + shell.kubectl("-n", "kube-system", "logs", p).out()
+                        + shell.kubectl("-n", "kube-system", "get", "events", "--field-selector",
                         "involvedObject.name=" + p).out());
             }
             for (String n : List.of("jetson1", "jetson2", "jetson3", "gpu1")) {
@@ -216,28 +209,28 @@ class K3sDevicePluginIT {
         System.out.printf("4 plugin pods applied to nvidia.com/gpu allocatable: %.0f ms%n",
                 (System.nanoTime() - t0) / 1e6);
         assertThat(gpus("jetson2", "capacity")).isEqualTo("4");
-        assertThat(K3sPodsIT.kubectlOk("get", "node", "node1", "-o", "jsonpath={.status.allocatable}"))
+        assertThat(shell.kubectlOk("get", "node", "node1", "-o", "jsonpath={.status.allocatable}"))
                 .doesNotContain("nvidia.com/gpu");
-        String logs = K3sPodsIT.kubectlOk("-n", "kube-system", "logs", "dp-gpu");
+        String logs = shell.kubectlOk("-n", "kube-system", "logs", "dp-gpu");
         System.out.print(logs);
         assertThat(logs).contains("] Starting FS watcher for /var/lib/kubelet/device-plugins\n",
                 "] \nRunning with config:\n{\n  \"version\": \"v1\",\n",
                 "] Starting GRPC server for 'nvidia.com/gpu'\n",
                 "] Starting to serve 'nvidia.com/gpu' on /var/lib/kubelet/device-plugins/nvidia-gpu.sock\n",
                 "] Registered device plugin for 'nvidia.com/gpu' with Kubelet\n");
-        assertThat(ok("jetson2", "journalctl -u k3s-agent")).contains(
+        assertThat(shell.sshOk("jetson2", "journalctl -u k3s-agent")).contains(
                 "\"Got registration request from device plugin with resource\" resourceName=\"nvidia.com/gpu\"");
     }
 
     @Test
     @Order(3)
     void thorsAutoStrategyFindsNoPlatformAndCrashLoopsAsThePluginDoes() throws Exception {
-        K3sPodsIT.apply("dp-thor-auto", pluginPod("dp-thor-auto", "jetson3", "nvidia", null, false));
-        K3sPodsIT.await("dp-thor-auto in CrashLoopBackOff", 90, () -> waiting("dp-thor-auto").equals("CrashLoopBackOff"));
+        shell.apply("dp-thor-auto", pluginPod("dp-thor-auto", "jetson3", "nvidia", null, false));
+        await("dp-thor-auto in CrashLoopBackOff", 90, () -> waiting("dp-thor-auto").equals("CrashLoopBackOff"));
         // the lab's containerd shim copies a task's stderr into its log file a moment after the exit is seen
-        K3sPodsIT.await("dp-thor-auto's log with its error", 30, () -> K3sPodsIT.kubectlOk("-n", "kube-system", "logs",
+        await("dp-thor-auto's log with its error", 30, () -> shell.kubectlOk("-n", "kube-system", "logs",
                 "dp-thor-auto").contains("error starting plugins"));
-        String logs = K3sPodsIT.kubectlOk("-n", "kube-system", "logs", "dp-thor-auto");
+        String logs = shell.kubectlOk("-n", "kube-system", "logs", "dp-thor-auto");
         System.out.print(logs);
         assertThat(logs).containsPattern("(?m)^E\\d{4} [\\d:.]+ +\\d+ factory\\.go:112\\] Incompatible strategy detected "
                 + "auto$").containsPattern("(?m)^E\\d{4} [\\d:.]+ +\\d+ main\\.go:173\\] error starting plugins: error "
@@ -249,40 +242,40 @@ class K3sDevicePluginIT {
         // the tegra strategy's plugin on the same node still serves its one device
         assertThat(gpus("jetson3", "allocatable")).isEqualTo("1");
         // the dGPU without the NVIDIA runtime: no NVML in the container, the same failure
-        K3sPodsIT.apply("dp-gpu-runc", pluginPod("dp-gpu-runc", "gpu1", null, null, false));
-        K3sPodsIT.await("dp-gpu-runc in CrashLoopBackOff", 90, () -> waiting("dp-gpu-runc").equals("CrashLoopBackOff"));
-        K3sPodsIT.await("dp-gpu-runc's log with its error", 30, () -> K3sPodsIT.kubectlOk("-n", "kube-system", "logs",
+        shell.apply("dp-gpu-runc", pluginPod("dp-gpu-runc", "gpu1", null, null, false));
+        await("dp-gpu-runc in CrashLoopBackOff", 90, () -> waiting("dp-gpu-runc").equals("CrashLoopBackOff"));
+        await("dp-gpu-runc's log with its error", 30, () -> shell.kubectlOk("-n", "kube-system", "logs",
                 "dp-gpu-runc").contains("Incompatible strategy detected auto"));
-        assertThat(K3sPodsIT.kubectlOk("-n", "kube-system", "logs", "dp-gpu-runc"))
+        assertThat(shell.kubectlOk("-n", "kube-system", "logs", "dp-gpu-runc"))
                 .contains("Incompatible strategy detected auto");
-        K3sPodsIT.kubectlOk("-n", "kube-system", "delete", "pod", "dp-thor-auto", "dp-gpu-runc");
+        shell.kubectlOk("-n", "kube-system", "delete", "pod", "dp-thor-auto", "dp-gpu-runc");
     }
 
     @Test
     @Order(4)
     void deletingThePluginPodTakesTheGpusOffTheNodeAtOnce() throws Exception {
-        K3sPodsIT.kubectlOk("-n", "kube-system", "delete", "pod", "dp-gpu");
+        shell.kubectlOk("-n", "kube-system", "delete", "pod", "dp-gpu");
         long t0 = System.nanoTime();
-        K3sPodsIT.await("allocatable 0 on gpu1", 30, () -> gpus("gpu1", "allocatable").equals("0"));
+        await("allocatable 0 on gpu1", 30, () -> gpus("gpu1", "allocatable").equals("0"));
         System.out.printf("plugin pod deleted to allocatable 0: %.0f ms%n", (System.nanoTime() - t0) / 1e6);
         // kubelet keeps the capacity for endpointStopGracePeriod (5 min) before it becomes 0
         assertThat(gpus("gpu1", "capacity")).isEqualTo("1");
-        assertThat(ok("gpu1", "journalctl -u k3s-agent")).contains(
+        assertThat(shell.sshOk("gpu1", "journalctl -u k3s-agent")).contains(
                 "\"ListAndWatch ended unexpectedly for device plugin\"");
     }
 
     @Test
     @Order(5)
     void aRuntimeClassOnTheDockerNodeCannotCreateItsSandbox() throws Exception {
-        K3sPodsIT.apply("rc-docker", pluginPod("rc-docker", "jetson1", "nvidia", null, false));
-        K3sPodsIT.await("FailedCreatePodSandBox", 30, () -> K3sPodsIT.kubectlOk("-n", "kube-system", "get", "events",
+        shell.apply("rc-docker", pluginPod("rc-docker", "jetson1", "nvidia", null, false));
+        await("FailedCreatePodSandBox", 30, () -> shell.kubectlOk("-n", "kube-system", "get", "events",
                 "--field-selector", "involvedObject.name=rc-docker", "-o", "jsonpath={.items[*].reason}")
                 .contains("FailedCreatePodSandBox"));
-        String events = K3sPodsIT.kubectlOk("-n", "kube-system", "get", "events", "--field-selector",
+        String events = shell.kubectlOk("-n", "kube-system", "get", "events", "--field-selector",
                 "involvedObject.name=rc-docker", "-o", "jsonpath={.items[*].message}");
         assertThat(events).contains("Failed to create pod sandbox: rpc error: code = Unknown desc = RuntimeHandler "
                 + "\"nvidia\" not supported");
-        String line = K3sPodsIT.kubectlOk("-n", "kube-system", "get", "pod", "rc-docker").lines().skip(1)
+        String line = shell.kubectlOk("-n", "kube-system", "get", "pod", "rc-docker").lines().skip(1)
                 .findFirst().orElse("");
         assertThat(line.split("\\s+")[2]).isEqualTo("ContainerCreating");
         // the Nano's own plugin (Docker's default runtime) is untouched
@@ -293,22 +286,22 @@ class K3sDevicePluginIT {
     @Order(6)
     void afterAnAgentRestartThePluginRunsAgainWithItsVolumes() throws Exception {
         int before = pod("dp-orin").path("status").path("containerStatuses").get(0).path("restartCount").asInt();
-        ok("jetson2", "systemctl restart k3s-agent");
+        shell.sshOk("jetson2", "systemctl restart k3s-agent");
         // the restarted kubelet reports the killed container ContainerStatusUnknown and restarts it (Always) with
         // its hostPath and configMap volumes mounted again
         try {
-            K3sPodsIT.await("dp-orin running again", 90, () -> {
+            await("dp-orin running again", 90, () -> {
                 JsonNode cs = pod("dp-orin").path("status").path("containerStatuses").get(0);
                 return cs.path("restartCount").asInt() > before && cs.path("state").has("running");
             });
         } catch (AssertionError e) {
-            System.out.println(K3sPodsIT.kubectl("-n", "kube-system", "get", "pod", "dp-orin", "-o", "yaml").out());
+            System.out.println(shell.kubectl("-n", "kube-system", "get", "pod", "dp-orin", "-o", "yaml").out());
             throw e;
         }
         assertThat(waiting("dp-orin")).isNotEqualTo("CreateContainerConfigError");
-        K3sPodsIT.await("nvidia.com/gpu allocatable 4 on jetson2 again", 60,
+        await("nvidia.com/gpu allocatable 4 on jetson2 again", 60,
                 () -> gpus("jetson2", "allocatable").equals("4"));
-        assertThat(K3sPodsIT.kubectlOk("-n", "kube-system", "logs", "dp-orin"))
+        assertThat(shell.kubectlOk("-n", "kube-system", "logs", "dp-orin"))
                 .contains("Registered device plugin for 'nvidia.com/gpu' with Kubelet");
     }
 }

@@ -2,6 +2,8 @@ package io.k3gpu.lab.k3sdist;
 
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,19 +12,14 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.deleteWork;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * Pods of a K3s agent started with --docker as real Docker containers on its node (cri-dockerd's way), checked with
@@ -37,34 +34,31 @@ class K3sDockerPodsIT {
     static final String ID = "ldock2";
     static final int SUBNET = 213;
     static final String SERVER_IP = "10.213.213.11";
-    static final JsonMapper JSON = JsonMapper.builder().build();
     static final String NVIDIA_DEFAULT = "{\"default-runtime\": \"nvidia\", \"runtimes\": {\"nvidia\": "
             + "{\"path\": \"nvidia-container-runtime\", \"runtimeArgs\": []}}}";
     static final String CUDART = "/usr/local/cuda-10.2/targets/aarch64-linux/lib";
     static LabState lab;
     static Path kubeconfig;
     static Path work;
-
-    record Result(int exit, String out) {
-    }
+    static LabShell shell;
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-docker-pods-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "jetson-nano"), null, null));
+        shell = new LabShell(lab, kubeconfig, work);
         K3sDistribution k3s = K3sDistribution.of(lab);
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
-        Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                "https://" + SERVER_IP + ":6443"));
-        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
-        Result r = ssh("jetson1", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL " + k3s.installUrl()
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", "https://" + SERVER_IP + ":6443"));
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        Result r = shell.ssh("jetson1", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL " + k3s.installUrl()
                 + " | K3S_URL=https://" + SERVER_IP + ":6443 INSTALL_K3S_EXEC='agent --docker' sh -", token + "\n");
         assertThat(r.exit()).as(r.out()).isZero();
-        await("jetson1 Ready", 90, () -> kubectl("get", "nodes").out().lines()
+        await("jetson1 Ready", 90, () -> shell.kubectl("get", "nodes").out().lines()
                 .anyMatch(l -> l.matches("jetson1\\s+Ready\\s.*")));
     }
 
@@ -73,12 +67,7 @@ class K3sDockerPodsIT {
         if (lab != null) {
             Lab.down(lab.stateDir());
         }
-        if (work != null) {
-            for (Path p : Files.list(work).toList()) {
-                Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(work);
-        }
+        deleteWork(work);
     }
 
     static String gpuTest(String tail) {
@@ -115,10 +104,10 @@ class K3sDockerPodsIT {
     @Test
     @Order(1)
     void theGpuTestPodRunsAsDockerContainersAndFindsNoCudaRuntimeWithoutTheNvidiaRuntime() throws Exception {
-        apply("gpu-test", gpuTest("exit 3"));
-        await("gpu-test Failed", 120, () -> "Failed".equals(pod("gpu-test").path("status").path("phase")
+        shell.apply("gpu-test", gpuTest("exit 3"));
+        await("gpu-test Failed", 120, () -> "Failed".equals(shell.pod("gpu-test").path("status").path("phase")
                 .asString("")));
-        JsonNode pod = pod("gpu-test");
+        JsonNode pod = shell.pod("gpu-test");
         String uid = pod.path("metadata").path("uid").asString();
         JsonNode main = pod.path("status").path("containerStatuses").get(0);
         JsonNode term = main.path("state").path("terminated");
@@ -132,19 +121,21 @@ class K3sDockerPodsIT {
         // the node's Docker has the pod: its sandbox (stopped once the pod is done) and both containers, named and
         // labelled as cri-dockerd does
         String suffix = "_gpu-test_default_" + uid + "_0";
-        String ps = ok("jetson1", "docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}} {{.Status}}'");
+        String ps = shell.sshOk("jetson1",
+                "docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}} {{.Status}}'");
         assertThat(ps).contains(id.substring("docker://".length()) + " k8s_gpu-test" + suffix
                         + " icetekio/jetson-nano-tensorflow:latest Exited (3)",
                 " k8s_prepare" + suffix + " busybox:latest Exited (0)",
                 " k8s_POD" + suffix + " rancher/mirrored-pause:3.6 Exited (0)");
-        assertThat(ok("jetson1", "docker inspect --format '{{json .Config.Labels}} {{.HostConfig.NetworkMode}} "
+        assertThat(shell.sshOk("jetson1",
+                "docker inspect --format '{{json .Config.Labels}} {{.HostConfig.NetworkMode}} "
                 + "{{.HostConfig.IpcMode}}' k8s_gpu-test" + suffix))
                 .contains("\"io.kubernetes.container.name\":\"gpu-test\"", "\"io.kubernetes.pod.name\":\"gpu-test\"",
                         "\"io.kubernetes.pod.namespace\":\"default\"", "\"io.kubernetes.pod.uid\":\"" + uid + "\"")
-                .contains(" container:" + ok("jetson1", "docker inspect --format '{{.Id}}' k8s_POD" + suffix)
+                .contains(" container:" + shell.sshOk("jetson1", "docker inspect --format '{{.Id}}' k8s_POD" + suffix)
                         .strip());
 
-        String logs = kubectlOk("logs", "gpu-test");
+        String logs = shell.kubectlOk("logs", "gpu-test");
         assertThat(logs).contains("prepared\n", "probe ran\n", "hello from gpu-test\n",
                 "Could not load dynamic library 'libcudart.so.10.2'; dlerror")
                 .doesNotContain("Successfully opened");
@@ -156,18 +147,21 @@ class K3sDockerPodsIT {
     void afterDockersDefaultRuntimeBecomesNvidiaTheNvidiaRuntimeBringsTheCudaRuntimeIn() throws Exception {
         try {
             // what `k3gpu gpu-runtime` does on a Docker node: nvidia as the default runtime, then a restart
-            ok("jetson1", "cp /etc/docker/daemon.json /tmp/daemon.json.orig 2>/dev/null; echo '" + NVIDIA_DEFAULT
-                    + "' > /etc/docker/daemon.json && systemctl restart docker");
-            apply("gpu-test", gpuTest("ls " + CUDART));
-            await("gpu-test Succeeded", 120, () -> "Succeeded".equals(pod("gpu-test").path("status")
+            shell.sshOk("jetson1", "cp /etc/docker/daemon.json /tmp/daemon.json.orig 2>/dev/null; echo '"
+                    + NVIDIA_DEFAULT + "' > /etc/docker/daemon.json && systemctl restart docker");
+            shell.apply("gpu-test", gpuTest("ls " + CUDART));
+            await("gpu-test Succeeded", 120, () -> "Succeeded".equals(shell.pod("gpu-test").path("status")
                     .path("phase").asString("")));
-            assertThat(kubectlOk("logs", "gpu-test")).contains("probe ran\n", "Successfully opened dynamic library "
+            assertThat(shell.kubectlOk("logs", "gpu-test")).contains("probe ran\n",
+                    "Successfully opened dynamic library "
                     + "libcudart.so.10.2", "libcudart.so.10.2\n").doesNotContain("dlerror");
-            assertThat(ok("jetson1", "docker inspect --format '{{.HostConfig.Runtime}}' $(docker ps -aq --filter "
+            assertThat(shell.sshOk("jetson1",
+                    "docker inspect --format '{{.HostConfig.Runtime}}' $(docker ps -aq --filter "
                     + "label=io.kubernetes.container.name=gpu-test)")).isEqualTo("nvidia\n");
-            deletePodAndCheckItsContainersGo("gpu-test", pod("gpu-test").path("metadata").path("uid").asString());
+            deletePodAndCheckItsContainersGo("gpu-test", shell.pod("gpu-test").path("metadata").path("uid").asString());
         } finally {
-            ok("jetson1", "if [ -f /tmp/daemon.json.orig ]; then mv /tmp/daemon.json.orig /etc/docker/daemon.json; "
+            shell.sshOk("jetson1",
+                    "if [ -f /tmp/daemon.json.orig ]; then mv /tmp/daemon.json.orig /etc/docker/daemon.json; "
                     + "else rm -f /etc/docker/daemon.json; fi; systemctl restart docker");
         }
     }
@@ -175,7 +169,7 @@ class K3sDockerPodsIT {
     @Test
     @Order(3)
     void aContainerKilledWithDockerIsRestartedByItsPolicyAndItsPreviousLogKept() throws Exception {
-        apply("sleeper", """
+        shell.apply("sleeper", """
                 apiVersion: v1
                 kind: Pod
                 metadata: {name: sleeper}
@@ -185,102 +179,35 @@ class K3sDockerPodsIT {
                   containers:
                   - {name: main, image: busybox, command: ["sh", "-c", "echo started; sleep 3600"]}
                 """);
-        await("sleeper Running", 120, () -> "Running".equals(pod("sleeper").path("status").path("phase")
-                .asString("")) && pod("sleeper").path("status").path("containerStatuses").get(0).path("ready")
+        await("sleeper Running", 120, () -> "Running".equals(shell.pod("sleeper").path("status").path("phase")
+                .asString("")) && shell.pod("sleeper").path("status").path("containerStatuses").get(0).path("ready")
                 .asBoolean(false));
-        String uid = pod("sleeper").path("metadata").path("uid").asString();
-        ok("jetson1", "docker kill k8s_main_sleeper_default_" + uid + "_0");
-        await("a restart", 60, () -> pod("sleeper").path("status").path("containerStatuses").get(0)
-                .path("restartCount").asInt() == 1 && pod("sleeper").path("status").path("containerStatuses")
+        String uid = shell.pod("sleeper").path("metadata").path("uid").asString();
+        shell.sshOk("jetson1", "docker kill k8s_main_sleeper_default_" + uid + "_0");
+        await("a restart", 60, () -> shell.pod("sleeper").path("status").path("containerStatuses").get(0)
+                .path("restartCount").asInt() == 1 && shell.pod("sleeper").path("status").path("containerStatuses")
                 .get(0).path("state").has("running"));
-        JsonNode last = pod("sleeper").path("status").path("containerStatuses").get(0).path("lastState")
+        JsonNode last = shell.pod("sleeper").path("status").path("containerStatuses").get(0).path("lastState")
                 .path("terminated");
         assertThat(last.path("exitCode").asInt()).isEqualTo(137);
         assertThat(last.path("reason").asString()).isEqualTo("Error");
-        assertThat(kubectlOk("logs", "sleeper", "-p")).isEqualTo("started\n");
-        assertThat(ok("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid=" + uid))
-                .contains("k8s_main_sleeper_default_" + uid + "_1");
+        assertThat(shell.kubectlOk("logs", "sleeper", "-p")).isEqualTo("started\n");
+        assertThat(shell.sshOk("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid="
+                + uid)).contains("k8s_main_sleeper_default_" + uid + "_1");
         deletePodAndCheckItsContainersGo("sleeper", uid);
     }
 
     void deletePodAndCheckItsContainersGo(String name, String uid) throws Exception {
-        kubectlOk("delete", "pod", name, "--timeout=60s");
-        assertThat(ok("jetson1", "docker ps -aq --filter label=io.kubernetes.pod.uid=" + uid)).isEmpty();
+        shell.kubectlOk("delete", "pod", name, "--timeout=60s");
+        assertThat(shell.sshOk("jetson1", "docker ps -aq --filter label=io.kubernetes.pod.uid=" + uid)).isEmpty();
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
 
-    static Result run(List<String> cmd, String stdin) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new Result(p.exitValue(), out.join());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    static Result ssh(String node, String command, String stdin) {
-        return run(lab.sshCommand(node, "root", command), stdin);
-    }
-
-    static String ok(String node, String command) {
-        Result r = ssh(node, command, null);
-        assertThat(r.exit()).as("%s on %s: %s", command, node, r.out()).isZero();
-        return r.out();
-    }
-
-    static Result kubectl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        return run(cmd, null);
-    }
-
-    static String kubectlOk(String... args) {
-        Result r = kubectl(args);
-        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.out()).isZero();
-        return r.out();
-    }
-
-    static void apply(String name, String manifest) throws Exception {
-        Path file = work.resolve(name + ".yaml");
-        Files.writeString(file, manifest);
-        kubectlOk("apply", "-f", file.toString());
-    }
-
-    static JsonNode pod(String name) {
-        Result r = kubectl("get", "pod", name, "-o", "json");
-        return r.exit() == 0 ? JSON.readTree(r.out()) : JSON.createObjectNode();
-    }
-
-    static void await(String what, long seconds, Check check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!check.done()) {
-            if (System.nanoTime() > deadline) {
-                assertThat(System.nanoTime()).as("waited %d s for %s; pods: %s; agent: %s", seconds, what,
-                        kubectl("get", "pods", "-o", "wide").out() + kubectl("get", "events").out(),
-                        ssh("jetson1", "tail -20 /var/log/k3gpu-lab/k3s-agent.log; docker ps -a", null).out())
-                        .isLessThan(deadline);
-            }
-            Thread.sleep(300);
-        }
-    }
-
-    interface Check {
-        boolean done() throws Exception;
+    /** Waits as {@link LabShell#await}; a timeout shows the pods, events, the agent's log and Docker's containers. */
+    static void await(String what, long seconds, LabShell.Check check) throws Exception {
+        LabShell.await(what, seconds, check, () -> "; pods: " + shell.kubectl("get", "pods", "-o", "wide").out()
+                + shell.kubectl("get", "events").out() + "; agent: "
+                + shell.ssh("jetson1", "tail -20 /var/log/k3gpu-lab/k3s-agent.log; docker ps -a", null).out());
     }
 }

@@ -3,6 +3,8 @@ package io.k3gpu.lab.k3sdist;
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,20 +15,19 @@ import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.lockLab;
+import static io.k3gpu.lab.LabShell.run;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * A K3s server node runs pods (issue 12): K3s's {@code k3s server} runs an embedded agent (kubelet + containerd)
@@ -49,25 +50,21 @@ class K3sEmbeddedAgentIT {
     static K3sDistribution k3s;
     static Path kubeconfig;
     static Path work;
+    static LabShell shell;
     static FileChannel lock;
-
-    record Result(int exit, String out) {
-    }
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
-        lock = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "k3gpu-" + ID + ".it-lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock.lock();
+        assumeRoot();
+        lock = lockLab(ID);
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-embedded-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only"), null, null));
+        shell = new LabShell(lab, kubeconfig, work);
         k3s = K3sDistribution.of(lab);
         // K3s's quick start: the install script with no arguments installs a server
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | sh -");
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | sh -");
         writeKubeconfig();
     }
 
@@ -82,12 +79,7 @@ class K3sEmbeddedAgentIT {
                 assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes").isEmpty();
             }
         } finally {
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
             if (lock != null) {
                 lock.close();
             }
@@ -97,12 +89,12 @@ class K3sEmbeddedAgentIT {
     @Test
     @Order(1)
     void oneServerRunsADeploymentOfTwoReplicasOnItsOwnNode() throws Exception {
-        await("node1 Ready", 60, () -> kubectl("get", "nodes").out().lines()
+        await("node1 Ready", 60, () -> shell.kubectl("get", "nodes").out().lines()
                 .anyMatch(l -> l.matches("node1\\s+Ready\\s+control-plane,master\\s.*")));
-        kubectlOk("create", "deployment", "web", "--image=busybox:1.36", "--replicas=2", "--",
+        shell.kubectlOk("create", "deployment", "web", "--image=busybox:1.36", "--replicas=2", "--",
                 "sh", "-c", "echo hello from $(hostname); exec sleep 3600");
-        kubectlOk("wait", "--for=condition=Available", "deployment/web", "--timeout=120s");
-        JsonNode pods = JSON.readTree(kubectlOk("get", "pods", "-l", "app=web", "-o", "json"));
+        shell.kubectlOk("wait", "--for=condition=Available", "deployment/web", "--timeout=120s");
+        JsonNode pods = JSON.readTree(shell.kubectlOk("get", "pods", "-l", "app=web", "-o", "json"));
         assertThat(pods.path("items")).hasSize(2);
         for (JsonNode p : pods.path("items")) {
             assertThat(p.path("spec").path("nodeName").asString()).isEqualTo("node1");
@@ -110,7 +102,7 @@ class K3sEmbeddedAgentIT {
             assertThat(p.path("status").path("hostIP").asString()).isEqualTo(SERVER_IP);
         }
         // the containers are processes of the server node, under the one agent that the server's JVM started
-        String ps = ok("node1", "ps -eo pid=,ppid=,args=");
+        String ps = shell.sshOk("node1", "ps -eo pid=,ppid=,args=");
         List<String[]> agents = agentProcesses(ps);
         assertThat(agents).as(ps).hasSize(1);
         String jvm = agents.get(0)[1];
@@ -118,7 +110,7 @@ class K3sEmbeddedAgentIT {
                 .as("the agent's parent").contains("io.k3gpu.lab.k3s.K3sServerMain");
         assertThat(ps.lines().filter(l -> l.endsWith("sleep 3600")).count()).as(ps).isEqualTo(2);
         // the Node is the server's: roles, its command line, the first pod range; kubelet on :10250
-        JsonNode node = JSON.readTree(kubectlOk("get", "node", "node1", "-o", "json"));
+        JsonNode node = JSON.readTree(shell.kubectlOk("get", "node", "node1", "-o", "json"));
         assertThat(node.path("metadata").path("labels").path("node-role.kubernetes.io/control-plane").asString())
                 .isEqualTo("true");
         assertThat(node.path("metadata").path("labels").path("node-role.kubernetes.io/master").asString())
@@ -130,14 +122,14 @@ class K3sEmbeddedAgentIT {
         assertThat(node.path("status").path("daemonEndpoints").path("kubeletEndpoint").path("Port").asInt())
                 .isEqualTo(10250);
         // one Node owner: the server's log has the agent's registration, once
-        String log = ok("node1", "cat /var/log/k3gpu-lab/k3s.log");
+        String log = shell.sshOk("node1", "cat /var/log/k3gpu-lab/k3s.log");
         assertThat(log).contains("Running kubelet ").contains("Successfully registered node")
                 .contains("Control-plane role label has been set successfully on node: node1");
         assertThat(log.lines().filter(l -> l.contains("\"Successfully registered node\"")).count()).isEqualTo(1);
         System.out.println("server node with its embedded agent and 2 pods: " + rss());
         // metrics-server scrapes the server node's kubelet too
         await("kubectl top pods", 90, () -> {
-            Result r = kubectl("top", "pods", "-l", "app=web", "--no-headers");
+            Result r = shell.kubectl("top", "pods", "-l", "app=web", "--no-headers");
             return r.exit() == 0 && r.out().lines().filter(l -> l.startsWith("web-")).count() == 2;
         });
     }
@@ -146,18 +138,18 @@ class K3sEmbeddedAgentIT {
     @Order(2)
     void kubectlLogsReadsAPodOfTheServerNode() throws Exception {
         String pod = webPods().get(0);
-        await("the pod's log line", 30, () -> kubectl("logs", pod).out().contains("hello from " + pod));
-        assertThat(kubectlOk("logs", "deployment/web")).contains("hello from web-");
+        await("the pod's log line", 30, () -> shell.kubectl("logs", pod).out().contains("hello from " + pod));
+        assertThat(shell.kubectlOk("logs", "deployment/web")).contains("hello from web-");
     }
 
     @Test
     @Order(3)
     void afterSystemctlRestartK3sThePodsRunAgain() throws Exception {
-        String before = agentProcesses(ok("node1", "ps -eo pid=,ppid=,args=")).get(0)[0];
+        String before = agentProcesses(shell.sshOk("node1", "ps -eo pid=,ppid=,args=")).get(0)[0];
         List<String> pods = webPods();
-        ok("node1", "systemctl restart k3s");
+        shell.sshOk("node1", "systemctl restart k3s");
         await("both pods Running again after the restart", 120, () -> {
-            JsonNode list = JSON.readTree(kubectlOk("get", "pods", "-l", "app=web", "-o", "json"));
+            JsonNode list = JSON.readTree(shell.kubectlOk("get", "pods", "-l", "app=web", "-o", "json"));
             int ready = 0;
             for (JsonNode p : list.path("items")) {
                 JsonNode c = p.path("status").path("containerStatuses").path(0);
@@ -169,21 +161,21 @@ class K3sEmbeddedAgentIT {
         });
         assertThat(webPods()).as("the same pods, restarted as the kubelet restarts lost containers")
                 .containsExactlyInAnyOrderElementsOf(pods);
-        String ps = ok("node1", "ps -eo pid=,ppid=,args=");
+        String ps = shell.sshOk("node1", "ps -eo pid=,ppid=,args=");
         List<String[]> agents = agentProcesses(ps);
         assertThat(agents).as(ps).hasSize(1);
         assertThat(agents.get(0)[0]).as("a new agent").isNotEqualTo(before);
         assertThat(ps.lines().filter(l -> l.endsWith("sleep 3600")).count()).as(ps).isEqualTo(2);
-        await("the new container's log", 30, () -> kubectl("logs", pods.get(0)).out()
+        await("the new container's log", 30, () -> shell.kubectl("logs", pods.get(0)).out()
                 .contains("hello from " + pods.get(0)));
-        kubectlOk("wait", "--for=condition=Ready", "node/node1", "--timeout=60s");
+        shell.kubectlOk("wait", "--for=condition=Ready", "node/node1", "--timeout=60s");
     }
 
     @Test
     @Order(4)
     void killallStopsTheAgentAndItsContainers() {
-        ok("node1", "/usr/local/bin/k3s-killall.sh");
-        String ps = ok("node1", "ps -eo pid=,ppid=,args=");
+        shell.sshOk("node1", "/usr/local/bin/k3s-killall.sh");
+        String ps = shell.sshOk("node1", "ps -eo pid=,ppid=,args=");
         assertThat(agentProcesses(ps)).as(ps).isEmpty();
         assertThat(ps).doesNotContain("K3sServerMain").doesNotContain("sleep 3600");
     }
@@ -191,14 +183,14 @@ class K3sEmbeddedAgentIT {
     @Test
     @Order(5)
     void aServerWithDisableAgentHasNoNodeAndItsPodsStayPending() throws Exception {
-        ok("node1", "/usr/local/bin/k3s-uninstall.sh");
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable-agent' sh -");
+        shell.sshOk("node1", "/usr/local/bin/k3s-uninstall.sh");
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable-agent' sh -");
         writeKubeconfig();
-        String ps = ok("node1", "ps -eo pid=,ppid=,args=");
+        String ps = shell.sshOk("node1", "ps -eo pid=,ppid=,args=");
         assertThat(agentProcesses(ps)).as(ps).isEmpty();
-        kubectlOk("create", "deployment", "web", "--image=busybox:1.36", "--replicas=2", "--", "sleep", "3600");
+        shell.kubectlOk("create", "deployment", "web", "--image=busybox:1.36", "--replicas=2", "--", "sleep", "3600");
         await("2 unschedulable pods", 60, () -> {
-            JsonNode list = JSON.readTree(kubectlOk("get", "pods", "-l", "app=web", "-o", "json"));
+            JsonNode list = JSON.readTree(shell.kubectlOk("get", "pods", "-l", "app=web", "-o", "json"));
             int pending = 0;
             for (JsonNode p : list.path("items")) {
                 JsonNode c = p.path("status").path("conditions").path(0);
@@ -210,9 +202,9 @@ class K3sEmbeddedAgentIT {
             }
             return pending == 2;
         });
-        assertThat(kubectlOk("get", "nodes", "-o", "name")).isBlank();
+        assertThat(shell.kubectlOk("get", "nodes", "-o", "name")).isBlank();
         System.out.println("server node with --disable-agent: " + rss());
-        assertThat(ok("node1", "ps -eo args=")).doesNotContain("sleep 3600");
+        assertThat(shell.sshOk("node1", "ps -eo args=")).doesNotContain("sleep 3600");
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
@@ -231,70 +223,17 @@ class K3sEmbeddedAgentIT {
 
     /** RSS of the server node's K3s processes (docs/benchmarks.md). */
     static String rss() {
-        return ok("node1", "ps -o rss=,args= -C java,python3 | awk '{printf \"%s %s %.1f MB; \", $2, $4, $1/1024}'");
+        return shell.sshOk("node1",
+                "ps -o rss=,args= -C java,python3 | awk '{printf \"%s %s %.1f MB; \", $2, $4, $1/1024}'");
     }
 
     static List<String> webPods() {
-        return kubectlOk("get", "pods", "-l", "app=web", "-o", "name").lines()
+        return shell.kubectlOk("get", "pods", "-l", "app=web", "-o", "name").lines()
                 .map(l -> l.substring(l.indexOf('/') + 1)).sorted().toList();
     }
 
     static void writeKubeconfig() throws Exception {
-        Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                "https://" + SERVER_IP + ":6443"));
-    }
-
-    static Result run(List<String> cmd, String stdin) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new Result(p.exitValue(), out.join());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    static String ok(String node, String command) {
-        Result r = run(lab.sshCommand(node, "root", command), null);
-        assertThat(r.exit()).as("%s on %s: %s", command, node, r.out()).isZero();
-        return r.out();
-    }
-
-    static Result kubectl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        return run(cmd, null);
-    }
-
-    static String kubectlOk(String... args) {
-        Result r = kubectl(args);
-        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.out()).isZero();
-        return r.out();
-    }
-
-    static void await(String what, long seconds, Check check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!check.done()) {
-            assertThat(System.nanoTime()).as("waited %d s for %s", seconds, what).isLessThan(deadline);
-            Thread.sleep(500);
-        }
-    }
-
-    interface Check {
-        boolean done() throws Exception;
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", "https://" + SERVER_IP + ":6443"));
     }
 }

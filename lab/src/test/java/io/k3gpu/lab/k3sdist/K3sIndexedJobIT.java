@@ -3,6 +3,8 @@ package io.k3gpu.lab.k3sdist;
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,16 +15,17 @@ import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -47,34 +50,32 @@ class K3sIndexedJobIT {
     static LabState lab;
     static Path kubeconfig;
     static Path work;
-
-    record Result(int exit, String out) {
-    }
+    static LabShell shell;
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
         assumeThat(Path.of("/usr/lib/python3/dist-packages/torch")).as("Debian's python3-torch").isDirectory();
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-idxjob-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "dgpu", "dgpu"), null, null));
+        shell = new LabShell(lab, kubeconfig, work);
         K3sDistribution k3s = K3sDistribution.of(lab);
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server' sh -");
-        Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
-        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server' sh -");
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         List<CompletableFuture<Result>> installs = new ArrayList<>();
         for (String node : List.of("gpu1", "gpu2")) {
-            installs.add(CompletableFuture.supplyAsync(() -> ssh(node, "read -r K3S_TOKEN && export K3S_TOKEN "
+            installs.add(CompletableFuture.supplyAsync(() -> shell.ssh(node, "read -r K3S_TOKEN && export K3S_TOKEN "
                     + "&& curl -sfL " + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent' sh -",
                     token + "\n")));
         }
         for (CompletableFuture<Result> f : installs) {
             assertThat(f.join().exit()).as(f.join().out()).isZero();
         }
-        await("3 Ready nodes", 90, () -> kubectl("get", "nodes").out().lines()
+        await("3 Ready nodes", 90, () -> shell.kubectl("get", "nodes").out().lines()
                 .filter(l -> l.matches("(node1|gpu1|gpu2)\\s+Ready\\s.*")).count() == 3);
     }
 
@@ -89,12 +90,7 @@ class K3sIndexedJobIT {
                 assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes").isEmpty();
             }
         } finally {
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
         }
     }
 
@@ -103,21 +99,21 @@ class K3sIndexedJobIT {
     @Test
     @Order(1)
     void clusterDnsAnswersKubeDnsFromPodsOnEveryNodeWithTheKubeletsResolvConf() throws Exception {
-        await("the coredns pod Running", 120, () -> kubectl("-n", "kube-system", "get", "pods", "-l",
+        await("the coredns pod Running", 120, () -> shell.kubectl("-n", "kube-system", "get", "pods", "-l",
                 "k8s-app=kube-dns").out().contains("Running"));
-        JsonNode svc = JSON.readTree(kubectlOk("-n", "kube-system", "get", "svc", "kube-dns", "-o", "json"));
+        JsonNode svc = JSON.readTree(shell.kubectlOk("-n", "kube-system", "get", "svc", "kube-dns", "-o", "json"));
         assertThat(svc.path("spec").path("clusterIP").asString()).isEqualTo("10.43.0.10");
-        await("kube-dns endpoints", 60, () -> JSON.readTree(kubectlOk("-n", "kube-system", "get", "endpoints",
+        await("kube-dns endpoints", 60, () -> JSON.readTree(shell.kubectlOk("-n", "kube-system", "get", "endpoints",
                 "kube-dns", "-o", "json")).path("subsets").path(0).path("addresses").size() == 1);
         for (String node : List.of("gpu1", "gpu2")) {
             String name = "dns-" + node;
-            kubectlOk("run", name, "--image=python:3.12-slim", "--restart=Never", "--overrides",
+            shell.kubectlOk("run", name, "--image=python:3.12-slim", "--restart=Never", "--overrides",
                     "{\"apiVersion\":\"v1\",\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"" + node + "\"}}}",
                     "--command", "--", "python3", "-c", "import socket; print(socket.gethostbyname("
                             + "'kube-dns.kube-system.svc.cluster.local')); print(open('/etc/resolv.conf').read())\n"
                             + "try:\n  import torch\nexcept ImportError as e:\n  print(e)");
-            awaitPhase(name, 90, "Succeeded", "Failed");
-            assertThat(kubectlOk("logs", name)).isEqualTo("""
+            shell.awaitPhase(name, 90, "Succeeded", "Failed");
+            assertThat(shell.kubectlOk("logs", name)).isEqualTo("""
                     10.43.0.10
                     search default.svc.cluster.local svc.cluster.local cluster.local
                     nameserver 10.43.0.10
@@ -125,7 +121,7 @@ class K3sIndexedJobIT {
 
                     No module named 'torch'
                     """);
-            kubectlOk("delete", "pod", name, "--wait=false");
+            shell.kubectlOk("delete", "pod", name, "--wait=false");
         }
     }
 
@@ -201,14 +197,14 @@ class K3sIndexedJobIT {
                 torchrun --nnodes 2 --nproc_per_node 1 --node_rank $JOB_COMPLETION_INDEX --redirects 1 --tee 1 \\
                   --master_addr ddp-0.ddp --master_port 29500 /tmp/allreduce.py
                 """;
-        apply("ddp-svc", headless("ddp"));
-        apply("ddp", workers("ddp", 2, script, "ddp"));
+        shell.apply("ddp-svc", headless("ddp"));
+        shell.apply("ddp", workers("ddp", 2, script, "ddp"));
         await("job ddp finished", 240, () -> finished("ddp") != null);
-        JsonNode job = JSON.readTree(kubectlOk("get", "job", "ddp", "-o", "json"));
+        JsonNode job = JSON.readTree(shell.kubectlOk("get", "job", "ddp", "-o", "json"));
         List<JsonNode> pods = jobPods("ddp");
         StringBuilder logs = new StringBuilder();
         for (JsonNode p : pods) {
-            logs.append(kubectl("logs", p.path("metadata").path("name").asString()).out());
+            logs.append(shell.kubectl("logs", p.path("metadata").path("name").asString()).out());
         }
         assertThat(finished("ddp")).as(logs.toString()).isEqualTo("Complete");
         assertThat(job.path("status").path("completedIndexes").asString()).isEqualTo("0,1");
@@ -233,23 +229,23 @@ class K3sIndexedJobIT {
         assertThat(nodes).containsExactlyInAnyOrder("gpu1", "gpu2");
         String ip0 = pods.get(0).path("status").path("hostIP").asString();
         String ip1 = pods.get(1).path("status").path("hostIP").asString();
-        String log0 = kubectlOk("logs", pods.get(0).path("metadata").path("name").asString());
-        String log1 = kubectlOk("logs", pods.get(1).path("metadata").path("name").asString());
+        String log0 = shell.kubectlOk("logs", pods.get(0).path("metadata").path("name").asString());
+        String log1 = shell.kubectlOk("logs", pods.get(1).path("metadata").path("name").asString());
         assertThat(log0).contains("index 0 hostname ddp-0 peer ddp-1.ddp " + ip1 + "\n")
                 .contains("rank 0 world 2 backend gloo sum 3.0 torch 1.13");
         assertThat(log1).contains("index 1 hostname ddp-1 peer ddp-0.ddp " + ip0 + "\n")
                 .contains("rank 1 world 2 backend gloo sum 3.0 torch 1.13");
-        kubectlOk("delete", "job", "ddp");
-        kubectlOk("delete", "svc", "ddp");
+        shell.kubectlOk("delete", "job", "ddp");
+        shell.kubectlOk("delete", "svc", "ddp");
     }
 
     @Test
     @Order(3)
     void aFailingIndexFailsTheJobAndTheOtherWorkerIsTerminated() throws Exception {
         String script = "if [ $JOB_COMPLETION_INDEX = 1 ]; then sleep 3; exit 1; fi; exec sleep 3602";
-        apply("fail", workers("fail", 2, script, "fail"));
+        shell.apply("fail", workers("fail", 2, script, "fail"));
         await("job fail finished", 120, () -> finished("fail") != null);
-        JsonNode job = JSON.readTree(kubectlOk("get", "job", "fail", "-o", "json"));
+        JsonNode job = JSON.readTree(shell.kubectlOk("get", "job", "fail", "-o", "json"));
         assertThat(finished("fail")).isEqualTo("Failed");
         JsonNode failed = null;
         for (JsonNode c : job.path("status").path("conditions")) {
@@ -264,13 +260,13 @@ class K3sIndexedJobIT {
                 .asString().startsWith("fail-0-")));
         await("its process gone", 30, () -> !processes("gpu1").contains("sleep 3602")
                 && !processes("gpu2").contains("sleep 3602"));
-        kubectlOk("delete", "job", "fail");
+        shell.kubectlOk("delete", "job", "fail");
     }
 
     @Test
     @Order(4)
     void aThirdWorkerWithoutANodeGetsTheAntiAffinityMessageAndDeletingTheJobKillsTheWorkers() throws Exception {
-        apply("three", workers("three", 3, "exec sleep 3603", "three"));
+        shell.apply("three", workers("three", 3, "exec sleep 3603", "three"));
         await("two workers running", 120, () -> jobPods("three").stream().filter(p -> "Running".equals(
                 p.path("status").path("phase").asString(""))).count() == 2);
         JsonNode pending = jobPods("three").stream().filter(p -> p.path("metadata").path("name").asString()
@@ -285,7 +281,7 @@ class K3sIndexedJobIT {
                 + "Pod's node affinity/selector, 2 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes "
                 + "are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for "
                 + "incoming pod.");
-        kubectlOk("delete", "job", "three");
+        shell.kubectlOk("delete", "job", "three");
         await("the workers gone", 60, () -> jobPods("three").isEmpty());
         await("their processes gone", 30, () -> !processes("gpu1").contains("sleep 3603")
                 && !processes("gpu2").contains("sleep 3603"));
@@ -294,23 +290,23 @@ class K3sIndexedJobIT {
     @Test
     @Order(5)
     void aWorkerKilledOnItsNodeFailsWithExitCode137() throws Exception {
-        kubectlOk("run", "victim", "--image=" + TORCH_IMAGE, "--restart=Never", "--overrides",
+        shell.kubectlOk("run", "victim", "--image=" + TORCH_IMAGE, "--restart=Never", "--overrides",
                 "{\"apiVersion\":\"v1\",\"spec\":{\"nodeSelector\":{\"kubernetes.io/hostname\":\"gpu1\"}}}",
                 "--command", "--", "sleep", "3604");
-        awaitPhase("victim", 60, "Running");
-        ok("gpu1", "pkill -KILL -x -f 'sleep 3604'");
-        awaitPhase("victim", 30, "Failed");
-        JsonNode state = JSON.readTree(kubectlOk("get", "pod", "victim", "-o", "json")).path("status")
+        shell.awaitPhase("victim", 60, "Running");
+        shell.sshOk("gpu1", "pkill -KILL -x -f 'sleep 3604'");
+        shell.awaitPhase("victim", 30, "Failed");
+        JsonNode state = JSON.readTree(shell.kubectlOk("get", "pod", "victim", "-o", "json")).path("status")
                 .path("containerStatuses").path(0).path("state").path("terminated");
         assertThat(state.path("exitCode").asInt()).isEqualTo(137);
         assertThat(state.path("reason").asString()).isEqualTo("Error");
-        kubectlOk("delete", "pod", "victim");
+        shell.kubectlOk("delete", "pod", "victim");
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
 
     static String finished(String job) {
-        Result r = kubectl("get", "job", job, "-o", "json");
+        Result r = shell.kubectl("get", "job", job, "-o", "json");
         if (r.exit() != 0) {
             return null;
         }
@@ -326,7 +322,7 @@ class K3sIndexedJobIT {
     /** The Job's pods sorted by completion index. */
     static List<JsonNode> jobPods(String job) {
         List<JsonNode> out = new ArrayList<>();
-        JSON.readTree(kubectlOk("get", "pods", "-l", "batch.kubernetes.io/job-name=" + job, "-o", "json"))
+        JSON.readTree(shell.kubectlOk("get", "pods", "-l", "batch.kubernetes.io/job-name=" + job, "-o", "json"))
                 .path("items").forEach(out::add);
         out.sort((a, b) -> a.path("metadata").path("name").asString().compareTo(b.path("metadata").path("name")
                 .asString()));
@@ -334,79 +330,6 @@ class K3sIndexedJobIT {
     }
 
     static String processes(String node) {
-        return ok(node, "ps -eo args");
-    }
-
-    static Result run(List<String> cmd, String stdin) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new Result(p.exitValue(), out.join());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    static Result ssh(String node, String command, String stdin) {
-        return run(lab.sshCommand(node, "root", command), stdin);
-    }
-
-    static String ok(String node, String command) {
-        Result r = ssh(node, command, null);
-        assertThat(r.exit()).as("%s on %s: %s", command, node, r.out()).isZero();
-        return r.out();
-    }
-
-    static Result kubectl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        return run(cmd, null);
-    }
-
-    static String kubectlOk(String... args) {
-        Result r = kubectl(args);
-        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.out()).isZero();
-        return r.out();
-    }
-
-    static void apply(String name, String manifest) throws Exception {
-        Path file = work.resolve(name + ".yaml");
-        Files.writeString(file, manifest);
-        kubectlOk("apply", "-f", file.toString());
-    }
-
-    static String phase(String name) {
-        Result r = kubectl("get", "pod", name, "-o", "json");
-        return r.exit() == 0 ? JSON.readTree(r.out()).path("status").path("phase").asString("") : null;
-    }
-
-    static void awaitPhase(String name, int seconds, String... phases) throws Exception {
-        await("pod " + name + " in " + List.of(phases), seconds, () -> List.of(phases).contains(phase(name)));
-    }
-
-    static void await(String what, long seconds, Check check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!check.done()) {
-            assertThat(System.nanoTime()).as("waited %d s for %s", seconds, what).isLessThan(deadline);
-            Thread.sleep(500);
-        }
-    }
-
-    interface Check {
-        boolean done() throws Exception;
+        return shell.sshOk(node, "ps -eo args");
     }
 }

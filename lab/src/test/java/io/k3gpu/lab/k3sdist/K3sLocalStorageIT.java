@@ -1,7 +1,11 @@
 package io.k3gpu.lab.k3sdist;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.lockLab;
+import static io.k3gpu.lab.LabShell.run;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -9,11 +13,13 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
+import io.k3gpu.lab.LabState;
 import io.k3gpu.lab.k3s.K3sServer;
 import io.k3gpu.lab.k3s.K3sServerOptions;
 import org.junit.jupiter.api.AfterAll;
@@ -24,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * K3s's local-path-provisioner (manifests/local-storage.yaml) on a lab cluster of a server and one agent, with the
@@ -38,48 +45,44 @@ class K3sLocalStorageIT {
     static final String ID = "lssa1";
     static final int SUBNET = 218;
     static final String K3S_URL = "https://10.213.218.11:6443";
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static LabState lab;
+    static Path kubeconfig;
+    static Path work;
+    static LabShell shell;
     static FileChannel lock;
     @TempDir
     static Path dir;
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
-        lock = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "k3gpu-" + ID + ".it-lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock.lock();
+        assumeRoot();
+        lock = lockLab(ID);
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
-        // K3sPodsIT's helpers, on this class's lab
-        K3sPodsIT.work = Files.createTempDirectory("local-storage-it");
-        K3sPodsIT.kubeconfig = K3sPodsIT.work.resolve("kubeconfig.yaml");
-        K3sPodsIT.lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "cpu-only"), null, null));
-        K3sDistribution k3s = K3sDistribution.of(K3sPodsIT.lab);
-        K3sPodsIT.ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
-        Files.writeString(K3sPodsIT.kubeconfig, K3sPodsIT.ok("node1", "cat /etc/rancher/k3s/k3s.yaml")
+        work = Files.createTempDirectory("local-storage-it");
+        kubeconfig = work.resolve("kubeconfig.yaml");
+        lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "cpu-only"), null, null));
+        shell = new LabShell(lab, kubeconfig, work);
+        K3sDistribution k3s = K3sDistribution.of(lab);
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
                 .replace("https://127.0.0.1:6443", K3S_URL));
-        String token = K3sPodsIT.ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
-        K3sPodsIT.Result agent = K3sPodsIT.ssh("node2", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        Result agent = shell.ssh("node2", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
                 + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent' sh -", token + "\n");
         assertThat(agent.exit()).as(agent.out()).isZero();
-        K3sPodsIT.await("2 Ready nodes", 90, () -> K3sPodsIT.kubectl("get", "nodes").out().lines()
+        await("2 Ready nodes", 90, () -> shell.kubectl("get", "nodes").out().lines()
                 .filter(l -> l.matches("(node1|node2)\\s+Ready\\s.*")).count() == 2);
     }
 
     @AfterAll
     static void down() throws Exception {
         try {
-            if (K3sPodsIT.lab != null) {
-                Lab.down(K3sPodsIT.lab.stateDir());
+            if (lab != null) {
+                Lab.down(lab.stateDir());
             }
         } finally {
-            Path work = K3sPodsIT.work;
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
             if (lock != null) {
                 lock.close();
             }
@@ -89,26 +92,26 @@ class K3sLocalStorageIT {
     @Test
     @Order(1)
     void theProvisionerRunsAndLocalPathIsTheDefaultClass() throws Exception {
-        K3sPodsIT.kubectlOk("-n", "kube-system", "rollout", "status", "deployment/local-path-provisioner",
+        shell.kubectlOk("-n", "kube-system", "rollout", "status", "deployment/local-path-provisioner",
                 "--timeout=120s");
-        String pod = K3sPodsIT.kubectlOk("-n", "kube-system", "get", "pods", "-l", "app=local-path-provisioner", "-o",
+        String pod = shell.kubectlOk("-n", "kube-system", "get", "pods", "-l", "app=local-path-provisioner", "-o",
                 "jsonpath={.items[0].spec.nodeName} {.items[0].status.phase}");
         // any node: the server runs pods too (its embedded agent), and K3s's manifest pins it nowhere
         assertThat(pod).matches("(node1|node2) Running");
-        JsonNode sc = K3sPodsIT.JSON.readTree(K3sPodsIT.kubectlOk("get", "storageclass", "local-path", "-o", "json"));
+        JsonNode sc = JSON.readTree(shell.kubectlOk("get", "storageclass", "local-path", "-o", "json"));
         assertThat(sc.path("provisioner").asString()).isEqualTo("rancher.io/local-path");
         assertThat(sc.path("volumeBindingMode").asString()).isEqualTo("WaitForFirstConsumer");
         assertThat(sc.path("reclaimPolicy").asString()).isEqualTo("Delete");
         assertThat(sc.path("metadata").path("annotations").path("storageclass.kubernetes.io/is-default-class")
                 .asString()).isEqualTo("true");
-        assertThat(K3sPodsIT.ok("node1", "cat /var/lib/rancher/k3s/server/manifests/local-storage.yaml"))
+        assertThat(shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/manifests/local-storage.yaml"))
                 .contains("\"name\":\"local-path-provisioner\"");
     }
 
     @Test
     @Order(2)
     void aClaimBindsWhenAPodUsesItAndThePodWritesOnItsNode() throws Exception {
-        K3sPodsIT.apply("pvc", """
+        shell.apply("pvc", """
                 apiVersion: v1
                 kind: PersistentVolumeClaim
                 metadata:
@@ -119,12 +122,12 @@ class K3sLocalStorageIT {
                     requests:
                       storage: 1Gi
                 """);
-        JsonNode pending = K3sPodsIT.JSON.readTree(K3sPodsIT.kubectlOk("get", "pvc", "data", "-o", "json"));
+        JsonNode pending = JSON.readTree(shell.kubectlOk("get", "pvc", "data", "-o", "json"));
         assertThat(pending.path("spec").path("storageClassName").asString()).isEqualTo("local-path");
         assertThat(pending.path("status").path("phase").asString()).isEqualTo("Pending");
         Thread.sleep(2000); // no consumer yet: nothing provisions it
-        assertThat(K3sPodsIT.kubectlOk("get", "pvc", "data", "-o", "jsonpath={.status.phase}")).isEqualTo("Pending");
-        K3sPodsIT.apply("writer", """
+        assertThat(shell.kubectlOk("get", "pvc", "data", "-o", "jsonpath={.status.phase}")).isEqualTo("Pending");
+        shell.apply("writer", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -146,26 +149,26 @@ class K3sLocalStorageIT {
                       claimName: data
                 """);
         try {
-            K3sPodsIT.awaitPhase("writer", 120, "Succeeded", "Failed");
+            shell.awaitPhase("writer", 120, "Succeeded", "Failed");
         } finally {
-            System.out.println(K3sPodsIT.kubectl("get", "pvc,pv,pods", "-A", "-o", "wide").out());
-            System.out.println(K3sPodsIT.events("writer"));
-            System.out.println(K3sPodsIT.kubectl("-n", "kube-system", "logs", "deploy/local-path-provisioner").out());
+            System.out.println(shell.kubectl("get", "pvc,pv,pods", "-A", "-o", "wide").out());
+            System.out.println(shell.events("writer"));
+            System.out.println(shell.kubectl("-n", "kube-system", "logs", "deploy/local-path-provisioner").out());
         }
-        assertThat(K3sPodsIT.phase("writer")).isEqualTo("Succeeded");
-        JsonNode pvc = K3sPodsIT.JSON.readTree(K3sPodsIT.kubectlOk("get", "pvc", "data", "-o", "json"));
+        assertThat(shell.phase("writer")).isEqualTo("Succeeded");
+        JsonNode pvc = JSON.readTree(shell.kubectlOk("get", "pvc", "data", "-o", "json"));
         String uid = pvc.path("metadata").path("uid").asString();
         assertThat(pvc.path("status").path("phase").asString()).isEqualTo("Bound");
         assertThat(pvc.path("spec").path("volumeName").asString()).isEqualTo("pvc-" + uid);
         assertThat(pvc.path("metadata").path("annotations").path("volume.kubernetes.io/selected-node").asString())
                 .isEqualTo("node2");
-        JsonNode pv = K3sPodsIT.JSON.readTree(K3sPodsIT.kubectlOk("get", "pv", "pvc-" + uid, "-o", "json"));
+        JsonNode pv = JSON.readTree(shell.kubectlOk("get", "pv", "pvc-" + uid, "-o", "json"));
         String path = "/var/lib/rancher/k3s/storage/pvc-" + uid + "_default_data";
         assertThat(pv.path("spec").path("hostPath").path("path").asString()).isEqualTo(path);
         assertThat(pv.path("spec").path("claimRef").path("name").asString()).isEqualTo("data");
         assertThat(pv.path("status").path("phase").asString()).isEqualTo("Bound");
-        assertThat(K3sPodsIT.ok("node2", "cat " + path + "/hello")).isEqualTo("hello from a claim\n");
-        assertThat(K3sPodsIT.kubectlOk("logs", "writer")).isEqualTo("hello from a claim\n");
+        assertThat(shell.sshOk("node2", "cat " + path + "/hello")).isEqualTo("hello from a claim\n");
+        assertThat(shell.kubectlOk("logs", "writer")).isEqualTo("hello from a claim\n");
     }
 
     @Test
@@ -175,7 +178,7 @@ class K3sLocalStorageIT {
         try (K3sServer bare = K3sServer.start(K3sServerOptions.defaults().etcRoot(dir.resolve("bare"))
                 .bindAddress("127.0.0.1").httpsListenPort(0).disableAgent(true).disable("local-storage")
                 .logTo(new PrintStream(log, true, StandardCharsets.UTF_8)))) {
-            K3sPodsIT.Result sc = K3sPodsIT.run(List.of("kubectl", "--kubeconfig", bare.kubeconfig().toString(),
+            Result sc = run(List.of("kubectl", "--kubeconfig", bare.kubeconfig().toString(),
                     "get", "storageclass,deploy", "-A", "-o", "name"), null);
             assertThat(sc.exit()).isZero();
             assertThat(sc.out()).doesNotContain("local-path");

@@ -3,6 +3,8 @@ package io.k3gpu.lab.k3sdist;
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.NodeProcesses;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,15 +21,18 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.lockLab;
+import static io.k3gpu.lab.LabShell.run;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -51,40 +56,37 @@ class K3sPodsIT {
     static K3sDistribution k3s;
     static Path kubeconfig;
     static Path work;
+    static LabShell shell;
     static FileChannel lock;
-
-    record Result(int exit, String out) {
-    }
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
         assumeThat(Path.of("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
                 .as("Debian's dataset-fashion-mnist").exists();
-        lock = FileChannel.open(Path.of(System.getProperty("java.io.tmpdir"), "k3gpu-" + ID + ".it-lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        lock.lock();
+        lock = lockLab(ID);
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-pods-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
         long t0 = System.nanoTime();
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "jetson-nano", "dgpu"), null, null));
+        shell = new LabShell(lab, kubeconfig, work);
         k3s = K3sDistribution.of(lab);
         long t1 = System.nanoTime();
         // coredns and local-path-provisioner off, as K3s's --disable allows: these tests count what runs on a node
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
                 + "--disable local-storage' sh -");
-        Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
-        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         long t2 = System.nanoTime();
         Map<String, String> execs = new LinkedHashMap<>();
         execs.put("jetson1", "agent --docker");
         execs.put("gpu1", "agent");
         List<CompletableFuture<Result>> installs = new ArrayList<>();
         for (Map.Entry<String, String> e : execs.entrySet()) {
-            installs.add(CompletableFuture.supplyAsync(() -> ssh(e.getKey(), "read -r K3S_TOKEN && export K3S_TOKEN "
+            installs.add(CompletableFuture.supplyAsync(() -> shell.ssh(e.getKey(),
+                    "read -r K3S_TOKEN && export K3S_TOKEN "
                     + "&& curl -sfL " + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='"
                     + e.getValue() + "' sh -", token + "\n")));
         }
@@ -92,14 +94,14 @@ class K3sPodsIT {
             assertThat(f.join().exit()).as(f.join().out()).isZero();
         }
         await("3 Ready nodes", 60, () -> {
-            String nodes = kubectl("get", "nodes").out();
+            String nodes = shell.kubectl("get", "nodes").out();
             return nodes.lines().filter(l -> l.matches("(node1|jetson1|gpu1)\\s+Ready\\s.*")).count() == 3;
         });
         long t3 = System.nanoTime();
         System.out.printf("lab up %.0f ms, server installed %.0f ms, 2 agents installed and Ready %.0f ms%n",
                 (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
         // K3s v1.29+ deploys it from runtimes.yaml (not v1.24); applying it again leaves it as it is
-        apply("runtimeclass", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\n"
+        shell.apply("runtimeclass", "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata:\n  name: nvidia\n"
                 + "handler: nvidia\n");
     }
 
@@ -118,12 +120,7 @@ class K3sPodsIT {
                 assertThat(NodeProcesses.left(nodes)).as("processes of the lab's nodes").isEmpty();
             }
         } finally {
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
             if (lock != null) {
                 lock.close();
             }
@@ -132,106 +129,13 @@ class K3sPodsIT {
 
     // ---------------------------------------------------------------------------------------------------- helpers
 
-    static Result run(List<String> cmd, String stdin) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(p.waitFor(300, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new Result(p.exitValue(), out.join());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    static Result ssh(String node, String command, String stdin) {
-        return run(lab.sshCommand(node, "root", command), stdin);
-    }
-
-    static String ok(String node, String command) {
-        Result r = ssh(node, command, null);
-        assertThat(r.exit()).as("%s on %s: %s", command, node, r.out()).isZero();
-        return r.out();
-    }
-
-    static Result kubectl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        return run(cmd, null);
-    }
-
-    static String kubectlOk(String... args) {
-        Result r = kubectl(args);
-        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.out()).isZero();
-        return r.out();
-    }
-
-    static void apply(String name, String manifest) throws Exception {
-        Path file = work.resolve(name + ".yaml");
-        Files.writeString(file, manifest);
-        kubectlOk("apply", "-f", file.toString());
-    }
-
-    static JsonNode pod(String name) {
-        Result r = kubectl("get", "pod", name, "-o", "json");
-        return r.exit() == 0 ? JSON.readTree(r.out()) : null;
-    }
-
-    static String phase(String name) {
-        JsonNode p = pod(name);
-        return p == null ? null : p.path("status").path("phase").asString("");
-    }
-
-    /** Waits for a pod to reach one of {@code phases}; returns the time it took in ms. */
-    static long awaitPhase(String name, int seconds, String... phases) throws Exception {
-        long t0 = System.nanoTime();
-        await("pod " + name + " in " + List.of(phases), seconds, () -> List.of(phases).contains(phase(name)));
-        return (System.nanoTime() - t0) / 1_000_000;
-    }
-
-    static void await(String what, long seconds, Check check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!check.done()) {
-            assertThat(System.nanoTime()).as("waited %d s for %s", seconds, what).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    interface Check {
-        boolean done() throws Exception;
-    }
-
     static String statusColumn(String name) {
-        String line = kubectlOk("get", "pod", name).lines().skip(1).findFirst().orElse("");
+        String line = shell.kubectlOk("get", "pod", name).lines().skip(1).findFirst().orElse("");
         return line.split("\\s+")[2];
     }
 
-    static List<String> events(String name) {
-        List<String> out = new ArrayList<>();
-        JsonNode list = JSON.readTree(kubectlOk("get", "events", "-o", "json"));
-        for (JsonNode e : list.path("items")) {
-            if (name.equals(e.path("involvedObject").path("name").asString(""))) {
-                out.add(e.path("type").asString("") + " " + e.path("reason").asString("") + " "
-                        + e.path("message").asString(""));
-            }
-        }
-        return out;
-    }
-
     static void deletePod(String name) {
-        kubectlOk("delete", "pod", name, "--ignore-not-found");
+        shell.kubectlOk("delete", "pod", name, "--ignore-not-found");
     }
 
     static String seedGpuTest() {
@@ -256,14 +160,14 @@ class K3sPodsIT {
     @Test
     @Order(1)
     void seedGpuTestLogsTheDlerrorWithRuncAndLoadsCudaOnceDockerDefaultsToNvidia() throws Exception {
-        assertThat(kubectlOk("get", "node", "jetson1", "-o", "jsonpath={.status.capacity}"))
+        assertThat(shell.kubectlOk("get", "node", "jetson1", "-o", "jsonpath={.status.capacity}"))
                 .doesNotContain("nvidia.com/gpu");
-        apply("gpu-test", seedGpuTest());
-        long ms = awaitPhase("gpu-test", 60, "Succeeded", "Failed");
+        shell.apply("gpu-test", seedGpuTest());
+        long ms = shell.awaitPhase("gpu-test", 60, "Succeeded", "Failed");
         System.out.printf("gpu-test (runc) applied to Succeeded: %d ms%n", ms);
-        assertThat(phase("gpu-test")).isEqualTo("Succeeded");
+        assertThat(shell.phase("gpu-test")).isEqualTo("Succeeded");
         assertThat(statusColumn("gpu-test")).isEqualTo("Completed");
-        String logs = kubectlOk("logs", "gpu-test");
+        String logs = shell.kubectlOk("logs", "gpu-test");
         System.out.print(logs);
         assertThat(logs).matches(TIMESTAMP + "W tensorflow/stream_executor/platform/default/dso_loader\\.cc:60\\] "
                 + "Could not load dynamic library 'libcudart\\.so\\.10\\.2'; dlerror: libcudart\\.so\\.10\\.2: cannot "
@@ -271,26 +175,27 @@ class K3sPodsIT {
                 + "/usr/local/cuda-10\\.2/targets/aarch64-linux/lib:\n"
                 + TIMESTAMP + "I tensorflow/stream_executor/cuda/cudart_stub\\.cc:29\\] Ignore above cudart dlerror if "
                 + "you do not have a GPU set up on your machine\\.\n");
-        JsonNode c = pod("gpu-test").path("status").path("containerStatuses").get(0);
+        JsonNode c = shell.pod("gpu-test").path("status").path("containerStatuses").get(0);
         assertThat(c.path("containerID").asString()).matches("docker://[0-9a-f]{64}");
         assertThat(c.path("image").asString()).isEqualTo("icetekio/jetson-nano-tensorflow:latest");
         assertThat(c.path("imageID").asString()).matches(
                 "docker-pullable://icetekio/jetson-nano-tensorflow@sha256:[0-9a-f]{64}");
-        assertThat(events("gpu-test")).contains("Normal Pulling Pulling image \"icetekio/jetson-nano-tensorflow\"",
+        assertThat(shell.events("gpu-test"))
+                .contains("Normal Pulling Pulling image \"icetekio/jetson-nano-tensorflow\"",
                 "Normal Created Created container gpu-test", "Normal Started Started container gpu-test");
 
         // what k3gpu gpu-runtime does: Docker's default runtime becomes nvidia; the agent is not restarted
-        ok("jetson1", "python3 -c \"import json; f='/etc/docker/daemon.json'; d=json.load(open(f)); "
+        shell.sshOk("jetson1", "python3 -c \"import json; f='/etc/docker/daemon.json'; d=json.load(open(f)); "
                 + "d['default-runtime']='nvidia'; json.dump(d, open(f, 'w'), indent=4)\" && systemctl restart docker");
-        await("Docker's default runtime nvidia on jetson1", 30, () -> ok("jetson1",
+        await("Docker's default runtime nvidia on jetson1", 30, () -> shell.sshOk("jetson1",
                 "docker info --format '{{.DefaultRuntime}}'").strip().equals("nvidia"));
         // the kubelet asks Docker at each pod start; nvidia.com/gpu still only comes from a device plugin
-        assertThat(kubectlOk("get", "node", "jetson1", "-o", "jsonpath={.status.capacity}"))
+        assertThat(shell.kubectlOk("get", "node", "jetson1", "-o", "jsonpath={.status.capacity}"))
                 .doesNotContain("nvidia.com/gpu");
         deletePod("gpu-test");
-        apply("gpu-test", seedGpuTest());
-        awaitPhase("gpu-test", 60, "Succeeded", "Failed");
-        logs = kubectlOk("logs", "gpu-test");
+        shell.apply("gpu-test", seedGpuTest());
+        shell.awaitPhase("gpu-test", 60, "Succeeded", "Failed");
+        logs = shell.kubectlOk("logs", "gpu-test");
         System.out.print(logs);
         assertThat(logs).matches(TIMESTAMP + "I tensorflow/stream_executor/platform/default/dso_loader\\.cc:49\\] "
                 + "Successfully opened dynamic library libcudart\\.so\\.10\\.2\n");
@@ -300,7 +205,7 @@ class K3sPodsIT {
     @Test
     @Order(2)
     void seedMnistTrainingClonesTheLabRepositoryAndTrainsForReal() throws Exception {
-        apply("mnist-training", """
+        shell.apply("mnist-training", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -337,19 +242,19 @@ class K3sPodsIT {
         long t0 = System.nanoTime();
         await("mnist-training running", 60, () -> statusColumn("mnist-training").matches("Running|Completed|Error"));
         // kubectl logs -f streams from the kubelet until the container ends
-        String followed = kubectlOk("logs", "-f", "mnist-training", "-c", "mnist");
-        long ms = awaitPhase("mnist-training", 300, "Succeeded", "Failed");
-        String clone = kubectlOk("logs", "mnist-training", "-c", "git-clone");
-        String logs = kubectlOk("logs", "mnist-training", "-c", "mnist");
+        String followed = shell.kubectlOk("logs", "-f", "mnist-training", "-c", "mnist");
+        long ms = shell.awaitPhase("mnist-training", 300, "Succeeded", "Failed");
+        String clone = shell.kubectlOk("logs", "mnist-training", "-c", "git-clone");
+        String logs = shell.kubectlOk("logs", "mnist-training", "-c", "mnist");
         System.out.print(clone + logs);
         assertThat(followed).isEqualTo(logs);
         // the trainer's last two lines: its summary on stderr and its JSON on stdout, in either order (a runtime
         // reads the two streams apart, as Docker's and containerd's do)
-        assertThat(kubectlOk("logs", "mnist-training", "-c", "mnist", "--tail=2").lines().toList())
+        assertThat(shell.kubectlOk("logs", "mnist-training", "-c", "mnist", "--tail=2").lines().toList())
                 .hasSize(2).anyMatch(l -> l.startsWith("mnist-train: done: test accuracy "))
                 .anyMatch(l -> l.startsWith("{\"event\":\"done\""));
         ms = (System.nanoTime() - t0) / 1_000_000;
-        assertThat(phase("mnist-training")).as(logs).isEqualTo("Succeeded");
+        assertThat(shell.phase("mnist-training")).as(logs).isEqualTo("Succeeded");
         assertThat(clone).isEqualTo("Cloning into '/workspace'...\n");
         JsonNode done = logs.lines().filter(l -> l.startsWith("{\"event\":\"done\"")).map(JSON::readTree)
                 .findFirst().orElseThrow();
@@ -359,10 +264,10 @@ class K3sPodsIT {
         assertThat(done.path("testAccuracy").asDouble()).isGreaterThan(0.75);
         assertThat(done.path("trainSamples").asInt()).isEqualTo(60000);
         assertThat(logs).contains("Successfully opened dynamic library libcudart.so.10.2");
-        JsonNode init = pod("mnist-training").path("status").path("initContainerStatuses").get(0);
+        JsonNode init = shell.pod("mnist-training").path("status").path("initContainerStatuses").get(0);
         assertThat(init.path("state").path("terminated").path("reason").asString()).isEqualTo("Completed");
         deletePod("mnist-training");
-        assertThat(ok("jetson1", "ls /var/lib/kubelet/pods /var/log/pods")).as("emptyDir and logs removed")
+        assertThat(shell.sshOk("jetson1", "ls /var/lib/kubelet/pods /var/log/pods")).as("emptyDir and logs removed")
                 .isEqualTo("/var/lib/kubelet/pods:\n\n/var/log/pods:\n");
     }
 
@@ -373,7 +278,7 @@ class K3sPodsIT {
                 + "torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')";
         for (String rc : List.of("nvidia", "")) {
             String name = rc.isEmpty() ? "torch-runc" : "torch-nvidia";
-            apply(name, """
+            shell.apply(name, """
                     apiVersion: v1
                     kind: Pod
                     metadata:
@@ -388,11 +293,11 @@ class K3sPodsIT {
                           command: ["python3", "-c", "%s"]
                     """.formatted(name, rc.isEmpty() ? "" : "runtimeClassName: " + rc, torch));
         }
-        awaitPhase("torch-nvidia", 60, "Succeeded", "Failed");
-        awaitPhase("torch-runc", 60, "Succeeded", "Failed");
-        assertThat(kubectlOk("logs", "torch-nvidia")).isEqualTo("CUDA available: True 1 NVIDIA H200\n");
-        assertThat(kubectlOk("logs", "torch-runc")).isEqualTo("CUDA available: False 0 \n");
-        JsonNode c = pod("torch-nvidia").path("status").path("containerStatuses").get(0);
+        shell.awaitPhase("torch-nvidia", 60, "Succeeded", "Failed");
+        shell.awaitPhase("torch-runc", 60, "Succeeded", "Failed");
+        assertThat(shell.kubectlOk("logs", "torch-nvidia")).isEqualTo("CUDA available: True 1 NVIDIA H200\n");
+        assertThat(shell.kubectlOk("logs", "torch-runc")).isEqualTo("CUDA available: False 0 \n");
+        JsonNode c = shell.pod("torch-nvidia").path("status").path("containerStatuses").get(0);
         assertThat(c.path("image").asString()).isEqualTo("nvcr.io/nvidia/pytorch:24.12-py3");
         assertThat(c.path("containerID").asString()).matches("containerd://[0-9a-f]{64}");
 
@@ -404,8 +309,8 @@ class K3sPodsIT {
         try (InputStream in = K3sPodsIT.class.getResourceAsStream("/io/k3gpu/workloads/gpu_probe.py")) {
             cm.putObject("data").put("gpu_probe.py", new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
-        apply("configmap", JSON.writeValueAsString(cm));
-        apply("probe", """
+        shell.apply("configmap", JSON.writeValueAsString(cm));
+        shell.apply("probe", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -426,8 +331,8 @@ class K3sPodsIT {
                       configMap:
                         name: k3gpu-workloads
                 """);
-        awaitPhase("probe", 60, "Succeeded", "Failed");
-        String line = kubectlOk("logs", "probe").lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+        shell.awaitPhase("probe", 60, "Succeeded", "Failed");
+        String line = shell.kubectlOk("logs", "probe").lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         JsonNode probe = JSON.readTree(line);
         assertThat(probe.path("framework").isNull()).as(line).isTrue();
         assertThat(probe.path("cudaVisible").asBoolean()).isFalse();
@@ -441,7 +346,7 @@ class K3sPodsIT {
     @Test
     @Order(4)
     void unknownImageIsErrImagePullThenImagePullBackOff() throws Exception {
-        apply("no-such-image", """
+        shell.apply("no-such-image", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -454,16 +359,16 @@ class K3sPodsIT {
                       image: x/y
                 """);
         await("ImagePullBackOff", 30, () -> statusColumn("no-such-image").equals("ImagePullBackOff"));
-        JsonNode waiting = pod("no-such-image").path("status").path("containerStatuses").get(0).path("state")
+        JsonNode waiting = shell.pod("no-such-image").path("status").path("containerStatuses").get(0).path("state")
                 .path("waiting");
         assertThat(waiting.path("message").asString()).isEqualTo("Back-off pulling image \"x/y\"");
-        assertThat(phase("no-such-image")).isEqualTo("Pending");
+        assertThat(shell.phase("no-such-image")).isEqualTo("Pending");
         String pullError = "rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/x/y:latest\": "
                 + "failed to resolve reference \"docker.io/x/y:latest\": docker.io/x/y:latest: not found";
-        assertThat(events("no-such-image")).containsSubsequence("Normal Pulling Pulling image \"x/y\"",
+        assertThat(shell.events("no-such-image")).containsSubsequence("Normal Pulling Pulling image \"x/y\"",
                 "Warning Failed Failed to pull image \"x/y\": " + pullError, "Warning Failed Error: ErrImagePull",
                 "Normal BackOff Back-off pulling image \"x/y\"", "Warning Failed Error: ImagePullBackOff");
-        Result logs = kubectl("logs", "no-such-image");
+        Result logs = shell.kubectl("logs", "no-such-image");
         assertThat(logs.exit()).isNotZero();
         assertThat(logs.out()).contains("container \"c\" in pod \"no-such-image\" is waiting to start: trying and "
                 + "failing to pull image");
@@ -473,7 +378,7 @@ class K3sPodsIT {
     @Test
     @Order(5)
     void failingCommandFailsThePodWithItsExitCode() throws Exception {
-        apply("fails", """
+        shell.apply("fails", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -486,20 +391,21 @@ class K3sPodsIT {
                       image: busybox
                       command: ["sh", "-c", "echo about to fail; exit 3"]
                 """);
-        awaitPhase("fails", 30, "Failed", "Succeeded");
-        assertThat(phase("fails")).isEqualTo("Failed");
+        shell.awaitPhase("fails", 30, "Failed", "Succeeded");
+        assertThat(shell.phase("fails")).isEqualTo("Failed");
         assertThat(statusColumn("fails")).isEqualTo("Error");
-        JsonNode t = pod("fails").path("status").path("containerStatuses").get(0).path("state").path("terminated");
+        JsonNode t = shell.pod("fails").path("status").path("containerStatuses").get(0).path("state")
+                .path("terminated");
         assertThat(t.path("exitCode").asInt()).isEqualTo(3);
         assertThat(t.path("reason").asString()).isEqualTo("Error");
-        assertThat(kubectlOk("logs", "fails")).isEqualTo("about to fail\n");
+        assertThat(shell.kubectlOk("logs", "fails")).isEqualTo("about to fail\n");
         deletePod("fails");
     }
 
     @Test
     @Order(6)
     void deletingARunningPodRemovesItsDockerContainersAndTheirProcesses() throws Exception {
-        apply("sleeper", """
+        shell.apply("sleeper", """
                 apiVersion: v1
                 kind: Pod
                 metadata:
@@ -512,27 +418,28 @@ class K3sPodsIT {
                       image: busybox
                       command: ["sh", "-c", "echo started; sleep 3600 & wait"]
                 """);
-        awaitPhase("sleeper", 30, "Running");
-        await("the log line", 10, () -> kubectlOk("logs", "sleeper").equals("started\n"));
-        assertThat(ok("jetson1", "ps -eo args").lines().filter(l -> l.equals("sleep 3600")).count()).isEqualTo(1);
+        shell.awaitPhase("sleeper", 30, "Running");
+        await("the log line", 10, () -> shell.kubectlOk("logs", "sleeper").equals("started\n"));
+        assertThat(shell.sshOk("jetson1", "ps -eo args").lines().filter(l -> l.equals("sleep 3600")).count())
+                .isEqualTo(1);
         // jetson1's agent runs with --docker: the pod is a Docker container beside its sandbox, as with cri-dockerd
-        String uid = pod("sleeper").path("metadata").path("uid").asString();
-        assertThat(ok("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid=" + uid).lines()
-                .sorted().toList()).containsExactly("k8s_POD_sleeper_default_" + uid + "_0",
+        String uid = shell.pod("sleeper").path("metadata").path("uid").asString();
+        assertThat(shell.sshOk("jetson1", "docker ps --format '{{.Names}}' --filter label=io.kubernetes.pod.uid=" + uid)
+                .lines().sorted().toList()).containsExactly("k8s_POD_sleeper_default_" + uid + "_0",
                 "k8s_c_sleeper_default_" + uid + "_0");
         long t0 = System.nanoTime();
-        kubectlOk("delete", "pod", "sleeper");
+        shell.kubectlOk("delete", "pod", "sleeper");
         System.out.printf("kubectl delete of a running pod: %.0f ms%n", (System.nanoTime() - t0) / 1e6);
-        assertThat(kubectl("get", "pod", "sleeper").exit()).isNotZero();
-        assertThat(ok("jetson1", "ps -eo args").lines().filter(l -> l.contains("sleep 3600")
+        assertThat(shell.kubectl("get", "pod", "sleeper").exit()).isNotZero();
+        assertThat(shell.sshOk("jetson1", "ps -eo args").lines().filter(l -> l.contains("sleep 3600")
                 && !l.contains("ps -eo")).count()).as("processes left").isZero();
-        assertThat(ok("jetson1", "docker ps -aq --filter label=io.kubernetes.pod.uid=" + uid)).isEmpty();
+        assertThat(shell.sshOk("jetson1", "docker ps -aq --filter label=io.kubernetes.pod.uid=" + uid)).isEmpty();
     }
 
     @Test
     @Order(7)
     void jobRunsItsPodToComplete() throws Exception {
-        apply("job", """
+        shell.apply("job", """
                 apiVersion: batch/v1
                 kind: Job
                 metadata:
@@ -550,12 +457,13 @@ class K3sPodsIT {
                           command: ["sh", "-c", "echo hello from $(hostname)"]
                 """);
         long t0 = System.nanoTime();
-        await("Job hello complete", 60, () -> kubectlOk("get", "job", "hello", "-o",
+        await("Job hello complete", 60, () -> shell.kubectlOk("get", "job", "hello", "-o",
                 "jsonpath={.status.conditions[?(@.type==\"Complete\")].status}").equals("True"));
         System.out.printf("Job applied to Complete: %.0f ms%n", (System.nanoTime() - t0) / 1e6);
-        String pods = kubectlOk("get", "pods", "-l", "job-name=hello", "-o", "jsonpath={.items[*].metadata.name}");
+        String pods = shell.kubectlOk("get", "pods", "-l", "job-name=hello", "-o",
+                "jsonpath={.items[*].metadata.name}");
         assertThat(pods).matches("hello-[a-z0-9]{5}");
-        assertThat(kubectlOk("logs", "job/hello")).isEqualTo("hello from " + pods + "\n");
-        kubectlOk("delete", "job", "hello");
+        assertThat(shell.kubectlOk("logs", "job/hello")).isEqualTo("hello from " + pods + "\n");
+        shell.kubectlOk("delete", "job", "hello");
     }
 }

@@ -1,10 +1,14 @@
 package io.k3gpu.lab.k3sdist;
 
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.readAll;
+import static io.k3gpu.lab.LabShell.runApart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.BufferedReader;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
 import io.k3gpu.lab.LabState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,31 +47,28 @@ class K3sStreamsIT {
     static LabState lab;
     static Path kubeconfig;
     static Path work;
-
-    record Result(int exit, String out, String err) {
-    }
+    static LabShell shell;
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
         assumeThat(Path.of("/usr/bin/kubectl")).as("the real kubectl").isExecutable();
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
         work = Files.createTempDirectory("k3s-streams-it");
         kubeconfig = work.resolve("kubeconfig.yaml");
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "cpu-only"), null, null));
+        shell = new LabShell(lab, kubeconfig, work).withStderrApart();
         K3sDistribution k3s = K3sDistribution.of(lab);
         // the server runs with --disable-agent (no kubelet of its own): the pods go to node2's agent
-        ok("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable-agent "
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable-agent "
                 + "--disable coredns' sh -");
-        Files.writeString(kubeconfig, ok("node1", "cat /etc/rancher/k3s/k3s.yaml").replace("https://127.0.0.1:6443",
-                K3S_URL));
-        String token = ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
-        Result agent = run(lab.sshCommand("node2", "root", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
-                + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent' sh -"), token + "\n",
-                Map.of());
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
+                .replace("https://127.0.0.1:6443", K3S_URL));
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        Result agent = shell.ssh("node2", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
+                + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent' sh -", token + "\n");
         assertThat(agent.exit()).as(agent.out() + agent.err()).isZero();
-        await("node2 Ready", 90, () -> kubectl("get", "nodes").out().lines()
+        await("node2 Ready", 90, () -> shell.kubectl("get", "nodes").out().lines()
                 .anyMatch(l -> l.matches("node2\\s+Ready\\s.*")));
         Files.writeString(work.resolve("pods.yaml"), """
                 apiVersion: v1
@@ -100,16 +103,15 @@ class K3sStreamsIT {
                   - name: stuck
                     image: registry.invalid/none:1
                 """);
-        kubectlOk("apply", "-f", work.resolve("pods.yaml").toString());
+        shell.kubectlOk("apply", "-f", work.resolve("pods.yaml").toString());
         try {
-            await("web and reader Running", 120, () -> kubectl("get", "pods", "web", "reader").out().lines()
+            await("web and reader Running", 120, () -> shell.kubectl("get", "pods", "web", "reader").out().lines()
                     .filter(l -> l.contains("Running")).count() == 2);
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "\n" + kubectl("describe", "pods").out() + "\n"
-                    + run(lab.sshCommand("node2", "root", "tail -50 /var/log/k3gpu-lab/k3s-agent.log"), null, Map.of())
-                    .out(), e);
+            throw new AssertionError(e.getMessage() + "\n" + shell.kubectl("describe", "pods").out() + "\n"
+                    + shell.ssh("node2", "tail -50 /var/log/k3gpu-lab/k3s-agent.log", null).out(), e);
         }
-        await("web's server listening", 30, () -> kubectl("logs", "web").out().contains("Serving HTTP"));
+        await("web's server listening", 30, () -> shell.kubectl("logs", "web").out().contains("Serving HTTP"));
     }
 
     @AfterAll
@@ -119,27 +121,22 @@ class K3sStreamsIT {
                 Lab.down(lab.stateDir());
             }
         } finally {
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
-            }
+            deleteWork(work);
         }
     }
 
     @Test
     @Order(1)
     void execRunsInTheContainersViewWithItsOutputStderrAndStdin() {
-        Result r = kubectl("exec", "web", "--", "sh", "-c", "echo out; echo err >&2; hostname; cat /tmp/index.html; "
-                + "echo \"$PYTHON_VERSION\"");
+        Result r = shell.kubectl("exec", "web", "--", "sh", "-c",
+                "echo out; echo err >&2; hostname; cat /tmp/index.html; echo \"$PYTHON_VERSION\"");
         assertThat(r.exit()).as(r.err()).isZero();
         // its own /tmp (mount namespace), hostname (UTS namespace) and environment: the container's, not the node's
         assertThat(r.out()).isEqualTo("out\nweb\nhello-from-pod\n3.11.2\n");
         assertThat(r.err()).isEqualTo("err\n");
-        assertThat(ok("node2", "cat /tmp/index.html 2>&1 || true")).doesNotContain("hello-from-pod");
+        assertThat(shell.sshOk("node2", "cat /tmp/index.html 2>&1 || true")).doesNotContain("hello-from-pod");
 
-        Result in = kubectlWithInput("abc\nxyz\n", Map.of(), "exec", "-i", "web", "--", "tr", "a-z", "A-Z");
+        Result in = shell.kubectlWithInput("abc\nxyz\n", Map.of(), "exec", "-i", "web", "--", "tr", "a-z", "A-Z");
         assertThat(in.exit()).as(in.err()).isZero();
         assertThat(in.out()).isEqualTo("ABC\nXYZ\n");
     }
@@ -147,23 +144,23 @@ class K3sStreamsIT {
     @Test
     @Order(2)
     void anExitCodeReachesKubectlsExitStatus() {
-        Result r = kubectl("exec", "web", "--", "sh", "-c", "echo before; exit 3");
+        Result r = shell.kubectl("exec", "web", "--", "sh", "-c", "echo before; exit 3");
         assertThat(r.out()).isEqualTo("before\n");
         assertThat(r.err()).isEqualTo("command terminated with exit code 3\n");
         assertThat(r.exit()).isEqualTo(3);
-        assertThat(kubectl("exec", "web", "--", "false").exit()).isEqualTo(1);
+        assertThat(shell.kubectl("exec", "web", "--", "false").exit()).isEqualTo(1);
     }
 
     @Test
     @Order(2)
     void execOverSpdyAsKubectlsFallbackDoesTheSame() {
         Map<String, String> spdy = Map.of("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false");
-        Result r = kubectlWithInput("from stdin\n", spdy, "exec", "-i", "web", "--", "sh", "-c",
+        Result r = shell.kubectlWithInput("from stdin\n", spdy, "exec", "-i", "web", "--", "sh", "-c",
                 "cat; echo err >&2; exit 5");
         assertThat(r.out()).isEqualTo("from stdin\n");
         assertThat(r.err()).isEqualTo("err\ncommand terminated with exit code 5\n");
         assertThat(r.exit()).isEqualTo(5);
-        Result ok = kubectlWithInput(null, spdy, "exec", "web", "--", "cat", "/tmp/index.html");
+        Result ok = shell.kubectlWithInput(null, spdy, "exec", "web", "--", "cat", "/tmp/index.html");
         assertThat(ok.exit()).as(ok.err()).isZero();
         assertThat(ok.out()).isEqualTo("hello-from-pod\n");
     }
@@ -172,7 +169,7 @@ class K3sStreamsIT {
     @Order(3)
     void aTerminalHasItsSizeAndCarriesStdin() {
         // script(1) gives kubectl a terminal, so -it asks for one (tty=true) and sends its size (channel 4)
-        Result r = run(List.of("script", "-qec", "stty cols 91 rows 33; kubectl --kubeconfig " + kubeconfig
+        Result r = runApart(List.of("script", "-qec", "stty cols 91 rows 33; kubectl --kubeconfig " + kubeconfig
                 + " exec -it web -- sh -c 'test -t 0 && echo is-a-tty; stty size; read x; echo \"read:$x\"'",
                 "/dev/null"), "hello\n", Map.of());
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
@@ -182,15 +179,15 @@ class K3sStreamsIT {
     @Test
     @Order(4)
     void refusalsCarryTheApiServersAndKubeletsMessages() {
-        Result missing = kubectl("exec", "web", "-c", "nope", "--", "true");
+        Result missing = shell.kubectl("exec", "web", "-c", "nope", "--", "true");
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).isEqualTo("Error from server (BadRequest): container nope is not valid for pod "
                 + "web\n");
-        Result noPod = kubectl("exec", "ghost", "--", "true");
+        Result noPod = shell.kubectl("exec", "ghost", "--", "true");
         assertThat(noPod.exit()).isEqualTo(1);
         assertThat(noPod.err()).isEqualTo("Error from server (NotFound): pods \"ghost\" not found\n");
         // a container that does not run: the kubelet refuses, the server reports it on the error channel
-        Result stuck = kubectl("exec", "stuck", "--", "true");
+        Result stuck = shell.kubectl("exec", "stuck", "--", "true");
         assertThat(stuck.exit()).isEqualTo(1);
         assertThat(stuck.err()).isEqualTo("error: Internal error occurred: unable to upgrade connection: container "
                 + "not found (\"stuck\")\n");
@@ -199,12 +196,12 @@ class K3sStreamsIT {
     @Test
     @Order(5)
     void attachFeedsAPodThatReadsStdinAndShowsWhatItWrites() throws Exception {
-        Result r = kubectlWithInput("one\ntwo\n", Map.of(), "attach", "-i", "reader");
+        Result r = shell.kubectlWithInput("one\ntwo\n", Map.of(), "attach", "-i", "reader");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).isEqualTo("got: one\ngot: two\nbye\n");
-        await("reader Succeeded (stdinOnce closed its stdin)", 30, () -> kubectl("get", "pod", "reader", "-o",
+        await("reader Succeeded (stdinOnce closed its stdin)", 30, () -> shell.kubectl("get", "pod", "reader", "-o",
                 "jsonpath={.status.phase}").out().equals("Succeeded"));
-        assertThat(kubectlOk("logs", "reader")).isEqualTo("ready\ngot: one\ngot: two\nbye\n");
+        assertThat(shell.kubectlOk("logs", "reader")).isEqualTo("ready\ngot: one\ngot: two\nbye\n");
     }
 
     @Test
@@ -223,10 +220,11 @@ class K3sStreamsIT {
     @Order(8)
     void portForwardToAClosedPortReportsTheKubeletsError() throws Exception {
         Process pf = start(Map.of(), "port-forward", "pod/web", "21682:9");
-        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> drain(pf.getErrorStream()));
+        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(pf.getErrorStream()));
         try {
             awaitLine(pf, "Forwarding from 127.0.0.1:21682 -> 9");
-            Result curl = run(List.of("curl", "-s", "--max-time", "10", "http://127.0.0.1:21682/"), null, Map.of());
+            Result curl = runApart(List.of("curl", "-s", "--max-time", "10", "http://127.0.0.1:21682/"), null,
+                    Map.of());
             assertThat(curl.exit()).isNotZero();
         } finally {
             pf.destroy();
@@ -237,7 +235,7 @@ class K3sStreamsIT {
 
     static void portForward(int local, Map<String, String> env) throws Exception {
         Process pf = start(env, "port-forward", "pod/web", local + ":8080");
-        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> drain(pf.getErrorStream()));
+        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(pf.getErrorStream()));
         try {
             try {
                 awaitLine(pf, "Forwarding from 127.0.0.1:" + local + " -> 8080");
@@ -246,7 +244,7 @@ class K3sStreamsIT {
                 throw new AssertionError("kubectl port-forward did not start: " + stderr.get(10, TimeUnit.SECONDS));
             }
             for (int i = 0; i < 2; i++) {
-                Result curl = run(List.of("curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + local
+                Result curl = runApart(List.of("curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + local
                         + "/index.html"), null, Map.of());
                 assertThat(curl.exit()).as(curl.err()).isZero();
                 assertThat(curl.out()).isEqualTo("hello-from-pod\n");
@@ -256,7 +254,7 @@ class K3sStreamsIT {
             pf.waitFor(10, TimeUnit.SECONDS);
         }
         // the pod's server saw the requests (its log, through kubectl logs)
-        assertThat(kubectlOk("logs", "web")).contains("\"GET /index.html HTTP/1.1\" 200");
+        assertThat(shell.kubectlOk("logs", "web")).contains("\"GET /index.html HTTP/1.1\" 200");
     }
 
     // ---------------------------------------------------------------------------------------------------- helpers
@@ -273,66 +271,5 @@ class K3sStreamsIT {
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<Boolean> seen = CompletableFuture.supplyAsync(() -> r.lines().anyMatch(line::equals));
         assertThat(seen.get(30, TimeUnit.SECONDS)).as("kubectl printed %s", line).isTrue();
-    }
-
-    static Result run(List<String> cmd, String stdin, Map<String, String> env) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().putAll(env);
-            Process p = pb.start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new Result(p.exitValue(), out.join(), err.join());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    static String ok(String node, String command) {
-        Result r = run(lab.sshCommand(node, "root", command), null, Map.of());
-        assertThat(r.exit()).as("%s on %s: %s", command, node, r.out() + r.err()).isZero();
-        return r.out();
-    }
-
-    static Result kubectl(String... args) {
-        return kubectlWithInput(null, Map.of(), args);
-    }
-
-    static Result kubectlWithInput(String stdin, Map<String, String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-        cmd.addAll(List.of(args));
-        return run(cmd, stdin, env);
-    }
-
-    static String kubectlOk(String... args) {
-        Result r = kubectl(args);
-        assertThat(r.exit()).as("kubectl %s: %s", String.join(" ", args), r.err()).isZero();
-        return r.out();
-    }
-
-    static void await(String what, long seconds, Check check) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!check.done()) {
-            assertThat(System.nanoTime()).as("waited %d s for %s", seconds, what).isLessThan(deadline);
-            Thread.sleep(500);
-        }
-    }
-
-    interface Check {
-        boolean done() throws Exception;
     }
 }

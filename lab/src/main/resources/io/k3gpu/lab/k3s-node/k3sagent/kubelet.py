@@ -8,7 +8,8 @@ import threading
 import time
 
 from k3sagent.common import KUBELET_PORT, klog, log, read_bytes, run
-from k3sagent.pods import Pods, tail
+from k3sagent.pods import Pods
+from k3sagent.podlogs import tail
 from k3sagent import streams
 
 def unquote_url(s):
