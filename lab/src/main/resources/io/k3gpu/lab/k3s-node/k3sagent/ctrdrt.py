@@ -432,15 +432,15 @@ class ContainerdRuntime:
             os.mkfifo(fifo, 0o600)
             c.stdin_w = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)
             mounts = list(mounts) + [{"target": "/dev/.k3gpu-stdin", "source": fifo}]
-            redirect = " </dev/.k3gpu-stdin 2>&1"
-        else:
-            redirect = " 2>&1"
-        # stderr joins stdout in the task itself: with one log file for both (`ctr run --log-uri file://`),
-        # containerd 1.6's shim hands the stdout copy the bare file while the stderr copy shares it
-        # (pkg/process/io.go copyPipes: `i.dest(fw, fr)` for the first of the two), so when stdout ends first the
-        # file is closed under the stderr copy ("error copying stderr") and a quick failure's message is lost.
-        # K3s's CRI gives the shim two fifos instead, and kubectl logs shows both streams in the order written.
-        argv = ["/bin/sh", "-c", 'exec "$@"' + redirect, "sh"] + list(argv)
+            argv = ["/bin/sh", "-c", 'exec "$@" </dev/.k3gpu-stdin 2>&1', "sh"] + list(argv)
+        elif runnable(rootfs, argv[0] if argv else "", env):
+            # stderr joins stdout in the task itself: with one log file for both (`ctr run --log-uri file://`),
+            # containerd 1.6's shim hands the stdout copy the bare file while the stderr copy shares it
+            # (pkg/process/io.go copyPipes: `i.dest(fw, fr)` for the first of the two), so when stdout ends first
+            # the file is closed under the stderr copy ("error copying stderr") and a quick failure's message is
+            # lost. K3s's CRI gives the shim two fifos instead; kubectl logs shows both streams in the order written.
+            # Only for a command runc would find: a missing one must stay runc's own start error.
+            argv = ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh"] + list(argv)
         write_file(c.run_dir + "/config.json", json.dumps(oci_spec(self, c, rootfs, argv, env, cwd, mounts)))
         name, binary = ctrd.handler_for(self.handler)
         args = ["run", "--detach", "--config", c.run_dir + "/config.json", "--log-uri", "file://" + c.log_path,
@@ -483,6 +483,19 @@ class ContainerdRuntime:
             c.exited(code, started)
         threading.Thread(target=wait, name="task", daemon=True).start()
         self.event(c, "Normal", "Started", "Started container " + c.name)
+
+
+def runnable(rootfs, command, env):
+    """Would runc find `command` in the container (an absolute path, or a name on the process's PATH, as Go's
+    exec.LookPath in runc's init looks)? Only the image's root is looked in, not volumes: unknown counts as no."""
+    if not command or ("/" in command and not command.startswith("/")):
+        return False
+    path = (env or {}).get("PATH", "")
+    for p in [command] if "/" in command else [d + "/" + command for d in path.split(":") if d.startswith("/")]:
+        full = os.path.join(rootfs, p.lstrip("/"))
+        if os.path.isfile(full) and os.access(full, os.X_OK):
+            return True
+    return False
 
 
 def settle(path, quiet=0.3, most=1.0):
