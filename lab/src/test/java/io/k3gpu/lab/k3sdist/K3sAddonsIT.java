@@ -146,12 +146,18 @@ class K3sAddonsIT {
     void topShowsNodesAndPodsWhileMetricsServerRuns() throws Exception {
         assertThat(K3sPodsIT.kubectlOk("get", "apiservice", "v1beta1.metrics.k8s.io", "-o",
                 "jsonpath={.status.conditions[?(@.type==\"Available\")].status}")).isEqualTo("True");
-        K3sPodsIT.await("kubectl top nodes", 90, () -> K3sPodsIT.kubectl("top", "nodes").out().lines()
-                .filter(l -> l.matches("node[12]\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%")).count() == 2);
+        String[] last = {""};
+        try {
+            K3sPodsIT.await("kubectl top nodes", 90, () -> (last[0] = K3sPodsIT.kubectl("top", "nodes").out())
+                    .lines().filter(l -> l.matches("node[12]\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%\\s*"))
+                    .count() == 2);
+        } finally {
+            System.out.println(last[0]);
+        }
         String nodes = K3sPodsIT.kubectlOk("top", "nodes");
         System.out.println(nodes);
         assertThat(nodes.lines().findFirst().orElse("").split("\\s+")).containsExactly("NAME", "CPU(cores)",
-                "CPU(%)", "MEMORY(bytes)", "MEMORY(%)");
+                "CPU%", "MEMORY(bytes)", "MEMORY%");
         K3sPodsIT.await("kubectl top pods -A", 60, () -> K3sPodsIT.kubectl("top", "pods", "-A").out()
                 .contains("metrics-server-"));
         String pods = K3sPodsIT.kubectlOk("top", "pods", "-A");
