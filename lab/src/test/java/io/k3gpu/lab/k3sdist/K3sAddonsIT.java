@@ -158,14 +158,16 @@ class K3sAddonsIT {
         System.out.println(nodes);
         assertThat(nodes.lines().findFirst().orElse("").split("\\s+")).containsExactly("NAME", "CPU(cores)",
                 "CPU%", "MEMORY(bytes)", "MEMORY%");
-        K3sPodsIT.await("kubectl top pods -A", 60, () -> K3sPodsIT.kubectl("top", "pods", "-A").out()
-                .contains("metrics-server-"));
+        // a pod has metrics after two scrapes (15 s apart) since it started
+        K3sPodsIT.await("kubectl top pods -A", 90, () -> K3sPodsIT.kubectl("top", "pods", "-A").out().lines()
+                .filter(l -> l.matches("kube-system\\s+(traefik|svclb-traefik|metrics-server)-.*")).count() == 4);
         String pods = K3sPodsIT.kubectlOk("top", "pods", "-A");
         System.out.println(pods);
         assertThat(pods.lines().findFirst().orElse("").split("\\s+")).containsExactly("NAMESPACE", "NAME",
                 "CPU(cores)", "MEMORY(bytes)");
         assertThat(pods.lines().filter(l -> l.startsWith("kube-system")).map(l -> l.split("\\s+")[1]))
-                .anyMatch(p -> p.startsWith("traefik-")).anyMatch(p -> p.startsWith("coredns-"));
+                .anyMatch(p -> p.startsWith("traefik-")).anyMatch(p -> p.startsWith("coredns-"))
+                .anyMatch(p -> p.startsWith("svclb-traefik-"));
 
         // no ready metrics-server endpoint: the aggregator answers 503
         K3sPodsIT.kubectlOk("-n", "kube-system", "scale", "deploy/metrics-server", "--replicas=0");
