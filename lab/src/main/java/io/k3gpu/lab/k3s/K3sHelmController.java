@@ -72,10 +72,10 @@ final class K3sHelmController {
                 .formatted(name, ns, owner)));
         K3sCoreDns.createIfMissing(api, Json.parseObject("""
                 {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding",
-                "metadata":{"name":"helm-%s-%s",%s},
+                "metadata":{"name":"helm-%s-%s"},
                 "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"cluster-admin"},
                 "subjects":[{"kind":"ServiceAccount","name":"helm-%s","namespace":"%s"}]}"""
-                .formatted(ns, name, owner, name, ns)));
+                .formatted(ns, name, name, ns))); // cluster-scoped: no namespaced owner (the GC would drop it)
         ObjectNode values = Json.parseObject("""
                 {"apiVersion":"v1","kind":"Secret","type":"Opaque","metadata":{"name":"chart-values-%s","namespace":"%s",%s},
                 "data":{}}""".formatted(name, ns, owner));

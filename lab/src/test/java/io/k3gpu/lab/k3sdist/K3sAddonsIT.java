@@ -25,7 +25,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * K3s's packaged components on a lab cluster of a server and one agent installed with K3s's defaults, with the real
- * kubectl: what {@code kubectl get pods -A} shows on a fresh K3s v1.31 (coredns, local-path-provisioner,
+ * kubectl (the agent with {@code --docker}: its pods are Docker containers): what {@code kubectl get pods -A} shows on a fresh K3s v1.31 (coredns, local-path-provisioner,
  * metrics-server and traefik Running, the helm-install Jobs of traefik-crd and traefik Completed, one
  * {@code svclb-traefik-*} pod 2/2 Running per node), the traefik LoadBalancer Service with the nodes' addresses as
  * EXTERNAL-IP and node ports, traefik answering through its ClusterIP; {@code kubectl top nodes|pods} once the
@@ -54,7 +54,7 @@ class K3sAddonsIT {
                 .replace("https://127.0.0.1:6443", K3S_URL));
         String token = K3sPodsIT.ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
         K3sPodsIT.Result agent = K3sPodsIT.ssh("node2", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
-                + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent' sh -", token + "\n");
+                + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent --docker' sh -", token + "\n");
         assertThat(agent.exit()).as(agent.out()).isZero();
         K3sPodsIT.await("2 Ready nodes", 90, () -> K3sPodsIT.kubectl("get", "nodes").out().lines()
                 .filter(l -> l.matches("(node1|node2)\\s+Ready\\s.*")).count() == 2);
