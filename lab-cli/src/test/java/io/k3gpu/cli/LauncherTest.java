@@ -20,7 +20,9 @@ class LauncherTest {
 
     @Test
     void theLongRunningTelemetryCommandsAndTheDashboardKeepTheJvmDefaultsAndTheEnvironmentReplacesThem() throws IOException {
-        assertThat(Files.readString(LAUNCHER)).contains("stats|exporter|dashboard) defaults= ;;")
+        assertThat(Files.readString(LAUNCHER))
+                .contains("\"stats parse\") defaults=\"" + LabBenchApplyCommand.LAUNCHER_JAVA_OPTS + "\" ;;")
+                .contains("\"stats \"*|\"exporter \"*|\"dashboard \"*) defaults= ;;")
                 .contains("opts=(${K3GPU_JAVA_OPTS-$defaults})");
     }
 }
