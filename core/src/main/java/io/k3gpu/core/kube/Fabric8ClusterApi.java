@@ -114,7 +114,8 @@ public final class Fabric8ClusterApi implements ClusterApi {
      * its polymorphic KubernetesDeserializer reads, and building that deserializer instantiates every model class it
      * finds through ServiceLoader (~700: 0.25-0.35 CPU-s of a `nodes` run with the JDK 25 AOT cache,
      * docs/benchmarks.md "Start-up"). Here the kubeconfig is read by a serializer that does not scan (a kubeconfig
-     * holds no Kubernetes resources), then fabric8's own steps follow: its merge of the context into an empty Config
+     * holds no Kubernetes resources; the common kubeconfig is read without Jackson at all: KubeconfigModel), then
+     * fabric8's own steps follow: its merge of the context into an empty Config
      * and its system property/environment overrides unless auto-configuration is off. The client's own serializer
      * still scans when a command reads resources of unknown type. Fabric8ClusterApiTest compares both ways.
      */
@@ -122,8 +123,9 @@ public final class Fabric8ClusterApi implements ClusterApi {
         if (kubeconfigYaml == null || kubeconfigYaml.isEmpty()) {
             throw new KubernetesClientException("Could not create Config from kubeconfig");
         }
-        io.fabric8.kubernetes.api.model.Config parsed = new KubernetesSerialization(JsonMapper.builder().build(), false)
-                .unmarshal(kubeconfigYaml, io.fabric8.kubernetes.api.model.Config.class);
+        io.fabric8.kubernetes.api.model.Config parsed = KubeconfigModel.read(kubeconfigYaml).orElseGet(() ->
+                new KubernetesSerialization(JsonMapper.builder().build(), false)
+                        .unmarshal(kubeconfigYaml, io.fabric8.kubernetes.api.model.Config.class));
         Config config = Config.empty();
         KubeConfigUtils.merge(config, context, parsed);
         if (!Utils.getSystemPropertyOrEnvVar(Config.KUBERNETES_DISABLE_AUTO_CONFIG_SYSTEM_PROPERTY, false)) {
