@@ -29,6 +29,7 @@ import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.impl.KubernetesClientImpl;
 import io.fabric8.kubernetes.client.internal.KubeConfigUtils;
+import io.fabric8.kubernetes.client.internal.SSLUtils;
 import io.fabric8.kubernetes.client.utils.HttpClientUtils;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.utils.Utils;
@@ -37,6 +38,7 @@ import io.k3gpu.core.error.K3gpuException;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
+import javax.net.ssl.KeyManager;
 import java.io.ByteArrayInputStream;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
@@ -105,7 +107,48 @@ public final class Fabric8ClusterApi implements ClusterApi {
         if (retries != null) {
             config.setRequestRetryBackoffLimit(retries);
         }
-        return new Fabric8ClusterApi(config, HttpClientUtils.createHttpClient(config));
+        return new Fabric8ClusterApi(config, httpClient(config));
+    }
+
+    /**
+     * fabric8's HTTP client for {@code config}, with the client certificate's KeyManager made by {@link ClientKey}
+     * where it reads the key (fabric8's own costs a quarter of a {@code nodes} run). fabric8 configures its client
+     * in one step that also builds the KeyManager, so that step runs with the certificate left out of the Config and
+     * with trust-all TLS (both cheap), then the SSL context is set again from the real Config: the ClientKey and
+     * fabric8's own TrustManagers (the kubeconfig's CA as fabric8 trusts it). The Config is restored before the
+     * client is built; its interceptors hold the real one.
+     */
+    private static HttpClient httpClient(Config config) {
+        Optional<KeyManager[]> key = ClientKey.of(config);
+        if (key.isEmpty()) {
+            return HttpClientUtils.createHttpClient(config);
+        }
+        String certData = config.getClientCertData();
+        String certFile = config.getClientCertFile();
+        String keyData = config.getClientKeyData();
+        String keyFile = config.getClientKeyFile();
+        boolean trustCerts = config.isTrustCerts();
+        HttpClient.Builder builder;
+        try {
+            config.setClientCertData(null);
+            config.setClientCertFile(null);
+            config.setClientKeyData(null);
+            config.setClientKeyFile(null);
+            config.setTrustCerts(true);
+            builder = HttpClientUtils.getHttpClientFactory().newBuilder(config);
+        } finally {
+            config.setClientCertData(certData);
+            config.setClientCertFile(certFile);
+            config.setClientKeyData(keyData);
+            config.setClientKeyFile(keyFile);
+            config.setTrustCerts(trustCerts);
+        }
+        try {
+            builder.sslContext(key.get(), SSLUtils.trustManagers(config));
+        } catch (Exception e) {
+            throw KubernetesClientException.launderThrowable(e);
+        }
+        return builder.build();
     }
 
     /**
