@@ -77,7 +77,10 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     private synchronized KubernetesClient client() {
         if (client == null) {
-            client = new KubernetesClientImpl(http, config);
+            // as KubernetesClientBuilder.build makes it: its default executor (a pool) runs informer and watch
+            // callbacks; the two-argument constructor runs them on the HTTP client's thread, which deadlocked a
+            // waitUntilCondition closing its informer (GpuSchedulingIT)
+            client = new KubernetesClientImpl(http, config, null, new KubernetesSerialization());
         }
         return client;
     }
