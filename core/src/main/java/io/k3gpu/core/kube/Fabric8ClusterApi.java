@@ -21,10 +21,16 @@ import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
+import io.fabric8.kubernetes.client.dsl.internal.OperationSupport;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import io.fabric8.kubernetes.client.impl.KubernetesClientImpl;
 import io.fabric8.kubernetes.client.internal.KubeConfigUtils;
+import io.fabric8.kubernetes.client.internal.SSLUtils;
+import io.fabric8.kubernetes.client.utils.HttpClientUtils;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.utils.Utils;
 import io.k3gpu.core.error.ExitCode;
@@ -32,6 +38,7 @@ import io.k3gpu.core.error.K3gpuException;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
+import javax.net.ssl.KeyManager;
 import java.io.ByteArrayInputStream;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
@@ -55,13 +62,27 @@ import java.util.function.Predicate;
 public final class Fabric8ClusterApi implements ClusterApi {
     /** Writes of a Node refused as conflicting (409) before one is reported as an error. */
     private static final int CONFLICT_ATTEMPTS = 5;
-    private static final JsonMapper PATCH_JSON = JsonMapper.builder().build();
-    private final KubernetesClient client;
+    private final Config config;
+    /** fabric8's HTTP client (TLS, authentication, retries): {@link #nodes} reads through it alone. */
+    private final HttpClient http;
     private final String where;
+    /** fabric8's client on {@link #http}, built on first use: {@code nodes} never needs it. */
+    private KubernetesClient client;
 
-    private Fabric8ClusterApi(KubernetesClient client, String where) {
-        this.client = client;
-        this.where = where;
+    private Fabric8ClusterApi(Config config, HttpClient http) {
+        this.config = config;
+        this.http = http;
+        this.where = config.getMasterUrl();
+    }
+
+    private synchronized KubernetesClient client() {
+        if (client == null) {
+            // as KubernetesClientBuilder.build makes it: its default executor (a pool) runs informer and watch
+            // callbacks; the two-argument constructor runs them on the HTTP client's thread, which deadlocked a
+            // waitUntilCondition closing its informer (GpuSchedulingIT)
+            client = new KubernetesClientImpl(http, config, null, new KubernetesSerialization());
+        }
+        return client;
     }
 
     /**
@@ -89,7 +110,48 @@ public final class Fabric8ClusterApi implements ClusterApi {
         if (retries != null) {
             config.setRequestRetryBackoffLimit(retries);
         }
-        return new Fabric8ClusterApi(new KubernetesClientBuilder().withConfig(config).build(), config.getMasterUrl());
+        return new Fabric8ClusterApi(config, httpClient(config));
+    }
+
+    /**
+     * fabric8's HTTP client for {@code config}, with the client certificate's KeyManager made by {@link ClientKey}
+     * where it reads the key (fabric8's own costs a quarter of a {@code nodes} run). fabric8 configures its client
+     * in one step that also builds the KeyManager, so that step runs with the certificate left out of the Config and
+     * with trust-all TLS (both cheap), then the SSL context is set again from the real Config: the ClientKey and
+     * fabric8's own TrustManagers (the kubeconfig's CA as fabric8 trusts it). The Config is restored before the
+     * client is built; its interceptors hold the real one.
+     */
+    private static HttpClient httpClient(Config config) {
+        Optional<KeyManager[]> key = ClientKey.of(config);
+        if (key.isEmpty()) {
+            return HttpClientUtils.createHttpClient(config);
+        }
+        String certData = config.getClientCertData();
+        String certFile = config.getClientCertFile();
+        String keyData = config.getClientKeyData();
+        String keyFile = config.getClientKeyFile();
+        boolean trustCerts = config.isTrustCerts();
+        HttpClient.Builder builder;
+        try {
+            config.setClientCertData(null);
+            config.setClientCertFile(null);
+            config.setClientKeyData(null);
+            config.setClientKeyFile(null);
+            config.setTrustCerts(true);
+            builder = HttpClientUtils.getHttpClientFactory().newBuilder(config);
+        } finally {
+            config.setClientCertData(certData);
+            config.setClientCertFile(certFile);
+            config.setClientKeyData(keyData);
+            config.setClientKeyFile(keyFile);
+            config.setTrustCerts(trustCerts);
+        }
+        try {
+            builder.sslContext(key.get(), SSLUtils.trustManagers(config));
+        } catch (Exception e) {
+            throw KubernetesClientException.launderThrowable(e);
+        }
+        return builder.build();
     }
 
     /**
@@ -98,7 +160,8 @@ public final class Fabric8ClusterApi implements ClusterApi {
      * its polymorphic KubernetesDeserializer reads, and building that deserializer instantiates every model class it
      * finds through ServiceLoader (~700: 0.25-0.35 CPU-s of a `nodes` run with the JDK 25 AOT cache,
      * docs/benchmarks.md "Start-up"). Here the kubeconfig is read by a serializer that does not scan (a kubeconfig
-     * holds no Kubernetes resources), then fabric8's own steps follow: its merge of the context into an empty Config
+     * holds no Kubernetes resources; the common kubeconfig is read without Jackson at all: KubeconfigModel), then
+     * fabric8's own steps follow: its merge of the context into an empty Config
      * and its system property/environment overrides unless auto-configuration is off. The client's own serializer
      * still scans when a command reads resources of unknown type. Fabric8ClusterApiTest compares both ways.
      */
@@ -106,8 +169,9 @@ public final class Fabric8ClusterApi implements ClusterApi {
         if (kubeconfigYaml == null || kubeconfigYaml.isEmpty()) {
             throw new KubernetesClientException("Could not create Config from kubeconfig");
         }
-        io.fabric8.kubernetes.api.model.Config parsed = new KubernetesSerialization(JsonMapper.builder().build(), false)
-                .unmarshal(kubeconfigYaml, io.fabric8.kubernetes.api.model.Config.class);
+        io.fabric8.kubernetes.api.model.Config parsed = KubeconfigModel.read(kubeconfigYaml).orElseGet(() ->
+                new KubernetesSerialization(JsonMapper.builder().build(), false)
+                        .unmarshal(kubeconfigYaml, io.fabric8.kubernetes.api.model.Config.class));
         Config config = Config.empty();
         KubeConfigUtils.merge(config, context, parsed);
         if (!Utils.getSystemPropertyOrEnvVar(Config.KUBERNETES_DISABLE_AUTO_CONFIG_SYSTEM_PROPERTY, false)) {
@@ -118,17 +182,17 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public String serverVersion() {
-        return call("reading the server version", () -> client.getKubernetesVersion().getGitVersion());
+        return call("reading the server version", () -> client().getKubernetesVersion().getGitVersion());
     }
 
     @Override
     public List<NodeStatus> nodes() {
-        return call("listing nodes", () -> client.nodes().list().getItems().stream().map(Fabric8ClusterApi::status).toList());
+        return call("listing nodes", () -> get("api/v1/nodes", NodeListJson::nodes));
     }
 
     @Override
     public Optional<NodeStatus> node(String name) {
-        return call("reading node " + name, () -> Optional.ofNullable(client.nodes().withName(name).get()).map(Fabric8ClusterApi::status));
+        return call("reading node " + name, () -> Optional.ofNullable(client().nodes().withName(name).get()).map(Fabric8ClusterApi::status));
     }
 
     @Override
@@ -139,7 +203,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public Optional<NodeStatus> awaitNodeReady(String name, Predicate<NodeStatus> which, Duration timeout) {
         try {
-            Node n = client.nodes().withName(name).waitUntilCondition(
+            Node n = client().nodes().withName(name).waitUntilCondition(
                     node -> node != null && isReady(node) && which.test(status(node)), timeout.toMillis(), TimeUnit.MILLISECONDS);
             return Optional.of(status(n));
         } catch (KubernetesClientTimeoutException e) {
@@ -152,7 +216,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public Optional<NodeStatus> awaitNodeReadyAndChanged(String name, String key, String previous, Duration timeout) {
         try {
-            Node n = client.nodes().withName(name).waitUntilCondition(node -> node != null && isReady(node)
+            Node n = client().nodes().withName(name).waitUntilCondition(node -> node != null && isReady(node)
                             && !Objects.equals(previous, node.getMetadata().getAnnotations() == null ? null
                             : node.getMetadata().getAnnotations().get(key)),
                     timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -168,7 +232,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
     public Map<String, String> label(String node, Map<String, String> labels) {
         return callRetryingConflicts("labelling node " + node, () -> {
             Map<String, String> changed = new LinkedHashMap<>();
-            Node current = client.nodes().withName(node).get();
+            Node current = client().nodes().withName(node).get();
             if (current == null) {
                 throw new K3gpuException(ExitCode.KUBERNETES, "node " + node + " is not in the cluster at " + where,
                         "check the name with: k3gpu nodes");
@@ -180,7 +244,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 }
             });
             if (!changed.isEmpty()) {
-                client.nodes().withName(node).edit(n -> {
+                client().nodes().withName(node).edit(n -> {
                     Map<String, String> l = n.getMetadata().getLabels() == null ? new LinkedHashMap<>()
                             : new LinkedHashMap<>(n.getMetadata().getLabels());
                     changed.forEach((k, v) -> {
@@ -200,7 +264,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public Optional<NodeMeta> meta(String node) {
-        return call("reading node " + node, () -> Optional.ofNullable(client.nodes().withName(node).get()).map(n -> {
+        return call("reading node " + node, () -> Optional.ofNullable(client().nodes().withName(node).get()).map(n -> {
             List<Taint> taints = new ArrayList<>();
             if (n.getSpec() != null && n.getSpec().getTaints() != null) {
                 for (io.fabric8.kubernetes.api.model.Taint t : n.getSpec().getTaints()) {
@@ -216,7 +280,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public void update(String node, Map<String, String> labels, Map<String, String> annotations, List<Taint> taints) {
-        callRetryingConflicts("updating node " + node, () -> client.nodes().withName(node).edit(n -> {
+        callRetryingConflicts("updating node " + node, () -> client().nodes().withName(node).edit(n -> {
                 n.getMetadata().setLabels(merged(n.getMetadata().getLabels(), labels));
                 n.getMetadata().setAnnotations(merged(n.getMetadata().getAnnotations(), annotations));
                 if (taints != null) {
@@ -235,7 +299,9 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public void annotate(String node, Map<String, String> annotations) {
         // a merge patch of the annotations map only: lists would be replaced whole (RFC 7386), so none is sent
-        ObjectNode patch = PATCH_JSON.createObjectNode();
+        // a mapper of its own: a static one was Jackson's first use at class load, for every command (issue 16)
+        JsonMapper json = JsonMapper.builder().build();
+        ObjectNode patch = json.createObjectNode();
         ObjectNode a = patch.putObject("metadata").putObject("annotations");
         annotations.forEach((k, v) -> {
             if (v == null) {
@@ -244,15 +310,15 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 a.put(k, v);
             }
         });
-        call("annotating node " + node, () -> client.nodes().withName(node)
-                .patch(PatchContext.of(PatchType.JSON_MERGE), PATCH_JSON.writeValueAsString(patch)));
+        call("annotating node " + node, () -> client().nodes().withName(node)
+                .patch(PatchContext.of(PatchType.JSON_MERGE), json.writeValueAsString(patch)));
     }
 
     @Override
     public Map<String, String> nodeAnnotation(String key) {
         return call("listing nodes", () -> {
             Map<String, String> out = new LinkedHashMap<>();
-            for (Node n : client.nodes().list().getItems()) {
+            for (Node n : client().nodes().list().getItems()) {
                 Map<String, String> a = n.getMetadata().getAnnotations();
                 if (a != null && a.get(key) != null) {
                     out.put(n.getMetadata().getName(), a.get(key));
@@ -277,12 +343,12 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public boolean deleteNode(String name) {
-        return call("deleting node " + name, () -> !client.nodes().withName(name).delete().isEmpty());
+        return call("deleting node " + name, () -> !client().nodes().withName(name).delete().isEmpty());
     }
 
     @Override
     public void applyConfigMap(String namespace, String name, Map<String, String> data) {
-        call("writing ConfigMap " + name, () -> client.configMaps().inNamespace(namespace).resource(
+        call("writing ConfigMap " + name, () -> client().configMaps().inNamespace(namespace).resource(
                 new ConfigMapBuilder().withNewMetadata().withName(name).withNamespace(namespace)
                         .addToLabels("app.kubernetes.io/managed-by", "k3gpu").endMetadata().withData(data).build())
                 .createOr(r -> r.update()));
@@ -291,8 +357,8 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public void create(String namespace, String yaml) {
         call("creating " + firstLine(yaml), () -> {
-            for (HasMetadata item : client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
-                client.resource(item).inNamespace(namespace).create();
+            for (HasMetadata item : client().load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+                client().resource(item).inNamespace(namespace).create();
             }
             return null;
         });
@@ -301,14 +367,14 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public PodOutcome awaitPod(String namespace, String pod, Duration timeout, boolean untilRunning) {
         try {
-            Pod p = client.pods().inNamespace(namespace).withName(pod).waitUntilCondition(
+            Pod p = client().pods().inNamespace(namespace).withName(pod).waitUntilCondition(
                     x -> x != null && (outcome(x, false).finished() || outcome(x, false).imagePullFailed()
                             || outcome(x, false).unschedulable() != null
                             || (untilRunning && "Running".equals(x.getStatus() == null ? null : x.getStatus().getPhase()))),
                     timeout.toMillis(), TimeUnit.MILLISECONDS);
             return outcome(p, false);
         } catch (KubernetesClientTimeoutException e) {
-            Pod p = client.pods().inNamespace(namespace).withName(pod).get();
+            Pod p = client().pods().inNamespace(namespace).withName(pod).get();
             return p == null ? new PodOutcome("Unknown", null, null, null, null, true) : outcome(p, true);
         } catch (KubernetesClientException e) {
             throw apiError("waiting for pod " + pod, e);
@@ -355,14 +421,14 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public String podLogs(String namespace, String pod, String container) {
-        return call("reading the log of pod " + pod, () -> client.pods().inNamespace(namespace).withName(pod)
+        return call("reading the log of pod " + pod, () -> client().pods().inNamespace(namespace).withName(pod)
                 .inContainer(container).getLog());
     }
 
     @Override
     public AutoCloseable followLogs(String namespace, String pod, String container, Consumer<String> lines) {
         LineOutput out = new LineOutput(lines);
-        LogWatch watch = call("following the log of pod " + pod, () -> client.pods().inNamespace(namespace)
+        LogWatch watch = call("following the log of pod " + pod, () -> client().pods().inNamespace(namespace)
                 .withName(pod).inContainer(container).watchLog(out));
         return () -> {
             watch.close();
@@ -372,7 +438,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public void deletePod(String namespace, String name) {
-        call("deleting pod " + name, () -> client.pods().inNamespace(namespace).withName(name).delete());
+        call("deleting pod " + name, () -> client().pods().inNamespace(namespace).withName(name).delete());
     }
 
     // ---- rolling upgrades (issue 14)
@@ -381,14 +447,14 @@ public final class Fabric8ClusterApi implements ClusterApi {
     public void cordon(String node, boolean unschedulable) {
         // kubectl cordon's patch: spec.unschedulable true, or the field removed (false is its default).
         String patch = "{\"spec\":{\"unschedulable\":" + (unschedulable ? "true" : "null") + "}}";
-        call((unschedulable ? "cordoning" : "uncordoning") + " node " + node, () -> client.nodes().withName(node)
+        call((unschedulable ? "cordoning" : "uncordoning") + " node " + node, () -> client().nodes().withName(node)
                 .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                         io.fabric8.kubernetes.client.dsl.base.PatchType.STRATEGIC_MERGE), patch));
     }
 
     @Override
     public List<DrainPod> podsOn(String node) {
-        return call("listing the pods of node " + node, () -> client.pods().inAnyNamespace().list().getItems().stream()
+        return call("listing the pods of node " + node, () -> client().pods().inAnyNamespace().list().getItems().stream()
                 .filter(p -> p.getSpec() != null && node.equals(p.getSpec().getNodeName()))
                 .map(p -> {
                     var meta = p.getMetadata();
@@ -405,7 +471,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
         var eviction = new io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder()
                 .withNewMetadata().withName(name).withNamespace(namespace).endMetadata().build();
         try {
-            return client.pods().inNamespace(namespace).withName(name).evict(eviction);
+            return client().pods().inNamespace(namespace).withName(name).evict(eviction);
         } catch (KubernetesClientException e) {
             if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
                 return true; // gone already: nothing left to evict
@@ -416,18 +482,18 @@ public final class Fabric8ClusterApi implements ClusterApi {
 
     @Override
     public boolean podExists(String namespace, String name, String uid) {
-        Pod p = call("reading pod " + name, () -> client.pods().inNamespace(namespace).withName(name).get());
+        Pod p = call("reading pod " + name, () -> client().pods().inNamespace(namespace).withName(name).get());
         return p != null && (uid == null || uid.equals(p.getMetadata().getUid()));
     }
 
     @Override
     public List<String> budgetsOf(String namespace, String pod) {
         return call("reading the disruption budgets of " + namespace, () -> {
-            Pod p = client.pods().inNamespace(namespace).withName(pod).get();
+            Pod p = client().pods().inNamespace(namespace).withName(pod).get();
             Map<String, String> labels = p == null || p.getMetadata().getLabels() == null ? Map.of()
                     : p.getMetadata().getLabels();
             List<String> out = new ArrayList<>();
-            for (var b : client.policy().v1().podDisruptionBudget().inNamespace(namespace).list().getItems()) {
+            for (var b : client().policy().v1().podDisruptionBudget().inNamespace(namespace).list().getItems()) {
                 var sel = b.getSpec() == null ? null : b.getSpec().getSelector();
                 if (sel == null || !selects(sel, labels)) {
                     continue;
@@ -479,33 +545,33 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 .withType(type).withReason(reason).withMessage(message)
                 .withNewSource().withComponent("k3gpu").endSource().withReportingComponent("k3gpu")
                 .withFirstTimestamp(now).withLastTimestamp(now).withCount(1).build();
-        call("recording an event on node " + node, () -> client.v1().events().inNamespace("default").resource(event)
+        call("recording an event on node " + node, () -> client().v1().events().inNamespace("default").resource(event)
                 .create());
     }
 
     @Override
     public void deleteJob(String namespace, String name) {
-        call("deleting job " + name, () -> client.batch().v1().jobs().inNamespace(namespace).withName(name)
+        call("deleting job " + name, () -> client().batch().v1().jobs().inNamespace(namespace).withName(name)
                 .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete());
-        call("deleting the pods of job " + name, () -> client.pods().inNamespace(namespace)
+        call("deleting the pods of job " + name, () -> client().pods().inNamespace(namespace)
                 .withLabel("job-name", name).delete());
     }
 
     @Override
     public List<JobStatus> jobs(String namespace, String labelSelector) {
-        return call("listing jobs", () -> client.batch().v1().jobs().inNamespace(namespace)
+        return call("listing jobs", () -> client().batch().v1().jobs().inNamespace(namespace)
                 .withLabelSelector(labelSelector).list().getItems().stream().map(Fabric8ClusterApi::jobStatus).toList());
     }
 
     @Override
     public Optional<JobStatus> job(String namespace, String name) {
-        return call("reading job " + name, () -> Optional.ofNullable(client.batch().v1().jobs().inNamespace(namespace)
+        return call("reading job " + name, () -> Optional.ofNullable(client().batch().v1().jobs().inNamespace(namespace)
                 .withName(name).get()).map(Fabric8ClusterApi::jobStatus));
     }
 
     @Override
     public Optional<String> podOfJob(String namespace, String job) {
-        return call("finding the pod of job " + job, () -> client.pods().inNamespace(namespace)
+        return call("finding the pod of job " + job, () -> client().pods().inNamespace(namespace)
                 .withLabel("job-name", job).list().getItems().stream()
                 .max(java.util.Comparator.comparing(p -> p.getMetadata().getCreationTimestamp() == null ? ""
                         : p.getMetadata().getCreationTimestamp()))
@@ -626,7 +692,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public List<PodSummary> activePods(String node) {
         // Filtered here rather than with a field selector: one list serves every node (nodes -o wide).
-        return call("listing pods", () -> client.pods().inAnyNamespace().list().getItems().stream()
+        return call("listing pods", () -> client().pods().inAnyNamespace().list().getItems().stream()
                 .map(Fabric8ClusterApi::summary)
                 .filter(p -> p.node() != null && !p.finished() && (node == null || node.equals(p.node())))
                 .toList());
@@ -635,7 +701,7 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public String podLogTail(String namespace, String pod, String container, int lines, boolean previous) {
         return call("reading the log of pod " + pod, () -> {
-            var logs = client.pods().inNamespace(namespace).withName(pod).inContainer(container);
+            var logs = client().pods().inNamespace(namespace).withName(pod).inContainer(container);
             return previous ? logs.terminated().tailingLines(lines).getLog() : logs.tailingLines(lines).getLog();
         });
     }
@@ -736,11 +802,11 @@ public final class Fabric8ClusterApi implements ClusterApi {
     public List<KubeObject> objects(String namespace, String labelSelector) {
         return call("listing the objects labelled " + labelSelector, () -> {
             List<KubeObject> out = new ArrayList<>();
-            for (HasMetadata o : client.configMaps().inNamespace(namespace).withLabelSelector(labelSelector).list()
+            for (HasMetadata o : client().configMaps().inNamespace(namespace).withLabelSelector(labelSelector).list()
                     .getItems()) {
                 out.add(kubeObject("ConfigMap", o));
             }
-            for (HasMetadata o : client.apps().daemonSets().inNamespace(namespace).withLabelSelector(labelSelector)
+            for (HasMetadata o : client().apps().daemonSets().inNamespace(namespace).withLabelSelector(labelSelector)
                     .list().getItems()) {
                 out.add(kubeObject("DaemonSet", o));
             }
@@ -756,14 +822,14 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public void apply(String namespace, String yaml) {
         call("applying " + firstLine(yaml), () -> {
-            for (HasMetadata item : client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
-                HasMetadata have = client.resource(item).inNamespace(namespace).get();
+            for (HasMetadata item : client().load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+                HasMetadata have = client().resource(item).inNamespace(namespace).get();
                 if (have == null) {
-                    client.resource(item).inNamespace(namespace).create();
+                    client().resource(item).inNamespace(namespace).create();
                 } else {
                     // a replace of what is there (PUT with its resourceVersion), as kubectl replace does
                     item.getMetadata().setResourceVersion(have.getMetadata().getResourceVersion());
-                    client.resource(item).inNamespace(namespace).update();
+                    client().resource(item).inNamespace(namespace).update();
                 }
             }
             return null;
@@ -773,28 +839,28 @@ public final class Fabric8ClusterApi implements ClusterApi {
     @Override
     public boolean delete(String namespace, String kind, String name) {
         return call("deleting " + kind + " " + name, () -> switch (kind) {
-            case "DaemonSet" -> !client.apps().daemonSets().inNamespace(namespace).withName(name).delete().isEmpty();
-            case "ConfigMap" -> !client.configMaps().inNamespace(namespace).withName(name).delete().isEmpty();
-            case "Service" -> !client.services().inNamespace(namespace).withName(name).delete().isEmpty();
+            case "DaemonSet" -> !client().apps().daemonSets().inNamespace(namespace).withName(name).delete().isEmpty();
+            case "ConfigMap" -> !client().configMaps().inNamespace(namespace).withName(name).delete().isEmpty();
+            case "Service" -> !client().services().inNamespace(namespace).withName(name).delete().isEmpty();
             default -> throw new IllegalArgumentException("cannot delete a " + kind);
         });
     }
 
     @Override
     public List<PodState> pods(String namespace, String labelSelector) {
-        return call("listing the pods labelled " + labelSelector, () -> client.pods().inNamespace(namespace)
+        return call("listing the pods labelled " + labelSelector, () -> client().pods().inNamespace(namespace)
                 .withLabelSelector(labelSelector).list().getItems().stream().map(Fabric8ClusterApi::podState).toList());
     }
 
     @Override
     public Optional<List<NodeStatus>> awaitNodes(Predicate<List<NodeStatus>> done, Duration timeout) {
-        return await(client.nodes(), Fabric8ClusterApi::status, done, timeout, "watching nodes");
+        return await(client().nodes(), Fabric8ClusterApi::status, done, timeout, "watching nodes");
     }
 
     @Override
     public Optional<List<PodState>> awaitPods(String namespace, String labelSelector, Predicate<List<PodState>> done,
                                               Duration timeout) {
-        return await(client.pods().inNamespace(namespace).withLabelSelector(labelSelector), Fabric8ClusterApi::podState,
+        return await(client().pods().inNamespace(namespace).withLabelSelector(labelSelector), Fabric8ClusterApi::podState,
                 done, timeout, "watching the pods labelled " + labelSelector);
     }
 
@@ -875,8 +941,49 @@ public final class Fabric8ClusterApi implements ClusterApi {
                 ready, reason, restarts, annotations == null ? Map.of() : annotations);
     }
 
+    /**
+     * A GET of {@code path} (under the server's URL) through fabric8's HTTP client, its body read by {@code parse}:
+     * what fabric8's own list does (the request timeout, its retries and interceptors; a refusal is the same
+     * KubernetesClientException with the server's Status) without its model of the resource.
+     */
+    private <T> T get(String path, Function<byte[], T> parse) {
+        HttpRequest request = http.newHttpRequestBuilder().uri(serverUrl() + "/" + path)
+                .timeout(config.getRequestTimeout(), TimeUnit.MILLISECONDS).build();
+        HttpResponse<byte[]> response;
+        try {
+            response = http.sendAsync(request, byte[].class).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new K3gpuException(ExitCode.INTERRUPTED, "interrupted while reading " + path, null, e);
+        } catch (ExecutionException e) {
+            Throwable t = e.getCause() == null ? e : e.getCause();
+            if (t instanceof KubernetesClientException k) {
+                throw k;
+            }
+            // as fabric8's OperationSupport.waitForResult and list: the cause's message is what apiError shows
+            throw new KubernetesClientException(t.getMessage(), new java.io.IOException(t.getMessage(), t));
+        }
+        if (!response.isSuccessful()) {
+            throw OperationSupport.requestFailure(request, OperationSupport.createStatus(response,
+                    new KubernetesSerialization(JsonMapper.builder().build(), false)));
+        }
+        try {
+            return parse.apply(response.body());
+        } catch (RuntimeException e) {
+            throw OperationSupport.requestException(request, e);
+        }
+    }
+
     @Override
     public void close() {
-        client.close();
+        KubernetesClient c;
+        synchronized (this) {
+            c = client;
+        }
+        if (c != null) {
+            c.close(); // closes http too
+        } else {
+            http.close();
+        }
     }
 }

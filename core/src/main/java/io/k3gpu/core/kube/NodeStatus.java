@@ -2,7 +2,9 @@ package io.k3gpu.core.kube;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Collections;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What the cluster says about one Node: the columns of {@code kubectl get nodes -o wide}, plus labels and GPUs
@@ -26,7 +28,8 @@ public record NodeStatus(
 
     public NodeStatus {
         roles = List.copyOf(roles);
-        labels = Map.copyOf(labels);
+        // sorted, as kubectl prints a map: Map.copyOf's order changed from one run to the next (nodes -o json)
+        labels = Collections.unmodifiableSortedMap(new TreeMap<>(labels));
     }
 
     /** A Node whose allocatable {@code nvidia.com/gpu} is not known (or equals nothing yet). */

@@ -2,6 +2,7 @@ package io.k3gpu.core.kube;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeListBuilder;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -103,5 +104,40 @@ class Fabric8ClusterApiTest {
             }
         }
         assertThat(lines).containsExactly("epoch 1/2", "epoch 2/2", "done");
+    }
+
+    /** nodes() is one GET of /api/v1/nodes through fabric8's HTTP client, read without fabric8's model. */
+    @Test
+    void nodesAreOneListRequest() throws InterruptedException {
+        server.expect().get().withPath("/api/v1/nodes").andReturn(200, new NodeListBuilder().withItems(NODE).build()).once();
+        int before = server.getRequestCount();
+
+        assertThat(api.nodes()).containsExactly(Fabric8ClusterApi.status(NODE));
+        assertThat(server.getRequestCount() - before).isEqualTo(1);
+        assertThat(server.getLastRequest().getPath()).isEqualTo("/api/v1/nodes");
+    }
+
+    @Test
+    void aRefusedNodeListIsAnApiErrorWithTheServersMessage() {
+        server.expect().get().withPath("/api/v1/nodes").andReturn(403, new StatusBuilder().withCode(403)
+                .withReason("Forbidden").withMessage("nodes is forbidden: User \"k3gpu\" cannot list resource \"nodes\"")
+                .build()).once();
+
+        assertThatThrownBy(() -> api.nodes())
+                .isInstanceOfSatisfying(K3gpuException.class, e -> {
+                    assertThat(e.exitCode()).isEqualTo(ExitCode.KUBERNETES);
+                    assertThat(e.hint()).contains("credentials were refused");
+                })
+                .hasMessageStartingWith("listing nodes failed at http://")
+                .hasMessageEndingWith(": nodes is forbidden: User \"k3gpu\" cannot list resource \"nodes\"");
+    }
+
+    @Test
+    void aNodeListThatIsNotJsonIsAnApiError() {
+        server.expect().get().withPath("/api/v1/nodes").andReturn(200, "<html>proxy login</html>").once();
+
+        assertThatThrownBy(() -> api.nodes())
+                .isInstanceOfSatisfying(K3gpuException.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.KUBERNETES))
+                .hasMessageStartingWith("listing nodes failed at http://");
     }
 }

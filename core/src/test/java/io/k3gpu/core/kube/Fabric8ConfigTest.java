@@ -1,6 +1,7 @@
 package io.k3gpu.core.kube;
 
 import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -65,5 +66,57 @@ class Fabric8ConfigTest {
         assertThat(b.getMasterUrl()).isEqualTo("https://b.example:6443/");
         assertThat(b.getUsername()).isEqualTo("admin");
         assertThat(Fabric8ClusterApi.config(K3S, null).getClientKeyData()).startsWith("LS0tLS1CRUdJTiBFQyBQUklW");
+    }
+
+    private static final String FILES = """
+            apiVersion: v1
+            kind: Config
+            preferences: {colors: true}
+            clusters:
+            - {name: c, cluster: {server: 'https://10.0.0.1:6443', certificate-authority: /etc/k/ca.crt,
+               proxy-url: 'http://proxy:3128', disable-compression: true}}
+            users:
+            - {name: u, user: {client-certificate: /etc/k/u.crt, client-key: /etc/k/u.key, tokenFile: /var/t}}
+            contexts:
+            - {name: x, context: {cluster: c, user: u}}
+            current-context: x
+            """;
+
+    private static String model(io.fabric8.kubernetes.api.model.Config c) {
+        return JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(c);
+    }
+
+    private static io.fabric8.kubernetes.api.model.Config fabric8Model(String yaml) {
+        return new KubernetesSerialization().unmarshal(yaml, io.fabric8.kubernetes.api.model.Config.class);
+    }
+
+    /** The common kubeconfig is read without Jackson into the very model fabric8's serializer makes. */
+    @Test
+    void theCommonKubeconfigIsReadWithoutJacksonIntoFabric8sModel() {
+        for (String yaml : new String[]{K3S, TWO, FILES}) {
+            assertThat(KubeconfigModel.read(yaml)).hasValueSatisfying(m -> assertThat(model(m)).isEqualTo(model(fabric8Model(yaml))));
+        }
+        @SuppressWarnings("removal")
+        Config fabric8 = Config.fromKubeconfig(null, FILES, null);
+        assertThat(properties(Fabric8ClusterApi.config(FILES, null))).isEqualTo(properties(fabric8));
+    }
+
+    /** What it does not map (exec credentials, extensions, a null, a YAML 1.1 "yes", an unknown key) is fabric8's. */
+    @Test
+    void anythingElseIsLeftToFabric8() {
+        String exec = TWO.replace("{token: ta}", "{exec: {apiVersion: client.authentication.k8s.io/v1, command: aws,"
+                + " args: [eks, get-token]}}");
+        String extensions = TWO + "extensions: [{name: x, extension: {a: b}}]\n";
+        String nullValue = TWO.replace("namespace: ml", "namespace: null");
+        String yes = TWO.replace("insecure-skip-tls-verify: true", "insecure-skip-tls-verify: yes");
+        String unknown = TWO.replace("namespace: ml", "color: blue");
+        for (String yaml : new String[]{exec, extensions, nullValue, yes, unknown, "[]", "a: [", ""}) {
+            assertThat(KubeconfigModel.read(yaml)).as(yaml).isEmpty();
+        }
+        for (String yaml : new String[]{exec, extensions, nullValue, unknown}) {
+            @SuppressWarnings("removal")
+            Config fabric8 = Config.fromKubeconfig(null, yaml, null);
+            assertThat(properties(Fabric8ClusterApi.config(yaml, null))).isEqualTo(properties(fabric8));
+        }
     }
 }
