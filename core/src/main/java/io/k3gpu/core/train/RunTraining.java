@@ -21,6 +21,9 @@ import java.util.function.Consumer;
 
 /** Runs a training Job on a node, follows its log live, and sums up how it went. */
 public final class RunTraining {
+    /** How long a Job may take to record the end of its pod (the job controller's sync, usually well under 1 s). */
+    static final Duration JOB_VERDICT = Duration.ofSeconds(30);
+
 
     /** @param summary the trainer's final line, when it printed one */
     public record Result(String job, String node, String state, Duration duration, TrainingSummary summary,
@@ -83,11 +86,8 @@ public final class RunTraining {
         }
         Optional<TrainingEvent> outcome = TrainingEvent.outcome(logs);
         TrainingSummary summary = outcome.filter(e -> e instanceof TrainingSummary).map(e -> (TrainingSummary) e).orElse(null);
-        String state = api.job(spec.namespace(), spec.name()).map(JobStatus::state)
-                .orElse("Succeeded".equals(end.phase()) ? "Complete" : "Failed");
-        if (end.timedOut()) {
-            state = "Running";
-        }
+        String byPod = "Succeeded".equals(end.phase()) ? "Complete" : "Failed";
+        String state = end.timedOut() ? "Running" : jobOutcome(api, spec, byPod);
         String failure = null;
         if (!"Complete".equals(state)) {
             failure = end.timedOut() ? "still running after " + timeout.toSeconds() + "s"
@@ -95,6 +95,30 @@ public final class RunTraining {
                     .map(e -> ": " + e).orElse("");
         }
         return new Result(spec.name(), spec.node(), state, Duration.between(start, Instant.now()), summary, failure);
+    }
+
+    /**
+     * The Job's own verdict once its pod has ended. The job controller records it a moment after the pod's phase
+     * (with job tracking, only after it has removed the pod's finalizer), so a Job still Running right after its
+     * pod ended is read again, for up to {@link #JOB_VERDICT}; then the pod's phase stands in for it.
+     */
+    private static String jobOutcome(ClusterApi api, TrainingJob.Spec spec, String byPod) {
+        long deadline = System.nanoTime() + JOB_VERDICT.toNanos();
+        while (true) {
+            Optional<String> state = api.job(spec.namespace(), spec.name()).map(JobStatus::state);
+            if (state.isEmpty()) {
+                return byPod; // deleted meanwhile (ttlSecondsAfterFinished, or by hand)
+            }
+            if (!"Running".equals(state.get()) || System.nanoTime() > deadline) {
+                return "Running".equals(state.get()) ? byPod : state.get();
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new K3gpuException(ExitCode.INTERRUPTED, "interrupted", null, e);
+            }
+        }
     }
 
     private static String awaitPodOf(ClusterApi api, TrainingJob.Spec spec, Duration timeout) {
