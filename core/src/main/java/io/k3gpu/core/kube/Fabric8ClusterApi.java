@@ -28,17 +28,12 @@ import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.impl.KubernetesClientImpl;
-import io.fabric8.kubernetes.client.internal.KubeConfigUtils;
-import io.fabric8.kubernetes.client.internal.SSLUtils;
-import io.fabric8.kubernetes.client.utils.HttpClientUtils;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.fabric8.kubernetes.client.utils.Utils;
 import io.k3gpu.core.error.ExitCode;
 import io.k3gpu.core.error.K3gpuException;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-import javax.net.ssl.KeyManager;
 import java.io.ByteArrayInputStream;
 import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
@@ -69,9 +64,13 @@ public final class Fabric8ClusterApi implements ClusterApi {
     /** fabric8's client on {@link #http}, built on first use: {@code nodes} never needs it. */
     private KubernetesClient client;
 
-    private Fabric8ClusterApi(Config config, HttpClient http) {
+    /** Made {@link #http}: ends its JDK clients' threads on close. */
+    private final ClusterConnection.StoppingFactory httpFactory;
+
+    private Fabric8ClusterApi(Config config, HttpClient http, ClusterConnection.StoppingFactory httpFactory) {
         this.config = config;
         this.http = http;
+        this.httpFactory = httpFactory;
         this.where = config.getMasterUrl();
     }
 
@@ -104,80 +103,14 @@ public final class Fabric8ClusterApi implements ClusterApi {
     }
 
     private static Fabric8ClusterApi create(String kubeconfigYaml, String context, Integer retries) {
-        Config config = config(kubeconfigYaml, context);
+        Config config = ClusterConnection.config(kubeconfigYaml, context);
         config.setRequestTimeout(15_000);
         config.setConnectionTimeout(10_000);
         if (retries != null) {
             config.setRequestRetryBackoffLimit(retries);
         }
-        return new Fabric8ClusterApi(config, httpClient(config));
-    }
-
-    /**
-     * fabric8's HTTP client for {@code config}, with the client certificate's KeyManager made by {@link ClientKey}
-     * where it reads the key (fabric8's own costs a quarter of a {@code nodes} run). fabric8 configures its client
-     * in one step that also builds the KeyManager, so that step runs with the certificate left out of the Config and
-     * with trust-all TLS (both cheap), then the SSL context is set again from the real Config: the ClientKey and
-     * fabric8's own TrustManagers (the kubeconfig's CA as fabric8 trusts it). The Config is restored before the
-     * client is built; its interceptors hold the real one.
-     */
-    private static HttpClient httpClient(Config config) {
-        Optional<KeyManager[]> key = ClientKey.of(config);
-        if (key.isEmpty()) {
-            return HttpClientUtils.createHttpClient(config);
-        }
-        String certData = config.getClientCertData();
-        String certFile = config.getClientCertFile();
-        String keyData = config.getClientKeyData();
-        String keyFile = config.getClientKeyFile();
-        boolean trustCerts = config.isTrustCerts();
-        HttpClient.Builder builder;
-        try {
-            config.setClientCertData(null);
-            config.setClientCertFile(null);
-            config.setClientKeyData(null);
-            config.setClientKeyFile(null);
-            config.setTrustCerts(true);
-            builder = HttpClientUtils.getHttpClientFactory().newBuilder(config);
-        } finally {
-            config.setClientCertData(certData);
-            config.setClientCertFile(certFile);
-            config.setClientKeyData(keyData);
-            config.setClientKeyFile(keyFile);
-            config.setTrustCerts(trustCerts);
-        }
-        try {
-            builder.sslContext(key.get(), SSLUtils.trustManagers(config));
-        } catch (Exception e) {
-            throw KubernetesClientException.launderThrowable(e);
-        }
-        return builder.build();
-    }
-
-    /**
-     * What {@code Config.fromKubeconfig(context, yaml, null)} makes, without its one cost a short command notices:
-     * fabric8 parses the kubeconfig with its shared serializer, whose model of the kubeconfig has a field that only
-     * its polymorphic KubernetesDeserializer reads, and building that deserializer instantiates every model class it
-     * finds through ServiceLoader (~700: 0.25-0.35 CPU-s of a `nodes` run with the JDK 25 AOT cache,
-     * docs/benchmarks.md "Start-up"). Here the kubeconfig is read by a serializer that does not scan (a kubeconfig
-     * holds no Kubernetes resources; the common kubeconfig is read without Jackson at all: KubeconfigModel), then
-     * fabric8's own steps follow: its merge of the context into an empty Config
-     * and its system property/environment overrides unless auto-configuration is off. The client's own serializer
-     * still scans when a command reads resources of unknown type. Fabric8ClusterApiTest compares both ways.
-     */
-    static Config config(String kubeconfigYaml, String context) {
-        if (kubeconfigYaml == null || kubeconfigYaml.isEmpty()) {
-            throw new KubernetesClientException("Could not create Config from kubeconfig");
-        }
-        io.fabric8.kubernetes.api.model.Config parsed = KubeconfigModel.read(kubeconfigYaml).orElseGet(() ->
-                new KubernetesSerialization(JsonMapper.builder().build(), false)
-                        .unmarshal(kubeconfigYaml, io.fabric8.kubernetes.api.model.Config.class));
-        Config config = Config.empty();
-        KubeConfigUtils.merge(config, context, parsed);
-        if (!Utils.getSystemPropertyOrEnvVar(Config.KUBERNETES_DISABLE_AUTO_CONFIG_SYSTEM_PROPERTY, false)) {
-            Config.configFromSysPropsOrEnvVars(config);
-        }
-        return config;
+        ClusterConnection.StoppingFactory factory = new ClusterConnection.StoppingFactory();
+        return new Fabric8ClusterApi(config, ClusterConnection.httpClient(config, factory), factory);
     }
 
     @Override
@@ -980,10 +913,14 @@ public final class Fabric8ClusterApi implements ClusterApi {
         synchronized (this) {
             c = client;
         }
-        if (c != null) {
-            c.close(); // closes http too
-        } else {
-            http.close();
+        try {
+            if (c != null) {
+                c.close(); // closes http too
+            } else {
+                http.close();
+            }
+        } finally {
+            httpFactory.stop();
         }
     }
 }

@@ -58,14 +58,14 @@ class Fabric8ConfigTest {
         for (String[] c : new String[][]{{K3S, null}, {K3S, "default"}, {TWO, null}, {TWO, "lab-a"}, {TWO, "lab-b"}}) {
             @SuppressWarnings("removal")
             Config fabric8 = Config.fromKubeconfig(c[1], c[0], null);
-            Config ours = Fabric8ClusterApi.config(c[0], c[1]);
+            Config ours = ClusterConnection.config(c[0], c[1]);
             assertThat(properties(ours)).isEqualTo(properties(fabric8));
         }
-        Config b = Fabric8ClusterApi.config(TWO, "lab-b");
+        Config b = ClusterConnection.config(TWO, "lab-b");
         assertThat(properties(b)).contains("\"masterUrl\" : \"https://b.example:6443/\"", "\"tlsServerName\"");
         assertThat(b.getMasterUrl()).isEqualTo("https://b.example:6443/");
         assertThat(b.getUsername()).isEqualTo("admin");
-        assertThat(Fabric8ClusterApi.config(K3S, null).getClientKeyData()).startsWith("LS0tLS1CRUdJTiBFQyBQUklW");
+        assertThat(ClusterConnection.config(K3S, null).getClientKeyData()).startsWith("LS0tLS1CRUdJTiBFQyBQUklW");
     }
 
     private static final String FILES = """
@@ -98,7 +98,7 @@ class Fabric8ConfigTest {
         }
         @SuppressWarnings("removal")
         Config fabric8 = Config.fromKubeconfig(null, FILES, null);
-        assertThat(properties(Fabric8ClusterApi.config(FILES, null))).isEqualTo(properties(fabric8));
+        assertThat(properties(ClusterConnection.config(FILES, null))).isEqualTo(properties(fabric8));
     }
 
     /** What it does not map (exec credentials, extensions, a null, a YAML 1.1 "yes", an unknown key) is fabric8's. */
@@ -116,7 +116,7 @@ class Fabric8ConfigTest {
         for (String yaml : new String[]{exec, extensions, nullValue, unknown}) {
             @SuppressWarnings("removal")
             Config fabric8 = Config.fromKubeconfig(null, yaml, null);
-            assertThat(properties(Fabric8ClusterApi.config(yaml, null))).isEqualTo(properties(fabric8));
+            assertThat(properties(ClusterConnection.config(yaml, null))).isEqualTo(properties(fabric8));
         }
     }
 }
