@@ -145,6 +145,21 @@ class LauncherScriptTest {
     }
 
     @Test
+    void aRunThatFailedMakesNoCacheTheNextGoodOneDoes() throws Exception {
+        // a first run that fails early (wrong kubeconfig, server down) saw few of the command's classes
+        Map<String, String> env = Map.of("K3GPU_JAVA", JAVA);
+        Run failed = run(env, "exit", "4");
+        assertThat(failed.exit()).isEqualTo(4);
+        Thread.sleep(2000); // JDK 25 would assemble it in the background by now
+        assertThat(cache()).isEmpty();
+        assertThat(lib.resolve(".k3gpu-cache")).isEmptyDirectory();
+        Run ok = run(env, "exit", "0");
+        assertThat(ok.exit()).isZero();
+        assertThat(awaitCache()).singleElement().satisfies(f -> assertThat(f.getFileName().toString())
+                .startsWith("k3gpu-exit-"));
+    }
+
+    @Test
     void statsParseHasItsOwnCacheBesideStats() throws Exception {
         // it runs with other JVM options than stats (C1, serial GC): one cache would be remade at every switch
         Map<String, String> env = Map.of("K3GPU_JAVA", JAVA);
