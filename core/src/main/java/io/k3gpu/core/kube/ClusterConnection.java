@@ -156,10 +156,12 @@ final class ClusterConnection {
 
     /**
      * fabric8's JDK HTTP client factory that keeps the JDK clients it builds, so that {@link #stop} can end their
-     * selector threads (JDK 21+: {@code shutdownNow}) once everything of a connection is closed. fabric8's close only
-     * stops the client's executor and leaves the selector blocked in epoll_wait, a native call: HotSpot's exit then
-     * waits 300 ms for it (VM_Exit::wait_for_threads_in_native_to_block, 30 x 10 ms), a third of a {@code nodes} run.
-     * On JDK 17-20 the JDK client cannot be stopped and that wait stays.
+     * selector threads once everything of a connection is closed. fabric8's close only stops the client's executor
+     * and leaves the selector blocked in epoll_wait, a native call: HotSpot's exit then waits 300 ms for it
+     * (VM_Exit::wait_for_threads_in_native_to_block, 30 x 10 ms), a third of a {@code nodes} run. JDK 21+ stop it
+     * with {@code shutdownNow}; JDK 17-20 have no such call, and there the selector thread of that client (named
+     * "HttpClient-ID-SelectorManager" after the id its toString ends with) is interrupted, which wakes its select and
+     * ends its loop. A thread not found or not ending in time only costs the exit its wait.
      */
     static final class StoppingFactory extends JdkHttpClientFactory {
         private static final MethodHandle SHUTDOWN_NOW = handle("shutdownNow", MethodType.methodType(void.class));
@@ -189,19 +191,33 @@ final class ClusterConnection {
                 clients = List.copyOf(built);
                 built.clear();
             }
-            if (SHUTDOWN_NOW == null) {
-                return;
-            }
             for (java.net.http.HttpClient c : clients) {
                 try {
-                    SHUTDOWN_NOW.invoke(c);
-                    // a thread still running after STOP_WAIT costs the exit its wait, nothing else
-                    AWAIT.invoke(c, STOP_WAIT);
+                    if (SHUTDOWN_NOW != null) {
+                        SHUTDOWN_NOW.invoke(c);
+                        AWAIT.invoke(c, STOP_WAIT);
+                    } else {
+                        interruptSelector(c);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
                 } catch (Throwable e) {
                     return; // stopping is an optimisation: fabric8 has closed the client either way
+                }
+            }
+        }
+
+        private static void interruptSelector(java.net.http.HttpClient c) throws InterruptedException {
+            java.util.regex.Matcher id = java.util.regex.Pattern.compile("\\((\\d+)\\)$").matcher(c.toString());
+            if (!id.find()) {
+                return;
+            }
+            String name = "HttpClient-" + id.group(1) + "-SelectorManager";
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().equals(name)) {
+                    t.interrupt();
+                    t.join(STOP_WAIT.toMillis());
                 }
             }
         }
