@@ -112,7 +112,7 @@ class Fabric8ClusterApiTest {
         server.expect().get().withPath("/api/v1/nodes").andReturn(200, new NodeListBuilder().withItems(NODE).build()).once();
         int before = server.getRequestCount();
 
-        assertThat(api.nodes()).containsExactly(Fabric8ClusterApi.status(NODE));
+        assertThat(api.nodes()).containsExactly(Fabric8Models.status(NODE));
         assertThat(server.getRequestCount() - before).isEqualTo(1);
         assertThat(server.getLastRequest().getPath()).isEqualTo("/api/v1/nodes");
     }

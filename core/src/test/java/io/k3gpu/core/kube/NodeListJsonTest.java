@@ -145,6 +145,6 @@ class NodeListJsonTest {
                 new NodeBuilder().withNewMetadata().withName("empty").endMetadata().build());
         String json = new KubernetesSerialization().asJson(new NodeListBuilder().withItems(items).build());
         assertThat(NodeListJson.nodes(json.getBytes(StandardCharsets.UTF_8)))
-                .isEqualTo(items.stream().map(Fabric8ClusterApi::status).toList());
+                .isEqualTo(items.stream().map(Fabric8Models::status).toList());
     }
 }

@@ -40,7 +40,7 @@ class PodSummaryTest {
                     restartCount: 0
                     state: {running: {startedAt: "2026-12-05T12:00:00Z"}}
                 """, Pod.class);
-        PodSummary s = Fabric8ClusterApi.summary(p);
+        PodSummary s = Fabric8Models.summary(p);
         assertThat(s.node()).isEqualTo("thor1");
         assertThat(s.gpus()).isEqualTo(2);
         assertThat(s.devicePlugin()).isTrue();
