@@ -413,6 +413,9 @@ class K3sPodsIT {
                 spec:
                   nodeName: jetson1
                   restartPolicy: Never
+                  # sh as the container's PID 1 ignores SIGTERM: the kubelet kills it when the grace period ends
+                  # (2 s here, not the default 30)
+                  terminationGracePeriodSeconds: 2
                   containers:
                     - name: c
                       image: busybox
