@@ -1,0 +1,69 @@
+package io.k3gpu.lab.k3s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/** K3s v1.31's metrics-server and traefik manifests, and servicelb's DaemonSet for a LoadBalancer Service. */
+class K3sAddonsTest {
+    static List<String> names(List<ObjectNode> objects) {
+        return objects.stream().map(o -> Json.text(o, "kind") + " " + Json.text(o, "metadata.namespace") + "/"
+                + Json.text(o, "metadata.name")).toList();
+    }
+
+    @Test
+    void metricsServerIsK3ssManifestsWithItsAPIService() {
+        List<ObjectNode> objects = K3sAddons.metricsServer();
+        assertThat(names(objects)).containsExactly("ClusterRole null/system:aggregated-metrics-reader",
+                "ClusterRoleBinding null/metrics-server:system:auth-delegator",
+                "RoleBinding kube-system/metrics-server-auth-reader", "ClusterRole null/system:metrics-server",
+                "ClusterRoleBinding null/system:metrics-server", "ServiceAccount kube-system/metrics-server",
+                "Deployment kube-system/metrics-server", "Service kube-system/metrics-server",
+                "APIService null/v1beta1.metrics.k8s.io");
+        JsonNode c = objects.get(6).path("spec").path("template").path("spec").path("containers").get(0);
+        assertThat(c.path("image").asString()).isEqualTo("rancher/mirrored-metrics-server:v0.7.2");
+        assertThat(c.path("args").get(1).asString()).isEqualTo("--secure-port=10250");
+        assertThat(Json.write(objects.get(7).path("spec"))).isEqualTo("{\"selector\":{\"k8s-app\":\"metrics-server\"},"
+                + "\"ports\":[{\"name\":\"https\",\"port\":443,\"protocol\":\"TCP\",\"targetPort\":\"https\"}]}");
+        assertThat(Json.write(objects.get(8).path("spec"))).isEqualTo("{\"service\":{\"name\":\"metrics-server\","
+                + "\"namespace\":\"kube-system\"},\"group\":\"metrics.k8s.io\",\"version\":\"v1beta1\","
+                + "\"insecureSkipTLSVerify\":true,\"groupPriorityMinimum\":100,\"versionPriority\":100}");
+    }
+
+    @Test
+    void traefikIsTwoHelmChartsOfThePackagedChart() {
+        List<ObjectNode> charts = K3sAddons.traefik();
+        assertThat(names(charts)).containsExactly("HelmChart kube-system/traefik-crd", "HelmChart kube-system/traefik");
+        assertThat(Json.text(charts.get(1), "spec.chart")).isEqualTo(
+                "https://%{KUBERNETES_API}%/static/charts/traefik-27.0.201+up27.0.2.tgz");
+        assertThat(Json.text(charts.get(1), "spec.valuesContent")).contains("repository: \"rancher/mirrored-library-traefik\"\n"
+                + "  tag: \"2.11.10\"").endsWith("ipFamilyPolicy: \"PreferDualStack\"");
+    }
+
+    @Test
+    void servicelbRunsOneContainerPerPortWithTheHostPort() {
+        ObjectNode svc = Json.parseObject("""
+                {"metadata":{"name":"traefik","namespace":"kube-system","uid":"0f1e2d3c-aaaa-bbbb"},
+                "spec":{"type":"LoadBalancer","ports":[{"name":"web","port":80,"protocol":"TCP","nodePort":31080},
+                {"name":"websecure","port":443,"protocol":"TCP","nodePort":31443}]}}""");
+        ObjectNode ds = K3sServiceLb.daemonSet(svc);
+        assertThat(Json.text(ds, "metadata.name")).isEqualTo("svclb-traefik-0f1e2d3c");
+        assertThat(Json.write(ds.path("spec").path("template").path("metadata").path("labels"))).isEqualTo(
+                "{\"app\":\"svclb-traefik-0f1e2d3c\",\"svccontroller.k3s.cattle.io/svcname\":\"traefik\","
+                        + "\"svccontroller.k3s.cattle.io/svcnamespace\":\"kube-system\"}");
+        JsonNode c = ds.path("spec").path("template").path("spec").path("containers");
+        assertThat(c.size()).isEqualTo(2);
+        assertThat(Json.write(c.get(1))).isEqualTo("{\"name\":\"lb-tcp-443\",\"image\":\"rancher/klipper-lb:v0.4.9\","
+                + "\"imagePullPolicy\":\"IfNotPresent\",\"ports\":[{\"name\":\"lb-tcp-443\",\"containerPort\":443,"
+                + "\"hostPort\":443,\"protocol\":\"TCP\"}],\"env\":[{\"name\":\"SRC_PORT\",\"value\":\"443\"},"
+                + "{\"name\":\"SRC_RANGES\",\"value\":\"0.0.0.0/0\"},{\"name\":\"DEST_PROTO\",\"value\":\"TCP\"},"
+                + "{\"name\":\"DEST_PORT\",\"value\":\"31443\"},{\"name\":\"DEST_IPS\",\"valueFrom\":{\"fieldRef\":"
+                + "{\"apiVersion\":\"v1\",\"fieldPath\":\"status.hostIPs\"}}}],\"securityContext\":{\"capabilities\":"
+                + "{\"add\":[\"NET_ADMIN\"]}}}");
+    }
+}
