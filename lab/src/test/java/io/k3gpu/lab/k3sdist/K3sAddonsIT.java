@@ -1,10 +1,14 @@
 package io.k3gpu.lab.k3sdist;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
+import static io.k3gpu.lab.LabShell.assumeRoot;
+import static io.k3gpu.lab.LabShell.await;
+import static io.k3gpu.lab.LabShell.deleteWork;
+import static io.k3gpu.lab.LabShell.lockLab;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +16,9 @@ import java.util.List;
 
 import io.k3gpu.lab.Lab;
 import io.k3gpu.lab.LabConfig;
+import io.k3gpu.lab.LabShell;
+import io.k3gpu.lab.LabShell.Result;
+import io.k3gpu.lab.LabState;
 import io.k3gpu.lab.k3s.K3sServer;
 import io.k3gpu.lab.k3s.K3sServerOptions;
 import org.junit.jupiter.api.AfterAll;
@@ -37,49 +44,53 @@ class K3sAddonsIT {
     static final String ID = "laddons";
     static final int SUBNET = 215;
     static final String K3S_URL = "https://10.213.215.11:6443";
+    static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
+    static LabState lab;
+    static Path kubeconfig;
+    static Path work;
+    static LabShell shell;
+    static FileChannel lock;
     @TempDir
     static Path dir;
 
     @BeforeAll
     static void up() throws Exception {
-        assumeThat(Files.readString(Path.of("/proc/self/status"))).as("the lab needs root").containsPattern(
-                "(?m)^Uid:\\s+\\d+\\s+0\\s");
+        assumeRoot();
+        lock = lockLab(ID);
         Lab.down(LabConfig.STATE_ROOT.resolve(ID));
-        K3sPodsIT.work = Files.createTempDirectory("addons-it");
-        K3sPodsIT.kubeconfig = K3sPodsIT.work.resolve("kubeconfig.yaml");
-        K3sPodsIT.lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "cpu-only"), null, null));
-        K3sDistribution k3s = K3sDistribution.of(K3sPodsIT.lab);
-        K3sPodsIT.ok("node1", "curl -sfL " + k3s.installUrl() + " | sh -");
-        Files.writeString(K3sPodsIT.kubeconfig, K3sPodsIT.ok("node1", "cat /etc/rancher/k3s/k3s.yaml")
+        work = Files.createTempDirectory("addons-it");
+        kubeconfig = work.resolve("kubeconfig.yaml");
+        lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "cpu-only"), null, null));
+        shell = new LabShell(lab, kubeconfig, work);
+        K3sDistribution k3s = K3sDistribution.of(lab);
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | sh -");
+        Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
                 .replace("https://127.0.0.1:6443", K3S_URL));
-        String token = K3sPodsIT.ok("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
-        K3sPodsIT.Result agent = K3sPodsIT.ssh("node2", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
+        String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
+        Result agent = shell.ssh("node2", "read -r K3S_TOKEN && export K3S_TOKEN && curl -sfL "
                 + k3s.installUrl() + " | K3S_URL=" + K3S_URL + " INSTALL_K3S_EXEC='agent --docker' sh -", token + "\n");
         assertThat(agent.exit()).as(agent.out()).isZero();
-        K3sPodsIT.await("2 Ready nodes", 90, () -> K3sPodsIT.kubectl("get", "nodes").out().lines()
+        await("2 Ready nodes", 90, () -> shell.kubectl("get", "nodes").out().lines()
                 .filter(l -> l.matches("(node1|node2)\\s+Ready\\s.*")).count() == 2);
     }
 
     @AfterAll
     static void down() throws Exception {
         try {
-            if (K3sPodsIT.lab != null) {
-                Lab.down(K3sPodsIT.lab.stateDir());
+            if (lab != null) {
+                Lab.down(lab.stateDir());
             }
         } finally {
-            Path work = K3sPodsIT.work;
-            if (work != null) {
-                for (Path p : Files.list(work).toList()) {
-                    Files.deleteIfExists(p);
-                }
-                Files.deleteIfExists(work);
+            deleteWork(work);
+            if (lock != null) {
+                lock.close();
             }
         }
     }
 
     /** NAME READY STATUS of each kube-system pod whose name starts with prefix. */
     static List<String> pods(String prefix) {
-        return K3sPodsIT.kubectl("get", "pods", "-n", "kube-system", "--no-headers").out().lines()
+        return shell.kubectl("get", "pods", "-n", "kube-system", "--no-headers").out().lines()
                 .filter(l -> l.startsWith(prefix)).map(l -> String.join(" ", List.of(l.split("\\s+")).subList(1, 3)))
                 .toList();
     }
@@ -88,7 +99,7 @@ class K3sAddonsIT {
     @Order(1)
     void kubeSystemRunsWhatAFreshK3sRuns() throws Exception {
         try {
-            K3sPodsIT.await("the packaged pods", 180, () -> pods("coredns-").equals(List.of("1/1 Running"))
+            await("the packaged pods", 180, () -> pods("coredns-").equals(List.of("1/1 Running"))
                     && pods("local-path-provisioner-").equals(List.of("1/1 Running"))
                     && pods("metrics-server-").equals(List.of("1/1 Running"))
                     && pods("traefik-").equals(List.of("1/1 Running"))
@@ -97,36 +108,36 @@ class K3sAddonsIT {
                     && pods("helm-install-traefik-").stream().allMatch(p -> p.equals("0/1 Completed"))
                     && pods("svclb-traefik-").equals(List.of("2/2 Running", "2/2 Running")));
         } finally {
-            System.out.println(K3sPodsIT.kubectl("get", "pods", "-A", "-o", "wide").out());
-            System.out.println(K3sPodsIT.kubectl("get", "svc", "-n", "kube-system").out());
-            System.out.println(K3sPodsIT.kubectl("-n", "kube-system", "logs", "job/helm-install-traefik").out());
+            System.out.println(shell.kubectl("get", "pods", "-A", "-o", "wide").out());
+            System.out.println(shell.kubectl("get", "svc", "-n", "kube-system").out());
+            System.out.println(shell.kubectl("-n", "kube-system", "logs", "job/helm-install-traefik").out());
         }
-        assertThat(K3sPodsIT.kubectlOk("get", "pods", "-n", "kube-system", "-l", "app.kubernetes.io/name=traefik",
+        assertThat(shell.kubectlOk("get", "pods", "-n", "kube-system", "-l", "app.kubernetes.io/name=traefik",
                 "-o", "jsonpath={.items[0].spec.containers[0].image}")).isEqualTo(
                 "rancher/mirrored-library-traefik:2.11.10");
-        assertThat(K3sPodsIT.kubectlOk("get", "pods", "-n", "kube-system", "-o", "wide", "--no-headers").lines()
+        assertThat(shell.kubectlOk("get", "pods", "-n", "kube-system", "-o", "wide", "--no-headers").lines()
                 .filter(l -> l.startsWith("svclb-traefik-")).map(l -> l.split("\\s+")[6]).sorted().toList())
                 .containsExactly("node1", "node2");
-        assertThat(K3sPodsIT.kubectlOk("get", "helmcharts", "-n", "kube-system", "-o",
+        assertThat(shell.kubectlOk("get", "helmcharts", "-n", "kube-system", "-o",
                 "jsonpath={range .items[*]}{.metadata.name}={.status.jobName} {end}"))
                 .isEqualTo("traefik=helm-install-traefik traefik-crd=helm-install-traefik-crd ");
-        assertThat(K3sPodsIT.kubectlOk("get", "secrets", "-n", "kube-system", "-l", "owner=helm", "-o", "name"))
+        assertThat(shell.kubectlOk("get", "secrets", "-n", "kube-system", "-l", "owner=helm", "-o", "name"))
                 .contains("secret/sh.helm.release.v1.traefik.v1", "secret/sh.helm.release.v1.traefik-crd.v1");
-        assertThat(K3sPodsIT.kubectlOk("get", "crd", "ingressroutes.traefik.io", "-o", "name"))
+        assertThat(shell.kubectlOk("get", "crd", "ingressroutes.traefik.io", "-o", "name"))
                 .isEqualTo("customresourcedefinition.apiextensions.k8s.io/ingressroutes.traefik.io\n");
     }
 
     @Test
     @Order(2)
     void traefiksLoadBalancerServiceHasTheNodesAddresses() throws Exception {
-        K3sPodsIT.await("traefik's external IPs", 60, () -> K3sPodsIT.kubectlOk("get", "svc", "-n", "kube-system",
+        await("traefik's external IPs", 60, () -> shell.kubectlOk("get", "svc", "-n", "kube-system",
                 "traefik", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}").equals("10.213.215.11 10.213.215.12"));
-        String line = K3sPodsIT.kubectlOk("get", "svc", "-n", "kube-system", "traefik", "--no-headers");
+        String line = shell.kubectlOk("get", "svc", "-n", "kube-system", "traefik", "--no-headers");
         String[] col = line.split("\\s+");
         assertThat(col[1]).isEqualTo("LoadBalancer");
         assertThat(col[3]).isEqualTo("10.213.215.11,10.213.215.12");
         assertThat(col[4]).matches("80:3\\d{4}/TCP,443:3\\d{4}/TCP");
-        JsonNode ds = K3sPodsIT.JSON.readTree(K3sPodsIT.kubectlOk("get", "ds", "-n", "kube-system", "-l",
+        JsonNode ds = JSON.readTree(shell.kubectlOk("get", "ds", "-n", "kube-system", "-l",
                 "svccontroller.k3s.cattle.io/svcname=traefik", "-o", "json")).path("items").get(0);
         assertThat(ds.path("metadata").path("name").asString()).startsWith("svclb-traefik-");
         JsonNode c = ds.path("spec").path("template").path("spec").path("containers");
@@ -135,33 +146,33 @@ class K3sAddonsIT {
         assertThat(c.get(1).path("name").asString()).isEqualTo("lb-tcp-443");
         assertThat(c.get(0).path("image").asString()).isEqualTo("rancher/klipper-lb:v0.4.9");
         // traefik's web entry point through its ClusterIP (the agent's kube-proxy): no routes, 404
-        String ip = K3sPodsIT.kubectlOk("get", "svc", "-n", "kube-system", "traefik", "-o",
+        String ip = shell.kubectlOk("get", "svc", "-n", "kube-system", "traefik", "-o",
                 "jsonpath={.spec.clusterIP}");
-        assertThat(K3sPodsIT.ok("node2", "curl -s -w ' %{http_code}' http://" + ip + "/"))
+        assertThat(shell.sshOk("node2", "curl -s -w ' %{http_code}' http://" + ip + "/"))
                 .isEqualTo("404 page not found\n 404");
     }
 
     @Test
     @Order(3)
     void topShowsNodesAndPodsWhileMetricsServerRuns() throws Exception {
-        assertThat(K3sPodsIT.kubectlOk("get", "apiservice", "v1beta1.metrics.k8s.io", "-o",
+        assertThat(shell.kubectlOk("get", "apiservice", "v1beta1.metrics.k8s.io", "-o",
                 "jsonpath={.status.conditions[?(@.type==\"Available\")].status}")).isEqualTo("True");
         String[] last = {""};
         try {
-            K3sPodsIT.await("kubectl top nodes", 90, () -> (last[0] = K3sPodsIT.kubectl("top", "nodes").out())
+            await("kubectl top nodes", 90, () -> (last[0] = shell.kubectl("top", "nodes").out())
                     .lines().filter(l -> l.matches("node[12]\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%\\s*"))
                     .count() == 2);
         } finally {
             System.out.println(last[0]);
         }
-        String nodes = K3sPodsIT.kubectlOk("top", "nodes");
+        String nodes = shell.kubectlOk("top", "nodes");
         System.out.println(nodes);
         assertThat(nodes.lines().findFirst().orElse("").split("\\s+")).containsExactly("NAME", "CPU(cores)",
                 "CPU%", "MEMORY(bytes)", "MEMORY%");
         // a pod has metrics after two scrapes (15 s apart) since it started
-        K3sPodsIT.await("kubectl top pods -A", 90, () -> K3sPodsIT.kubectl("top", "pods", "-A").out().lines()
+        await("kubectl top pods -A", 90, () -> shell.kubectl("top", "pods", "-A").out().lines()
                 .filter(l -> l.matches("kube-system\\s+(traefik|svclb-traefik|metrics-server)-.*")).count() == 4);
-        String pods = K3sPodsIT.kubectlOk("top", "pods", "-A");
+        String pods = shell.kubectlOk("top", "pods", "-A");
         System.out.println(pods);
         assertThat(pods.lines().findFirst().orElse("").split("\\s+")).containsExactly("NAMESPACE", "NAME",
                 "CPU(cores)", "MEMORY(bytes)");
@@ -170,15 +181,15 @@ class K3sAddonsIT {
                 .anyMatch(p -> p.startsWith("svclb-traefik-"));
 
         // no ready metrics-server endpoint: the aggregator answers 503
-        K3sPodsIT.kubectlOk("-n", "kube-system", "scale", "deploy/metrics-server", "--replicas=0");
-        K3sPodsIT.await("the APIService unavailable", 60, () -> K3sPodsIT.kubectlOk("get", "apiservice",
+        shell.kubectlOk("-n", "kube-system", "scale", "deploy/metrics-server", "--replicas=0");
+        await("the APIService unavailable", 60, () -> shell.kubectlOk("get", "apiservice",
                 "v1beta1.metrics.k8s.io", "-o", "jsonpath={.status.conditions[0].reason}").equals("MissingEndpoints"));
-        K3sPodsIT.Result down = K3sPodsIT.kubectl("top", "nodes");
+        Result down = shell.kubectl("top", "nodes");
         assertThat(down.exit()).isEqualTo(1);
         assertThat(down.out()).endsWith("Error from server (ServiceUnavailable): the server is currently unable to "
                 + "handle the request (get nodes.metrics.k8s.io)\n");
-        K3sPodsIT.kubectlOk("-n", "kube-system", "scale", "deploy/metrics-server", "--replicas=1");
-        K3sPodsIT.await("kubectl top nodes again", 120, () -> K3sPodsIT.kubectl("top", "nodes").exit() == 0);
+        shell.kubectlOk("-n", "kube-system", "scale", "deploy/metrics-server", "--replicas=1");
+        await("kubectl top nodes again", 120, () -> shell.kubectl("top", "nodes").exit() == 0);
     }
 
     @Test
@@ -190,24 +201,24 @@ class K3sAddonsIT {
         try (K3sServer s = K3sServer.start(K3sServerOptions.defaults().etcRoot(data).bindAddress("127.0.0.1")
                 .httpsListenPort(0).disableAgent(true).logTo(new PrintStream(log, true, StandardCharsets.UTF_8)))) {
             String kc = s.kubeconfig().toString();
-            K3sPodsIT.await("helm-install jobs", 30, () -> kubectl(kc, "get", "jobs", "-n", "kube-system", "-o",
+            await("helm-install jobs", 30, () -> kubectl(kc, "get", "jobs", "-n", "kube-system", "-o",
                     "name").out().contains("job.batch/helm-install-traefik\n"));
             assertThat(kubectl(kc, "get", "deploy,apiservice,helmchart", "-A", "-o", "name").out()).contains(
                     "deployment.apps/metrics-server", "apiservice.apiregistration.k8s.io/v1beta1.metrics.k8s.io",
                     "helmchart.helm.cattle.io/traefik");
             // the metrics-server pod is not running (no node): listed, unavailable
-            K3sPodsIT.Result top = kubectl(kc, "top", "nodes");
+            Result top = kubectl(kc, "top", "nodes");
             assertThat(top.exit()).isEqualTo(1);
             assertThat(top.out()).contains("(ServiceUnavailable)");
             kubectl(kc, "create", "service", "loadbalancer", "web", "--tcp=8080:80");
-            K3sPodsIT.await("svclb-web", 30, () -> kubectl(kc, "get", "ds", "-n", "kube-system", "-o", "name").out()
+            await("svclb-web", 30, () -> kubectl(kc, "get", "ds", "-n", "kube-system", "-o", "name").out()
                     .contains("daemonset.apps/svclb-web-"));
         }
         try (K3sServer s = K3sServer.start(K3sServerOptions.defaults().etcRoot(data).bindAddress("127.0.0.1")
                 .httpsListenPort(0).disableAgent(true).disable("metrics-server").disable("traefik")
                 .disable("servicelb").logTo(new PrintStream(log, true, StandardCharsets.UTF_8)))) {
             String kc = s.kubeconfig().toString();
-            K3sPodsIT.Result top = kubectl(kc, "top", "nodes");
+            Result top = kubectl(kc, "top", "nodes");
             assertThat(top.exit()).isEqualTo(1);
             assertThat(top.out()).isEqualTo("error: Metrics API not available\n");
             String left = kubectl(kc, "get", "deploy,apiservice,helmchart,jobs,svc", "-A", "-o", "name").out();
@@ -226,9 +237,9 @@ class K3sAddonsIT {
         }
     }
 
-    static K3sPodsIT.Result kubectl(String kubeconfig, String... args) {
+    static Result kubectl(String kubeconfig, String... args) {
         List<String> cmd = new java.util.ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig));
         cmd.addAll(List.of(args));
-        return K3sPodsIT.run(cmd, null);
+        return LabShell.run(cmd, null);
     }
 }
