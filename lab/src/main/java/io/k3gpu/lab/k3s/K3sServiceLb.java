@@ -16,16 +16,20 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * K3s's ServiceLB (klipper-lb), pkg/cloudprovider/servicelb.go of v1.31, unless {@code --disable servicelb}: for each
  * Service of type LoadBalancer without a loadBalancerClass, a DaemonSet {@code kube-system/svclb-<name>-<uid[:8]>}
- * (labels {@code app}, {@code svccontroller.k3s.cattle.io/svcname|svcnamespace}; ServiceAccount {@code svclb},
- * priorityClassName system-node-critical, the control-plane and CriticalAddonsOnly tolerations, sysctl
- * net.ipv4.ip_forward=1) with one container per port, {@code lb-<proto>-<port>} (image
- * {@code rancher/klipper-lb:v0.4.9}, hostPort = the Service's port, NET_ADMIN, env SRC_PORT, SRC_RANGES, DEST_PROTO,
- * DEST_PORT = the node port, DEST_IPS = the pod's status.hostIPs); the Service's
- * {@code status.loadBalancer.ingress} lists the nodes of its ready svclb pods (ExternalIP, else InternalIP; ipMode
- * VIP). A Service that is gone or no longer a LoadBalancer loses its DaemonSet (EnsureLoadBalancerDeleted). The
- * {@code svclb} ServiceAccount is created once. Lab differences: polled every 2 s rather than watched; no
- * {@code service.kubernetes.io/load-balancer-cleanup} finalizer and no Events; the enablelb node labels and lbpool
- * are not read; what the pods forward is their program's ({@code images/bin/klipper-lb}).
+ * (generateName: the name cut to 48 characters, not at a trailing hyphen; labels {@code app},
+ * {@code svccontroller.k3s.cattle.io/svcname|svcnamespace|nodeselector}; ServiceAccount {@code svclb}, no token,
+ * priorityClassName the Service's {@code svccontroller.k3s.cattle.io/priorityclassname} annotation else
+ * system-node-critical, the control-plane and CriticalAddonsOnly tolerations, a forwarding sysctl per ipFamily) with
+ * one container per port, {@code lb-<proto>-<port>} (image {@code rancher/klipper-lb:v0.4.9}, hostPort = the
+ * Service's port, NET_ADMIN, env SRC_PORT, SRC_RANGES (loadBalancerSourceRanges, else 0.0.0.0/0, with ::/0 added
+ * for IPv6), DEST_PROTO, and DEST_PORT/DEST_IPS: the Service's port and ClusterIPs, or with externalTrafficPolicy
+ * Local the node port and the pod's status.hostIPs); the Service's {@code status.loadBalancer.ingress} lists the
+ * nodes of its ready svclb pods with an IP (ExternalIPs if any node has one, else InternalIPs, sorted). A Service
+ * that is gone or no longer a LoadBalancer loses its DaemonSet (EnsureLoadBalancerDeleted). The {@code svclb}
+ * ServiceAccount is created once. Lab differences: polled every 2 s rather than watched; no Events; the enablelb
+ * node labels and lbpool are not read; the source-ranges annotation is not read; ipMode VIP is written with each
+ * address (kube-apiserver's default since LoadBalancerIPMode); what the pods forward is their program's
+ * ({@code images/bin/klipper-lb}).
  */
 final class K3sServiceLb {
     static final String IMAGE = "rancher/klipper-lb:v0.4.9";
@@ -97,33 +101,66 @@ final class K3sServiceLb {
         }
     }
 
-    /** svclb-<name>-<first 8 characters of the uid> (servicelb.go generateName). */
+    /** svclb-<name, at most 48 characters, not ending in '-'>-<first 8 characters of the uid> (generateName). */
     static String name(JsonNode svc) {
         String uid = Json.text(svc, "metadata.uid");
-        return "svclb-" + Json.text(svc, "metadata.name") + "-" + uid.substring(0, Math.min(8, uid.length()));
+        String name = Json.text(svc, "metadata.name");
+        if (name.length() > 48) {
+            int cut = 48;
+            while (name.charAt(cut - 1) == '-') {
+                cut--;
+            }
+            name = name.substring(0, cut);
+        }
+        return "svclb-" + name + "-" + uid.substring(0, Math.min(8, uid.length()));
     }
 
     static ObjectNode daemonSet(JsonNode svc) {
         String n = name(svc);
+        JsonNode spec = svc.path("spec");
+        String priority = svc.path("metadata").path("annotations")
+                .path("svccontroller.k3s.cattle.io/priorityclassname").asString("system-node-critical");
         ObjectNode ds = Json.parseObject("""
                 {"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"%1$s","namespace":"%2$s",
                 "labels":{"%3$s":"%4$s","%5$s":"%6$s","svccontroller.k3s.cattle.io/nodeselector":"false"}},
                 "spec":{"selector":{"matchLabels":{"app":"%1$s"}},
                 "template":{"metadata":{"labels":{"app":"%1$s","%3$s":"%4$s","%5$s":"%6$s"}},
-                "spec":{"serviceAccountName":"svclb","automountServiceAccountToken":false,
-                "priorityClassName":"system-node-critical",
-                "securityContext":{"sysctls":[{"name":"net.ipv4.ip_forward","value":"1"}]},
+                "spec":{"priorityClassName":"%7$s","serviceAccountName":"svclb","automountServiceAccountToken":false,
+                "securityContext":{},
                 "tolerations":[{"key":"node-role.kubernetes.io/master","operator":"Exists","effect":"NoSchedule"},
                 {"key":"node-role.kubernetes.io/control-plane","operator":"Exists","effect":"NoSchedule"},
                 {"key":"CriticalAddonsOnly","operator":"Exists"}],
                 "containers":[]}},
                 "updateStrategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}}}}"""
                 .formatted(n, NAMESPACE, SVCNAME, Json.text(svc, "metadata.name"), SVCNAMESPACE,
-                        Json.text(svc, "metadata.namespace")));
-        ArrayNode containers = (ArrayNode) ds.path("spec").path("template").path("spec").path("containers");
+                        Json.text(svc, "metadata.namespace"), priority));
+        ObjectNode podSpec = (ObjectNode) ds.path("spec").path("template").path("spec");
         List<String> ranges = new ArrayList<>();
-        svc.path("spec").path("loadBalancerSourceRanges").forEach(r -> ranges.add(r.asString("")));
-        for (JsonNode port : svc.path("spec").path("ports")) {
+        spec.path("loadBalancerSourceRanges").forEach(r -> ranges.add(r.asString("")));
+        String sourceRanges = ranges.isEmpty() ? "0.0.0.0/0" : String.join(",", ranges);
+        ArrayNode sysctls = Json.array();
+        JsonNode families = spec.path("ipFamilies");
+        for (JsonNode family : families.isEmpty() ? Json.array().add("IPv4") : families) {
+            if (family.asString("").equals("IPv4")) {
+                sysctls.addObject().put("name", "net.ipv4.ip_forward").put("value", "1");
+            } else if (family.asString("").equals("IPv6")) {
+                sysctls.addObject().put("name", "net.ipv6.conf.all.forwarding").put("value", "1");
+                if (sourceRanges.equals("0.0.0.0/0")) { // the default range is IPv4 only
+                    sourceRanges += ",::/0";
+                }
+            }
+        }
+        if (!sysctls.isEmpty()) {
+            Json.objectAt(podSpec, "securityContext").set("sysctls", sysctls);
+        }
+        boolean local = spec.path("externalTrafficPolicy").asString("").equals("Local");
+        List<String> clusterIps = new ArrayList<>();
+        spec.path("clusterIPs").forEach(ip -> clusterIps.add(ip.asString("")));
+        if (clusterIps.isEmpty() && spec.hasNonNull("clusterIP")) {
+            clusterIps.add(spec.path("clusterIP").asString(""));
+        }
+        ArrayNode containers = (ArrayNode) podSpec.path("containers");
+        for (JsonNode port : spec.path("ports")) {
             String proto = port.path("protocol").asString("TCP");
             int p = port.path("port").asInt();
             String cname = "lb-" + proto.toLowerCase(Locale.ROOT) + "-" + p;
@@ -131,11 +168,18 @@ final class K3sServiceLb {
                     {"name":"%s","image":"%s","imagePullPolicy":"IfNotPresent",
                     "ports":[{"name":"%s","containerPort":%d,"hostPort":%d,"protocol":"%s"}],
                     "env":[{"name":"SRC_PORT","value":"%d"},{"name":"SRC_RANGES","value":"%s"},
-                    {"name":"DEST_PROTO","value":"%s"},{"name":"DEST_PORT","value":"%d"},
-                    {"name":"DEST_IPS","valueFrom":{"fieldRef":{"apiVersion":"v1","fieldPath":"status.hostIPs"}}}],
+                    {"name":"DEST_PROTO","value":"%s"}],
                     "securityContext":{"capabilities":{"add":["NET_ADMIN"]}}}""".formatted(cname, IMAGE, cname, p, p,
-                    proto, p, ranges.isEmpty() ? "0.0.0.0/0" : String.join(",", ranges), proto,
-                    port.path("nodePort").asInt(p)));
+                    proto, p, sourceRanges, proto));
+            ArrayNode env = (ArrayNode) c.path("env");
+            if (local) { // only this node's endpoints: to the node port on the node's own addresses
+                env.addObject().put("name", "DEST_PORT").put("value", Integer.toString(port.path("nodePort").asInt()));
+                env.addObject().put("name", "DEST_IPS").putObject("valueFrom").putObject("fieldRef")
+                        .put("apiVersion", "v1").put("fieldPath", "status.hostIPs");
+            } else { // to the Service's ClusterIPs and port
+                env.addObject().put("name", "DEST_PORT").put("value", Integer.toString(p));
+                env.addObject().put("name", "DEST_IPS").put("value", String.join(",", clusterIps));
+            }
             containers.add(c);
         }
         return ds;
@@ -154,24 +198,27 @@ final class K3sServiceLb {
         return out;
     }
 
-    /** status.loadBalancer.ingress: the addresses of the nodes whose svclb pod is Ready (servicelb.go getStatus). */
+    /**
+     * status.loadBalancer.ingress: the addresses of the nodes whose svclb pod has an IP and is Ready, ExternalIPs if
+     * any of them has one, else InternalIPs, of the Service's ipFamilies, sorted (servicelb.go getStatus, podIPs,
+     * filterByIPFamily).
+     */
     private void status(JsonNode svc, String ds, Map<String, JsonNode> nodes) {
         ApiHandler.Response pods = api.call("GET", "/api/v1/namespaces/" + NAMESPACE + "/pods?labelSelector=app%3D"
                 + ds, null, null);
         if (pods.status() != 200) {
             return;
         }
-        Set<String> ips = new TreeSet<>();
+        Set<String> external = new TreeSet<>();
+        Set<String> internal = new TreeSet<>();
         for (JsonNode pod : Json.parse(pods.bodyText()).path("items")) {
-            if (!ready(pod) || !pod.path("metadata").path("deletionTimestamp").isMissingNode()) {
+            if (!ready(pod) || pod.path("status").path("podIP").asString("").isEmpty()) {
                 continue;
             }
             JsonNode node = nodes.get(pod.path("spec").path("nodeName").asString(""));
             if (node == null) {
                 continue;
             }
-            List<String> external = new ArrayList<>();
-            List<String> internal = new ArrayList<>();
             for (JsonNode a : node.path("status").path("addresses")) {
                 String type = a.path("type").asString("");
                 if (type.equals("ExternalIP")) {
@@ -180,7 +227,16 @@ final class K3sServiceLb {
                     internal.add(a.path("address").asString(""));
                 }
             }
-            ips.addAll(external.isEmpty() ? internal : external);
+        }
+        List<String> ips = new ArrayList<>();
+        JsonNode families = svc.path("spec").path("ipFamilies");
+        for (JsonNode family : families.isEmpty() ? Json.array().add("IPv4") : families) {
+            boolean v6 = family.asString("").equals("IPv6");
+            for (String ip : external.isEmpty() ? internal : external) {
+                if (ip.contains(":") == v6) {
+                    ips.add(ip);
+                }
+            }
         }
         ArrayNode ingress = Json.array();
         for (String ip : ips) {

@@ -46,24 +46,60 @@ class K3sAddonsTest {
     }
 
     @Test
-    void servicelbRunsOneContainerPerPortWithTheHostPort() {
+    void servicelbRunsOneContainerPerPortWithTheHostPortForwardingToTheClusterIp() {
         ObjectNode svc = Json.parseObject("""
                 {"metadata":{"name":"traefik","namespace":"kube-system","uid":"0f1e2d3c-aaaa-bbbb"},
-                "spec":{"type":"LoadBalancer","ports":[{"name":"web","port":80,"protocol":"TCP","nodePort":31080},
+                "spec":{"type":"LoadBalancer","clusterIP":"10.43.9.9","clusterIPs":["10.43.9.9"],"ipFamilies":["IPv4"],
+                "externalTrafficPolicy":"Cluster",
+                "ports":[{"name":"web","port":80,"protocol":"TCP","nodePort":31080},
                 {"name":"websecure","port":443,"protocol":"TCP","nodePort":31443}]}}""");
         ObjectNode ds = K3sServiceLb.daemonSet(svc);
         assertThat(Json.text(ds, "metadata.name")).isEqualTo("svclb-traefik-0f1e2d3c");
         assertThat(Json.write(ds.path("spec").path("template").path("metadata").path("labels"))).isEqualTo(
                 "{\"app\":\"svclb-traefik-0f1e2d3c\",\"svccontroller.k3s.cattle.io/svcname\":\"traefik\","
                         + "\"svccontroller.k3s.cattle.io/svcnamespace\":\"kube-system\"}");
-        JsonNode c = ds.path("spec").path("template").path("spec").path("containers");
+        JsonNode pod = ds.path("spec").path("template").path("spec");
+        assertThat(Json.text(pod, "priorityClassName")).isEqualTo("system-node-critical");
+        assertThat(Json.write(pod.path("securityContext"))).isEqualTo(
+                "{\"sysctls\":[{\"name\":\"net.ipv4.ip_forward\",\"value\":\"1\"}]}");
+        JsonNode c = pod.path("containers");
         assertThat(c.size()).isEqualTo(2);
+        // externalTrafficPolicy Cluster: to the Service's port on its ClusterIPs (servicelb.go newDaemonSet)
         assertThat(Json.write(c.get(1))).isEqualTo("{\"name\":\"lb-tcp-443\",\"image\":\"rancher/klipper-lb:v0.4.9\","
                 + "\"imagePullPolicy\":\"IfNotPresent\",\"ports\":[{\"name\":\"lb-tcp-443\",\"containerPort\":443,"
                 + "\"hostPort\":443,\"protocol\":\"TCP\"}],\"env\":[{\"name\":\"SRC_PORT\",\"value\":\"443\"},"
                 + "{\"name\":\"SRC_RANGES\",\"value\":\"0.0.0.0/0\"},{\"name\":\"DEST_PROTO\",\"value\":\"TCP\"},"
-                + "{\"name\":\"DEST_PORT\",\"value\":\"31443\"},{\"name\":\"DEST_IPS\",\"valueFrom\":{\"fieldRef\":"
-                + "{\"apiVersion\":\"v1\",\"fieldPath\":\"status.hostIPs\"}}}],\"securityContext\":{\"capabilities\":"
-                + "{\"add\":[\"NET_ADMIN\"]}}}");
+                + "{\"name\":\"DEST_PORT\",\"value\":\"443\"},{\"name\":\"DEST_IPS\",\"value\":\"10.43.9.9\"}],"
+                + "\"securityContext\":{\"capabilities\":{\"add\":[\"NET_ADMIN\"]}}}");
+    }
+
+    @Test
+    void servicelbWithLocalTrafficGoesToTheNodePortOnTheHostIpsAndHonoursTheAnnotationAndIpv6() {
+        ObjectNode svc = Json.parseObject("""
+                {"metadata":{"name":"%s","namespace":"apps","uid":"12345678-9abc",
+                "annotations":{"svccontroller.k3s.cattle.io/priorityclassname":"high"}},
+                "spec":{"type":"LoadBalancer","clusterIPs":["fd00::9","10.43.0.9"],"ipFamilies":["IPv6","IPv4"],
+                "externalTrafficPolicy":"Local","ports":[{"port":53,"protocol":"UDP","nodePort":30053}]}}"""
+                .formatted("a".repeat(47) + "-" + "b".repeat(10)));
+        ObjectNode ds = K3sServiceLb.daemonSet(svc);
+        // generateName: 48 characters at most, not ending at the hyphen
+        assertThat(Json.text(ds, "metadata.name")).isEqualTo("svclb-" + "a".repeat(47) + "-12345678");
+        JsonNode pod = ds.path("spec").path("template").path("spec");
+        assertThat(Json.text(pod, "priorityClassName")).isEqualTo("high");
+        assertThat(Json.write(pod.path("securityContext"))).isEqualTo("{\"sysctls\":[{\"name\":"
+                + "\"net.ipv6.conf.all.forwarding\",\"value\":\"1\"},{\"name\":\"net.ipv4.ip_forward\",\"value\":\"1\"}]}");
+        assertThat(Json.write(pod.path("containers").get(0).path("env"))).isEqualTo("[{\"name\":\"SRC_PORT\","
+                + "\"value\":\"53\"},{\"name\":\"SRC_RANGES\",\"value\":\"0.0.0.0/0,::/0\"},{\"name\":\"DEST_PROTO\","
+                + "\"value\":\"UDP\"},{\"name\":\"DEST_PORT\",\"value\":\"30053\"},{\"name\":\"DEST_IPS\","
+                + "\"valueFrom\":{\"fieldRef\":{\"apiVersion\":\"v1\",\"fieldPath\":\"status.hostIPs\"}}}]");
+        assertThat(Json.text(pod.path("containers").get(0), "name")).isEqualTo("lb-udp-53");
+    }
+
+    @Test
+    void helmControllerEscapesCommasOfSetStringsAsItsCommaRegexDoes() {
+        assertThat(K3sHelmController.escapeCommas("a,b")).isEqualTo("a\\,b");
+        assertThat(K3sHelmController.escapeCommas("a\\,b")).isEqualTo("a\\,b"); // already escaped
+        assertThat(K3sHelmController.escapeCommas("a\\\\,b")).isEqualTo("a\\\\\\,b");
+        assertThat(K3sHelmController.escapeCommas("")).isEmpty();
     }
 }
