@@ -41,9 +41,9 @@ import tools.jackson.databind.JsonNode;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class K3sAddonsIT {
-    static final String ID = "laddons";
-    static final int SUBNET = 215;
-    static final String K3S_URL = "https://10.213.215.11:6443";
+    static final String ID = "la8addons";
+    static final int SUBNET = 201;
+    static final String K3S_URL = "https://10.213.201.11:6443";
     static final tools.jackson.databind.json.JsonMapper JSON = tools.jackson.databind.json.JsonMapper.builder().build();
     static LabState lab;
     static Path kubeconfig;
@@ -131,11 +131,11 @@ class K3sAddonsIT {
     @Order(2)
     void traefiksLoadBalancerServiceHasTheNodesAddresses() throws Exception {
         await("traefik's external IPs", 60, () -> shell.kubectlOk("get", "svc", "-n", "kube-system",
-                "traefik", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}").equals("10.213.215.11 10.213.215.12"));
+                "traefik", "-o", "jsonpath={.status.loadBalancer.ingress[*].ip}").equals("10.213.201.11 10.213.201.12"));
         String line = shell.kubectlOk("get", "svc", "-n", "kube-system", "traefik", "--no-headers");
         String[] col = line.split("\\s+");
         assertThat(col[1]).isEqualTo("LoadBalancer");
-        assertThat(col[3]).isEqualTo("10.213.215.11,10.213.215.12");
+        assertThat(col[3]).isEqualTo("10.213.201.11,10.213.201.12");
         assertThat(col[4]).matches("80:3\\d{4}/TCP,443:3\\d{4}/TCP");
         JsonNode ds = JSON.readTree(shell.kubectlOk("get", "ds", "-n", "kube-system", "-l",
                 "svccontroller.k3s.cattle.io/svcname=traefik", "-o", "json")).path("items").get(0);
@@ -148,6 +148,9 @@ class K3sAddonsIT {
         // traefik's web entry point through its ClusterIP (the agent's kube-proxy): no routes, 404
         String ip = shell.kubectlOk("get", "svc", "-n", "kube-system", "traefik", "-o",
                 "jsonpath={.spec.clusterIP}");
+        // externalTrafficPolicy Cluster: each svclb container forwards its port to the Service's ClusterIP
+        assertThat(c.get(0).path("env").toString()).contains("{\"name\":\"DEST_PORT\",\"value\":\"80\"}",
+                "{\"name\":\"DEST_IPS\",\"value\":\"" + ip + "\"}");
         assertThat(shell.sshOk("node2", "curl -s -w ' %{http_code}' http://" + ip + "/"))
                 .isEqualTo("404 page not found\n 404");
     }
