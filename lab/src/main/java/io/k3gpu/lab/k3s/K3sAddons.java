@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -141,6 +142,23 @@ final class K3sAddons {
         Json.objectAt(chart, "spec").put("valuesContent", TRAEFIK_VALUES);
         out.add(chart);
         return out;
+    }
+
+    /**
+     * Whether a change concerns helm-controller, servicelb or the aggregator (what their informers watch): an
+     * APIService, HelmChart, Service or Endpoints; a helm Job or svclb DaemonSet or pod (by their labels); a Node
+     * added, deleted or with other addresses (not its heartbeats).
+     */
+    static boolean concerns(String kind, JsonNode object, JsonNode previous) {
+        JsonNode labels = object.path("metadata").path("labels");
+        return switch (kind) {
+            case "APIService", "HelmChart", "Service", "Endpoints" -> true;
+            case "Job" -> labels.has("helmcharts.helm.cattle.io/chart");
+            case "DaemonSet", "Pod" -> labels.has("svccontroller.k3s.cattle.io/svcname");
+            case "Node" -> previous == null || !object.path("status").path("addresses")
+                    .equals(previous.path("status").path("addresses"));
+            default -> false;
+        };
     }
 
     /**

@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -255,7 +256,7 @@ public final class K3sServer implements AutoCloseable {
                 K3sCoreDns.kubernetesService(client, advertise, port);
                 K3sCoreDns.deploy(client, o.disabled("coredns"), dataDir, log);
                 K3sLocalStorage.deploy(client, o.disabled("local-storage"), dataDir, log);
-                server.deployAddons();
+                server.deployAddons(hub);
             }
             log.info("k3s is up and running");
             if (!o.disableAgent && o.embeddedAgent != null) {
@@ -282,9 +283,11 @@ public final class K3sServer implements AutoCloseable {
 
     /**
      * K3s's other packaged components (K3sAddons: metrics-server, traefik) and the controllers that make them run:
-     * helm-controller, servicelb (unless --disable servicelb) and the aggregator's availability check, every 2 s.
+     * helm-controller, servicelb (unless --disable servicelb) and the aggregator's availability check. Like K3s's
+     * (informers and work queues) they act on changes: a change to what they read marks them due, checked every 2 s,
+     * with a full pass every minute besides; an idle cluster costs them nothing.
      */
-    private void deployAddons() {
+    private void deployAddons(WatchHub hub) {
         K3sAddons.deploy(api, "metrics-server/metrics-server.yaml", K3sAddons.metricsServer(),
                 options.disabled("metrics-server"), dataDir, log, List.of());
         String ns = "/api/v1/namespaces/kube-system/";
@@ -312,7 +315,16 @@ public final class K3sServer implements AutoCloseable {
         K3sHelmController helm = new K3sHelmController(api);
         K3sServiceLb serviceLb = options.disabled("servicelb") ? null : new K3sServiceLb(api);
         K3sAggregator aggregator = new K3sAggregator(api, options.clock);
+        AtomicBoolean due = new AtomicBoolean(true);
+        hub.subscribe(new WatchHub.Subscription(e -> K3sAddons.concerns(e.resource().kind(), e.object(),
+                e.previous()) ? e : null, e -> due.set(true)), 0);
+        long[] lastPass = {System.nanoTime()};
         timer.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            if (!due.getAndSet(false) && now - lastPass[0] < TimeUnit.MINUTES.toNanos(1)) {
+                return;
+            }
+            lastPass[0] = now;
             try {
                 aggregator.sync();
                 helm.sync();

@@ -102,4 +102,28 @@ class K3sAddonsTest {
         assertThat(K3sHelmController.escapeCommas("a\\\\,b")).isEqualTo("a\\\\\\,b");
         assertThat(K3sHelmController.escapeCommas("")).isEmpty();
     }
+
+    @Test
+    void theAddonControllersAreDueOnTheirObjectsNotOnHeartbeats() {
+        ObjectNode node = Json.parseObject("{\"metadata\":{\"name\":\"n\"},\"status\":{\"addresses\":"
+                + "[{\"type\":\"InternalIP\",\"address\":\"10.0.0.1\"}],\"conditions\":[]}}");
+        ObjectNode beat = node.deepCopy();
+        Json.objectAt(beat, "status").putArray("conditions").addObject().put("type", "Ready");
+        ObjectNode moved = node.deepCopy();
+        ((ObjectNode) moved.path("status").path("addresses").get(0)).put("address", "10.0.0.2");
+        assertThat(K3sAddons.concerns("Node", beat, node)).isFalse();
+        assertThat(K3sAddons.concerns("Node", moved, node)).isTrue();
+        assertThat(K3sAddons.concerns("Node", node, null)).isTrue();
+        ObjectNode svclbPod = Json.parseObject("{\"metadata\":{\"labels\":{\"svccontroller.k3s.cattle.io/svcname\":"
+                + "\"traefik\"}}}");
+        ObjectNode pod = Json.parseObject("{\"metadata\":{\"labels\":{\"app\":\"web\"}}}");
+        assertThat(K3sAddons.concerns("Pod", svclbPod, null)).isTrue();
+        assertThat(K3sAddons.concerns("Pod", pod, null)).isFalse();
+        assertThat(K3sAddons.concerns("Job", pod, null)).isFalse();
+        assertThat(K3sAddons.concerns("Job", Json.parseObject("{\"metadata\":{\"labels\":"
+                + "{\"helmcharts.helm.cattle.io/chart\":\"traefik\"}}}"), null)).isTrue();
+        assertThat(K3sAddons.concerns("Endpoints", pod, pod)).isTrue();
+        assertThat(K3sAddons.concerns("Lease", pod, pod)).isFalse();
+        assertThat(K3sAddons.concerns("Event", pod, null)).isFalse();
+    }
 }
