@@ -13,7 +13,7 @@ import tools.jackson.databind.node.ObjectNode;
  * ({@code endpoints for service/<name> in "<ns>" have no addresses with port name "<port name>"}), else True with
  * Passed ({@code all checks passed}); a local APIService (no service) is Available with Local. The aggregator serves
  * a group only while its APIService is Available ({@link ApiHandler}: 503 "service unavailable" otherwise, as its
- * proxy handler answers). Lab differences: polled every 2 s; the discovery request to the service is not made.
+ * proxy handler answers). Lab differences: run on changes to APIServices, Services and Endpoints (K3sServer#deployAddons) and once a minute; the discovery request to the service is not made.
  */
 final class K3sAggregator {
     private final K3sServer.ApiClient api;

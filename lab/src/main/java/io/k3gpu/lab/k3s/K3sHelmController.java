@@ -22,8 +22,8 @@ import tools.jackson.databind.node.ObjectNode;
  * default pod and container security contexts, the pod annotation {@code helmcharts.helm.cattle.io/configHash}
  * {@code SHA256=<hex>} of the content ConfigMap's and values Secret's data (hashObjects)); the chart's status names
  * the Job ({@code jobName}, conditions JobCreated and Failed). A changed configuration (another hash) replaces the
- * Job. What the Job does (helm install) is its program's, {@code images/bin/klipper-helm}. Lab differences: polled
- * every 2 s rather than watched; HelmChartConfigs and the proxy environment are not read; no Events; a removed
+ * Job. What the Job does (helm install) is its program's, {@code images/bin/klipper-helm}. Lab differences: run on
+ * changes to HelmCharts and their Jobs (K3sServer#deployAddons) and once a minute, not by informers; HelmChartConfigs and the proxy environment are not read; no Events; a removed
  * chart's release is deleted by the server ({@link K3sAddons#deploy}) rather than by a {@code helm-delete-<name>} Job.
  */
 final class K3sHelmController {

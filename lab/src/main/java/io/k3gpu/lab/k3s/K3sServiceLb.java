@@ -26,7 +26,7 @@ import tools.jackson.databind.node.ObjectNode;
  * Local the node port and the pod's status.hostIPs); the Service's {@code status.loadBalancer.ingress} lists the
  * nodes of its ready svclb pods with an IP (ExternalIPs if any node has one, else InternalIPs, sorted). A Service
  * that is gone or no longer a LoadBalancer loses its DaemonSet (EnsureLoadBalancerDeleted). The {@code svclb}
- * ServiceAccount is created once. Lab differences: polled every 2 s rather than watched; no Events; the enablelb
+ * ServiceAccount is created once. Lab differences: run on changes (K3sServer#deployAddons) and once a minute, not by informers; no Events; the enablelb
  * node labels and lbpool are not read; the source-ranges annotation is not read; ipMode VIP is written with each
  * address (kube-apiserver's default since LoadBalancerIPMode); what the pods forward is their program's
  * ({@code images/bin/klipper-lb}).
