@@ -9,13 +9,14 @@
 #   lab's locally built images.
 #   libfaketime: the skewed clock of a lab node with the clock-skew fault (doctor).
 #   python3-torch (1.13, CPU, gloo): the REAL PyTorch of the lab's PyTorch images (distributed training).
+#   python3-yaml: the values files of the lab's klipper-helm image (K3s's helm-install Jobs).
 #   chromium, chromium-driver: the dashboard's browser tests (DashboardIT) drive Debian's real Chromium headless.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in openssh-server openssh-client sudo iproute2 procps psmisc python3 python3-numpy util-linux git curl \
          fonts-dejavu-core fontconfig dataset-fashion-mnist nftables docker.io busybox-static libfaketime \
-         zsh patch python3-torch chromium chromium-driver; do
+         zsh patch python3-torch python3-yaml chromium chromium-driver; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -97,8 +97,12 @@ final class ApiHandler {
         try {
             if (r.path().startsWith("/apis/" + MetricsServer.GROUP)) {
                 MetricsServer m = metrics;
-                if (m == null) {
+                int state = K3sAggregator.state(store, MetricsServer.API_SERVICE);
+                if (state == 404) { // no APIService: the group is nobody's
                     return notFoundPath();
+                }
+                if (state == 503 || m == null) { // kube-aggregator's proxy: the service has no ready endpoint
+                    return Response.text(503, "service unavailable\n");
                 }
                 return r.method().equals("GET") ? m.handle(r.path(), r.params()) : status(405,
                         "MethodNotAllowed", "the server does not allow this method on the requested resource", null);
@@ -154,7 +158,7 @@ final class ApiHandler {
                 return Response.json(200, Discovery.apiVersions(serverAddress));
             case "/apis":
                 ObjectNode groups = Discovery.apiGroupList();
-                if (metrics != null) {
+                if (K3sAggregator.state(store, MetricsServer.API_SERVICE) != 404) { // listed, available or not
                     ((ArrayNode) groups.get("groups")).add(MetricsServer.apiGroup());
                 }
                 return Response.json(200, groups);

@@ -93,6 +93,11 @@ final class ApiResources {
         add("storage.k8s.io", "v1", "storageclasses", "StorageClass", false, "sc", "");
         add("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, "crd,crds",
                 "api-extensions", "status");
+        // kube-aggregator's (K3s's metrics-server registers v1beta1.metrics.k8s.io)
+        add("apiregistration.k8s.io", "v1", "apiservices", "APIService", false, "", "api-extensions", "status");
+        // the CRDs K3s's embedded helm-controller registers (github.com/k3s-io/helm-controller, pkg/crd)
+        add("helm.cattle.io", "v1", "helmchartconfigs", "HelmChartConfig", true, "", "");
+        add("helm.cattle.io", "v1", "helmcharts", "HelmChart", true, "", "", "status");
     }
 
     private ApiResources() {

@@ -81,7 +81,45 @@ final class ClusterIps {
         if (!spec.hasNonNull("internalTrafficPolicy")) {
             spec.put("internalTrafficPolicy", "Cluster");
         }
+        nodePorts(spec, existingList);
         return null;
+    }
+
+    /**
+     * NodePort and LoadBalancer Services: externalTrafficPolicy Cluster, allocateLoadBalancerNodePorts true (a
+     * LoadBalancer's default) and a free port of {@code --service-node-port-range} 30000-32767 for each port that has
+     * none (pkg/registry/core/service/storage and portallocator). Lab: nothing listens on them.
+     */
+    private static void nodePorts(ObjectNode spec, String existingList) {
+        String type = spec.path("type").asString("");
+        if (!type.equals("NodePort") && !type.equals("LoadBalancer")) {
+            return;
+        }
+        if (!spec.hasNonNull("externalTrafficPolicy")) {
+            spec.put("externalTrafficPolicy", "Cluster");
+        }
+        if (type.equals("LoadBalancer") && !spec.hasNonNull("allocateLoadBalancerNodePorts")) {
+            spec.put("allocateLoadBalancerNodePorts", true);
+        }
+        if (type.equals("LoadBalancer") && !spec.path("allocateLoadBalancerNodePorts").asBoolean(true)) {
+            return;
+        }
+        Set<Integer> used = new HashSet<>();
+        for (JsonNode item : Json.parse(existingList == null ? "{}" : existingList).path("items")) {
+            for (JsonNode port : item.path("spec").path("ports")) {
+                used.add(port.path("nodePort").asInt(0));
+            }
+        }
+        for (JsonNode port : spec.path("ports")) {
+            if (port instanceof ObjectNode p && p.path("nodePort").asInt(0) == 0) {
+                int n;
+                do {
+                    n = 30000 + RANDOM.nextInt(2768);
+                } while (used.contains(n));
+                used.add(n);
+                p.put("nodePort", n);
+            }
+        }
     }
 
     private static boolean valid(String ip) {

@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -255,6 +256,7 @@ public final class K3sServer implements AutoCloseable {
                 K3sCoreDns.kubernetesService(client, advertise, port);
                 K3sCoreDns.deploy(client, o.disabled("coredns"), dataDir, log);
                 K3sLocalStorage.deploy(client, o.disabled("local-storage"), dataDir, log);
+                server.deployAddons(hub);
             }
             log.info("k3s is up and running");
             if (!o.disableAgent && o.embeddedAgent != null) {
@@ -277,6 +279,62 @@ public final class K3sServer implements AutoCloseable {
             closeQuietly(vertx);
             throw new K3sStartException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
         }
+    }
+
+    /**
+     * K3s's other packaged components (K3sAddons: metrics-server, traefik) and the controllers that make them run:
+     * helm-controller, servicelb (unless --disable servicelb) and the aggregator's availability check. Like K3s's
+     * (informers and work queues) they act on changes: a change to what they read marks them due, checked every 2 s,
+     * with a full pass every minute besides; an idle cluster costs them nothing.
+     */
+    private void deployAddons(WatchHub hub) {
+        K3sAddons.deploy(api, "metrics-server/metrics-server.yaml", K3sAddons.metricsServer(),
+                options.disabled("metrics-server"), dataDir, log, List.of());
+        String ns = "/api/v1/namespaces/kube-system/";
+        List<String> traefikMade = new ArrayList<>();
+        for (String chart : List.of("traefik", "traefik-crd")) { // helm-controller's and the releases' objects
+            traefikMade.add("/apis/batch/v1/namespaces/kube-system/jobs/helm-install-" + chart);
+            traefikMade.add(ns + "serviceaccounts/helm-" + chart);
+            traefikMade.add("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/helm-kube-system-" + chart);
+            traefikMade.add(ns + "secrets/chart-values-" + chart);
+            traefikMade.add(ns + "configmaps/chart-content-" + chart);
+            traefikMade.add(ns + "secrets?labelSelector=owner%3Dhelm,name%3D" + chart);
+        }
+        traefikMade.add("/apis/apps/v1/namespaces/kube-system/deployments/traefik");
+        traefikMade.add(ns + "services/traefik");
+        traefikMade.add(ns + "serviceaccounts/traefik");
+        traefikMade.add("/apis/rbac.authorization.k8s.io/v1/clusterroles/traefik-kube-system");
+        traefikMade.add("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/traefik-kube-system");
+        for (String crd : List.of("ingressroutes", "ingressroutetcps", "ingressrouteudps", "middlewares",
+                "middlewaretcps", "serverstransports", "serverstransporttcps", "tlsoptions", "tlsstores",
+                "traefikservices")) {
+            traefikMade.add("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + crd + ".traefik.io");
+        }
+        K3sAddons.deploy(api, "traefik.yaml", K3sAddons.traefik(), options.disabled("traefik"), dataDir, log,
+                traefikMade);
+        K3sHelmController helm = new K3sHelmController(api);
+        K3sServiceLb serviceLb = options.disabled("servicelb") ? null : new K3sServiceLb(api);
+        K3sAggregator aggregator = new K3sAggregator(api, options.clock);
+        AtomicBoolean due = new AtomicBoolean(true);
+        hub.subscribe(new WatchHub.Subscription(e -> K3sAddons.concerns(e.resource().kind(), e.object(),
+                e.previous()) ? e : null, e -> due.set(true)), 0);
+        long[] lastPass = {System.nanoTime()};
+        timer.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            if (!due.getAndSet(false) && now - lastPass[0] < TimeUnit.MINUTES.toNanos(1)) {
+                return;
+            }
+            lastPass[0] = now;
+            try {
+                aggregator.sync();
+                helm.sync();
+                if (serviceLb != null) {
+                    serviceLb.sync();
+                }
+            } catch (RuntimeException e) {
+                log.error("packaged components: " + e);
+            }
+        }, 0, 2, TimeUnit.SECONDS);
     }
 
     /** The API's base URL as the kubeconfig names it, e.g. https://127.0.0.1:6443. */

@@ -36,13 +36,17 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code container_memory_working_set_bytes{...}}, each with a timestamp in ms), keeps the last two scrapes, and
  * serves {@code metrics.k8s.io/v1beta1} NodeMetrics and PodMetrics: CPU as the rate between the two cumulative
  * samples (nanocores), memory as the last working set, {@code window} the time between them. A node or pod with one
- * scrape only has no metrics yet. Served by the server itself (no metrics-server pod, no APIService) unless
+ * scrape only has no metrics yet. Served by the server itself, as the aggregator would proxy to the metrics-server
+ * pod: only while the APIService {@code v1beta1.metrics.k8s.io} is Available ({@link K3sAggregator}: the Service
+ * {@code kube-system/metrics-server} has a ready endpoint, i.e. the pod of K3s's manifest runs), none with
  * {@code --disable metrics-server}; the kubelet's certificate is not verified, as K3s runs it with
  * {@code --kubelet-insecure-tls}.
  */
 final class MetricsServer implements AutoCloseable {
     static final String GROUP = "metrics.k8s.io";
     static final String VERSION = "v1beta1";
+    /** K3s's manifests/metrics-server/metrics-apiservice.yaml registers the group with the aggregator. */
+    static final String API_SERVICE = VERSION + "." + GROUP;
     private static final Pattern LINE = Pattern.compile(
             "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([^}]*)\\})?\\s+(\\S+)(?:\\s+(-?\\d+))?$");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
@@ -86,6 +90,10 @@ final class MetricsServer implements AutoCloseable {
     // ---- scraping
 
     private void scrapeAll() {
+        if (K3sAggregator.state(store, API_SERVICE) != 200) { // no metrics-server pod: nobody scrapes
+            byNode.clear();
+            return;
+        }
         ApiStore.Result nodes = store.call("GET", "/api/v1/nodes", null, null);
         if (!nodes.ok() || nodes.body() == null) {
             return;

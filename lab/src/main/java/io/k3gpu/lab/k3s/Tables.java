@@ -157,6 +157,12 @@ final class Tables {
             case "ControllerRevision" -> List.of(name,
                     col("Controller", 0, "Controller of the object"),
                     intCol("Revision", "Revision indicates the revision of the state represented by Data."), age);
+            case "Service" -> List.of(name, col("Type", 0, "The type of service."),
+                    col("Cluster-IP", 0, "The cluster IP of the service."),
+                    col("External-IP", 0, "The external IP of the service."),
+                    col("Port(s)", 0, "The ports of the service."), age,
+                    col("Selector", 1, "Route service traffic to pods with label keys and values matching this "
+                            + "selector."));
             case "ConfigMap" -> List.of(name, col("Data", 0, "Data contains the configuration data."), age);
             case "RuntimeClass" -> List.of(name, col("Handler", 0, "Handler specifies the underlying runtime and "
                     + "configuration that the CRI implementation will use to handle pods of this class."), age);
@@ -196,12 +202,56 @@ final class Tables {
             case "ControllerRevision" -> controllerRevisionCells(o, name, age);
             case "Deployment" -> deploymentCells(o, name, age);
             case "ReplicaSet" -> replicaSetCells(o, name, age);
+            case "Service" -> serviceCells(o, name, age);
             case "ConfigMap" -> List.of(name, o.path("data").size() + o.path("binaryData").size(), age);
             case "RuntimeClass" -> List.of(name, orDefault(Json.text(o, "handler"), ""), age);
             case "Namespace" -> List.of(name, orDefault(Json.text(o, "status.phase"), "Active"), age);
             case "Event" -> group.isEmpty() ? eventCells(o, name, now) : List.of(name, age);
             default -> List.of(name, age);
         };
+    }
+
+    /**
+     * printService (pkg/printers/internalversion/printers.go): the cluster IPs, the external IP by type
+     * (LoadBalancer: the ingress IPs or hostnames, then spec.externalIPs, else {@code <pending>}; ExternalName: the
+     * name; else spec.externalIPs or {@code <none>}; not shortened: the API server prints wide), the ports as
+     * {@code port[:nodePort]/protocol}, the selector.
+     */
+    private static List<Object> serviceCells(JsonNode o, String name, String age) {
+        JsonNode spec = o.path("spec");
+        String type = spec.path("type").asString("ClusterIP");
+        List<String> clusterIps = new ArrayList<>();
+        spec.path("clusterIPs").forEach(ip -> clusterIps.add(ip.asString("")));
+        String internal = clusterIps.isEmpty() ? spec.path("clusterIP").asString("") : String.join(",", clusterIps);
+        List<String> external = new ArrayList<>();
+        spec.path("externalIPs").forEach(ip -> external.add(ip.asString("")));
+        String externalIp;
+        if (type.equals("LoadBalancer")) {
+            List<String> lb = new ArrayList<>();
+            for (JsonNode in : o.path("status").path("loadBalancer").path("ingress")) {
+                lb.add(in.hasNonNull("ip") ? in.path("ip").asString("") : in.path("hostname").asString(""));
+            }
+            lb.addAll(external);
+            externalIp = lb.isEmpty() ? "<pending>" : String.join(",", lb);
+        } else if (type.equals("ExternalName")) {
+            externalIp = spec.path("externalName").asString("");
+        } else {
+            externalIp = external.isEmpty() ? "<none>" : String.join(",", external);
+        }
+        List<String> ports = new ArrayList<>();
+        for (JsonNode p : spec.path("ports")) {
+            String proto = p.path("protocol").asString("TCP");
+            int nodePort = p.path("nodePort").asInt(0);
+            ports.add(nodePort > 0 ? p.path("port").asInt() + ":" + nodePort + "/" + proto
+                    : p.path("port").asInt() + "/" + proto);
+        }
+        List<String> selector = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> e : spec.path("selector").properties()) {
+            selector.add(e.getKey() + "=" + e.getValue().asString(""));
+        }
+        selector.sort(null); // labels.FormatLabels sorts by key
+        return List.of(name, type, internal, externalIp, ports.isEmpty() ? "<none>" : String.join(",", ports), age,
+                selector.isEmpty() ? "<none>" : String.join(",", selector));
     }
 
     private static List<Object> nodeCells(JsonNode o, String name, String age) {

@@ -39,7 +39,8 @@ final class MirrorContent {
             "images/python/tensorflow/tensorflow/__init__.py", "images/python/torch/torch/__init__.py",
             "images/python/torch/torch/_image.py", "images/python/torch/torch/cuda.py",
             "images/python/torch/torch/version.py", "images/bin/nvidia-device-plugin", "images/bin/coredns",
-            "images/bin/local-path-provisioner");
+            "images/bin/local-path-provisioner", "images/bin/metrics-server", "images/bin/klipper-helm",
+            "images/bin/klipper-lb", "images/bin/traefik");
     /** The agent's modules (k3s-agent.py imports the package k3sagent beside it). */
     static final List<String> AGENT_MODULES = List.of("__init__", "common", "options", "api", "node", "images",
             "volumes", "runtime", "ctrdrt", "dockerrt", "sandbox", "containerstart", "podstatus", "podlogs", "pods",

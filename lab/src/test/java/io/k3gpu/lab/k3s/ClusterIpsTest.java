@@ -33,4 +33,19 @@ class ClusterIpsTest {
         assertThat(fresh.path("spec").path("clusterIP").asString()).startsWith("10.43.").isNotIn("10.43.0.1",
                 "10.43.0.10");
     }
+
+    @Test
+    void loadBalancersAndNodePortsGetFreeNodePorts() {
+        ObjectNode lb = Json.parseObject("{\"spec\":{\"type\":\"LoadBalancer\",\"ports\":[{\"port\":80},"
+                + "{\"port\":443,\"nodePort\":30443}]}}");
+        assertThat(ClusterIps.allocate(lb, "{\"items\":[{\"spec\":{\"ports\":[{\"nodePort\":30000}]}}]}")).isNull();
+        assertThat(lb.path("spec").path("ports").get(0).path("nodePort").asInt()).isBetween(30000, 32767)
+                .isNotIn(30000, 30443);
+        assertThat(lb.path("spec").path("ports").get(1).path("nodePort").asInt()).isEqualTo(30443);
+        assertThat(lb.path("spec").path("externalTrafficPolicy").asString()).isEqualTo("Cluster");
+        assertThat(lb.path("spec").path("allocateLoadBalancerNodePorts").asBoolean()).isTrue();
+        ObjectNode plain = Json.parseObject("{\"spec\":{\"ports\":[{\"port\":80}]}}");
+        assertThat(ClusterIps.allocate(plain, USED)).isNull();
+        assertThat(plain.path("spec").path("ports").get(0).has("nodePort")).isFalse();
+    }
 }

@@ -47,6 +47,31 @@ class TablesTest {
     }
 
     @Test
+    void serviceRowsAreKubectls() {
+        ObjectNode lb = Json.parseObject(("{'metadata':{'name':'traefik','creationTimestamp':'2026-11-28T17:55:00Z'},"
+                + "'spec':{'type':'LoadBalancer','clusterIP':'10.43.9.1','clusterIPs':['10.43.9.1'],'selector':{"
+                + "'b':'2','a':'1'},'ports':[{'port':80,'nodePort':31080,'protocol':'TCP'},{'port':443,"
+                + "'nodePort':31443,'protocol':'TCP'}]},'status':{'loadBalancer':{'ingress':[{'ip':'10.213.215.11'},"
+                + "{'ip':'10.213.215.12'}]}}}").replace('\'', '"'));
+        ObjectNode pending = Json.parseObject(("{'metadata':{'name':'web','creationTimestamp':'2026-11-28T17:55:00Z'},"
+                + "'spec':{'type':'LoadBalancer','clusterIP':'10.43.9.2','ports':[{'port':8080,'nodePort':30001,"
+                + "'protocol':'TCP'}]}}").replace('\'', '"'));
+        ObjectNode headless = Json.parseObject(("{'metadata':{'name':'h','creationTimestamp':'2026-11-28T17:55:00Z'},"
+                + "'spec':{'type':'ClusterIP','clusterIP':'None','clusterIPs':['None'],'ports':[{'port':53,"
+                + "'protocol':'UDP'}]}}").replace('\'', '"'));
+        ObjectNode t = Tables.table(ApiResources.find("", "v1", "services"), List.of(lb, pending, headless), "5",
+                null, NOW, "meta.k8s.io/v1");
+        assertThat(t.path("columnDefinitions").valueStream().map(c -> c.path("name").asString()).toList())
+                .containsExactly("Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age", "Selector");
+        assertThat(t.path("rows").valueStream().map(r -> r.path("cells").valueStream().map(JsonNode::asString)
+                .toList()).toList()).containsExactly(
+                List.of("traefik", "LoadBalancer", "10.43.9.1", "10.213.215.11,10.213.215.12",
+                        "80:31080/TCP,443:31443/TCP", "5m", "a=1,b=2"),
+                List.of("web", "LoadBalancer", "10.43.9.2", "<pending>", "8080:30001/TCP", "5m", "<none>"),
+                List.of("h", "ClusterIP", "None", "<none>", "53/UDP", "5m", "<none>"));
+    }
+
+    @Test
     void podStatusFollowsKubectlRules() {
         ObjectNode pod = Json.parseObject(("{'metadata':{'name':'mnist','creationTimestamp':'2026-11-28T17:59:00Z'},"
                 + "'spec':{'nodeName':'jetson1','initContainers':[{'name':'clone'}],'containers':[{'name':'train'}]},"

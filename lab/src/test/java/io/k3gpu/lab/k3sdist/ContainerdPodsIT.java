@@ -65,8 +65,9 @@ class ContainerdPodsIT {
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "orin-nano", "orin-nano"), null, null));
         shell = new LabShell(lab, kubeconfig, work);
         k3s = K3sDistribution.of(lab);
+        // K3s's packaged components off, as --disable allows: these tests count the tasks and containers of a node
         shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
-                + "--disable local-storage' sh -");
+                + "--disable local-storage --disable traefik --disable servicelb --disable metrics-server' sh -");
         Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
                 .replace("https://127.0.0.1:6443", K3S_URL));
         String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();

@@ -52,8 +52,11 @@ class K3sAgentPodsTest {
         HostFacts real = HostFacts.probe(dir, false);
         HostFacts host = new HostFacts("k3s-server", real.architecture(), real.kernelVersion(), real.osImage(), 2,
                 4_000_000, 30_000_000, "127.0.0.1", "boot", "machine", 0, List.of(), null, null);
+        // the agent runs on this host, not in a node: K3s's packaged components off (--disable), or their pods
+        // would run here (traefik listening on the host's ports)
         server = K3sServer.start(K3sServerOptions.defaults().etcRoot(dir.resolve("server")).bindAddress("127.0.0.1")
-                .httpsListenPort(0).hostFacts(host).logTo(new PrintStream(SERVER_LOG, true, StandardCharsets.UTF_8)));
+                .httpsListenPort(0).hostFacts(host).disable("traefik").disable("servicelb").disable("metrics-server")
+                .logTo(new PrintStream(SERVER_LOG, true, StandardCharsets.UTF_8)));
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(server.kubeconfig())))
                 .build();
         kubeletPort = K3sAgentTest.freePort();

@@ -52,8 +52,12 @@ class K3sAgentStreamsIT {
         HostFacts real = HostFacts.probe(dir, false);
         HostFacts host = new HostFacts("k3s-server", real.architecture(), real.kernelVersion(), real.osImage(), 2,
                 4_000_000, 30_000_000, "127.0.0.1", "boot", "machine", 0, List.of(), null, null);
+        // the agent runs on this host, not in a node: K3s's packaged components off (--disable), or their pods
+        // would run here (traefik listening on the host's ports); and these tests read kubectl's stderr exactly,
+        // where kubectl's discovery reports metrics.k8s.io as long as its APIService is unavailable (as on K3s)
         server = K3sServer.start(K3sServerOptions.defaults().etcRoot(dir.resolve("server")).bindAddress("127.0.0.1")
-                .httpsListenPort(0).hostFacts(host).disableAgent(true)
+                .httpsListenPort(0).hostFacts(host).disableAgent(true).disable("traefik").disable("servicelb")
+                .disable("metrics-server")
                 .logTo(new PrintStream(SERVER_LOG, true, StandardCharsets.UTF_8)));
         // no lab: kubectl only, stderr apart to check what kubectl reports there
         shell = new LabShell(null, server.kubeconfig(), dir).withStderrApart();

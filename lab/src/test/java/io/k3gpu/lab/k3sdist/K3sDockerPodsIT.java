@@ -51,7 +51,11 @@ class K3sDockerPodsIT {
         lab = Lab.up(new LabConfig(ID, SUBNET, List.of("cpu-only", "jetson-nano"), null, null));
         shell = new LabShell(lab, kubeconfig, work);
         K3sDistribution k3s = K3sDistribution.of(lab);
-        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns' sh -");
+        // K3s's packaged components off, as --disable allows: these tests read the Docker containers of jetson1 and
+        // restart its Docker, and parse kubectl's output (with its stderr, where kubectl's discovery reports
+        // metrics.k8s.io as long as its APIService is unavailable, as on K3s)
+        shell.sshOk("node1", "curl -sfL " + k3s.installUrl() + " | INSTALL_K3S_EXEC='server --disable coredns "
+                + "--disable traefik --disable servicelb --disable metrics-server' sh -");
         Files.writeString(kubeconfig, shell.sshOk("node1", "cat /etc/rancher/k3s/k3s.yaml")
                 .replace("https://127.0.0.1:6443", "https://" + SERVER_IP + ":6443"));
         String token = shell.sshOk("node1", "cat /var/lib/rancher/k3s/server/node-token").strip();
