@@ -6,6 +6,7 @@ all-reduce vs the global ones: must be far larger, or the comparison proves noth
 The trainer's CNN in eval mode: dropout off and BatchNorm on its running statistics, so a sample's gradient does
 not depend on the other samples in its rank's batch (in train mode BatchNorm's statistics are per rank under DDP).
 """
+import datetime
 import json
 import os
 import sys
@@ -35,7 +36,8 @@ def worker(rank, trainer_dir, port, out):
     sys.path.insert(0, trainer_dir)
     import mnist_train
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "GLOO_SOCKET_IFNAME": "lo"})
-    dist.init_process_group("gloo", rank=rank, world_size=2)
+    # a deadline on the rendezvous and on every collective: a lost peer fails the run instead of hanging it
+    dist.init_process_group("gloo", rank=rank, world_size=2, timeout=datetime.timedelta(seconds=60))
     x, y = batch()
     half = GLOBAL_BATCH // 2
     xs, ys = x[rank * half:(rank + 1) * half], y[rank * half:(rank + 1) * half]

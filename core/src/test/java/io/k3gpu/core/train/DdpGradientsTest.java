@@ -32,15 +32,29 @@ class DdpGradientsTest {
         try (InputStream in = getClass().getResourceAsStream("/workloads/ddp_gradients.py")) {
             Files.write(test, in.readAllBytes());
         }
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+        // A rendezvous that hangs (seen once in CI, 1 run in many: a rank left spinning on a closed store
+        // connection) is not what this test checks: it gets a second try on another port, with both outputs kept.
+        StringBuilder hung = new StringBuilder();
+        Process p = null;
+        for (int attempt = 1; attempt <= 2 && p == null; attempt++) {
+            int port;
+            try (ServerSocket s = new ServerSocket(0)) {
+                port = s.getLocalPort();
+            }
+            Process run = new ProcessBuilder(python(), test.toString(), dir.toString(), Integer.toString(port))
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
+            if (run.waitFor(90, TimeUnit.SECONDS)) {
+                p = run;
+            } else {
+                // the ranks are mp.spawn's children: end them too, or one spins on for the rest of the build
+                run.descendants().forEach(ProcessHandle::destroyForcibly);
+                run.destroyForcibly();
+                hung.append("attempt ").append(attempt).append(" did not finish in 90 s:\n")
+                        .append(Files.readString(dir.resolve("out.txt"))).append('\n');
+            }
         }
-        Process p = new ProcessBuilder(python(), test.toString(), dir.toString(), Integer.toString(port))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("out.txt").toFile()).start();
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("the two DDP processes did not finish in 180 s");
+        if (p == null) {
+            throw new AssertionError("the two DDP processes did not finish\n" + hung);
         }
         String out = Files.readString(dir.resolve("out.txt"));
         assertThat(p.exitValue()).as(out).isZero();
