@@ -111,6 +111,18 @@ public final class LabShell {
         }
     }
 
+    /**
+     * Sends SIGTERM to a process and waits for it (SIGKILL after 10 s), leaving its pipes open: {@link Process#destroy}
+     * closes them, and a thread still reading stderr then fails with "Stream closed" and loses the last lines.
+     */
+    public static void terminate(Process p) throws InterruptedException {
+        p.toHandle().destroy();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
     /** Checks every {@value #POLL_MILLIS} ms until {@code check} holds; fails the test after {@code seconds}. */
     public static void await(String what, long seconds, Check check) throws Exception {
         await(what, seconds, check, () -> "");

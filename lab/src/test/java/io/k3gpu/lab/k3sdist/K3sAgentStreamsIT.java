@@ -2,6 +2,7 @@ package io.k3gpu.lab.k3sdist;
 
 import static io.k3gpu.lab.LabShell.readAll;
 import static io.k3gpu.lab.LabShell.runApart;
+import static io.k3gpu.lab.LabShell.terminate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -132,8 +133,7 @@ class K3sAgentStreamsIT {
                     assertThat(curl.out()).isEqualTo("hello-from-pod\n");
                 }
             } finally {
-                pf.destroy();
-                pf.waitFor(10, TimeUnit.SECONDS);
+                terminate(pf);
             }
             assertThat(err.get(10, TimeUnit.SECONDS)).as("%s", env).doesNotContain("rror");
         }

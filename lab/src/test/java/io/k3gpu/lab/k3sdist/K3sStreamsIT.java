@@ -5,6 +5,7 @@ import static io.k3gpu.lab.LabShell.await;
 import static io.k3gpu.lab.LabShell.deleteWork;
 import static io.k3gpu.lab.LabShell.readAll;
 import static io.k3gpu.lab.LabShell.runApart;
+import static io.k3gpu.lab.LabShell.terminate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -229,8 +230,7 @@ class K3sStreamsIT {
                     Map.of());
             assertThat(curl.exit()).isNotZero();
         } finally {
-            pf.destroy();
-            pf.waitFor(10, TimeUnit.SECONDS);
+            terminate(pf);
         }
         assertThat(stderr.get(10, TimeUnit.SECONDS)).contains("error forwarding port 9 to pod").contains("connect: connection refused");
     }
@@ -242,7 +242,7 @@ class K3sStreamsIT {
             try {
                 awaitLine(pf, "Forwarding from 127.0.0.1:" + local + " -> 8080");
             } catch (java.util.concurrent.TimeoutException e) {
-                pf.destroy();
+                terminate(pf);
                 throw new AssertionError("kubectl port-forward did not start: " + stderr.get(10, TimeUnit.SECONDS));
             }
             for (int i = 0; i < 2; i++) {
@@ -252,8 +252,7 @@ class K3sStreamsIT {
                 assertThat(curl.out()).isEqualTo("hello-from-pod\n");
             }
         } finally {
-            pf.destroy();
-            pf.waitFor(10, TimeUnit.SECONDS);
+            terminate(pf);
         }
         // the pod's server saw the requests (its log, through kubectl logs)
         assertThat(shell.kubectlOk("logs", "web")).contains("\"GET /index.html HTTP/1.1\" 200");
