@@ -101,14 +101,18 @@ class EverydayKubectlIT {
     @Test
     @Order(3)
     void aWatchSeesAPodDeletedAndWaitForDeleteReturns() throws Exception {
-        String pod = ok("get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].metadata.name}").out().trim();
+        // a pod of the current ReplicaSet: the rollback's old pods may still be Terminating (their 30 s of grace)
+        String pod = ok("get", "pods", "-l", "app=web", "-o", "jsonpath={range .items[*]}{.metadata.name} "
+                + "{.metadata.deletionTimestamp}{\"\\n\"}{end}").out().lines().map(String::strip)
+                .filter(l -> !l.contains(" ")).findFirst().orElseThrow();
         Path out = dir.resolve("watch.out");
         Process watch = new ProcessBuilder("kubectl", "--kubeconfig", kubeconfig.toString(), "get", "pods", "-l",
                 "app=web", "-w", "--output-watch-events").redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         try {
             Thread.sleep(1500);
-            ok("delete", "pod", pod, "--wait=false");
+            // its sleep, PID 1 of the container, ignores SIGTERM: a short grace period spares the 30 s default
+            ok("delete", "pod", pod, "--wait=false", "--grace-period=2");
             ok("wait", "--for=delete", "pod/" + pod, "--timeout=90s");
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (System.nanoTime() < until && !Files.readString(out, StandardCharsets.UTF_8)
@@ -149,8 +153,18 @@ class EverydayKubectlIT {
         }
         assertThat(nodes.exit()).as(nodes.out()).isZero();
         assertThat(nodes.out()).contains("CPU(cores)", "MEMORY(bytes)", "node1", "node2", "jetson1");
-        Kubectl.Result pods = ok("top", "pods", "-l", "app=web");
-        assertThat(pods.out()).contains("web-");
+        // metrics-server's scrape (every 15 s) has to see a pod before top shows it: "metrics not available yet"
+        Kubectl.Result pods = null;
+        until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < until) {
+            pods = kubectl("top", "pods", "-l", "app=web");
+            if (pods.exit() == 0 && pods.out().contains("web-")) {
+                break;
+            }
+            Thread.sleep(2000);
+        }
+        assertThat(pods.exit()).as(pods.out()).isZero();
+        assertThat(pods.out()).contains("CPU(cores)", "MEMORY(bytes)", "web-");
     }
 
     @Test

@@ -208,6 +208,7 @@ public final class K3sFlags {
         o.clusterInit(p.bool("cluster-init"));
         o.server(p.string("server"));
         o.disableAgent(p.bool("disable-agent"));
+        o.disableHelmController(p.bool("disable-helm-controller"));
         split(p.list("disable")).forEach(o::disable);
         o.debug(p.bool("debug"));
         if (p.string("k3s-version") != null) {

@@ -312,7 +312,7 @@ public final class K3sServer implements AutoCloseable {
         }
         K3sAddons.deploy(api, "traefik.yaml", K3sAddons.traefik(), options.disabled("traefik"), dataDir, log,
                 traefikMade);
-        K3sHelmController helm = new K3sHelmController(api);
+        K3sHelmController helm = options.disableHelmController ? null : new K3sHelmController(api);
         K3sServiceLb serviceLb = options.disabled("servicelb") ? null : new K3sServiceLb(api);
         K3sAggregator aggregator = new K3sAggregator(api, options.clock);
         AtomicBoolean due = new AtomicBoolean(true);
@@ -327,7 +327,9 @@ public final class K3sServer implements AutoCloseable {
             lastPass[0] = now;
             try {
                 aggregator.sync();
-                helm.sync();
+                if (helm != null) {
+                    helm.sync();
+                }
                 if (serviceLb != null) {
                     serviceLb.sync();
                 }

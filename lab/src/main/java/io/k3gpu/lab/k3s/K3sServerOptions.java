@@ -38,6 +38,7 @@ public final class K3sServerOptions {
     boolean clusterInit;
     String serverUrl;
     boolean disableAgent;
+    boolean disableHelmController;
     final List<String> disables = new ArrayList<>();
     String version = DEFAULT_VERSION;
     String commit = "k3gpu-lab";
@@ -169,6 +170,15 @@ public final class K3sServerOptions {
 
     public K3sServerOptions disableAgent(boolean disable) {
         this.disableAgent = disable;
+        return this;
+    }
+
+    /**
+     * {@code --disable-helm-controller}: K3s starts no helm-controller, so HelmCharts (traefik's too: its manifest is
+     * still deployed) are never installed.
+     */
+    public K3sServerOptions disableHelmController(boolean disable) {
+        this.disableHelmController = disable;
         return this;
     }
 

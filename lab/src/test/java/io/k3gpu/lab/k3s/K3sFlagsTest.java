@@ -94,6 +94,8 @@ class K3sFlagsTest {
     void boolFlagsTakeGoForms() {
         assertThat(options(List.of("--cluster-init=false"), Map.of(), Map.of()).clusterInit).isFalse();
         assertThat(options(List.of("-cluster-init"), Map.of(), Map.of()).clusterInit).isTrue();
+        assertThat(options(List.of("--disable-helm-controller"), Map.of(), Map.of()).disableHelmController).isTrue();
+        assertThat(options(List.of(), Map.of(), Map.of()).disableHelmController).isFalse();
         assertThatThrownBy(() -> options(List.of("--docker=maybe"), Map.of(), Map.of()))
                 .hasMessageContaining("invalid boolean value \"maybe\" for -docker");
     }

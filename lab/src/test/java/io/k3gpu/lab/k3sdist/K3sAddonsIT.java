@@ -234,6 +234,19 @@ class K3sAddonsIT {
             assertThat(kubectl(kc, "get", "ds", "-n", "kube-system", "-o", "name").out()).doesNotContain(
                     "svclb-other-");
         }
+        // --disable-helm-controller: traefik's HelmChart is deployed again, and nothing installs it
+        Path other = dir.resolve("srv-no-helm");
+        try (K3sServer s = K3sServer.start(K3sServerOptions.defaults().etcRoot(other).bindAddress("127.0.0.1")
+                .httpsListenPort(0).disableAgent(true).disableHelmController(true)
+                .logTo(new PrintStream(log, true, StandardCharsets.UTF_8)))) {
+            String kc = s.kubeconfig().toString();
+            await("the traefik HelmChart", 30, () -> kubectl(kc, "get", "helmchart", "-n", "kube-system", "-o",
+                    "name").out().contains("helmchart.helm.cattle.io/traefik\n"));
+            Thread.sleep(3000);
+            assertThat(kubectl(kc, "get", "jobs", "-n", "kube-system", "-o", "name").out()).doesNotContain("helm-install");
+            assertThat(kubectl(kc, "get", "deploy", "-n", "kube-system", "-o", "name").out()).contains(
+                    "deployment.apps/metrics-server").doesNotContain("traefik");
+        }
         try (var files = Files.walk(data)) {
             assertThat(files.map(f -> f.getFileName().toString())).doesNotContain("traefik.yaml",
                     "metrics-server.yaml").contains("coredns.yaml");
