@@ -253,7 +253,8 @@ final class NodeFiles {
     /**
      * What all nodes of a lab share, written once into {@code <stateDir>/lib/shared} and bind-mounted read-only at
      * {@code /usr/local/lib/k3gpu-lab/shared} in every node: the simulation scripts, the dockerd wrapper of
-     * docker.service (k3lab-dockerd), the nvidia-smi captures and the tegrastats lines of each Jetson profile.
+     * docker.service (k3lab-dockerd) and the containerd it starts (containerd-gc/containerd), the nvidia-smi
+     * captures and the tegrastats lines of each Jetson profile.
      */
     static void writeSharedLib(Path sharedDir, Fixtures fixtures) throws IOException {
         dir(sharedDir, null, 0755, 0);
@@ -263,6 +264,8 @@ final class NodeFiles {
         copyScript(TOOL, sharedDir.resolve(TOOL));
         compile(sharedDir, TOOL_MODULES);
         write(sharedDir.resolve("k3lab-dockerd"), Fixtures.resourceText(SIM + "k3lab-dockerd.sh"), 0755);
+        dir(sharedDir.resolve("containerd-gc"), null, 0755, 0);
+        write(sharedDir.resolve("containerd-gc/containerd"), Fixtures.resourceText(SIM + "k3lab-containerd.sh"), 0755);
         write(sharedDir.resolve("k3lab-images"), Fixtures.resourceText(SIM + "k3lab-images.sh"), 0755);
         // the image catalog and its simulated frameworks, for k3lab-images at boot (before the K3s files exist)
         K3sDistribution.writeImageCatalog(sharedDir);

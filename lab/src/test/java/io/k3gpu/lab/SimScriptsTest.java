@@ -214,6 +214,32 @@ class SimScriptsTest {
     }
 
     @Test
+    void dockersContainerdGetsItsGcSchedulerCalmedOnceAndKeepsItsArguments() throws Exception {
+        Path wrapper = root.resolve("usr/local/lib/k3gpu-lab/containerd-gc/containerd");
+        // dockerd's generated config (version 0: plugins by their short id) and a version 2 one
+        Path v0 = root.resolve("containerd-v0.toml");
+        Files.writeString(v0, "version = 0\n[plugins]\n  [plugins.linux]\n    shim = \"containerd-shim\"\n");
+        Path v2 = root.resolve("containerd-v2.toml");
+        Files.writeString(v2, "version = 2\n");
+        for (int i = 0; i < 2; i++) {
+            ProcessBuilder pb = new ProcessBuilder(wrapper.toString(), "--config", v0.toString(), "--log-level",
+                    "info");
+            pb.environment().put("K3GPU_LAB_CONTAINERD", "/bin/echo");
+            Process p = pb.start();
+            assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo("--config " + v0 + " --log-level info\n");
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(Files.readString(v0)).isEqualTo("version = 0\n[plugins]\n  [plugins.linux]\n"
+                + "    shim = \"containerd-shim\"\n\n[plugins.scheduler]\n  pause_threshold = 0.0\n");
+        ProcessBuilder pb = new ProcessBuilder(wrapper.toString(), "--config=" + v2);
+        pb.environment().put("K3GPU_LAB_CONTAINERD", "/bin/true");
+        assertThat(pb.start().waitFor()).isZero();
+        assertThat(Files.readString(v2)).isEqualTo("version = 2\n\n[plugins.\"io.containerd.gc.v1.scheduler\"]\n"
+                + "  pause_threshold = 0.0\n");
+    }
+
+    @Test
     void nvidiaContainerRuntimeBindsTheCsvFilesIntoTheSpecAndHandsOverToRunc() throws Exception {
         Path rt = root.resolve("ncr");
         Path csv = rt.resolve("etc/nvidia-container-runtime/host-files-for-container.d");

@@ -12,6 +12,9 @@ FAULTS=${K3GPU_LAB_FSROOT:-}/etc/k3gpu-lab/faults
 DOCKERD=${K3GPU_LAB_DOCKERD:-/usr/sbin/dockerd}
 SOCK=${K3GPU_LAB_FSROOT:-}/run/docker.sock
 set -- --iptables=false --ip-masq=false --bridge=none --storage-driver=vfs "$@"
+# dockerd starts the `containerd` it finds on its PATH: the lab's (k3lab-containerd), which calms its GC scheduler
+PATH=/usr/local/lib/k3gpu-lab/shared/containerd-gc:$PATH
+export PATH
 
 count() {
     n=$(cat "$FAULTS/$1" 2>/dev/null) || n=0
