@@ -5,7 +5,7 @@
 # Why: with containerd's default 0.02 its GC scheduler wakes every 49 average collection times to decide whether to
 # collect; on a lab node a collection takes ~0.2 ms, so it woke every ~8 ms: 1-2 % of a core per containerd, a dozen
 # of them in a lab test (containerd issue 5089). At 0 it decides once a second; deletions still trigger a collection.
-# The same setting for K3s's containerd is in the lab agent (k3sagent/ctrdrt.py).
+# K3s's containerd keeps the default: its command line and config.toml stay exactly K3s's.
 config=
 prev=
 for a in "$@"; do

@@ -167,7 +167,7 @@ class Containerd:
         os.makedirs(self.root, exist_ok=True)
         os.makedirs(STATE, exist_ok=True)
         logfd = os.open(os.path.join(self.root, "containerd.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        cmd = ["setpriv", "--pdeathsig", "KILL", "--", os.path.join(self.bin, "containerd"), "-c", self.run_config(config_text),
+        cmd = ["setpriv", "--pdeathsig", "KILL", "--", os.path.join(self.bin, "containerd"), "-c", self.config,
                "-a", SOCK, "--state", STATE, "--root", self.root]
         try:
             self.pid = os.posix_spawnp(cmd[0], cmd, self.env, file_actions=[
@@ -190,21 +190,6 @@ class Containerd:
             time.sleep(0.1)
         log("error", "containerd did not start; see %s/containerd.log" % self.root)
         return False
-
-    def run_config(self, text):
-        """The config containerd runs with: K3s's config.toml (left as K3s wrote it) plus the GC scheduler's
-        pause_threshold = 0, beside containerd's root (agent/containerd/k3gpu-lab-config.toml). With containerd's
-        default 0.02 the scheduler wakes every 49 average collection times (~0.2 ms on a lab node: every ~8 ms, 1-2 %
-        of a core per containerd; containerd issue 5089); at 0 it decides once a second, and deletions still trigger a
-        collection. Lab difference: containerd's command line names this file, not config.toml. Docker's containerd
-        gets the same (sim/k3lab-containerd.sh)."""
-        if not re.search(r'^\[plugins\."io\.containerd\.gc\.v1\.scheduler"\]', text, re.M):
-            text += '\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.0\n'
-        path = os.path.join(self.root, "k3gpu-lab-config.toml")
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
 
     def ctr(self, *args, timeout=60):
         """(exit status, stdout, stderr) of ctr in namespace k8s.io."""
