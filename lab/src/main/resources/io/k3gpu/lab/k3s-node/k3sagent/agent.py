@@ -9,8 +9,8 @@ import threading
 import time
 from binascii import b2a_base64
 
-from k3sagent.common import (COMMIT, CONTAINERD_VERSION, HEARTBEAT, KUBELET_PORT, OUT, P, REDACTED, VERSION, fatal,
-    klog, log, read_text, sha256, utc_now, version_tuple, write_file)
+from k3sagent.common import (COMMIT, CONTAINERD_VERSION, FSROOT, HEARTBEAT, KUBELET_PORT, OUT, P, REDACTED, VERSION,
+    fatal, klog, log, read_text, sha256, utc_now, version_tuple, write_file)
 from k3sagent.options import AGENT_HELP, UsageError, embedded, parse_options, parse_token
 from k3sagent.api import Conn, GoError, insecure_context
 from k3sagent.node import Facts, conditions, taint
@@ -499,7 +499,9 @@ class Agent:
                      err=str(e), node=self.node_name)
                 time.sleep(5)
         self.pods.start(self, Conn(self.host, self.port, self.api.ctx, self.auth))
-        if ISOLATION != "none" and ip:
+        # not for an agent under a scratch FSROOT (the agent's tests, on the host): the host's nftables and routes
+        # are not a node's
+        if ISOLATION != "none" and ip and not FSROOT:
             Proxy(Conn(self.host, self.port, self.api.ctx, self.auth), ip).start()
         threading.Thread(target=self.watch_pods, name="pod-watch", daemon=True).start()
         self.sync_pods_safely()

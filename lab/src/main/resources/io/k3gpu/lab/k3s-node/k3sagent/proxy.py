@@ -5,8 +5,9 @@ Every 2 s it reads Services and Endpoints and writes an nftables table `k3gpu-la
 v1.31, in spirit): for each port of a Service with a ClusterIP and ready addresses, locally generated packets to
 <clusterIP>:<port>/<protocol> are DNATed (nat output hook) to an endpoint <ip>:<port>; several endpoints are chosen
 by `numgen random`. The Service CIDR 10.43.0.0/16 is routed on the node's interface (lab nodes have no default
-route), so the packets leave before the DNAT picks their real destination. Off where pods are not isolated (the
-agent's tests) or nft is missing. Not simulated: NodePorts, LoadBalancers, session affinity, traffic policies.
+route), so the packets leave before the DNAT picks their real destination. Off where pods are not isolated, for an
+agent under a scratch K3GPU_LAB_FSROOT (the agent's tests, on the host) and where nft is missing. Not simulated:
+NodePorts, LoadBalancers, session affinity, traffic policies.
 """
 import ipaddress
 import json
