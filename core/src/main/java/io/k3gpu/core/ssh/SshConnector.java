@@ -43,6 +43,7 @@ import java.util.function.Consumer;
  */
 public final class SshConnector implements AutoCloseable {
     private static final int CONNECT_ATTEMPTS = 3;
+    static final Duration HANDSHAKE_GRACE = Duration.ofSeconds(10);
     private static final AttributeRepository.AttributeKey<HopVerifiers> VERIFIERS =
             new AttributeRepository.AttributeKey<>();
     private final SshClient client;
@@ -51,6 +52,8 @@ public final class SshConnector implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final Set<KeyPair> loadedKeys = ConcurrentHashMap.newKeySet();
     private volatile Duration stepTimeout;
+    /** What the SSH handshake (key exchange and authentication) gets beyond the connect timeout. */
+    private Duration handshakeGrace = HANDSHAKE_GRACE;
 
     /** A connector that tries ssh-agent keys from {@code SSH_AUTH_SOCK} of this process. */
     public SshConnector(Consumer<String> warnings) {
@@ -110,6 +113,12 @@ public final class SshConnector implements AutoCloseable {
         shell.stepTimeout(stepTimeout);
         open.put(key, shell);
         return shell;
+    }
+
+    /** Tests: a shorter handshake allowance than {@link #HANDSHAKE_GRACE}, so that timeouts are waited out fast. */
+    SshConnector handshakeGrace(Duration grace) {
+        this.handshakeGrace = grace;
+        return this;
     }
 
     /**
@@ -173,7 +182,7 @@ public final class SshConnector implements AutoCloseable {
                         s -> verifier.changedKeyAccepted() ? List.of() : List.of(password));
             }
             session.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
-            session.auth().verify(timeout.plusSeconds(10));
+            session.auth().verify(timeout.plus(handshakeGrace));
             if (target.sudoPassword() != null && verifier.changedKeyAccepted()) {
                 throw new K3gpuException(ExitCode.SSH, "the host key of " + display + " has CHANGED: k3gpu sends no "
                         + "sudo password to it, even with --strict-host-key-checking no",
