@@ -53,8 +53,8 @@ public final class InstallServer {
         boolean wanted = install.version() == null || install.version().equals(facts.k3sVersion());
         boolean run = force || !already || !wanted;
         if (run) {
-            events.info(host, "installing the K3s server (" + K3sArgs.masked(install.exec()) + ")");
-            K3sFlowSupport.runInstall(shell, install, facts.arch());
+            K3sFlowSupport.runInstall(shell, install, facts.arch(),
+                    () -> events.info(host, "installing the K3s server (" + K3sArgs.masked(install.exec()) + ")"));
         } else {
             events.info(host, "K3s " + facts.k3sVersion() + " already runs here as a server; not reinstalling");
         }

@@ -115,9 +115,10 @@ public final class JoinNode {
                 changes.add("restarted " + role.service());
             }
         } else {
-            events.info(host, "installing the K3s " + role.name().toLowerCase() + " " + version + " (" + K3sArgs.masked(exec) + ")");
             K3sInstall install = new K3sInstall(role, exec, version, null, serverUrl, token, o.installUrl(), o.airgapBundle());
-            K3sFlowSupport.runInstall(node, install, facts.arch());
+            String installing = "installing the K3s " + role.name().toLowerCase() + " " + version + " ("
+                    + K3sArgs.masked(exec) + ")";
+            K3sFlowSupport.runInstall(node, install, facts.arch(), () -> events.info(host, installing));
             if (o.airgapBundle() != null && o.version() == null) {
                 // The bundle's binary is whatever release it holds: the Node must report that one, not the server's.
                 version = installedVersion(node).orElse(version);

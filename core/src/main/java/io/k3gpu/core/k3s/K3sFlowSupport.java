@@ -30,10 +30,15 @@ final class K3sFlowSupport {
     private K3sFlowSupport() {
     }
 
-    /** Runs the install script (uploading an air-gap bundle first when given). */
-    static void runInstall(RemoteShell shell, K3sInstall install, String arch) {
+    /**
+     * Runs the install script (uploading an air-gap bundle first when given). {@code announce} prints the progress
+     * line: after the bundle's upload is under way, or once the script's run is registered as a change in flight, so
+     * that a Ctrl-C right after the line still says how the node was left.
+     */
+    static void runInstall(RemoteShell shell, K3sInstall install, String arch, Runnable announce) {
         String uploaded = null;
         if (install.airgapBundle() != null) {
+            announce.run();
             uploaded = uploadBundle(shell, install.airgapBundle(), arch);
         }
         byte[] env = InstallCommands.envFile(install, false).getBytes(StandardCharsets.UTF_8);
@@ -45,6 +50,9 @@ final class K3sFlowSupport {
                 + "(the node stops it at its deadline at the latest); " + again,
                 () -> (shell.stop(step) ? "the K3s install script was stopped there; "
                         : "the K3s install script had ended; ") + again));
+        if (install.airgapBundle() == null) {
+            announce.run();
+        }
         try {
             ExecResult r = shell.sudoUpload(InstallCommands.install(install, uploaded), Upload.of(env), step);
             if (r.exitCode() == RemoteFileCommands.REFUSED) {

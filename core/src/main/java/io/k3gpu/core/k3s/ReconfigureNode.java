@@ -36,8 +36,8 @@ public final class ReconfigureNode {
         String host = shell.host();
         String before = api.meta(nodeName).map(NodeMeta::annotations)
                 .map(a -> a.get(K3sArgs.NODE_ARGS_ANNOTATION)).orElse(null);
-        events.info(host, "restarting K3s with new flags (" + K3sArgs.masked(install.exec()) + ")");
-        K3sFlowSupport.runInstall(shell, install, arch);
+        K3sFlowSupport.runInstall(shell, install, arch,
+                () -> events.info(host, "restarting K3s with new flags (" + K3sArgs.masked(install.exec()) + ")"));
         events.info(host, "waiting for node " + nodeName + " to be Ready with its new flags");
         return api.awaitNodeReadyAndChanged(nodeName, K3sArgs.NODE_ARGS_ANNOTATION, before, timeout)
                 .orElseThrow(() -> new K3gpuException(ExitCode.TIMEOUT, "node " + nodeName + " (" + host
