@@ -32,8 +32,8 @@ final class K3sFlowSupport {
 
     /**
      * Runs the install script (uploading an air-gap bundle first when given). {@code announce} prints the progress
-     * line: after the bundle's upload is under way, or once the script's run is registered as a change in flight, so
-     * that a Ctrl-C right after the line still says how the node was left.
+     * line: before the bundle's upload, or else once the script's run is registered as a change in flight, so that a
+     * Ctrl-C right after the line still says how the node was left.
      */
     static void runInstall(RemoteShell shell, K3sInstall install, String arch, Runnable announce) {
         String uploaded = null;
